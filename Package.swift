@@ -1,0 +1,138 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let kernels: [SwiftSetting] = strict + [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "CairnClient", targets: ["CairnClient"]),
+        .library(name: "CairnInference", targets: ["CairnInference"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "CairnPrimitives",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnStorage",
+            dependencies: [
+                "CairnPrimitives",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnLedger",
+            dependencies: ["CairnPrimitives"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnBank",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnConsensus",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnNode",
+            dependencies: [
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnConsensus",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnClient",
+            dependencies: [
+                "CairnPrimitives", "CairnLedger", "CairnBank",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "CairnInference",
+            dependencies: ["COpenBLAS"],
+            swiftSettings: kernels
+        ),
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnConsensus",
+                "CairnNode", "CairnClient", "CairnInference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnTestSupport",
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnPrimitivesTests",
+            dependencies: ["CairnPrimitives", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnLedgerTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStorage", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnStorageTests",
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnNodeTests",
+            dependencies: [
+                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
+                "CairnStorage", "CairnTestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnInferenceTests",
+            dependencies: ["CairnInference"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

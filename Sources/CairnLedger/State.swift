@@ -1,0 +1,85 @@
+/// Read access to committed state: keys and values are byte strings; each module owns a key prefix.
+public protocol StateReader {
+    /// The value at `key`, or nil.
+    func get(_ key: [UInt8]) throws -> [UInt8]?
+    /// Every entry whose key starts with `prefix`, in key order.
+    func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])]
+}
+
+/// Buffered writes over a `StateReader`, with nested checkpoints so a failed message can be reverted.
+///
+/// Nothing reaches storage until the block commits; `changes` lists the final writes in key order.
+public final class StateOverlay: StateReader {
+    let base: any StateReader
+    var writes: [[UInt8]: [UInt8]?] = [:]
+    /// One journal per open checkpoint: the overlay entry each key had before its first write inside it.
+    var journals: [[([UInt8], [UInt8]??)]] = []
+
+    public init(base: any StateReader) {
+        self.base = base
+    }
+
+    public func get(_ key: [UInt8]) throws -> [UInt8]? {
+        if let w = writes[key] { return w }
+        return try base.get(key)
+    }
+
+    public func set(_ key: [UInt8], _ value: [UInt8]?) {
+        if !journals.isEmpty {
+            journals[journals.count - 1].append((key, writes[key]))
+        }
+        writes[key] = .some(value)
+    }
+
+    public func delete(_ key: [UInt8]) { set(key, nil) }
+
+    public func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
+        var merged: [[UInt8]: [UInt8]] = [:]
+        for (k, v) in try base.scan(prefix: prefix) { merged[k] = v }
+        for (k, v) in writes where k.starts(with: prefix) {
+            if let v { merged[k] = v } else { merged[k] = nil }
+        }
+        return merged.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// Opens a checkpoint; `commit` keeps its writes, `revert` undoes them.
+    public func checkpoint() { journals.append([]) }
+
+    public func commitCheckpoint() {
+        let journal = journals.removeLast()
+        if !journals.isEmpty { journals[journals.count - 1].append(contentsOf: journal) }
+    }
+
+    public func revertCheckpoint() {
+        let journal = journals.removeLast()
+        for (key, previous) in journal.reversed() {
+            if let previous { writes[key] = previous } else { writes.removeValue(forKey: key) }
+        }
+    }
+
+    /// The final writes (nil value: deleted), in key order.
+    public var changes: [(key: [UInt8], value: [UInt8]?)] {
+        writes.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+}
+
+/// A state with nothing in it, for genesis.
+public struct EmptyState: StateReader {
+    public init() {}
+    public func get(_ key: [UInt8]) throws -> [UInt8]? { nil }
+    public func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] { [] }
+}
+
+/// Builds state keys: a module prefix and parts separated by `/`.
+public enum StateKey {
+    public static func make(_ module: String, _ parts: [UInt8]...) -> [UInt8] {
+        var k = Array(module.utf8)
+        for p in parts {
+            k.append(UInt8(ascii: "/"))
+            k.append(contentsOf: p)
+        }
+        return k
+    }
+
+    public static func make(_ module: String, _ text: String) -> [UInt8] { make(module, Array(text.utf8)) }
+}

@@ -1,0 +1,169 @@
+public import Hummingbird
+public import CairnPrimitives
+import CairnLedger
+public import CairnBank
+import CairnStorage
+import Foundation
+
+/// The node's HTTP API under `/v1` and `/metrics`; described by `openapi/node.yaml`.
+public struct NodeAPI: Sendable {
+    let node: Node
+    let bank: BankModule
+    /// Largest request body accepted.
+    public static let maxBodyBytes = 256 * 1024
+
+    public init(node: Node, bank: BankModule) {
+        self.node = node
+        self.bank = bank
+    }
+
+    /// The router with every route and the JSON error middleware.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ErrorMiddleware())
+        router.get("/v1/status") { _, _ in try json(try status()) }
+        router.get("/v1/blocks/:height") { _, ctx in try json(try block(ctx.parameters.get("height") ?? "")) }
+        router.get("/v1/txs/:hash") { _, ctx in try json(try transaction(ctx.parameters.get("hash") ?? "")) }
+        router.get("/v1/accounts/:address") { req, ctx in
+            let prove = req.uri.queryParameters.get("prove").map { $0 == "true" || $0 == "1" } ?? false
+            return try json(try account(ctx.parameters.get("address") ?? "", prove: prove))
+        }
+        router.post("/v1/txs") { req, _ in try await submit(req) }
+        router.get("/v1/events") { _, _ in events() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: node.metrics.render(now: Date().timeIntervalSince1970))))
+        }
+        return router
+    }
+
+    func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder.api.encode(value))))
+    }
+
+    func status() throws -> StatusView {
+        let chain = node.chain
+        let head = try chain.head()
+        guard let header = try chain.header(at: head.height) else { throw APIError.notFound("head block missing") }
+        let baseFee = try chain.withState { try chain.ledger.baseFee(state: $0) }
+        let pending = node.metrics.mempoolSize
+        return StatusView(chainID: node.chainID, height: head.height, latestBlockHash: head.blockHash, latestBlockTime: header.time,
+                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: node.params.blockGasLimit)
+    }
+
+    func block(_ param: String) throws -> BlockView {
+        let height: UInt64
+        if param == "latest" {
+            height = try node.chain.head().height
+        } else if let h = UInt64(param) {
+            height = h
+        } else if let hash = Hash(hex: param), let h = try node.chain.store.read({ try $0.height(ofBlock: hash) }) {
+            height = h
+        } else if Hash(hex: param) != nil {
+            throw APIError.notFound("no block with hash \(param)")
+        } else {
+            throw APIError.badRequest("bad_height", "'\(param.prefix(80))' is not a block height, 'latest' or a block hash")
+        }
+        guard let (block, _, events) = try node.chain.block(at: height) else {
+            throw APIError.notFound("no block at height \(height) (the head is \(try node.chain.head().height))")
+        }
+        return BlockView(hash: block.header.hash, header: block.header, transactions: block.transactions.map(\.hash),
+                         blockEvents: events,
+                         signatures: block.commit.signatures.map { .init(validator: $0.validator.address.bech32, signature: $0.signature.hexString) })
+    }
+
+    func transaction(_ param: String) throws -> TransactionView {
+        guard let hash = Hash(hex: param) else {
+            throw APIError.badRequest("bad_hash", "'\(param.prefix(80))' is not a transaction hash (64 hex characters)")
+        }
+        guard let record = try node.chain.store.read({ try $0.transaction(hash) }) else {
+            throw APIError.notFound("no committed transaction \(hash)")
+        }
+        let tx = try Transaction(canonicalBytes: record.bytes)
+        let receipt = try Receipt(canonicalBytes: record.receipt)
+        let messages = (try? node.chain.ledger.decodeMessages(tx)) ?? []
+        let b = tx.body
+        return TransactionView(hash: hash, height: record.height, index: record.index, chainID: b.chainID, sender: b.sender,
+                               signer: b.signer.rawRepresentation.hexString, nonce: b.nonce, gasLimit: b.gasLimit,
+                               maxFeePerGas: b.maxFeePerGas, maxPriorityFeePerGas: b.maxPriorityFeePerGas, memo: b.memo,
+                               messages: zip(b.messages, messages).map { MessageView(type: $0.type, value: $1) },
+                               signature: tx.signature.hexString, receipt: receipt)
+    }
+
+    func account(_ param: String, prove: Bool) throws -> AccountView {
+        let address: Address
+        do { address = try Address(bech32: param) } catch {
+            throw APIError.badRequest("bad_address", error.description)
+        }
+        let chain = node.chain
+        let (nonce, balances) = try chain.withState {
+            (try chain.ledger.nonce(of: address, state: $0), try bank.balances(of: address, state: $0))
+        }
+        var view = AccountView(address: address, nonce: nonce, balances: balances, proof: nil)
+        if prove {
+            view = try provenAccount(address)
+        }
+        return view
+    }
+
+    /// The account read from the same snapshot as its proofs, so values and proofs agree.
+    func provenAccount(_ address: Address) throws -> AccountView {
+        let chain = node.chain
+        return try chain.store.read { snap in
+            guard let head = try snap.head() else { throw APIError.notFound("no head") }
+            let state = SnapshotState(snapshot: snap)
+            let nonce = try chain.ledger.nonce(of: address, state: state)
+            let balances = try bank.balances(of: address, state: state)
+            var keys = [AccountKeys.nonce(address)]
+            var denoms = Set(balances.map(\.denom))
+            denoms.insert(Denom.native)
+            keys += denoms.sorted().map { BankKeys.balance(address, $0) }
+            let tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: chain.cache))
+            let entries = try keys.map { key in
+                AccountProof.Entry(key: key.hexString, value: try snap.get(key)?.hexString,
+                                   proof: try tree.prove(root: head.stateRoot, key: key))
+            }
+            return AccountView(address: address, nonce: nonce, balances: balances,
+                               proof: AccountProof(height: head.height, stateRoot: head.stateRoot, entries: entries))
+        }
+    }
+
+    func submit(_ request: Request) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: NodeAPI.maxBodyBytes)
+        let body = try JSONDecoder().decode(SubmitRequest.self, from: Data(buffer.readableBytesView))
+        guard let bytes = [UInt8](hex: body.tx) else {
+            throw APIError.badRequest("bad_encoding", "field 'tx' must be the transaction's canonical bytes in hex")
+        }
+        let hash: Hash
+        do throws(SubmitError) {
+            let (tx, h) = try node.precheck(bytes)
+            try await node.admit(tx, hash: h)
+            hash = h
+        } catch {
+            node.metrics.rejectedTransaction()
+            throw APIError(error.code == "internal" ? .internalServerError : .badRequest, error.code, error.message)
+        }
+        return try json(SubmitResponse(hash: hash))
+    }
+
+    func events() -> Response {
+        let stream = node.hub.subscribe()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: ": cairn event stream\n\n"))
+            for await record in stream {
+                try await writer.write(ByteBuffer(string: "event: block\ndata: \(record)\n\n"))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+/// The state keys that make up an account, for proofs.
+public enum AccountKeys {
+    public static func nonce(_ a: Address) -> [UInt8] { Ledger.nonceKey(a) }
+}

@@ -1,0 +1,125 @@
+public import CairnPrimitives
+public import CairnLedger
+public import CairnStorage
+import Foundation
+
+/// The ledger bound to its store: executes blocks on the committed state, updates the state tree and
+/// commits each block with all its changes in one SQLite transaction.
+public final class Chain: Sendable {
+    public let store: SQLiteStore
+    public let ledger: Ledger
+    public let genesis: Genesis
+    let cache = TreeNodeCache()
+
+    public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis) {
+        self.store = store
+        self.ledger = ledger
+        self.genesis = genesis
+    }
+
+    /// A block executed and its state root computed, ready to be signed and committed.
+    public struct Executed {
+        public let execution: BlockExecution
+        public let stateRoot: Hash
+        let treeNodes: [Hash: TreeNode]
+    }
+
+    /// Commits genesis into an empty store, or checks the stored head; returns the head.
+    public func open() throws -> StoredHead {
+        if let head = try store.head() {
+            try checkHead(head)
+            return head
+        }
+        let execution = try ledger.initGenesis(genesis)
+        let executed = try computeRoot(execution, on: .zero)
+        let header = BlockHeader(chainID: genesis.chainID, height: 0, time: genesis.genesisTime, previousHash: .zero,
+                                 txRoot: .zero, stateRoot: executed.stateRoot, receiptRoot: .zero,
+                                 baseFee: genesis.params.initialBaseFee, gasUsed: 0,
+                                 proposer: Address(bytes: [UInt8](repeating: 0, count: 20))!)
+        try commit(header: header, certificate: CommitCertificate(signatures: []), executed: executed)
+        return try store.head()!
+    }
+
+    /// Refuses a store whose recorded state root differs from its head header's, or whose tree root is missing.
+    public func checkHead(_ head: StoredHead) throws {
+        try store.read { snap in
+            guard let block = try snap.block(at: head.height) else {
+                throw StorageError(.headMismatch, "the head block \(head.height) is missing from the store")
+            }
+            let header = try BlockHeader(canonicalBytes: block.header)
+            guard header.hash == head.blockHash else {
+                throw StorageError(.headMismatch, "the head block's hash \(header.hash) differs from the recorded head \(head.blockHash)")
+            }
+            guard header.chainID == genesis.chainID else {
+                throw StorageError(.headMismatch, "the store holds chain '\(header.chainID)' but the genesis file is for '\(genesis.chainID)'")
+            }
+            guard header.stateRoot == head.stateRoot else {
+                throw StorageError(.headMismatch, "stored state root \(head.stateRoot) does not match the state root \(header.stateRoot) in header \(head.height)")
+            }
+            if head.stateRoot != .zero, try snap.treeNode(head.stateRoot) == nil {
+                throw StorageError(.headMismatch, "the state tree root \(head.stateRoot) of block \(head.height) is missing")
+            }
+        }
+    }
+
+    /// The current head.
+    public func head() throws -> StoredHead {
+        guard let h = try store.head() else { throw StorageError(.notFound, "the chain has no genesis yet") }
+        return h
+    }
+
+    /// The header of the block at `height`.
+    public func header(at height: UInt64) throws -> BlockHeader? {
+        guard let b = try store.read({ try $0.block(at: height) }) else { return nil }
+        return try BlockHeader(canonicalBytes: b.header)
+    }
+
+    /// Executes `transactions` as the next block on the committed head state.
+    public func execute(height: UInt64, time: UInt64, proposer: Address, transactions: [Transaction], signatures: [Bool],
+                        mode: ExecutionMode, parentRoot: Hash) throws -> Executed {
+        let execution = try store.read { snap in
+            try ledger.executeBlock(base: SnapshotState(snapshot: snap), height: height, time: time, proposer: proposer,
+                                    transactions: transactions, signatures: signatures, mode: mode)
+        }
+        return try computeRoot(execution, on: parentRoot)
+    }
+
+    func computeRoot(_ execution: BlockExecution, on root: Hash) throws -> Executed {
+        let changes = execution.state.changes.map {
+            TreeChange(keyHash: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) })
+        }
+        return try store.read { snap in
+            var tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: cache))
+            let newRoot = try tree.apply(root: root, changes: changes)
+            return Executed(execution: execution, stateRoot: newRoot, treeNodes: tree.newNodes)
+        }
+    }
+
+    /// Commits a finalized block and everything it changed, atomically.
+    public func commit(header: BlockHeader, certificate: CommitCertificate, executed: Executed) throws {
+        let txs = zip(executed.execution.included, executed.execution.receipts).map { tx, receipt in
+            CommitBatch.StoredTransaction(hash: receipt.txHash, bytes: tx.canonicalBytes, receipt: receipt.canonicalBytes)
+        }
+        var events = CanonicalWriter()
+        events.write(array: executed.execution.blockEvents) { w, e in e.encode(to: &w) }
+        try store.commit(CommitBatch(
+            height: header.height, blockHash: header.hash, header: header.canonicalBytes, commit: certificate.canonicalBytes,
+            time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.execution.state.changes,
+            treeNodes: executed.treeNodes, stateRoot: executed.stateRoot))
+        cache.insert(executed.treeNodes)
+    }
+
+    /// Reads committed state through `body`.
+    public func withState<T>(_ body: (any StateReader) throws -> T) throws -> T {
+        try store.read { try body(SnapshotState(snapshot: $0)) }
+    }
+
+    /// A proof of `key`'s value under the head state root.
+    public func prove(key: [UInt8]) throws -> (proof: StateProof, value: [UInt8]?, height: UInt64, root: Hash) {
+        try store.read { snap in
+            guard let head = try snap.head() else { throw StorageError(.notFound, "no head") }
+            let tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: cache))
+            return (try tree.prove(root: head.stateRoot, key: key), try snap.get(key), head.height, head.stateRoot)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+public import CairnPrimitives
+public import CairnLedger
+public import CairnConsensus
+public import CairnStorage
+import Foundation
+
+/// Why the node refused a submitted transaction: a stable code and a message.
+public struct SubmitError: Error, Sendable, Equatable {
+    public let code: String
+    public let message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ e: LedgerError) { self.init(code: "\(e.module)/\(e.code)", message: e.message) }
+}
+
+/// The single owner of the mempool and of block production; reads go straight to the store.
+public actor Node {
+    public nonisolated let chain: Chain
+    public nonisolated let hub: EventHub
+    public nonisolated let metrics: NodeMetrics
+    public nonisolated let chainID: String
+    public nonisolated let params: ChainParams
+    let engine: any ConsensusEngine
+    var mempool: Mempool
+    public private(set) var head: StoredHead
+    var headHeader: BlockHeader
+
+    /// Opens the chain (committing genesis into an empty store, or checking the stored head).
+    public init(chain: Chain, engine: any ConsensusEngine, mempool: Mempool = Mempool()) throws {
+        self.chain = chain
+        self.engine = engine
+        self.mempool = mempool
+        self.hub = EventHub()
+        self.metrics = NodeMetrics()
+        self.chainID = chain.genesis.chainID
+        self.params = chain.genesis.params
+        let head = try chain.open()
+        self.head = head
+        self.headHeader = try chain.header(at: head.height)!
+        metrics.blockCommitted(height: head.height, txs: 0, commitSeconds: 0, now: Date().timeIntervalSince1970)
+    }
+
+    /// Decodes and checks a transaction without touching state: size, encoding, chain id, fields, signature.
+    /// Runs outside the actor so signature checks of concurrent submissions use every core.
+    public nonisolated func precheck(_ bytes: [UInt8]) throws(SubmitError) -> (Transaction, Hash) {
+        guard bytes.count <= params.maxTxBytes else {
+            throw SubmitError(CoreError.txTooLarge(bytes.count, limit: params.maxTxBytes))
+        }
+        let tx: Transaction
+        do { tx = try Transaction(canonicalBytes: bytes) } catch {
+            throw SubmitError(code: "malformed_tx", message: "transaction bytes do not decode: \(error.message)")
+        }
+        do { _ = try chain.ledger.checkStateless(tx, byteCount: bytes.count, chainID: chainID, params: params) } catch {
+            throw SubmitError(error)
+        }
+        guard tx.hasValidSignature else { throw SubmitError(CoreError.badSignature()) }
+        return (tx, Hash.sha256(bytes))
+    }
+
+    /// Admits a prechecked transaction to the mempool after the stateful checks.
+    public func admit(_ tx: Transaction, hash: Hash) throws(SubmitError) {
+        let sender = tx.body.sender
+        let nonce: UInt64
+        let balance: Amount
+        do {
+            (nonce, balance) = try chain.withState { state in
+                (try chain.ledger.nonce(of: sender, state: state), try chain.ledger.feeBank.nativeBalance(of: sender, state: state))
+            }
+        } catch {
+            throw SubmitError(code: "internal", message: "state read failed: \(error)")
+        }
+        if let rejection = mempool.insert(tx, hash: hash, nonce: nonce, balance: balance) {
+            metrics.rejectedTransaction()
+            throw SubmitError(code: rejection.code, message: rejection.message)
+        }
+        metrics.setMempoolSize(mempool.count)
+    }
+
+    /// Precheck then admit.
+    public func submit(_ bytes: [UInt8]) throws(SubmitError) -> Hash {
+        let (tx, hash) = try precheck(bytes)
+        try admit(tx, hash: hash)
+        return hash
+    }
+
+    public var mempoolCount: Int { mempool.count }
+
+    /// Builds, finalizes and commits the next block from the mempool (possibly empty).
+    @discardableResult
+    public func produceBlock(now: UInt64) async throws -> BlockHeader {
+        let started = Date()
+        let height = head.height + 1
+        guard engine.isLocalProposer(height: height) else { throw ConsensusError("this node is not the proposer of block \(height)") }
+        let txs = mempool.select(gasLimit: params.blockGasLimit)
+        let proposer = engine.proposer(forHeight: height)
+        let time = max(now, headHeader.time)
+        let executed = try chain.execute(height: height, time: time, proposer: proposer, transactions: txs,
+                                         signatures: [Bool](repeating: true, count: txs.count), mode: .propose,
+                                         parentRoot: head.stateRoot)
+        let exec = executed.execution
+        let header = BlockHeader(
+            chainID: chainID, height: height, time: time, previousHash: head.blockHash,
+            txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
+            receiptRoot: MerkleRoot.of(exec.receipts.map { Hash.sha256($0.canonicalBytes) }),
+            baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: proposer)
+        let certificate = try await engine.finalize(header)
+        try chain.commit(header: header, certificate: certificate, executed: executed)
+        head = try chain.head()
+        headHeader = header
+        for d in exec.dropped { mempool.remove(d.tx.canonicalBytes.withHash()) }
+        var touched = Set(exec.included.map(\.body.sender))
+        touched.formUnion(exec.dropped.map(\.tx.body.sender))
+        try chain.withState { state in
+            for sender in touched { mempool.prune(sender: sender, committedNonce: try chain.ledger.nonce(of: sender, state: state)) }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        metrics.blockCommitted(height: height, txs: exec.included.count, commitSeconds: seconds, now: Date().timeIntervalSince1970)
+        metrics.setMempoolSize(mempool.count)
+        hub.publish(BlockRecord(header: header, receipts: exec.receipts, blockEvents: exec.blockEvents).json)
+        return header
+    }
+}
+
+extension Array where Element == UInt8 {
+    func withHash() -> Hash { Hash.sha256(self) }
+}

@@ -1,0 +1,144 @@
+/// Writes the canonical binary encoding: big-endian fixed-width integers, length-prefixed bytes and strings.
+///
+/// Every signed object is encoded this way, so the same value gives the same bytes on every machine.
+public struct CanonicalWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func write(_ v: UInt8) { bytes.append(v) }
+    public mutating func write(_ v: Bool) { bytes.append(v ? 1 : 0) }
+
+    public mutating func write(_ v: UInt32) {
+        for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+    }
+
+    public mutating func write(_ v: UInt64) {
+        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+    }
+
+    public mutating func write(_ v: UInt128) {
+        write(UInt64(truncatingIfNeeded: v >> 64))
+        write(UInt64(truncatingIfNeeded: v))
+    }
+
+    public mutating func write(bytes b: [UInt8]) {
+        write(UInt32(b.count))
+        bytes.append(contentsOf: b)
+    }
+
+    public mutating func write(_ s: String) { write(bytes: Array(s.utf8)) }
+    public mutating func write(_ h: Hash) { bytes.append(contentsOf: h.bytes) }
+    public mutating func write(_ a: Address) { bytes.append(contentsOf: a.bytes) }
+    public mutating func write(_ a: Amount) { write(a.value) }
+
+    /// Writes a count followed by each element.
+    public mutating func write<T>(array: [T], _ each: (inout CanonicalWriter, T) -> Void) {
+        write(UInt32(array.count))
+        for e in array { each(&self, e) }
+    }
+}
+
+/// Reads the canonical binary encoding, bounds-checked: malformed input throws, never crashes.
+public struct CanonicalReader: Sendable {
+    let bytes: [UInt8]
+    public private(set) var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// True when every byte was consumed.
+    public var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func take(_ n: Int) throws(DecodeError) -> ArraySlice<UInt8> {
+        guard n >= 0, bytes.count - offset >= n else {
+            throw DecodeError("unexpected end of data at byte \(offset) (needed \(n) more)")
+        }
+        defer { offset += n }
+        return bytes[offset..<(offset + n)]
+    }
+
+    public mutating func readUInt8() throws(DecodeError) -> UInt8 { try take(1).first! }
+
+    public mutating func readBool() throws(DecodeError) -> Bool {
+        switch try readUInt8() {
+        case 0: return false
+        case 1: return true
+        case let v: throw DecodeError("invalid boolean byte \(v)")
+        }
+    }
+
+    public mutating func readUInt32() throws(DecodeError) -> UInt32 {
+        try take(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    public mutating func readUInt64() throws(DecodeError) -> UInt64 {
+        try take(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    public mutating func readUInt128() throws(DecodeError) -> UInt128 {
+        let hi = try readUInt64()
+        let lo = try readUInt64()
+        return UInt128(hi) << 64 | UInt128(lo)
+    }
+
+    /// Reads length-prefixed bytes, refusing lengths above `limit`.
+    public mutating func readBytes(limit: Int = 1 << 22) throws(DecodeError) -> [UInt8] {
+        let n = Int(try readUInt32())
+        guard n <= limit else { throw DecodeError("length \(n) exceeds the limit of \(limit)") }
+        return Array(try take(n))
+    }
+
+    public mutating func readString(limit: Int = 1 << 16) throws(DecodeError) -> String {
+        let raw = try readBytes(limit: limit)
+        guard let s = String(validating: raw, as: UTF8.self) else { throw DecodeError("string is not valid UTF-8") }
+        return s
+    }
+
+    public mutating func readHash() throws(DecodeError) -> Hash { Hash(bytes: try take(32))! }
+    public mutating func readAddress() throws(DecodeError) -> Address { Address(bytes: Array(try take(20)))! }
+    public mutating func readAmount() throws(DecodeError) -> Amount { Amount(try readUInt128()) }
+
+    /// Reads a count (at most `limit`) and then that many elements.
+    public mutating func readArray<T>(limit: Int = 1 << 16, _ each: (inout CanonicalReader) throws(DecodeError) -> T) throws(DecodeError) -> [T] {
+        let n = Int(try readUInt32())
+        guard n <= limit else { throw DecodeError("array of \(n) elements exceeds the limit of \(limit)") }
+        var out = [T]()
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try each(&self)) }
+        return out
+    }
+
+    /// Throws unless every byte was consumed.
+    public func expectEnd() throws(DecodeError) {
+        guard isAtEnd else { throw DecodeError("\(bytes.count - offset) trailing bytes") }
+    }
+}
+
+/// Malformed canonical bytes.
+public struct DecodeError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A value with a canonical binary encoding.
+public protocol CanonicalCodable: Sendable {
+    func encode(to writer: inout CanonicalWriter)
+    init(from reader: inout CanonicalReader) throws(DecodeError)
+}
+
+extension CanonicalCodable {
+    /// The canonical bytes of this value.
+    public var canonicalBytes: [UInt8] {
+        var w = CanonicalWriter()
+        encode(to: &w)
+        return w.bytes
+    }
+
+    /// Decodes exactly `bytes`, rejecting trailing data.
+    public init(canonicalBytes bytes: [UInt8]) throws(DecodeError) {
+        var r = CanonicalReader(bytes)
+        self = try Self(from: &r)
+        try r.expectEnd()
+    }
+}

@@ -1,0 +1,129 @@
+public import Foundation
+import Crypto
+
+/// A 32-byte SHA-256 digest, stored as four big-endian words so that comparison and bit access are cheap.
+public struct Hash: Hashable, Comparable, Sendable {
+    public var w0: UInt64
+    public var w1: UInt64
+    public var w2: UInt64
+    public var w3: UInt64
+
+    /// The all-zero hash; it also stands for an empty subtree in the state tree.
+    public static let zero = Hash(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    public init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) {
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
+    }
+
+    /// Creates a hash from exactly 32 bytes.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (i, b) in bytes.enumerated() {
+            words[i / 8] = words[i / 8] << 8 | UInt64(b)
+        }
+        self.init(w0: words[0], w1: words[1], w2: words[2], w3: words[3])
+    }
+
+    /// Parses 64 hexadecimal characters.
+    public init?(hex: String) {
+        guard let bytes = [UInt8](hex: hex) else { return nil }
+        self.init(bytes: bytes)
+    }
+
+    /// The 32 bytes, most significant first.
+    public var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        for (i, w) in [w0, w1, w2, w3].enumerated() {
+            for j in 0..<8 {
+                out[i * 8 + j] = UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(j)))
+            }
+        }
+        return out
+    }
+
+    /// Lower-case hexadecimal form.
+    public var hex: String { bytes.hexString }
+
+    /// Bit `index` (0 is the most significant bit of the first byte).
+    @inlinable
+    public func bit(_ index: Int) -> Bool {
+        let word: UInt64
+        switch index >> 6 {
+        case 0: word = w0
+        case 1: word = w1
+        case 2: word = w2
+        default: word = w3
+        }
+        return (word >> UInt64(63 - (index & 63))) & 1 == 1
+    }
+
+    public static func < (a: Hash, b: Hash) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+
+    /// SHA-256 of `data`.
+    public static func sha256(_ data: some DataProtocol) -> Hash {
+        Hash(digest: SHA256.hash(data: data))
+    }
+
+    /// SHA-256 over several byte strings concatenated, without building the concatenation.
+    public static func sha256(parts: [[UInt8]]) -> Hash {
+        var hasher = SHA256()
+        for part in parts { hasher.update(data: part) }
+        return Hash(digest: hasher.finalize())
+    }
+
+    /// SHA-256 of a tag byte followed by two hashes: the node hash of the state tree and Merkle trees.
+    public static func node(tag: UInt8, _ a: Hash, _ b: Hash) -> Hash {
+        var buffer = [UInt8](repeating: 0, count: 65)
+        buffer[0] = tag
+        a.write(into: &buffer, at: 1)
+        b.write(into: &buffer, at: 33)
+        return sha256(buffer)
+    }
+
+    init(digest: SHA256.Digest) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        digest.withUnsafeBytes { raw in
+            words.0 = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            words.1 = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            words.2 = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            words.3 = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+    }
+
+    /// Writes the 32 bytes into `buffer` starting at `offset`.
+    public func write(into buffer: inout [UInt8], at offset: Int) {
+        var o = offset
+        for w in [w0, w1, w2, w3] {
+            for j in 0..<8 {
+                buffer[o] = UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(j)))
+                o += 1
+            }
+        }
+    }
+}
+
+extension Hash: CustomStringConvertible {
+    public var description: String { hex }
+}
+
+extension Hash: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let hash = Hash(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected 64 hex characters"))
+        }
+        self = hash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(hex)
+    }
+}

@@ -1,0 +1,82 @@
+public import CairnPrimitives
+import Foundation
+import GRDB
+
+/// Reads from one consistent snapshot of the store; valid only inside `SQLiteStore.read`.
+public struct StoreSnapshot: TreeNodeSource {
+    let db: Database
+
+    /// The value stored at a state key.
+    public func get(_ key: [UInt8]) throws -> [UInt8]? {
+        let stmt = try db.cachedStatement(sql: "SELECT value FROM state WHERE key = ?")
+        return try Data.fetchOne(stmt, arguments: [Data(key)]).map { Array($0) }
+    }
+
+    /// State entries whose key starts with `prefix`, in key order.
+    public func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
+        var upper = prefix
+        while let last = upper.last, last == 0xff { upper.removeLast() }
+        let rows: [Row]
+        if upper.isEmpty {
+            rows = try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE key >= ? ORDER BY key", arguments: [Data(prefix)])
+        } else {
+            upper[upper.count - 1] += 1
+            rows = try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key",
+                                    arguments: [Data(prefix), Data(upper)])
+        }
+        return rows.map { (key: Array($0["key"] as Data), value: Array($0["value"] as Data)) }
+    }
+
+    public func treeNode(_ hash: Hash) throws -> TreeNode? {
+        let stmt = try db.cachedStatement(sql: "SELECT node FROM tree_nodes WHERE hash = ?")
+        guard let data = try Data.fetchOne(stmt, arguments: [Data(hash.bytes)]) else { return nil }
+        do { return try TreeNode(encoded: Array(data)) } catch {
+            throw StorageError(.corruptRecord, "tree node \(hash) is corrupt: \(error)")
+        }
+    }
+
+    /// The committed head, or nil before genesis.
+    public func head() throws -> StoredHead? {
+        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('head_height', 'head_hash', 'state_root')")
+        var values: [String: [UInt8]] = [:]
+        for r in rows { values[r["key"]] = Array(r["value"] as Data) }
+        guard let h = values["head_height"], h.count == 8, let hash = values["head_hash"].flatMap(Hash.init(bytes:)),
+              let root = values["state_root"].flatMap(Hash.init(bytes:)) else { return nil }
+        return StoredHead(height: h.reduce(0) { $0 << 8 | UInt64($1) }, blockHash: hash, stateRoot: root)
+    }
+
+    /// The block at `height`.
+    public func block(at height: UInt64) throws -> StoredBlock? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, commit_cert, events FROM blocks WHERE height = ?",
+                                         arguments: [Int64(height)]) else { return nil }
+        let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
+        return StoredBlock(height: height, hash: Hash(bytes: Array(row["hash"] as Data))!, header: Array(row["header"] as Data),
+                           commit: Array(row["commit_cert"] as Data), transactionHashes: hashes.compactMap { Hash(bytes: Array($0)) },
+                           blockEvents: Array(row["events"] as Data))
+    }
+
+    /// The height of the block with this hash.
+    public func height(ofBlock hash: Hash) throws -> UInt64? {
+        try Int64.fetchOne(db, sql: "SELECT height FROM blocks WHERE hash = ?", arguments: [Data(hash.bytes)]).map { UInt64($0) }
+    }
+
+    /// The transactions of the block at `height`, in order.
+    public func transactions(inBlock height: UInt64) throws -> [StoredTransactionRecord] {
+        try Row.fetchAll(db, sql: "SELECT hash, idx, body, receipt FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
+            .map { StoredTransactionRecord(hash: Hash(bytes: Array($0["hash"] as Data))!, height: height, index: $0["idx"],
+                                           bytes: Array($0["body"] as Data), receipt: Array($0["receipt"] as Data)) }
+    }
+
+    /// A transaction and its receipt by hash.
+    public func transaction(_ hash: Hash) throws -> StoredTransactionRecord? {
+        guard let r = try Row.fetchOne(db, sql: "SELECT height, idx, body, receipt FROM txs WHERE hash = ?",
+                                       arguments: [Data(hash.bytes)]) else { return nil }
+        return StoredTransactionRecord(hash: hash, height: UInt64(r["height"] as Int64), index: r["idx"],
+                                       bytes: Array(r["body"] as Data), receipt: Array(r["receipt"] as Data))
+    }
+
+    /// The number of stored transactions.
+    public func transactionCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM txs") ?? 0
+    }
+}

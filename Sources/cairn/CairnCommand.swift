@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `cairn` command: node, devnet, keys, transactions, queries, models and benchmarks.
+@main
+struct CairnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Cairn: an open compute network for AI with its own ledger.",
+        subcommands: [
+            DevnetCommand.self, NodeCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self, BenchCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import CairnNode
+import CairnLedger
+import CairnBank
+import CairnPrimitives
+import CairnStorage
+import Foundation
+
+/// `cairn bench ledger`: signature checks, transfers through full blocks, state-tree updates and commit latency.
+struct BenchLedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "Benchmark the ledger (use a release build).")
+
+    @Option(help: "Signatures verified for the single-core rate.") var verifications: Int = 20_000
+    @Option(help: "Blocks of 1,000 transfers to run.") var smallBlocks: Int = 5
+    @Option(help: "Blocks of 10,000 transfers to run.") var largeBlocks: Int = 3
+
+    func run() async throws {
+        try await reportingFailure {
+            print("cairn bench ledger (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+            let verifyRate = benchVerify()
+            print(String(format: "ed25519 verify, 1 core:          %10.0f /s", verifyRate))
+            let treeRate = try benchTree()
+            print(String(format: "state tree updates:              %10.0f leaves/s", treeRate))
+            let (smallTPS, smallLatency) = try benchBlocks(size: 1_000, count: smallBlocks)
+            print(String(format: "blocks of  1,000 transfers:      %10.0f transfers/s, commit latency %7.1f ms/block", smallTPS, smallLatency * 1000))
+            let (largeTPS, largeLatency) = try benchBlocks(size: 10_000, count: largeBlocks)
+            print(String(format: "blocks of 10,000 transfers:      %10.0f transfers/s, commit latency %7.1f ms/block", largeTPS, largeLatency * 1000))
+            print(String(format: "ratio transfers/s (10k blocks) to 1-core verify rate: %.2f (goal >= 1.0)", largeTPS / verifyRate))
+        }
+    }
+
+    func benchVerify() -> Double {
+        let key = PrivateKey.deterministic("bench")
+        let payloads = (0..<1000).map { i in Array("payload \(i)".utf8) }
+        let sigs = payloads.map { key.sign(domain: .transaction, chainID: "bench", payload: $0) }
+        let pub = key.publicKey
+        let start = Date()
+        var ok = 0
+        for i in 0..<verifications where pub.isValidSignature(sigs[i % 1000], domain: .transaction, chainID: "bench", payload: payloads[i % 1000]) {
+            ok += 1
+        }
+        precondition(ok == verifications)
+        return Double(verifications) / Date().timeIntervalSince(start)
+    }
+
+    func benchTree() throws -> Double {
+        final class Memory: TreeNodeSource {
+            var nodes: [Hash: TreeNode] = [:]
+            func treeNode(_ hash: Hash) throws -> TreeNode? { nodes[hash] }
+        }
+        let source = Memory()
+        var root = Hash.zero
+        var rng = SystemRandomNumberGenerator()
+        var leaves = 0
+        var elapsed = 0.0
+        for round in 0..<12 {
+            let changes = (0..<20_000).map { _ in
+                TreeChange(keyHash: Hash(w0: rng.next(), w1: rng.next(), w2: rng.next(), w3: rng.next()),
+                           valueHash: Hash(w0: rng.next(), w1: 0, w2: 0, w3: 0))
+            }
+            var tree = StateTree(source: source)
+            let start = Date()
+            root = try tree.apply(root: root, changes: changes)
+            if round >= 2 {
+                elapsed += Date().timeIntervalSince(start)
+                leaves += changes.count
+            }
+            source.nodes.merge(tree.newNodes) { a, _ in a }
+        }
+        return Double(leaves) / elapsed
+    }
+
+    /// Transfers among many funded accounts through signature checks on all cores, execution, the
+    /// state tree and the SQLite commit.
+    func benchBlocks(size: Int, count: Int) throws -> (Double, Double) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let senders = (0..<size).map { PrivateKey.deterministic("bench-sender-\($0)") }
+        var params = ChainParams.default
+        params.blockGasLimit = 200_000_000
+        let balances = senders.map { BankGenesis.Balance(address: $0.publicKey.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]) }
+        let validator = PrivateKey.deterministic("bench-validator")
+        let genesis = Genesis(chainID: "bench", genesisTime: 0, params: params,
+                              validators: [GenesisValidator(name: "v", publicKey: validator.publicKey)],
+                              modules: ["bank": try JSONValue(encoding: BankGenesis(balances: balances))])
+        let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: NodeRunner.makeLedger(), genesis: genesis)
+        var head = try chain.open()
+        var total = 0.0
+        for b in 0..<count {
+            let txs = senders.enumerated().map { i, key in
+                TransactionBody(chainID: "bench", signer: key.publicKey, nonce: UInt64(b), gasLimit: 10_000, maxFeePerGas: 100,
+                                maxPriorityFeePerGas: 1,
+                                messages: [RawMessage(MsgSend(to: senders[(i + 1) % size].publicKey.address, coins: [Coin(denom: Denom.native, amount: 5)]))])
+                    .signed(with: key)
+            }
+            let start = Date()
+            let signatures = Ledger.verifySignatures(txs)
+            let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
+                                             transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.stateRoot)
+            let exec = executed.execution
+            let header = BlockHeader(chainID: "bench", height: head.height + 1, time: UInt64(b + 1), previousHash: head.blockHash,
+                                     txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
+                                     receiptRoot: .zero, baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: validator.publicKey.address)
+            let sig = validator.sign(domain: .block, chainID: "bench", payload: header.canonicalBytes)
+            try chain.commit(header: header, certificate: CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: sig)]), executed: executed)
+            total += Date().timeIntervalSince(start)
+            precondition(exec.receipts.allSatisfy(\.success), "a benchmark transfer failed")
+            head = try chain.head()
+        }
+        return (Double(size * count) / total, total / Double(count))
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import CairnNode
+import CairnLedger
+import CairnBank
+import CairnClient
+import CairnPrimitives
+import Foundation
+
+struct DevnetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devnet", abstract: "Run a local single-validator network with funded dev accounts.")
+
+    @Option(help: "Home folder of the devnet.") var home: String = "./.cairn-devnet"
+    @Option(help: "Port of the node's HTTP API.") var rpcPort: Int = 26657
+    @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
+    @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...).") var accounts: Int = 4
+    @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
+    @Flag(help: "Delete the home folder first and start a new chain.") var reset = false
+
+    func run() async throws {
+        try await reportingFailure {
+            let nodeHome = NodeHome(path: home)
+            if reset { try? FileManager.default.removeItem(at: nodeHome.root) }
+            var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime)
+            if !nodeHome.isInitialized {
+                guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }
+                let keyring = Keyring(home: home)
+                var funded = [BankGenesis.Balance]()
+                for i in 0..<accounts {
+                    let info = try keyring.add("dev\(i)", backend: .test)
+                    funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]))
+                }
+                try nodeHome.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), config: config) { v in
+                    ["bank": try JSONValue(encoding: BankGenesis(balances: funded + [.init(address: v.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000)])]))]
+                }
+            } else {
+                config = try nodeHome.loadConfig()
+                config.rpcPort = rpcPort
+                config.blockIntervalMilliseconds = blockTime
+            }
+            let keys = (try? Keyring(home: home).list()) ?? []
+            let url = "http://127.0.0.1:\(config.rpcPort)"
+            var banner = "devnet home: \(nodeHome.root.path)\n"
+            banner += "blocks every \(config.blockIntervalMilliseconds) ms; dev accounts (test keyring in \(home)/keys):\n"
+            for k in keys { banner += "  \(k.name)  \(k.address)\n" }
+            let first = keys.first.map(\.name) ?? "dev0"
+            let second = keys.dropFirst().first?.address.bech32 ?? "ADDRESS"
+            banner += """
+            try:
+              cairn tx send --home \(home) --node \(url) --from \(first) --to \(second) --amount 12.5cairn
+              cairn query account --home \(home) --node \(url) \(second) --prove
+              curl \(url)/v1/status
+              curl -N \(url)/v1/events
+            stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
+            """
+            try await runNode(home: nodeHome, config: config, banner: banner)
+        }
+    }
+}

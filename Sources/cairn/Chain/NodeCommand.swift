@@ -1,0 +1,88 @@
+import ArgumentParser
+import CairnNode
+import CairnLedger
+import CairnBank
+import CairnClient
+import CairnPrimitives
+import CairnStorage
+import Logging
+import Foundation
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a validator node.",
+                                                    subcommands: [Init.self, Start.self, Verify.self])
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a node home: validator key, genesis, config.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Chain id.") var chainId: String
+        @Option(help: "Port of the HTTP API.") var rpcPort: Int = 26657
+        @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
+        @Option(help: "Tokens the validator's account starts with.") var validatorFunds: String = "1000000cairn"
+
+        func run() async throws {
+            try await reportingFailure {
+                let funds = try Coin(parsing: validatorFunds)
+                let home = NodeHome(path: global.home)
+                try home.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
+                                    config: .init(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime)) { validator in
+                    ["bank": try JSONValue(encoding: BankGenesis(balances: [.init(address: validator.address, coins: [funds])]))]
+                }
+                print("initialized \(home.root.path) for chain '\(chainId)'\nstart it with: cairn node start --home \(global.home)")
+            }
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start the node; it resumes from its last committed block.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Port of the HTTP API (overrides the config).") var rpcPort: Int?
+        @Option(help: "Milliseconds between blocks (overrides the config).") var blockTime: Int?
+
+        func run() async throws {
+            try await reportingFailure {
+                let home = NodeHome(path: global.home)
+                guard home.isInitialized else { throw CLIError("\(home.root.path) has no node: run `cairn node init --home \(global.home) --chain-id ID` first") }
+                var config = try home.loadConfig()
+                if let rpcPort { config.rpcPort = rpcPort }
+                if let blockTime { config.blockIntervalMilliseconds = blockTime }
+                try await runNode(home: home, config: config, banner: nil)
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-execute every stored block from genesis and check each state root (node must be stopped or not writing).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await reportingFailure {
+                let home = NodeHome(path: global.home)
+                let genesis = try home.loadGenesis()
+                let source = Chain(store: try SQLiteStore(path: home.databasePath), ledger: NodeRunner.makeLedger(), genesis: genesis)
+                let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString).sqlite")
+                defer { try? FileManager.default.removeItem(at: tmp) }
+                let target = Chain(store: try SQLiteStore(path: tmp.path), ledger: NodeRunner.makeLedger(), genesis: genesis)
+                let n = try source.replay(into: target)
+                let head = try source.head()
+                if global.json { try printJSON(["blocks": "\(n)", "stateRoot": head.stateRoot.hex]) } else {
+                    print("replayed \(n) blocks from genesis: every state root, receipt and the head root \(head.stateRoot) match")
+                }
+            }
+        }
+    }
+}
+
+/// Runs a node from `home` until Ctrl-C, printing `banner` once the API listens.
+func runNode(home: NodeHome, config: NodeHome.Config, banner: String?) async throws {
+    var logger = Logger(label: "cairn.node")
+    logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+    let runner = NodeRunner(home: home, logger: logger)
+    try await runner.run(config: config) { node in
+        let head = await node.head
+        print("node for chain '\(node.chainID)' at height \(head.height), API on http://\(config.rpcHost):\(config.rpcPort)")
+        if let banner { print(banner) }
+        fflush(stdout)
+    }
+}

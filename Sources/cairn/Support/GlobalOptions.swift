@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+
+/// Flags every command that talks to a node or a home folder takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Node API URL.")
+    var node: String = ProcessInfo.processInfo.environment["CAIRN_NODE"] ?? "http://127.0.0.1:26657"
+
+    @Option(name: .long, help: "Home folder (keys, node data).")
+    var home: String = ProcessInfo.processInfo.environment["CAIRN_HOME"] ?? "./.cairn-devnet"
+
+    @Flag(name: .long, help: "Machine-readable JSON output.")
+    var json = false
+}
+
+/// A one-line failure: printed to stderr as `error: ...`, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// Runs `body`, turning any error into a one-line message and exit status 1.
+func reportingFailure(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch {
+        if let e = error as? ExitCode, type(of: error) == ExitCode.self { throw e }
+        let line = "\(error)".split(separator: "\n").joined(separator: " ")
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Prints `value` as JSON.
+func printJSON(_ value: some Encodable) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try e.encode(value), as: UTF8.self))
+}
+
+/// Reads a passphrase from `CAIRN_PASSPHRASE` or, failing that, from the terminal without echo.
+func readPassphrase(_ prompt: String) throws -> String {
+    if let p = ProcessInfo.processInfo.environment["CAIRN_PASSPHRASE"] { return p }
+    guard let raw = getpass(prompt) else { throw CLIError("no passphrase given (set CAIRN_PASSPHRASE or run in a terminal)") }
+    return String(cString: raw)
+}
