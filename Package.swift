@@ -101,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnNode"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
                 "CairnStorage", "CairnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -78,12 +78,24 @@ public struct Hash: Hashable, Comparable, Sendable {
     }
 
     /// SHA-256 of a tag byte followed by two hashes: the node hash of the state tree and Merkle trees.
+    ///
+    /// Hashed from a stack buffer: the state tree calls this for every node on every updated path.
     public static func node(tag: UInt8, _ a: Hash, _ b: Hash) -> Hash {
-        var buffer = [UInt8](repeating: 0, count: 65)
-        buffer[0] = tag
-        a.write(into: &buffer, at: 1)
-        b.write(into: &buffer, at: 33)
-        return sha256(buffer)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65) { buffer in
+            buffer[0] = tag
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: a.w0.bigEndian, toByteOffset: 1, as: UInt64.self)
+            raw.storeBytes(of: a.w1.bigEndian, toByteOffset: 9, as: UInt64.self)
+            raw.storeBytes(of: a.w2.bigEndian, toByteOffset: 17, as: UInt64.self)
+            raw.storeBytes(of: a.w3.bigEndian, toByteOffset: 25, as: UInt64.self)
+            raw.storeBytes(of: b.w0.bigEndian, toByteOffset: 33, as: UInt64.self)
+            raw.storeBytes(of: b.w1.bigEndian, toByteOffset: 41, as: UInt64.self)
+            raw.storeBytes(of: b.w2.bigEndian, toByteOffset: 49, as: UInt64.self)
+            raw.storeBytes(of: b.w3.bigEndian, toByteOffset: 57, as: UInt64.self)
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(raw))
+            return Hash(digest: hasher.finalize())
+        }
     }
 
     init(digest: SHA256.Digest) {

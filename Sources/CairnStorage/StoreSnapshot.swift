@@ -47,6 +47,7 @@ public struct StoreSnapshot: TreeNodeSource {
 
     /// The block at `height`.
     public func block(at height: UInt64) throws -> StoredBlock? {
+        guard Int64(exactly: height) != nil else { return nil }
         guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, commit_cert, events FROM blocks WHERE height = ?",
                                          arguments: [Int64(height)]) else { return nil }
         let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
@@ -62,7 +63,8 @@ public struct StoreSnapshot: TreeNodeSource {
 
     /// The transactions of the block at `height`, in order.
     public func transactions(inBlock height: UInt64) throws -> [StoredTransactionRecord] {
-        try Row.fetchAll(db, sql: "SELECT hash, idx, body, receipt FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
+        guard Int64(exactly: height) != nil else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT hash, idx, body, receipt FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
             .map { StoredTransactionRecord(hash: Hash(bytes: Array($0["hash"] as Data))!, height: height, index: $0["idx"],
                                            bytes: Array($0["body"] as Data), receipt: Array($0["receipt"] as Data)) }
     }

@@ -65,8 +65,10 @@ public struct NodeAPI: Sendable {
         } else {
             throw APIError.badRequest("bad_height", "'\(param.prefix(80))' is not a block height, 'latest' or a block hash")
         }
-        guard let (block, _, events) = try node.chain.block(at: height) else {
-            throw APIError.notFound("no block at height \(height) (the head is \(try node.chain.head().height))")
+        // Heights above the head are answered here: the store keys blocks by a signed 64-bit integer.
+        let head = try node.chain.head().height
+        guard height <= head, let (block, _, events) = try node.chain.block(at: height) else {
+            throw APIError.notFound("no block at height \(height) (the head is \(head))")
         }
         return BlockView(hash: block.header.hash, header: block.header, transactions: block.transactions.map(\.hash),
                          blockEvents: events,
@@ -136,13 +138,18 @@ public struct NodeAPI: Sendable {
         guard let bytes = [UInt8](hex: body.tx) else {
             throw APIError.badRequest("bad_encoding", "field 'tx' must be the transaction's canonical bytes in hex")
         }
+        let tx: Transaction
         let hash: Hash
         do throws(SubmitError) {
-            let (tx, h) = try node.precheck(bytes)
-            try await node.admit(tx, hash: h)
-            hash = h
+            (tx, hash) = try node.precheck(bytes)
         } catch {
             node.metrics.rejectedTransaction()
+            throw APIError(.badRequest, error.code, error.message)
+        }
+        do throws(SubmitError) {
+            // `admit` counts its own rejections.
+            try await node.admit(tx, hash: hash)
+        } catch {
             throw APIError(error.code == "internal" ? .internalServerError : .badRequest, error.code, error.message)
         }
         return try json(SubmitResponse(hash: hash))

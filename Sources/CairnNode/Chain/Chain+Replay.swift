@@ -1,4 +1,4 @@
-public import CairnPrimitives
+import CairnPrimitives
 public import CairnLedger
 import CairnStorage
 
@@ -41,6 +41,14 @@ extension Chain {
             }
             guard executed.execution.receipts == receipts else {
                 throw InvalidBlock(message: "block \(height): replayed receipts differ from the stored ones")
+            }
+            guard MerkleRoot.of(receipts.map(\.txHash)) == block.header.txRoot,
+                  MerkleRoot.of(receipts.map { Hash.sha256($0.canonicalBytes) }) == block.header.receiptRoot else {
+                throw InvalidBlock(message: "block \(height): the header's transaction or receipt root does not match its block")
+            }
+            guard block.header.previousHash == targetHead.blockHash, block.header.gasUsed == executed.execution.gasUsed,
+                  block.header.baseFee == executed.execution.baseFee, block.header.chainID == genesis.chainID else {
+                throw InvalidBlock(message: "block \(height): the header's parent, gas used, base fee or chain id does not match the replay")
             }
             try target.commit(header: block.header, certificate: block.commit, executed: executed)
             targetHead = try target.head()

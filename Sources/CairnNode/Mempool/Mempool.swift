@@ -52,7 +52,8 @@ public struct Mempool: Sendable {
         if let old = replacing { pendingReserve &-= old.reserve.value }
         guard pendingReserve <= balance.value else { return .insufficientBalance(needed: Amount(pendingReserve), available: balance) }
         if replacing == nil, count >= capacity {
-            guard let victim = lowestEvictable(), victim.tip < body.maxPriorityFeePerGas else { return .full }
+            // Never the sender's own last transaction: the arriving one needs it, evicting it would leave a gap.
+            guard let victim = lowestEvictable(excluding: sender), victim.tip < body.maxPriorityFeePerGas else { return .full }
             remove(victim.hash)
             queue = bySender[sender, default: [:]]
         }
@@ -64,10 +65,11 @@ public struct Mempool: Sendable {
         return nil
     }
 
-    /// The lowest-tip transaction that is the last of its sender's queue (evicting it leaves no gap).
-    func lowestEvictable() -> Entry? {
+    /// The lowest-tip transaction that is the last of its sender's queue (evicting it leaves no gap),
+    /// among senders other than `excluded`.
+    func lowestEvictable(excluding excluded: Address) -> Entry? {
         var worst: Entry? = nil
-        for queue in bySender.values {
+        for (sender, queue) in bySender where sender != excluded {
             guard let last = queue.values.max(by: { $0.tx.body.nonce < $1.tx.body.nonce }) else { continue }
             if worst == nil || last.tip < worst!.tip || (last.tip == worst!.tip && last.arrival > worst!.arrival) { worst = last }
         }

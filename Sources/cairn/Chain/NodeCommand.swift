@@ -83,6 +83,7 @@ func runNode(home: NodeHome, config: NodeHome.Config, banner: String?) async thr
         let head = await node.head
         print("node for chain '\(node.chainID)' at height \(head.height), API on http://\(config.rpcHost):\(config.rpcPort)")
         if let banner { print(banner) }
-        fflush(stdout)
+        // nil flushes every output stream; naming the global `stdout` is not concurrency-safe in Swift 6.
+        fflush(nil)
     }
 }

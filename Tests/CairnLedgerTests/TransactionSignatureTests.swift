@@ -1,0 +1,90 @@
+import CairnBank
+import CairnLedger
+import CairnPrimitives
+import CairnTestSupport
+import Testing
+
+@Suite struct TransactionSignatureTests {
+    let alice = DevAccount("alice")
+    let bob = DevAccount("bob")
+
+    func transfer(chainID: String = "chain-a", nonce: UInt64 = 0) -> Transaction {
+        alice.send(100, to: bob.address, nonce: nonce, chainID: chainID)
+    }
+
+    @Test func aTransactionSignedForChainADoesNotVerifyForChainB() {
+        let tx = transfer(chainID: "chain-a")
+        #expect(tx.hasValidSignature)
+        var moved = tx
+        moved.body.chainID = "chain-b"
+        #expect(!moved.hasValidSignature)
+        #expect(!alice.publicKey.isValidSignature(tx.signature, domain: .transaction, chainID: "chain-b",
+                                                  payload: tx.body.canonicalBytes))
+    }
+
+    @Test func aTransactionForAnotherChainIsDroppedThere() throws {
+        let f = try LedgerFixture(chainID: "chain-b")
+        let tx = f.accounts[0].send(1, to: f.accounts[1].address, nonce: 0, chainID: "chain-a")
+        let block = try f.produce([tx])
+        #expect(block.execution.included.isEmpty)
+        #expect(block.execution.dropped.first?.error.matches(CoreError.wrongChain("", expected: "")) == true)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 1 << 40])
+    func changingTheNonceInvalidatesTheSignature(delta: UInt64) {
+        var tx = transfer(nonce: 3)
+        tx.body.nonce &+= delta
+        #expect(!tx.hasValidSignature)
+    }
+
+    @Test func changingAnySignedFieldInvalidatesTheSignature() {
+        let tx = transfer()
+        let edits: [(String, (inout TransactionBody) -> Void)] = [
+            ("gas limit", { $0.gasLimit += 1 }),
+            ("max fee", { $0.maxFeePerGas = 21 }),
+            ("tip", { $0.maxPriorityFeePerGas = 3 }),
+            ("memo", { $0.memo = "x" }),
+            ("message", { $0.messages[0].body[0] ^= 1 }),
+            ("message type", { $0.messages[0].type = "bank/sent" }),
+            ("extra message", { $0.messages.append($0.messages[0]) }),
+            ("signer", { $0.signer = DevAccount("mallory").publicKey }),
+        ]
+        for (name, edit) in edits {
+            var changed = tx
+            edit(&changed.body)
+            #expect(!changed.hasValidSignature, "\(name)")
+        }
+    }
+
+    @Test func aBlockDomainSignatureDoesNotVerifyAsATransaction() {
+        let body = transfer().body
+        let blockSignature = alice.key.sign(domain: .block, chainID: body.chainID, payload: body.canonicalBytes)
+        #expect(!Transaction(body: body, signature: blockSignature).hasValidSignature)
+        for domain in SigningDomain.allCases where domain != .transaction {
+            let signature = alice.key.sign(domain: domain, chainID: body.chainID, payload: body.canonicalBytes)
+            #expect(!Transaction(body: body, signature: signature).hasValidSignature, "\(domain)")
+        }
+    }
+
+    @Test func aBlockHeaderSignatureVerifiesOnlyInTheBlockDomain() {
+        let header = BlockHeader(chainID: "chain-a", height: 4, time: 9, previousHash: .zero, txRoot: .zero, stateRoot: .zero,
+                                 receiptRoot: .zero, baseFee: 10, gasUsed: 0, proposer: alice.address)
+        let signature = alice.key.sign(domain: .block, chainID: "chain-a", payload: header.canonicalBytes)
+        #expect(alice.publicKey.isValidSignature(signature, domain: .block, chainID: "chain-a", payload: header.canonicalBytes))
+        #expect(!alice.publicKey.isValidSignature(signature, domain: .transaction, chainID: "chain-a", payload: header.canonicalBytes))
+        var later = header
+        later.height = 5
+        #expect(!alice.publicKey.isValidSignature(signature, domain: .block, chainID: "chain-a", payload: later.canonicalBytes))
+    }
+
+    @Test func signaturesAreCheckedTheSameWhateverTheBatchSize() {
+        var txs = [Transaction]()
+        for i in 0..<300 { txs.append(alice.send(Amount(UInt128(i + 1)), to: bob.address, nonce: UInt64(i))) }
+        for i in stride(from: 0, to: txs.count, by: 37) { txs[i].signature[5] ^= 0x40 }
+        let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
+        #expect(expected.filter { !$0 }.count == 9)
+        #expect(Ledger.verifySignatures(txs) == expected)
+        #expect(Ledger.verifySignatures([]) == [])
+        #expect(Ledger.verifySignatures(Array(txs.prefix(1))) == [false])
+    }
+}

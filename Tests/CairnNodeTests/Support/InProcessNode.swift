@@ -1,0 +1,125 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import CairnPrimitives
+import CairnLedger
+import CairnBank
+import CairnNode
+import CairnClient
+import CairnTestSupport
+
+/// A node run in this process by `NodeRunner` on a loopback port, with one funded account.
+struct InProcessNode: Sendable {
+    static let chainID = "api-test"
+    static let funded = DevAccount("api-funded")
+    static let fundedBalance: Amount = 1_000_000_000_000
+
+    let node: Node
+    let port: Int
+    let home: NodeHome
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts a fresh node (genesis in a temporary home, blocks every 200 ms), runs `body`, then stops it.
+    static func with<T: Sendable>(_ body: (InProcessNode) async throws -> T) async throws -> T {
+        let dir = try TemporaryDirectory()
+        let home = NodeHome(path: dir.path("home"))
+        try home.initialize(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000)) { validator in
+            let balances = [
+                BankGenesis.Balance(address: funded.address, coins: [Coin(denom: Denom.native, amount: fundedBalance)]),
+                BankGenesis.Balance(address: validator.address, coins: [Coin(denom: Denom.native, amount: 1_000_000)]),
+            ]
+            return ["bank": try JSONValue(encoding: BankGenesis(balances: balances))]
+        }
+        var logger = Logger(label: "cairn.test.node")
+        logger.logLevel = .critical
+        let runner = NodeRunner(home: home, logger: logger)
+
+        var lastError: (any Error)?
+        // A random port may be taken by another test or process: try a few.
+        for _ in 0..<8 {
+            let port = Int.random(in: 30_000...60_000)
+            let config = NodeHome.Config(rpcHost: "127.0.0.1", rpcPort: port, blockIntervalMilliseconds: 200)
+            let (ready, continuation) = AsyncStream<Result<Node, any Error>>.makeStream()
+            let task = Task {
+                do {
+                    try await runner.run(config: config) { node in continuation.yield(.success(node)) }
+                    continuation.yield(.failure(StartFailure(description: "the node stopped before it was ready")))
+                } catch {
+                    continuation.yield(.failure(error))
+                }
+                continuation.finish()
+            }
+            var first: Result<Node, any Error>?
+            for await r in ready {
+                first = r
+                break
+            }
+            switch first {
+            case let .success(node)?:
+                let running = InProcessNode(node: node, port: port, home: home)
+                do {
+                    let result = try await body(running)
+                    task.cancel()
+                    _ = await task.result
+                    withExtendedLifetime(dir) {}
+                    return result
+                } catch {
+                    task.cancel()
+                    _ = await task.result
+                    withExtendedLifetime(dir) {}
+                    throw error
+                }
+            case let .failure(error)?:
+                lastError = error
+                task.cancel()
+                _ = await task.result
+            case nil:
+                lastError = StartFailure(description: "the node never reported ready")
+                task.cancel()
+                _ = await task.result
+            }
+        }
+        throw StartFailure(description: "could not start an in-process node: \(lastError.map { "\($0)" } ?? "unknown")")
+    }
+
+    func client() throws -> NodeClient { try NodeClient(url: baseURL.absoluteString) }
+
+    /// One HTTP exchange: status, content type and body.
+    struct Reply: Sendable {
+        let status: Int
+        let contentType: String?
+        let body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func request(_ method: String, _ path: String, body: Data? = nil) async throws -> Reply {
+        try await HTTP.request(method, URL(string: path, relativeTo: baseURL)!, body: body)
+    }
+}
+
+/// A bare URLSession client that returns every status as is.
+enum HTTP {
+    static let session: URLSession = {
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = 10
+        return URLSession(configuration: config)
+    }()
+
+    static func request(_ method: String, _ url: URL, body: Data? = nil) async throws -> InProcessNode.Reply {
+        var req = URLRequest(url: url)
+        req.httpMethod = method
+        if let body {
+            req.httpBody = body
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await session.data(for: req)
+        let http = response as! HTTPURLResponse
+        return InProcessNode.Reply(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: data)
+    }
+}
