@@ -83,6 +83,8 @@ public final class SQLiteStore: Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 64 MiB of page cache: tree-node inserts land on random B-tree pages.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

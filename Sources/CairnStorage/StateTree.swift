@@ -99,6 +99,7 @@ public struct StateTree {
     /// Applies `changes` (any order, one per key) to the tree at `root` and returns the new root.
     public mutating func apply(root: Hash, changes: [TreeChange]) throws -> Hash {
         let sorted = changes.sorted { $0.keyHash < $1.keyHash }
+        newNodes.reserveCapacity(newNodes.count + changes.count * 24)
         let rootRef: Ref
         if root == .zero {
             rootRef = .empty

@@ -16,14 +16,21 @@ final class TreeNodeCache: Sendable {
     let nodes = Mutex<[Hash: TreeNode]>([:])
     let capacity: Int
 
-    init(capacity: Int = 1 << 18) { self.capacity = capacity }
+    init(capacity: Int = 1 << 20) { self.capacity = capacity }
 
     func get(_ h: Hash) -> TreeNode? { nodes.withLock { $0[h] } }
 
     func insert(_ new: [Hash: TreeNode]) {
         nodes.withLock { dict in
             if dict.count + new.count > capacity { dict.removeAll(keepingCapacity: true) }
-            dict.merge(new) { a, _ in a }
+            for (h, n) in new { dict[h] = n }
+        }
+    }
+
+    func insert(_ hash: Hash, _ node: TreeNode) {
+        nodes.withLock { dict in
+            if dict.count >= capacity { dict.removeAll(keepingCapacity: true) }
+            dict[hash] = node
         }
     }
 }
@@ -36,7 +43,7 @@ struct CachedTreeSource: TreeNodeSource {
     func treeNode(_ hash: Hash) throws -> TreeNode? {
         if let n = cache.get(hash) { return n }
         let n = try snapshot.treeNode(hash)
-        if let n { cache.insert([hash: n]) }
+        if let n { cache.insert(hash, n) }
         return n
     }
 }

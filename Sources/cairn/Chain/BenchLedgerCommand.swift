@@ -87,6 +87,12 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: NodeRunner.makeLedger(), genesis: genesis)
         var head = try chain.open()
         var total = 0.0
+        var phases = (verify: 0.0, execute: 0.0, commit: 0.0)
+        defer {
+            let n = Double(max(count, 1))
+            print(String(format: "  per block of %d: signatures %.1f ms, execution and state tree %.1f ms, SQLite commit %.1f ms",
+                         size, phases.verify / n * 1000, phases.execute / n * 1000, phases.commit / n * 1000))
+        }
         for b in 0..<count {
             let txs = senders.enumerated().map { i, key in
                 TransactionBody(chainID: "bench", signer: key.publicKey, nonce: UInt64(b), gasLimit: 10_000, maxFeePerGas: 100,
@@ -96,6 +102,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             }
             let start = Date()
             let signatures = Ledger.verifySignatures(txs)
+            let verified = Date()
             let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
                                              transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.stateRoot)
             let exec = executed.execution
@@ -103,8 +110,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                                      txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
                                      receiptRoot: .zero, baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: validator.publicKey.address)
             let sig = validator.sign(domain: .block, chainID: "bench", payload: header.canonicalBytes)
+            let executedAt = Date()
             try chain.commit(header: header, certificate: CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: sig)]), executed: executed)
-            total += Date().timeIntervalSince(start)
+            let end = Date()
+            total += end.timeIntervalSince(start)
+            phases.verify += verified.timeIntervalSince(start)
+            phases.execute += executedAt.timeIntervalSince(verified)
+            phases.commit += end.timeIntervalSince(executedAt)
             precondition(exec.receipts.allSatisfy(\.success), "a benchmark transfer failed")
             head = try chain.head()
         }
