@@ -7,7 +7,8 @@ struct CairnCommand: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Cairn: an open compute network for AI with its own ledger.",
         subcommands: [
-            DevnetCommand.self, NodeCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self, BenchCommand.self,
+            DevnetCommand.self, NodeCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self,
+            RunCommand.self, ChatCommand.self, EmbedCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,95 @@
+/// Batched prompt evaluation: each weight matrix is applied to a whole chunk of tokens with one sgemm.
+extension LlamaModel {
+    /// Evaluates `tokens` at positions `startPosition...` into the KV cache; ``logits`` then holds the last position's.
+    ///
+    /// - Throws: `.invalidRequest` if the tokens are empty, out of the vocabulary, or run past the context.
+    public func prefill(tokens: [Int32], startPosition: Int = 0) throws {
+        guard !tokens.isEmpty else { throw InferenceError(.invalidRequest, "prefill needs at least one token") }
+        guard startPosition >= 0, tokens.count <= contextLength - startPosition else {
+            throw InferenceError(
+                .invalidRequest,
+                "\(tokens.count) tokens from position \(startPosition) exceed the context of \(contextLength)")
+        }
+        for token in tokens { try checkToken(token) }
+        var offset = 0
+        while offset < tokens.count {
+            let count = min(state.prefillChunk, tokens.count - offset)
+            tokens.withUnsafeBufferPointer {
+                evaluateChunk(UnsafeBufferPointer(rebasing: $0[offset..<offset + count]), start: startPosition + offset)
+            }
+            offset += count
+        }
+    }
+
+    private func evaluateChunk(_ tokens: UnsafeBufferPointer<Int32>, start: Int) {
+        let c = config, b = state.prefillBuffers(config: config)
+        let t = tokens.count, d = c.dimension, kvDim = c.kvDimension, hd = c.headDimension
+        for (i, token) in tokens.enumerated() {
+            weights.tokenEmbedding.dequantize(rows: Int(token)..<Int(token) + 1, into: b.x + i * d)
+        }
+        for (l, layer) in weights.layers.enumerated() {
+            let keys = state.keyCache + l * contextLength * kvDim
+            let values = state.valueCache + l * contextLength * kvDim
+            normRows(b.x, weight: layer.attentionNorm, into: b.xb, tokens: t)
+            MatMul.multiply(layer.query, x: b.xb, tokens: t, output: b.q, tile: b.tile, pool: pool)
+            MatMul.multiply(layer.key, x: b.xb, tokens: t, output: keys + start * kvDim, tile: b.tile, pool: pool)
+            MatMul.multiply(layer.value, x: b.xb, tokens: t, output: values + start * kvDim, tile: b.tile, pool: pool)
+            pool.run(chunks: t) { i in
+                rope.apply(b.q + i * d, heads: c.headCount, headDimension: hd, position: start + i)
+                rope.apply(keys + (start + i) * kvDim, heads: c.kvHeadCount, headDimension: hd, position: start + i)
+            }
+            attendBatch(b, keys: keys, values: values, tokens: t, start: start)
+            MatMul.multiply(layer.output, x: b.xb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)
+            normRows(b.x, weight: layer.feedForwardNorm, into: b.xb, tokens: t)
+            MatMul.multiply(layer.gate, x: b.xb, tokens: t, output: b.hb, tile: b.tile, pool: pool)
+            MatMul.multiply(layer.up, x: b.xb, tokens: t, output: b.hb2, tile: b.tile, pool: pool)
+            let h = c.hiddenDimension
+            pool.run(chunks: t) { i in FastMath.swiGLU(b.hb + i * h, up: b.hb2 + i * h, count: h) }
+            MatMul.multiply(layer.down, x: b.hb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)
+        }
+        // Only the last position's logits are needed; the residual row is copied so decode can reuse it.
+        state.x.update(from: b.x + (t - 1) * d, count: d)
+        weights.outputNorm.withUnsafeBufferPointer {
+            VectorOps.rmsNorm(state.x, weight: $0.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: state.xb)
+        }
+        MatVec.multiply(weights.output, x: state.xb, xSums: state.xSums, output: state.logits, pool: pool)
+    }
+
+    private func normRows(_ x: UnsafeMutablePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>, tokens: Int) {
+        let d = config.dimension, epsilon = config.rmsEpsilon
+        weight.withUnsafeBufferPointer { w in
+            for i in 0..<tokens {
+                VectorOps.rmsNorm(x + i * d, weight: w.baseAddress!, epsilon: epsilon, count: d, into: out + i * d)
+            }
+        }
+    }
+
+    /// Causal attention of the chunk's queries (`b.q`) over cached positions `0..<start + tokens`, into `b.xb`.
+    private func attendBatch(
+        _ b: LlamaRunState.PrefillBuffers, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
+        tokens t: Int, start: Int
+    ) {
+        let c = config, d = c.dimension, kvDim = c.kvDimension, hd = c.headDimension
+        let group = c.headCount / c.kvHeadCount
+        let span = start + t
+        let scale = 1 / Float(hd).squareRoot()
+        pool.run(chunks: c.headCount) { h in
+            let kvOffset = (h / group) * hd
+            let scores = b.scores + h * t * span
+            // scores[i][j] = q_i · k_j / sqrt(hd) for j < span
+            MatMul.sgemm(
+                a: b.q + h * hd, b: keys + kvOffset, c: scores, m: t, n: span, k: hd, transposeB: true,
+                alpha: scale, lda: d, ldb: kvDim, ldc: span)
+            for i in 0..<t {
+                let row = scores + i * span
+                let visible = start + i + 1
+                FastMath.softmax(row, count: visible)
+                if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
+            }
+            // out_h = scores · V_h, written into head h's columns of xb.
+            MatMul.sgemm(
+                a: scores, b: values + kvOffset, c: b.xb + h * hd, m: t, n: hd, k: span, transposeB: false,
+                lda: span, ldb: kvDim, ldc: d)
+        }
+    }
+}

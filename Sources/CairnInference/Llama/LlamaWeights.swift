@@ -1,0 +1,78 @@
+/// The weights of one transformer block: views into the mapped file plus decoded norm vectors.
+public struct LlamaLayerWeights: Sendable {
+    /// RMSNorm weight before attention, `[dimension]`.
+    public let attentionNorm: [Float]
+    /// Query projection, `dimension × dimension`.
+    public let query: WeightMatrix
+    /// Key projection, `kvDimension × dimension`.
+    public let key: WeightMatrix
+    /// Value projection, `kvDimension × dimension`.
+    public let value: WeightMatrix
+    /// Attention output projection, `dimension × dimension`.
+    public let output: WeightMatrix
+    /// RMSNorm weight before the feed-forward block, `[dimension]`.
+    public let feedForwardNorm: [Float]
+    /// SwiGLU gate projection, `hiddenDimension × dimension`.
+    public let gate: WeightMatrix
+    /// SwiGLU up projection, `hiddenDimension × dimension`.
+    public let up: WeightMatrix
+    /// SwiGLU down projection, `dimension × hiddenDimension`.
+    public let down: WeightMatrix
+}
+
+/// All weights of a llama model, memory-mapped from a GGUF file (only the small norm vectors are copied).
+public struct LlamaWeights: Sendable {
+    /// Token embedding, `vocabularySize × dimension`.
+    public let tokenEmbedding: WeightMatrix
+    /// The transformer blocks.
+    public let layers: [LlamaLayerWeights]
+    /// Final RMSNorm weight, `[dimension]`.
+    public let outputNorm: [Float]
+    /// The classifier, `vocabularySize × dimension` (the token embedding when the file ties them).
+    public let output: WeightMatrix
+    /// The parsed file, kept alive because every matrix points into its mapping.
+    public let file: GGUFFile
+
+    /// Binds the standard llama tensor names of `file`, checking every shape against `config`.
+    public init(file: GGUFFile, config c: LlamaConfig) throws {
+        self.file = file
+        func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
+            let t = try file.requireTensor(name)
+            guard t.dimensions == [columns, rows] else {
+                throw InferenceError(.corrupt, "tensor \(name) has shape \(t.dimensions), expected [\(columns), \(rows)]")
+            }
+            guard t.type.blockSize == 1 || columns % 32 == 0 else {
+                throw InferenceError(.corrupt, "tensor \(name) rows are not whole blocks")
+            }
+            return WeightMatrix(base: file.data(of: t), type: t.type, rows: rows, columns: columns)
+        }
+        func vector(_ name: String, count: Int) throws -> [Float] {
+            let t = try file.requireTensor(name)
+            guard t.elementCount == count else {
+                throw InferenceError(.corrupt, "tensor \(name) has \(t.elementCount) elements, expected \(count)")
+            }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBufferPointer {
+                BlockFormats.dequantize(t.type, file.data(of: t), count: count, into: $0.baseAddress!)
+            }
+            return values
+        }
+        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, columns: c.dimension)
+        output = file.tensor(named: "output.weight") == nil
+            ? tokenEmbedding : try matrix("output.weight", rows: c.vocabularySize, columns: c.dimension)
+        outputNorm = try vector("output_norm.weight", count: c.dimension)
+        layers = try (0..<c.layerCount).map { i in
+            let p = "blk.\(i)."
+            return LlamaLayerWeights(
+                attentionNorm: try vector(p + "attn_norm.weight", count: c.dimension),
+                query: try matrix(p + "attn_q.weight", rows: c.dimension, columns: c.dimension),
+                key: try matrix(p + "attn_k.weight", rows: c.kvDimension, columns: c.dimension),
+                value: try matrix(p + "attn_v.weight", rows: c.kvDimension, columns: c.dimension),
+                output: try matrix(p + "attn_output.weight", rows: c.dimension, columns: c.dimension),
+                feedForwardNorm: try vector(p + "ffn_norm.weight", count: c.dimension),
+                gate: try matrix(p + "ffn_gate.weight", rows: c.hiddenDimension, columns: c.dimension),
+                up: try matrix(p + "ffn_up.weight", rows: c.hiddenDimension, columns: c.dimension),
+                down: try matrix(p + "ffn_down.weight", rows: c.dimension, columns: c.hiddenDimension))
+        }
+    }
+}

