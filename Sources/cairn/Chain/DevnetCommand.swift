@@ -45,10 +45,11 @@ struct DevnetCommand: AsyncParsableCommand {
             for k in keys { banner += "  \(k.name)  \(k.address)\n" }
             let first = keys.first.map(\.name) ?? "dev0"
             let second = keys.dropFirst().first?.address.bech32 ?? "ADDRESS"
+            let cairn = CommandLine.arguments.first ?? "cairn"
             banner += """
             try:
-              cairn tx send --home \(home) --node \(url) --from \(first) --to \(second) --amount 12.5cairn
-              cairn query account --home \(home) --node \(url) \(second) --prove
+              \(cairn) tx send --home \(home) --node \(url) --from \(first) --to \(second) --amount 12.5cairn
+              \(cairn) query account --home \(home) --node \(url) \(second) --prove
               curl \(url)/v1/status
               curl -N \(url)/v1/events
             stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
