@@ -30,8 +30,6 @@ public struct Ledger: Sendable {
 
     // MARK: Core state
 
-    static let nonceTag = "ledger"
-
     public static func nonceKey(_ a: Address) -> [UInt8] { StateKey.make("ledger", Array("nonce".utf8), a.bytes) }
     static let baseFeeKey = StateKey.make("ledger", "basefee")
     static let paramsKey = StateKey.make("ledger", "params")

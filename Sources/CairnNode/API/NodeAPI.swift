@@ -117,7 +117,7 @@ public struct NodeAPI: Sendable {
             let state = SnapshotState(snapshot: snap)
             let nonce = try chain.ledger.nonce(of: address, state: state)
             let balances = try bank.balances(of: address, state: state)
-            var keys = [AccountKeys.nonce(address)]
+            var keys = [Ledger.nonceKey(address)]
             var denoms = Set(balances.map(\.denom))
             denoms.insert(Denom.native)
             keys += denoms.sorted().map { BankKeys.balance(address, $0) }
@@ -168,9 +168,4 @@ public struct NodeAPI: Sendable {
             try await writer.finish(nil)
         })
     }
-}
-
-/// The state keys that make up an account, for proofs.
-public enum AccountKeys {
-    public static func nonce(_ a: Address) -> [UInt8] { Ledger.nonceKey(a) }
 }

@@ -111,7 +111,7 @@ public actor Node {
         try chain.commit(header: header, certificate: certificate, executed: executed)
         head = try chain.head()
         headHeader = header
-        for d in exec.dropped { mempool.remove(d.tx.canonicalBytes.withHash()) }
+        for d in exec.dropped { mempool.remove(d.tx.hash) }
         var touched = Set(exec.included.map(\.body.sender))
         touched.formUnion(exec.dropped.map(\.tx.body.sender))
         try chain.withState { state in
@@ -123,8 +123,4 @@ public actor Node {
         hub.publish(BlockRecord(header: header, receipts: exec.receipts, blockEvents: exec.blockEvents).json)
         return header
     }
-}
-
-extension Array where Element == UInt8 {
-    func withHash() -> Hash { Hash.sha256(self) }
 }
