@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test suite.
+# A run that goes past CAIRN_TEST_TIMEOUT (default 40m) is stopped, and the tests that never
+# reported a result are listed, so a hang names itself instead of running into CI's limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
@@ -7,7 +9,17 @@ export CAIRN_MODELS="${CAIRN_MODELS:-$PWD/.models}"
 bash scripts/setup.sh
 start=$(date +%s)
 swift build --build-tests
-swift test --skip-build 2>&1 | tee /tmp/cairn-test.log
+log=$(mktemp /tmp/cairn-test.XXXXXX.log)
+set +e
+timeout -k 30s "${CAIRN_TEST_TIMEOUT:-40m}" swift test --skip-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-echo "tests finished in $(( $(date +%s) - start ))s (build included)"
+set -e
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "the tests did not finish within ${CAIRN_TEST_TIMEOUT:-40m}; these never reported a result:"
+  swift test list --skip-build 2>/dev/null | while read -r name; do
+    test=${name##*/}
+    grep -F "Test ${test%%(*}(" "$log" | grep -qv ' started\.$' || echo "  $name"
+  done
+fi
+echo "tests finished in $(( $(date +%s) - start ))s (build included), exit $status"
 exit "$status"

@@ -31,7 +31,7 @@ public struct NodeClient: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: req)
+            (data, response) = try await session.boundedData(for: req)
         } catch {
             throw ClientError("cannot reach the node at \(baseURL.absoluteString): \(error.localizedDescription)")
         }

@@ -118,7 +118,7 @@ enum HTTP {
             req.httpBody = body
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let (data, response) = try await session.data(for: req)
+        let (data, response) = try await session.boundedData(for: req)
         let http = response as! HTTPURLResponse
         return InProcessNode.Reply(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: data)
     }
