@@ -1,5 +1,8 @@
 public import CairnPrimitives
 import Foundation
+import Dispatch
+import Synchronization
+import GRDBSQLite
 public import GRDB
 
 /// Everything one block commits: its encoded parts, its state writes and the new state-tree nodes.
@@ -75,8 +78,13 @@ public struct StoredTransactionRecord: Sendable {
 ///
 /// A block and all its state changes commit in one SQLite transaction with `synchronous=FULL`, so a
 /// committed block survives a crash of the process or the machine.
+///
+/// The write-ahead log is checkpointed into the database file by a connection of its own on a background
+/// queue, never by the committing connection: a block's commit pays only for appending and syncing its own
+/// pages to the log, and copying them into the database (with its own sync) overlaps the next block.
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
+    let checkpointer: Checkpointer
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String) throws {
@@ -85,10 +93,13 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB of page cache: tree-node inserts land on random B-tree pages.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoints are the checkpointer's job, off the commit path.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try SQLiteStore.migrator.migrate(pool)
+            checkpointer = try Checkpointer(path: path)
         } catch {
             throw StorageError(.io, "cannot open the database at \(path)", cause: error)
         }
@@ -137,25 +148,123 @@ public final class SQLiteStore: Sendable {
                                        Int64(batch.time), batch.transactions.count, Data(batch.blockEvents)])
             let insertTx = try db.cachedStatement(sql: "INSERT INTO txs (hash, height, idx, body, receipt) VALUES (?, ?, ?, ?, ?)")
             for (i, tx) in batch.transactions.enumerated() {
-                try insertTx.execute(arguments: [Data(tx.hash.bytes), Int64(batch.height), i, Data(tx.bytes), Data(tx.receipt)])
+                try BulkInsert.run(insertTx, db) { s in
+                    BulkInsert.bind(s, 1, tx.hash.bytes)
+                    sqlite3_bind_int64(s, 2, Int64(batch.height))
+                    sqlite3_bind_int64(s, 3, Int64(i))
+                    BulkInsert.bind(s, 4, tx.bytes)
+                    BulkInsert.bind(s, 5, tx.receipt)
+                }
             }
             let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)")
             let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE key = ?")
             for change in batch.stateChanges {
                 if let v = change.value {
-                    try upsert.execute(arguments: [Data(change.key), Data(v)])
+                    try BulkInsert.run(upsert, db) { s in
+                        BulkInsert.bind(s, 1, change.key)
+                        BulkInsert.bind(s, 2, v)
+                    }
                 } else {
-                    try delete.execute(arguments: [Data(change.key)])
+                    try BulkInsert.run(delete, db) { s in BulkInsert.bind(s, 1, change.key) }
                 }
             }
             let insertNode = try db.cachedStatement(sql: "INSERT OR IGNORE INTO tree_nodes (hash, node) VALUES (?, ?)")
-            for (hash, node) in batch.treeNodes {
-                try insertNode.execute(arguments: [Data(hash.bytes), Data(node.encoded)])
+            // Hash order walks the B-tree left to right instead of jumping between pages.
+            for (hash, node) in batch.treeNodes.sorted(by: { $0.key < $1.key }) {
+                try BulkInsert.run(insertNode, db) { s in
+                    BulkInsert.bind(s, 1, hash.bytes)
+                    BulkInsert.bind(s, 2, node.encoded)
+                }
             }
             let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
             try setMeta.execute(arguments: ["head_height", Data(withUnsafeBytes(of: batch.height.bigEndian) { Array($0) })])
             try setMeta.execute(arguments: ["head_hash", Data(batch.blockHash.bytes)])
             try setMeta.execute(arguments: ["state_root", Data(batch.stateRoot.bytes)])
         }
+        checkpointer.request()
+    }
+
+    /// Copies the whole write-ahead log into the database file now and waits for it.
+    public func checkpoint() throws {
+        try checkpointer.run()
+    }
+}
+
+/// Binds and steps a prepared statement through SQLite's C interface: the block commit writes tens of
+/// thousands of rows, and going through GRDB's `StatementArguments` copies each blob into `Data` first.
+enum BulkInsert {
+    /// Binds `bytes` as a blob (an empty one too, never NULL); SQLite copies it before returning.
+    static func bind(_ statement: SQLiteStatement, _ index: Int32, _ bytes: [UInt8]) {
+        if bytes.isEmpty {
+            _ = sqlite3_bind_zeroblob(statement, index, 0)
+            return
+        }
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(statement, index, buffer.baseAddress, Int32(buffer.count), SQLITE_TRANSIENT_VALUE)
+        }
+    }
+
+    /// Resets `statement`, lets `bind` bind its parameters, and runs it to completion.
+    static func run(_ statement: Statement, _ db: Database, bind: (SQLiteStatement) -> Void) throws {
+        let s = statement.sqliteStatement
+        sqlite3_reset(s)
+        sqlite3_clear_bindings(s)
+        bind(s)
+        let code = sqlite3_step(s)
+        guard code == SQLITE_DONE else {
+            throw StorageError(.io, "SQLite write failed (\(code)): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+        }
+    }
+
+    /// `SQLITE_TRANSIENT`, which the C header spells as a cast Swift cannot import.
+    static let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+/// Checkpoints the write-ahead log from its own connection, on its own queue, at most one at a time.
+///
+/// Requests that arrive while a checkpoint runs fold into one more run after it, so a fast writer never
+/// queues a backlog. A passive checkpoint copies what no reader still needs and never blocks the writer;
+/// whatever it leaves is copied by the next one.
+final class Checkpointer: Sendable {
+    let connection: DatabaseQueue
+    let queue = DispatchQueue(label: "cairn.sqlite.checkpoint", qos: .utility)
+    let pending = Mutex<(running: Bool, again: Bool)>((false, false))
+
+    init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        connection = try DatabaseQueue(path: path, configuration: config)
+    }
+
+    /// Asks for a passive checkpoint soon.
+    func request() {
+        let start = pending.withLock { state -> Bool in
+            if state.running { state.again = true; return false }
+            state.running = true
+            return true
+        }
+        guard start else { return }
+        queue.async { self.drain() }
+    }
+
+    private func drain() {
+        while true {
+            // A failed passive checkpoint (the database busy, say) loses nothing: the frames stay in the log.
+            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            let again = pending.withLock { state -> Bool in
+                if state.again { state.again = false; return true }
+                state.running = false
+                return false
+            }
+            if !again { return }
+        }
+    }
+
+    /// A full checkpoint now, on the caller's thread.
+    func run() throws {
+        _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.full) }
     }
 }

@@ -99,7 +99,9 @@ public struct StateTree {
     /// Applies `changes` (any order, one per key) to the tree at `root` and returns the new root.
     public mutating func apply(root: Hash, changes: [TreeChange]) throws -> Hash {
         let sorted = changes.sorted { $0.keyHash < $1.keyHash }
-        newNodes.reserveCapacity(newNodes.count + changes.count * 24)
+        // Random updates to a large tree create about two and a half nodes per change (a leaf, and inner
+        // nodes where paths have not merged yet); the table grows by itself if a batch needs more.
+        newNodes.reserveCapacity(newNodes.count + changes.count * 3)
         let rootRef: Ref
         if root == .zero {
             rootRef = .empty
