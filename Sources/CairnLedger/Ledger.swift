@@ -119,6 +119,31 @@ public struct Ledger: Sendable {
     }
 }
 
+/// Signature checks of a block started ahead of its execution, so that they run on the other cores while
+/// the block before it executes and commits (execution and commit are sequential; checks are not).
+public final class PendingSignatures: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written once on the verifying queue before `done` is signalled; read only after waiting on it.
+    private var results: [Bool] = []
+    private var taken = false
+
+    /// Starts checking `txs` on a global queue.
+    public init(_ txs: [Transaction]) {
+        DispatchQueue.global(qos: .userInitiated).async {
+            self.results = Ledger.verifySignatures(txs)
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the checks to finish; one result per transaction, in order. Call it once.
+    public func wait() -> [Bool] {
+        precondition(!taken, "PendingSignatures.wait() called twice")
+        taken = true
+        done.wait()
+        return results
+    }
+}
+
 /// Lets a buffer cross into `concurrentPerform`, where each iteration writes disjoint indices.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T

@@ -6,25 +6,39 @@ public protocol StateReader {
     func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])]
 }
 
+/// A state key as a dictionary key: hashed as one block of bytes rather than byte by byte, as `[UInt8]` is.
+public struct StateKeyBytes: Hashable, Sendable {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public static func == (a: StateKeyBytes, b: StateKeyBytes) -> Bool { a.bytes == b.bytes }
+
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
 /// Buffered writes over a `StateReader`, with nested checkpoints so a failed message can be reverted.
 ///
 /// Nothing reaches storage until the block commits; `changes` lists the final writes in key order.
 public final class StateOverlay: StateReader {
     let base: any StateReader
-    var writes: [[UInt8]: [UInt8]?] = [:]
+    var writes: [StateKeyBytes: [UInt8]?] = [:]
     /// One journal per open checkpoint: the overlay entry each key had before its first write inside it.
-    var journals: [[([UInt8], [UInt8]??)]] = []
+    var journals: [[(StateKeyBytes, [UInt8]??)]] = []
 
     public init(base: any StateReader) {
         self.base = base
     }
 
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
-        if let w = writes[key] { return w }
+        if let w = writes[StateKeyBytes(key)] { return w }
         return try base.get(key)
     }
 
     public func set(_ key: [UInt8], _ value: [UInt8]?) {
+        let key = StateKeyBytes(key)
         if !journals.isEmpty {
             journals[journals.count - 1].append((key, writes[key]))
         }
@@ -36,8 +50,8 @@ public final class StateOverlay: StateReader {
     public func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
         var merged: [[UInt8]: [UInt8]] = [:]
         for (k, v) in try base.scan(prefix: prefix) { merged[k] = v }
-        for (k, v) in writes where k.starts(with: prefix) {
-            if let v { merged[k] = v } else { merged[k] = nil }
+        for (k, v) in writes where k.bytes.starts(with: prefix) {
+            if let v { merged[k.bytes] = v } else { merged[k.bytes] = nil }
         }
         return merged.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
@@ -59,7 +73,7 @@ public final class StateOverlay: StateReader {
 
     /// The final writes (nil value: deleted), in key order.
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
-        writes.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        writes.map { (key: $0.key.bytes, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 }
 

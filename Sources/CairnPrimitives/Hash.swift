@@ -8,6 +8,16 @@ public struct Hash: Hashable, Comparable, Sendable {
     public var w2: UInt64
     public var w3: UInt64
 
+    public static func == (a: Hash, b: Hash) -> Bool {
+        a.w0 == b.w0 && a.w1 == b.w1 && a.w2 == b.w2 && a.w3 == b.w3
+    }
+
+    /// Feeds the hasher one word folded from all four: a digest's words are already uniform, so one
+    /// round of the seeded hasher is enough, and hash tables of tree nodes are on the hot path of execution.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ (w2 &* 0xC2B2_AE3D_27D4_EB4F) ^ (w3 &* 0x1656_67B1_9E37_79F9))
+    }
+
     /// The all-zero hash; it also stands for an empty subtree in the state tree.
     public static let zero = Hash(w0: 0, w1: 0, w2: 0, w3: 0)
 

@@ -87,4 +87,18 @@ import Testing
         #expect(Ledger.verifySignatures([]) == [])
         #expect(Ledger.verifySignatures(Array(txs.prefix(1))) == [false])
     }
+
+    @Test func signaturesCheckedAheadGiveTheSameResultsInOrder() {
+        var txs = [Transaction]()
+        for i in 0..<200 { txs.append(alice.send(Amount(UInt128(i + 1)), to: bob.address, nonce: UInt64(i))) }
+        for i in stride(from: 3, to: txs.count, by: 41) { txs[i].signature[0] ^= 0x01 }
+        let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
+        #expect(expected.filter { !$0 }.count == 5)
+        // Two batches in flight at once, as when one block is checked while another executes.
+        let first = PendingSignatures(txs)
+        let second = PendingSignatures(Array(txs.reversed()))
+        #expect(second.wait() == expected.reversed())
+        #expect(first.wait() == expected)
+        #expect(PendingSignatures([]).wait() == [])
+    }
 }

@@ -28,14 +28,19 @@ extension Chain {
         guard let genesisHeader = try header(at: 0), genesisHeader.stateRoot == targetHead.stateRoot else {
             throw InvalidBlock(message: "genesis state roots differ")
         }
+        // Each block's signatures are checked while the block before it executes and commits.
+        var next = try block(at: 1).map { ($0.block, $0.receipts, PendingSignatures($0.block.transactions)) }
         var height: UInt64 = 1
         while height <= head.height {
-            guard let (block, receipts, _) = try block(at: height) else {
+            guard let (block, receipts, signatures) = next else {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
+            next = height < head.height
+                ? try self.block(at: height + 1).map { ($0.block, $0.receipts, PendingSignatures($0.block.transactions)) }
+                : nil
             let executed = try target.execute(
                 height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
-                signatures: Ledger.verifySignatures(block.transactions), mode: .replay, parentRoot: targetHead.stateRoot)
+                signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.stateRoot)
             guard executed.stateRoot == block.header.stateRoot else {
                 throw InvalidBlock(message: "block \(height): replayed state root \(executed.stateRoot) differs from stored \(block.header.stateRoot)")
             }

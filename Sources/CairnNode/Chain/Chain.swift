@@ -10,6 +10,7 @@ public final class Chain: Sendable {
     public let ledger: Ledger
     public let genesis: Genesis
     let cache = TreeNodeCache()
+    let stateCache = StateCache()
 
     public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis) {
         self.store = store
@@ -22,6 +23,8 @@ public final class Chain: Sendable {
         public let execution: BlockExecution
         public let stateRoot: Hash
         let treeNodes: [Hash: TreeNode]
+        /// The block's final state writes in key order (nil: deleted).
+        let stateChanges: [(key: [UInt8], value: [UInt8]?)]
     }
 
     /// Commits genesis into an empty store, or checks the stored head; returns the head.
@@ -78,20 +81,21 @@ public final class Chain: Sendable {
     public func execute(height: UInt64, time: UInt64, proposer: Address, transactions: [Transaction], signatures: [Bool],
                         mode: ExecutionMode, parentRoot: Hash) throws -> Executed {
         let execution = try store.read { snap in
-            try ledger.executeBlock(base: SnapshotState(snapshot: snap), height: height, time: time, proposer: proposer,
+            try ledger.executeBlock(base: CachedHeadState(snapshot: snap, cache: stateCache), height: height, time: time, proposer: proposer,
                                     transactions: transactions, signatures: signatures, mode: mode)
         }
         return try computeRoot(execution, on: parentRoot)
     }
 
     func computeRoot(_ execution: BlockExecution, on root: Hash) throws -> Executed {
-        let changes = execution.state.changes.map {
+        let stateChanges = execution.state.changes
+        let changes = stateChanges.map {
             TreeChange(keyHash: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) })
         }
         return try store.read { snap in
             var tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: cache))
             let newRoot = try tree.apply(root: root, changes: changes)
-            return Executed(execution: execution, stateRoot: newRoot, treeNodes: tree.newNodes)
+            return Executed(execution: execution, stateRoot: newRoot, treeNodes: tree.newNodes, stateChanges: stateChanges)
         }
     }
 
@@ -104,9 +108,10 @@ public final class Chain: Sendable {
         events.write(array: executed.execution.blockEvents) { w, e in e.encode(to: &w) }
         try store.commit(CommitBatch(
             height: header.height, blockHash: header.hash, header: header.canonicalBytes, commit: certificate.canonicalBytes,
-            time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.execution.state.changes,
+            time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.stateChanges,
             treeNodes: executed.treeNodes, stateRoot: executed.stateRoot))
         cache.insert(executed.treeNodes)
+        stateCache.apply(executed.stateChanges)
     }
 
     /// Reads committed state through `body`.

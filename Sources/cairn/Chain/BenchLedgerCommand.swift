@@ -12,20 +12,27 @@ struct BenchLedgerCommand: AsyncParsableCommand {
 
     @Option(help: "Signatures verified for the single-core rate.") var verifications: Int = 20_000
     @Option(help: "Blocks of 1,000 transfers to run.") var smallBlocks: Int = 5
-    @Option(help: "Blocks of 10,000 transfers to run.") var largeBlocks: Int = 3
+    @Option(help: "Blocks of 10,000 transfers to run.") var largeBlocks: Int = 5
 
     func run() async throws {
         try await reportingFailure {
             print("cairn bench ledger (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
-            let verifyRate = benchVerify()
-            print(String(format: "ed25519 verify, 1 core:          %10.0f /s", verifyRate))
+            // A virtual machine's clock drifts over a run, so the single-core rate is sampled before, between
+            // and after the block runs, and the ratio uses the median sample.
+            var verifyRates = [benchVerify()]
+            print(String(format: "ed25519 verify, 1 core:          %10.0f /s", verifyRates[0]))
             let treeRate = try benchTree()
             print(String(format: "state tree updates:              %10.0f leaves/s", treeRate))
             let (smallTPS, smallLatency) = try benchBlocks(size: 1_000, count: smallBlocks)
-            print(String(format: "blocks of  1,000 transfers:      %10.0f transfers/s, commit latency %7.1f ms/block", smallTPS, smallLatency * 1000))
+            print(String(format: "blocks of  1,000 transfers:      %10.0f transfers/s, %7.1f ms/block", smallTPS, smallLatency * 1000))
+            verifyRates.append(benchVerify())
             let (largeTPS, largeLatency) = try benchBlocks(size: 10_000, count: largeBlocks)
-            print(String(format: "blocks of 10,000 transfers:      %10.0f transfers/s, commit latency %7.1f ms/block", largeTPS, largeLatency * 1000))
-            print(String(format: "ratio transfers/s (10k blocks) to 1-core verify rate: %.2f (goal >= 1.0)", largeTPS / verifyRate))
+            print(String(format: "blocks of 10,000 transfers:      %10.0f transfers/s, %7.1f ms/block", largeTPS, largeLatency * 1000))
+            verifyRates.append(benchVerify())
+            let median = verifyRates.sorted()[1]
+            let samples = verifyRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")
+            print("ed25519 verify, 1 core, samples: \(samples) (median \(String(format: "%.0f", median)) /s)")
+            print(String(format: "ratio transfers/s (10k blocks) to 1-core verify rate: %.2f (goal >= 1.0)", largeTPS / median))
         }
     }
 
@@ -71,7 +78,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
     }
 
     /// Transfers among many funded accounts through signature checks on all cores, execution, the
-    /// state tree and the SQLite commit.
+    /// state tree and the SQLite commit; returns transfers per second and the mean time per block.
     func benchBlocks(size: Int, count: Int) throws -> (Double, Double) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -86,22 +93,29 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                               modules: ["bank": try JSONValue(encoding: BankGenesis(balances: balances))])
         let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: NodeRunner.makeLedger(), genesis: genesis)
         var head = try chain.open()
-        var total = 0.0
-        var phases = (verify: 0.0, execute: 0.0, commit: 0.0)
-        defer {
-            let n = Double(max(count, 1))
-            print(String(format: "  per block of %d: signatures %.1f ms, execution and state tree %.1f ms, SQLite commit %.1f ms",
-                         size, phases.verify / n * 1000, phases.execute / n * 1000, phases.commit / n * 1000))
-        }
-        for b in 0..<count {
-            let txs = senders.enumerated().map { i, key in
+        // Every block is signed before the clock starts: signing is the clients' work, not the chain's.
+        let blocks = (0..<count).map { b in
+            senders.enumerated().map { i, key in
                 TransactionBody(chainID: "bench", signer: key.publicKey, nonce: UInt64(b), gasLimit: 10_000, maxFeePerGas: 100,
                                 maxPriorityFeePerGas: 1,
                                 messages: [RawMessage(MsgSend(to: senders[(i + 1) % size].publicKey.address, coins: [Coin(denom: Denom.native, amount: 5)]))])
                     .signed(with: key)
             }
-            let start = Date()
-            let signatures = Ledger.verifySignatures(txs)
+        }
+        // As a node does: the next block's signatures are checked on the other core while this one executes
+        // and commits; the time the chain waits for them is reported as the signature phase.
+        var phases = (wait: 0.0, execute: 0.0, commit: 0.0)
+        defer {
+            let n = Double(max(count, 1))
+            print(String(format: "  per block of %d: waiting for signatures %.1f ms, execution and state tree %.1f ms, SQLite commit %.1f ms",
+                         size, phases.wait / n * 1000, phases.execute / n * 1000, phases.commit / n * 1000))
+        }
+        let start = Date()
+        var pending = blocks.isEmpty ? nil : PendingSignatures(blocks[0])
+        for (b, txs) in blocks.enumerated() {
+            let waitStart = Date()
+            let signatures = pending!.wait()
+            pending = b + 1 < blocks.count ? PendingSignatures(blocks[b + 1]) : nil
             let verified = Date()
             let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
                                              transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.stateRoot)
@@ -113,13 +127,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let executedAt = Date()
             try chain.commit(header: header, certificate: CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: sig)]), executed: executed)
             let end = Date()
-            total += end.timeIntervalSince(start)
-            phases.verify += verified.timeIntervalSince(start)
+            phases.wait += verified.timeIntervalSince(waitStart)
             phases.execute += executedAt.timeIntervalSince(verified)
             phases.commit += end.timeIntervalSince(executedAt)
             precondition(exec.receipts.allSatisfy(\.success), "a benchmark transfer failed")
             head = try chain.head()
         }
+        let total = Date().timeIntervalSince(start)
         return (Double(size * count) / total, total / Double(count))
     }
 }
