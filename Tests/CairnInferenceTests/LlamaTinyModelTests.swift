@@ -30,20 +30,21 @@ enum TinyLlama {
             let dims = rows == 1 ? [columns] : [columns, rows]
             writer.tensors.append(.init(name: name, dimensions: dims, type: type, data: BlockFormats.quantize(values, as: type)))
         }
+        /// An RMSNorm weight near 1.
+        func norm(_ name: String) {
+            writer.tensors.append(.init(name: name, dimensions: [dimension], type: .f32,
+                                        data: BlockFormats.quantize(random(dimension, scale: 0.2).map { $0 + 1 }, as: .f32)))
+        }
         let kv = dimension / heads * kvHeads
         add("token_embd.weight", vocabulary, dimension, .q8_0, scale: 1)
         for l in 0..<layers {
             let p = "blk.\(l)."
-            writer.tensors.append(.init(
-                name: p + "attn_norm.weight", dimensions: [dimension], type: .f32,
-                data: BlockFormats.quantize(random(dimension, scale: 0.2).map { $0 + 1 }, as: .f32)))
+            norm(p + "attn_norm.weight")
             add(p + "attn_q.weight", dimension, dimension, .q4_1)
             add(p + "attn_k.weight", kv, dimension, .q4_1)
             add(p + "attn_v.weight", kv, dimension, .q8_0)
             add(p + "attn_output.weight", dimension, dimension, .f16)
-            writer.tensors.append(.init(
-                name: p + "ffn_norm.weight", dimensions: [dimension], type: .f32,
-                data: BlockFormats.quantize(random(dimension, scale: 0.2).map { $0 + 1 }, as: .f32)))
+            norm(p + "ffn_norm.weight")
             add(p + "ffn_gate.weight", hidden, dimension, .q4_1)
             add(p + "ffn_up.weight", hidden, dimension, .q4_1)
             add(p + "ffn_down.weight", dimension, hidden, .q4_1)

@@ -29,15 +29,16 @@ extension Chain {
             throw InvalidBlock(message: "genesis state roots differ")
         }
         // Each block's signatures are checked while the block before it executes and commits.
-        var next = try block(at: 1).map { ($0.block, $0.receipts, PendingSignatures($0.block.transactions)) }
+        func fetch(_ height: UInt64) throws -> (Block, [Receipt], PendingSignatures)? {
+            try block(at: height).map { ($0.block, $0.receipts, PendingSignatures($0.block.transactions)) }
+        }
+        var next = try fetch(1)
         var height: UInt64 = 1
         while height <= head.height {
             guard let (block, receipts, signatures) = next else {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
-            next = height < head.height
-                ? try self.block(at: height + 1).map { ($0.block, $0.receipts, PendingSignatures($0.block.transactions)) }
-                : nil
+            next = height < head.height ? try fetch(height + 1) : nil
             let executed = try target.execute(
                 height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
                 signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.stateRoot)

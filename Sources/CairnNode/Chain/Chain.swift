@@ -9,8 +9,8 @@ public final class Chain: Sendable {
     public let store: SQLiteStore
     public let ledger: Ledger
     public let genesis: Genesis
-    let cache = TreeNodeCache()
-    let stateCache = StateCache()
+    let cache = TreeNodeCache(capacity: 1 << 20)
+    let stateCache = StateCache(capacity: 1 << 19)
 
     public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis) {
         self.store = store
@@ -110,8 +110,8 @@ public final class Chain: Sendable {
             height: header.height, blockHash: header.hash, header: header.canonicalBytes, commit: certificate.canonicalBytes,
             time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.stateChanges,
             treeNodes: executed.treeNodes, stateRoot: executed.stateRoot))
-        cache.insert(executed.treeNodes)
-        stateCache.apply(executed.stateChanges)
+        cache.insert(executed.treeNodes.lazy.map { ($0.key, $0.value) })
+        stateCache.insert(executed.stateChanges.lazy.map { (StateKeyBytes($0.key), $0.value) })
     }
 
     /// Reads committed state through `body`.

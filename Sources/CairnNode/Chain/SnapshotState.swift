@@ -12,34 +12,36 @@ struct SnapshotState: StateReader {
 }
 
 /// Keeps recently used state-tree nodes in memory; the upper levels are read by every block.
-/// The latest committed value of recently used state keys (nil: known absent), kept by the chain so that
-/// executing a block reads hot accounts from memory instead of SQLite.
+/// A dictionary behind a lock that starts over when it reaches its capacity.
 ///
-/// Only the chain's commit writes it, with the values it just committed, so it always agrees with the
-/// head. When full it starts over, as the tree-node cache does.
-final class StateCache: Sendable {
-    let entries = Mutex<[StateKeyBytes: [UInt8]?]>([:])
+/// The chain keeps two: tree nodes by hash, and the latest committed value of recently used state keys
+/// (nil: known absent). Only the chain's commit writes committed values, so both always agree with the head.
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    let entries = Mutex<[Key: Value]>([:])
     let capacity: Int
 
-    init(capacity: Int = 1 << 19) { self.capacity = capacity }
+    init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ key: StateKeyBytes) -> [UInt8]?? { entries.withLock { $0[key] } }
+    func get(_ key: Key) -> Value? { entries.withLock { $0[key] } }
 
-    func remember(_ key: StateKeyBytes, _ value: [UInt8]?) {
+    func insert(_ key: Key, _ value: Value) {
         entries.withLock { dict in
             if dict.count >= capacity { dict.removeAll(keepingCapacity: true) }
-            dict[key] = .some(value)
+            dict[key] = value
         }
     }
 
-    /// Records a committed block's writes.
-    func apply(_ changes: [(key: [UInt8], value: [UInt8]?)]) {
+    /// Inserts a batch under one lock.
+    func insert(_ batch: some Collection<(Key, Value)>) {
         entries.withLock { dict in
-            if dict.count + changes.count > capacity { dict.removeAll(keepingCapacity: true) }
-            for c in changes { dict[StateKeyBytes(c.key)] = .some(c.value) }
+            if dict.count + batch.count > capacity { dict.removeAll(keepingCapacity: true) }
+            for (k, v) in batch { dict[k] = v }
         }
     }
 }
+
+typealias StateCache = BoundedCache<StateKeyBytes, [UInt8]?>
+typealias TreeNodeCache = BoundedCache<Hash, TreeNode>
 
 /// The head's state through the chain's cache: reads that miss go to the snapshot and are remembered.
 ///
@@ -52,37 +54,13 @@ struct CachedHeadState: StateReader {
         let k = StateKeyBytes(key)
         if let hit = cache.get(k) { return hit }
         let value = try snapshot.get(key)
-        cache.remember(k, value)
+        cache.insert(k, value)
         return value
     }
 
     func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] { try snapshot.scan(prefix: prefix) }
 }
 
-final class TreeNodeCache: Sendable {
-    let nodes = Mutex<[Hash: TreeNode]>([:])
-    let capacity: Int
-
-    init(capacity: Int = 1 << 20) { self.capacity = capacity }
-
-    func get(_ h: Hash) -> TreeNode? { nodes.withLock { $0[h] } }
-
-    func insert(_ new: [Hash: TreeNode]) {
-        nodes.withLock { dict in
-            if dict.count + new.count > capacity { dict.removeAll(keepingCapacity: true) }
-            for (h, n) in new { dict[h] = n }
-        }
-    }
-
-    func insert(_ hash: Hash, _ node: TreeNode) {
-        nodes.withLock { dict in
-            if dict.count >= capacity { dict.removeAll(keepingCapacity: true) }
-            dict[hash] = node
-        }
-    }
-}
-
-/// Tree reads through the cache, then the snapshot.
 struct CachedTreeSource: TreeNodeSource {
     let snapshot: StoreSnapshot
     let cache: TreeNodeCache
