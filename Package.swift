@@ -13,6 +13,23 @@ let kernels: [SwiftSetting] = strict + [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
+// Integer dot-product kernels for x86-64 processors with AVX-VNNI. The module is compiled for those features
+// (the rest of the engine is not), and CairnInference calls it only after checking the processor.
+#if arch(x86_64)
+let vnniTargets: [Target] = [
+    .target(
+        name: "CairnVNNI",
+        swiftSettings: kernels + [
+            .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-Xcc", "-mavxvnni"]),
+        ]
+    ),
+]
+let vnniDependencies: [Target.Dependency] = ["CairnVNNI"]
+#else
+let vnniTargets: [Target] = []
+let vnniDependencies: [Target.Dependency] = []
+#endif
+
 let package = Package(
     name: "cairn",
     platforms: [.macOS(.v15)],
@@ -88,7 +105,7 @@ let package = Package(
         ),
         .target(
             name: "CairnInference",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS"] + vnniDependencies,
             swiftSettings: kernels
         ),
         .executableTarget(
@@ -137,6 +154,6 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-    ],
+    ] + vnniTargets,
     swiftLanguageModes: [.v6]
 )

@@ -52,17 +52,15 @@ import Testing
         let rows = 131, columns = 160
         let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 3)
         let x = Self.randomFloats(columns, seed: 4)
-        var sums = [Float](repeating: 0, count: columns / 32)
+        let input = MatVecInput(capacity: columns)
         var serial = [Float](repeating: 0, count: rows), parallel = serial
         x.withUnsafeBufferPointer { xp in
-            sums.withUnsafeMutableBufferPointer { sp in
-                DotKernels.blockSums(xp.baseAddress!, count: columns, into: sp.baseAddress!)
-                serial.withUnsafeMutableBufferPointer {
-                    m.multiply(rows: 0..<rows, x: xp.baseAddress!, xSums: sp.baseAddress!, into: $0.baseAddress!)
-                }
-                parallel.withUnsafeMutableBufferPointer {
-                    MatVec.multiply(m, x: xp.baseAddress!, xSums: sp.baseAddress!, output: $0.baseAddress!, pool: Self.threePool)
-                }
+            input.prepare(xp.baseAddress!, count: columns, quantize: false)
+            serial.withUnsafeMutableBufferPointer {
+                m.multiply(rows: 0..<rows, x: xp.baseAddress!, input: input, into: $0.baseAddress!)
+            }
+            parallel.withUnsafeMutableBufferPointer {
+                MatVec.multiply(m, x: xp.baseAddress!, input: input, output: $0.baseAddress!, pool: Self.threePool)
             }
         }
         for r in 0..<rows {
@@ -72,30 +70,97 @@ import Testing
         #expect(serial == parallel)
     }
 
-    @Test func fusedMatVecWritesEachOutput() {
-        let (a, _, _) = Self.matrix(.q4_1, rows: 70, columns: 64, seed: 5)
-        let (b, _, _) = Self.matrix(.q8_0, rows: 33, columns: 64, seed: 6)
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [96, 128])
+    func inputQuantizationIsWithinHalfAStepPerBlock(columns: Int) {
+        var x = Self.randomFloats(columns, seed: 11, scale: 3)
+        for i in 32..<64 { x[i] = 0 }  // an all-zero block quantizes to zeros with scale 0
+        x[64] = -5  // a block's largest magnitude maps to ±127 exactly
+        let input = MatVecInput(capacity: columns)
+        x.withUnsafeBufferPointer { input.quantize($0.baseAddress!, count: columns) }
+        #expect(input.scales[1] == 0 && (32..<64).allSatisfy { input.quant(at: $0, count: columns) == 0 })
+        #expect(input.quant(at: 64, count: columns) == -127)
+        for b in 0..<columns / 32 {
+            var sum = 0
+            for j in 0..<32 {
+                let i = 32 * b + j, q = input.quant(at: i, count: columns)
+                sum += Int(q)
+                #expect(abs(Float(q) * input.scales[b] - x[i]) <= input.scales[b] * 0.5 + 1e-6, "value \(i)")
+            }
+            #expect(abs(input.quantSums[b] - input.scales[b] * Float(sum)) <= 1e-4)
+        }
+    }
+
+    /// Rearranging into the planar layout loses nothing: its rows decode to the same values, for even and odd
+    /// block counts.
+    @Test(arguments: [GGMLType.q4_1, .q8_0], [64, 96, 160])
+    func planarLayoutDecodesToTheSameValues(type: GGMLType, columns: Int) {
+        let (m, _, decoded) = Self.matrix(type, rows: 7, columns: columns, seed: 14)
+        let storage = PlanarStorage(capacity: m.byteCount)
+        let planar = m.planar(into: storage)
+        #expect(planar.layout == .planar && planar.rowBytes == m.rowBytes)
+        var out = [Float](repeating: 0, count: 7 * columns)
+        out.withUnsafeMutableBufferPointer { planar.dequantize(rows: 0..<7, into: $0.baseAddress!) }
+        #expect(out == decoded)
+    }
+
+    /// The integer kernels are exact in integers: against a double-precision dot of the decoded weights with the
+    /// *quantized* input they agree to float rounding, and against the Float input to the input's quantization.
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192])
+    func integerMatVecMatchesQuantizedInputReference(type: GGMLType, columns: Int) {
+        let rows = 131
+        let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 12)
+        let storage = PlanarStorage(capacity: m.byteCount)
+        let planar = m.planar(into: storage)
+        let x = Self.randomFloats(columns, seed: 13)
+        let input = MatVecInput(capacity: columns)
+        var serial = [Float](repeating: 0, count: rows), parallel = serial, exact = serial
+        x.withUnsafeBufferPointer { xp in
+            input.prepare(xp.baseAddress!, count: columns, quantize: true)
+            serial.withUnsafeMutableBufferPointer {
+                planar.multiply(rows: 0..<rows, x: xp.baseAddress!, input: input, into: $0.baseAddress!)
+            }
+            exact.withUnsafeMutableBufferPointer {
+                m.multiply(rows: 0..<rows, x: xp.baseAddress!, input: input, into: $0.baseAddress!)
+            }
+            parallel.withUnsafeMutableBufferPointer {
+                MatVec.multiply(planar, x: xp.baseAddress!, input: input, output: $0.baseAddress!, pool: Self.threePool)
+            }
+        }
+        let dequantized = (0..<columns).map { Double(input.quant(at: $0, count: columns)) * Double(input.scales[$0 / 32]) }
+        for r in 0..<rows {
+            let reference = (0..<columns).reduce(0.0) { $0 + Double(decoded[r * columns + $1]) * dequantized[$1] }
+            #expect(abs(Double(serial[r]) - reference) < 1e-5 * Double(columns), "row \(r)")
+            #expect(abs(serial[r] - exact[r]) < 0.02 * Float(columns).squareRoot(), "row \(r)")
+        }
+        #expect(serial == parallel)
+    }
+
+    @Test(arguments: [false, true])
+    func fusedMatVecWritesEachOutput(planar: Bool) {
+        let planar = planar && MatVecKernels.integerAvailable
+        let storage = PlanarStorage(capacity: 8192)
+        var (a, _, _) = Self.matrix(.q4_1, rows: 70, columns: 64, seed: 5)
+        var (b, _, _) = Self.matrix(.q8_0, rows: 33, columns: 64, seed: 6)
         let (c, _, _) = Self.matrix(.f32, rows: 129, columns: 64, seed: 7)
+        if planar { (a, b) = (a.planar(into: storage), b.planar(into: storage)) }
         let x = Self.randomFloats(64, seed: 8)
-        var sums = [Float](repeating: 0, count: 2)
+        let input = MatVecInput(capacity: 64)
         var f0 = [Float](repeating: 0, count: a.rows), f1 = [Float](repeating: 0, count: b.rows)
         var f2 = [Float](repeating: 0, count: c.rows)
         var single = [f0, f1, f2]
         x.withUnsafeBufferPointer { xp in
-            sums.withUnsafeMutableBufferPointer { sp in
-                f0.withUnsafeMutableBufferPointer { o0 in
-                    f1.withUnsafeMutableBufferPointer { o1 in
-                        f2.withUnsafeMutableBufferPointer { o2 in
-                            MatVec.multiply(
-                                a, into: o0.baseAddress!, b, into: o1.baseAddress!, c, into: o2.baseAddress!,
-                                x: xp.baseAddress!, xSums: sp.baseAddress!, pool: .shared)
-                        }
+            f0.withUnsafeMutableBufferPointer { o0 in
+                f1.withUnsafeMutableBufferPointer { o1 in
+                    f2.withUnsafeMutableBufferPointer { o2 in
+                        MatVec.multiply(
+                            a, into: o0.baseAddress!, b, into: o1.baseAddress!, c, into: o2.baseAddress!,
+                            x: xp.baseAddress!, input: input, pool: .shared)
                     }
                 }
-                for (i, m) in [a, b, c].enumerated() {
-                    single[i].withUnsafeMutableBufferPointer {
-                        MatVec.multiply(m, x: xp.baseAddress!, xSums: sp.baseAddress!, output: $0.baseAddress!, pool: .shared)
-                    }
+            }
+            for (i, m) in [a, b, c].enumerated() {
+                single[i].withUnsafeMutableBufferPointer {
+                    MatVec.multiply(m, x: xp.baseAddress!, input: input, output: $0.baseAddress!, pool: .shared)
                 }
             }
         }

@@ -142,6 +142,12 @@ func maxAbsDifference(_ a: some Collection<Float>, _ b: some Collection<Float>) 
 }
 
 @Suite struct LlamaTinyModelTests {
+    static let kernels: [MatVecKernels] = MatVecKernels.integerAvailable ? [.floatingPoint, .integer] : [.floatingPoint]
+
+    /// Decode logits against the float64 reference: float32 kernels agree to summation order; the integer kernels
+    /// quantize matrix-vector inputs to int8 per block of 32 (observed differences up to 0.07 on this model).
+    static func decodeTolerance(_ kernels: MatVecKernels) -> Float { kernels == .integer ? 0.15 : 1e-3 }
+
     @Test func prefillMatchesNaiveReference() throws {
         let file = try GGUFFile(path: try TinyLlama.write())
         let model = try LlamaModel(file: file)
@@ -153,15 +159,16 @@ func maxAbsDifference(_ a: some Collection<Float>, _ b: some Collection<Float>) 
         #expect(maxAbsDifference(logits, reference) < 1e-3)
     }
 
-    @Test func decodeStepByStepMatchesReferenceAtEveryPosition() throws {
+    @Test(arguments: kernels)
+    func decodeStepByStepMatchesReferenceAtEveryPosition(kernels: MatVecKernels) throws {
         let file = try GGUFFile(path: try TinyLlama.write(seed: 11))
-        let model = try LlamaModel(file: file)
+        let model = try LlamaModel(file: file, kernels: kernels)
         let tokens: [Int32] = [3, 14, 15, 9, 26, 53]
         for (position, token) in tokens.enumerated() {
             try model.decode(token: token, position: position)
             let logits = Array(model.logits)
             let reference = try TinyLlama.referenceLogits(file: file, tokens: Array(tokens[...position]))
-            #expect(maxAbsDifference(logits, reference) < 1e-3, "position \(position)")
+            #expect(maxAbsDifference(logits, reference) < Self.decodeTolerance(kernels), "position \(position)")
         }
     }
 
@@ -176,14 +183,15 @@ func maxAbsDifference(_ a: some Collection<Float>, _ b: some Collection<Float>) 
         #expect(maxAbsDifference(whole, chunked) < 1e-4)
     }
 
-    @Test func prefillThenDecodeContinuesTheCache() throws {
+    @Test(arguments: kernels)
+    func prefillThenDecodeContinuesTheCache(kernels: MatVecKernels) throws {
         let file = try GGUFFile(path: try TinyLlama.write(seed: 5))
-        let model = try LlamaModel(file: file)
+        let model = try LlamaModel(file: file, kernels: kernels)
         try model.prefill(tokens: [1, 2, 3, 4])
         try model.decode(token: 5, position: 4)
         let logits = Array(model.logits)
         let reference = try TinyLlama.referenceLogits(file: file, tokens: [1, 2, 3, 4, 5])
-        #expect(maxAbsDifference(logits, reference) < 1e-3)
+        #expect(maxAbsDifference(logits, reference) < Self.decodeTolerance(kernels))
     }
 
     @Test func outOfRangeTokensAndPositionsAreRejected() throws {

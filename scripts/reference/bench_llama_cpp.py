@@ -27,7 +27,9 @@ def main():
     from llama_cpp import Llama
 
     context = args.prompt_tokens + args.decode_tokens + 16
-    llm = Llama(model_path=args.gguf, n_ctx=context, n_batch=512, n_ubatch=512, n_threads=args.threads,
+    # Without logits_all, llama-cpp-python keeps n_batch rows of scores but indexes them by position, so
+    # n_batch must cover every position; the prompt is still evaluated in ubatches of 512.
+    llm = Llama(model_path=args.gguf, n_ctx=context, n_batch=context, n_ubatch=512, n_threads=args.threads,
                 n_threads_batch=args.threads, logits_all=False, verbose=False)
     prompt = []
     while len(prompt) < args.prompt_tokens:

@@ -108,6 +108,11 @@ public final class GGUFFile: Sendable {
         tensorIndex[name].map { tensors[$0] }
     }
 
+    /// Releases the resident pages of `byteCount` bytes at `pointer` inside the mapping (``MappedFile/release(_:byteCount:)``).
+    public func release(_ pointer: UnsafeRawPointer, byteCount: Int) {
+        file.release(pointer, byteCount: byteCount)
+    }
+
     /// A pointer to the first byte of `tensor`'s data inside the mapping.
     public func data(of tensor: GGUFTensor) -> UnsafeRawPointer {
         file.base + tensor.fileOffset

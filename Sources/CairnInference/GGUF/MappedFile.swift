@@ -55,6 +55,15 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Tells the system that the whole pages inside `byteCount` bytes at `pointer` will not be read again soon,
+    /// so they leave this process's resident memory; reading them later pages them back in from the file.
+    public func release(_ pointer: UnsafeRawPointer, byteCount: Int) {
+        guard mapped, pointer >= base, pointer + byteCount <= base + count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (pointer - base + page - 1) / page * page, end = (pointer - base + byteCount) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
+    }
+
     /// The mapped bytes as a buffer.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }

@@ -9,37 +9,35 @@ public enum MatVec {
     /// spelled out rather than passed as arrays so that decode does not allocate.
     /// - Parameters:
     ///   - x: the input, `columns` floats (every matrix must have the same column count).
-    ///   - xSums: scratch of at least `columns / 32` floats, overwritten with the block sums of `x`.
+    ///   - input: scratch of at least `columns` capacity, overwritten with `x` prepared for the matrices.
     public static func multiply(
         _ m1: WeightMatrix, into o1: UnsafeMutablePointer<Float>,
         _ m2: WeightMatrix, into o2: UnsafeMutablePointer<Float>,
         _ m3: WeightMatrix? = nil, into o3: UnsafeMutablePointer<Float>? = nil,
-        x: UnsafePointer<Float>, xSums: UnsafeMutablePointer<Float>, pool: ComputePool
+        x: UnsafePointer<Float>, input: MatVecInput, pool: ComputePool
     ) {
         precondition(m1.columns == m2.columns && (m3 == nil || m3!.columns == m1.columns))
-        DotKernels.blockSums(x, count: m1.columns, into: xSums)
-        let sums = UnsafePointer(xSums)
+        input.prepare(x, count: m1.columns, quantize: m1.layout == .planar || m2.layout == .planar || m3?.layout == .planar)
         let c1 = (m1.rows + rowsPerChunk - 1) / rowsPerChunk
         let c2 = c1 + (m2.rows + rowsPerChunk - 1) / rowsPerChunk
         let c3 = c2 + (m3.map { ($0.rows + rowsPerChunk - 1) / rowsPerChunk } ?? 0)
         pool.run(chunks: c3) { chunk in
             let (m, o, local) = chunk < c1 ? (m1, o1, chunk) : chunk < c2 ? (m2, o2, chunk - c1) : (m3!, o3!, chunk - c2)
             let lo = local * rowsPerChunk
-            m.multiply(rows: lo..<min(lo + rowsPerChunk, m.rows), x: x, xSums: sums, into: o)
+            m.multiply(rows: lo..<min(lo + rowsPerChunk, m.rows), x: x, input: input, into: o)
         }
     }
 
-    /// Computes `output = matrix · x` in parallel; `xSums` is scratch as in the fused form.
+    /// Computes `output = matrix · x` in parallel; `input` is scratch as in the fused form.
     public static func multiply(
-        _ matrix: WeightMatrix, x: UnsafePointer<Float>, xSums: UnsafeMutablePointer<Float>,
+        _ matrix: WeightMatrix, x: UnsafePointer<Float>, input: MatVecInput,
         output: UnsafeMutablePointer<Float>, pool: ComputePool
     ) {
-        DotKernels.blockSums(x, count: matrix.columns, into: xSums)
-        let sums = UnsafePointer(xSums)
+        input.prepare(x, count: matrix.columns, quantize: matrix.layout == .planar)
         let chunks = (matrix.rows + rowsPerChunk - 1) / rowsPerChunk
         pool.run(chunks: chunks) { chunk in
             let lo = chunk * rowsPerChunk
-            matrix.multiply(rows: lo..<min(lo + rowsPerChunk, matrix.rows), x: x, xSums: sums, into: output)
+            matrix.multiply(rows: lo..<min(lo + rowsPerChunk, matrix.rows), x: x, input: input, into: output)
         }
     }
 }

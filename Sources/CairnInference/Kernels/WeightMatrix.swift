@@ -1,11 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(CairnVNNI)
+import CairnVNNI
+#endif
+
 /// A read-only `rows × columns` weight matrix stored row-major in one of the ``GGMLType`` encodings.
 ///
-/// The bytes usually live in a memory-mapped GGUF file; the matrix does not own them.
+/// The bytes usually live in a memory-mapped GGUF file, or in a ``PlanarStorage`` made by
+/// ``planar(into:)``; the matrix does not own them.
 public struct WeightMatrix: @unchecked Sendable {
+    /// How the encoded values of a row are arranged.
+    public enum Layout: Sendable {
+        /// GGML's blocks, each with its scale (and minimum) before its values, as in the GGUF file.
+        case blocks
+        /// Q4_1 and Q8_0 only: a row holds the values of every block, then every block's float16 scale, then
+        /// (Q4_1) every minimum, with Q8_0 values of each pair of blocks interleaved by halves. Rows keep their
+        /// size; the integer kernels (`CairnVNNI.IntegerDot`) read this layout.
+        case planar
+    }
+
     /// The first byte of row 0.
     public let base: UnsafeRawPointer
     /// The element encoding.
     public let type: GGMLType
+    /// The arrangement of each row.
+    public let layout: Layout
     /// The number of rows (output features).
     public let rows: Int
     /// The number of columns (input features); a multiple of the type's block size.
@@ -14,14 +36,19 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rowBytes: Int
 
     /// Wraps `rows × columns` values of `type` at `base`.
-    public init(base: UnsafeRawPointer, type: GGMLType, rows: Int, columns: Int) {
+    public init(base: UnsafeRawPointer, type: GGMLType, rows: Int, columns: Int, layout: Layout = .blocks) {
         precondition(columns % type.blockSize == 0, "row length must be a whole number of blocks")
+        precondition(layout == .blocks || type == .q4_1 || type == .q8_0, "only Q4_1 and Q8_0 have a planar layout")
         self.base = base
         self.type = type
+        self.layout = layout
         self.rows = rows
         self.columns = columns
         self.rowBytes = type.byteCount(elements: columns)!
     }
+
+    /// The number of bytes of the matrix.
+    public var byteCount: Int { rows * rowBytes }
 
     /// A pointer to the start of `row`.
     @inline(__always)
@@ -29,14 +56,27 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Computes `output[r] = row(r) · x` for `r` in `rows` on the calling thread.
     ///
+    /// Planar matrices use the integer kernels and read `input`'s quantization; the others use the
+    /// floating-point kernels and read `x` (and, for Q4_1, `input`'s block sums).
     /// - Parameters:
     ///   - x: the input, `columns` floats.
-    ///   - xSums: per-32-block sums of `x` (`columns / 32` floats); read only for Q4_1.
+    ///   - input: `x` prepared by ``MatVecInput/prepare(_:count:quantize:)``, quantized for a planar matrix.
     @inline(__always)
     public func multiply(
-        rows range: Range<Int>, x: UnsafePointer<Float>, xSums: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>
+        rows range: Range<Int>, x: UnsafePointer<Float>, input: MatVecInput, into output: UnsafeMutablePointer<Float>
     ) {
         let blocks = columns / 32
+        if layout == .planar {
+            #if canImport(CairnVNNI)
+            IntegerDot.multiply(
+                type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
+                quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
+            return
+            #else
+            preconditionFailure("planar matrices need the integer kernels")
+            #endif
+        }
+        let xSums = UnsafePointer(input.sums)
         switch type {
         case .q4_1:
             var r = range.lowerBound
@@ -59,7 +99,109 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Decodes rows `range` to Float into `destination`, row-major with `columns` floats per row.
     public func dequantize(rows range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
         for (i, r) in range.enumerated() {
-            Dequantize.row(type, row(r), count: columns, into: destination + i * columns)
+            if layout == .planar {
+                dequantizePlanar(row(r), into: destination + i * columns)
+            } else {
+                Dequantize.row(type, row(r), count: columns, into: destination + i * columns)
+            }
         }
     }
+
+    /// Where the 16 values `half` (0 or 1) of block `b` start in a planar row, and the byte step between them
+    /// (1; Q4_1 blocks keep GGML's nibble order, so for them `half` is ignored and the offset is the block's).
+    @inline(__always)
+    func planarOffset(block b: Int, half: Int) -> Int {
+        let blocks = columns / 32
+        if type == .q4_1 { return 16 * b }
+        let paired = b / 2 * 2 + 1 < blocks
+        return paired ? 64 * (b / 2) + 16 * (b % 2) + 32 * half : 32 * b + 16 * half
+    }
+
+    private func dequantizePlanar(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
+        let blocks = columns / 32
+        let payload = blocks * (type == .q4_1 ? 16 : 32)
+        let out = UnsafeMutableRawPointer(destination)
+        for b in 0..<blocks {
+            let d = BlockFormats.half(source, payload + 2 * b)
+            if type == .q4_1 {
+                let m = SIMD16<Float>(repeating: BlockFormats.half(source, payload + 2 * blocks + 2 * b))
+                let q = source.loadUnaligned(fromByteOffset: 16 * b, as: SIMD16<UInt8>.self)
+                let dv = SIMD16<Float>(repeating: d)
+                out.storeBytes(of: m.addingProduct(dv, DotKernels.floats(q & 0x0F)), toByteOffset: 128 * b, as: SIMD16<Float>.self)
+                out.storeBytes(of: m.addingProduct(dv * 0.0625, DotKernels.floats(q & 0xF0)), toByteOffset: 128 * b + 64, as: SIMD16<Float>.self)
+            } else {
+                let dv = SIMD16<Float>(repeating: d)
+                for half in 0..<2 {
+                    let q = source.loadUnaligned(fromByteOffset: planarOffset(block: b, half: half), as: SIMD16<Int8>.self)
+                    out.storeBytes(of: dv * DotKernels.floats(q), toByteOffset: 128 * b + 64 * half, as: SIMD16<Float>.self)
+                }
+            }
+        }
+    }
+
+    /// This matrix in the planar layout, its bytes appended to `storage` (a planar matrix is returned as is).
+    ///
+    /// Only Q4_1 and Q8_0 matrices in the block layout can be rearranged; others are returned unchanged.
+    public func planar(into storage: PlanarStorage) -> WeightMatrix {
+        guard layout == .blocks, type == .q4_1 || type == .q8_0 else { return self }
+        let destination = storage.allocate(byteCount: byteCount)
+        let blocks = columns / 32
+        let q4 = type == .q4_1
+        let blockBytes = q4 ? 20 : 34, payload = blocks * (q4 ? 16 : 32)
+        let planar = WeightMatrix(base: destination, type: type, rows: rows, columns: columns, layout: .planar)
+        for r in 0..<rows {
+            let source = row(r), target = destination + r * rowBytes
+            for b in 0..<blocks {
+                let block = source + blockBytes * b
+                (target + payload + 2 * b).copyMemory(from: block, byteCount: 2)
+                if q4 {
+                    (target + payload + 2 * blocks + 2 * b).copyMemory(from: block + 2, byteCount: 2)
+                    (target + 16 * b).copyMemory(from: block + 4, byteCount: 16)
+                } else {
+                    (target + planar.planarOffset(block: b, half: 0)).copyMemory(from: block + 2, byteCount: 16)
+                    (target + planar.planarOffset(block: b, half: 1)).copyMemory(from: block + 18, byteCount: 16)
+                }
+            }
+        }
+        return planar
+    }
+}
+
+/// Memory for matrices rearranged into the planar layout: one anonymous region, asked for in transparent huge
+/// pages where the system offers them (fewer TLB misses while decode streams the weights), freed with the storage.
+public final class PlanarStorage: @unchecked Sendable {
+    private let region: UnsafeMutableRawPointer
+    /// The bytes the region holds.
+    public let capacity: Int
+    /// The bytes handed out so far.
+    public private(set) var used = 0
+
+    /// Reserves `capacity` bytes (rounded up to whole 2 MiB pages).
+    public init(capacity: Int) {
+        let hugePage = 2 << 20
+        let size = max(1, (capacity + hugePage - 1) / hugePage) * hugePage
+        var pointer: UnsafeMutableRawPointer?
+        // Not inside `precondition`: -Ounchecked builds do not evaluate its condition.
+        let status = posix_memalign(&pointer, hugePage, size)
+        guard status == 0, let pointer else { fatalError("out of memory for \(size) bytes of weights") }
+        #if os(Linux)
+        _ = madvise(pointer, size, MADV_HUGEPAGE)
+        #endif
+        region = pointer
+        self.capacity = size
+    }
+
+    /// The bytes `matrices` take in the planar layout, each rounded to the storage's alignment.
+    public static func byteCount(of matrices: [WeightMatrix]) -> Int {
+        matrices.reduce(0) { $0 + ($1.byteCount + 63) / 64 * 64 }
+    }
+
+    func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        let rounded = (byteCount + 63) / 64 * 64
+        precondition(used + rounded <= capacity, "planar storage of \(capacity) bytes is full")
+        defer { used += rounded }
+        return region + used
+    }
+
+    deinit { free(region) }
 }

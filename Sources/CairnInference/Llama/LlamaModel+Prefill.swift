@@ -52,7 +52,7 @@ extension LlamaModel {
         weights.outputNorm.withUnsafeBufferPointer {
             VectorOps.rmsNorm(state.x, weight: $0.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: state.xb)
         }
-        MatVec.multiply(weights.output, x: state.xb, xSums: state.xSums, output: state.logits, pool: pool)
+        MatVec.multiply(weights.output, x: state.xb, input: state.matVecInput, output: state.logits, pool: pool)
     }
 
     private func normRows(_ x: UnsafeMutablePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>, tokens: Int) {

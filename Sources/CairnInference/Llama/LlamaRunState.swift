@@ -13,7 +13,7 @@ final class LlamaRunState {
     let hb: UnsafeMutablePointer<Float>  // [H] gate, then SwiGLU output
     let hb2: UnsafeMutablePointer<Float>  // [H] up
     let scores: UnsafeMutablePointer<Float>  // [N][C] attention weights per head
-    let xSums: UnsafeMutablePointer<Float>  // [max(D, H) / 32] block sums of a matvec input
+    let matVecInput: MatVecInput  // [max(D, H)] a matvec input prepared for the kernels
     let logits: UnsafeMutablePointer<Float>  // [V]
     // KV cache:
     let keyCache: UnsafeMutablePointer<Float>  // [L][C][KV]
@@ -61,7 +61,7 @@ final class LlamaRunState {
         hb = zeroed(c.hiddenDimension)
         hb2 = zeroed(c.hiddenDimension)
         scores = zeroed(c.headCount * contextLength)
-        xSums = zeroed(max(c.dimension, c.hiddenDimension) / 32 + 1)
+        matVecInput = MatVecInput(capacity: max(c.dimension, c.hiddenDimension))
         logits = zeroed(c.vocabularySize)
         // The cache is left uninitialised: positions are written before they are read, and untouched pages
         // of a short conversation never become resident.
@@ -77,6 +77,6 @@ final class LlamaRunState {
     }
 
     deinit {
-        for p in [x, xb, xb2, q, hb, hb2, scores, xSums, logits, keyCache, valueCache] { p.deallocate() }
+        for p in [x, xb, xb2, q, hb, hb2, scores, logits, keyCache, valueCache] { p.deallocate() }
     }
 }

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(CairnVNNI)
+import CairnVNNI
+#endif
+
+/// Which dot-product kernels the matrix-vector products of decode use; a model picks them when it loads (the
+/// integer kernels read matrices rearranged into ``WeightMatrix/Layout/planar``).
+public enum MatVecKernels: Sendable, CustomStringConvertible {
+    /// Weights are widened to Float in registers and multiplied by the Float input.
+    case floatingPoint
+    /// The input is quantized to int8 per block of 32 and multiplied by the quantized weights with integer
+    /// instructions (AVX-VNNI `vpdpbusd`), as llama.cpp does; Q4_1 and Q8_0 matrices only, other encodings use
+    /// the floating-point kernels.
+    case integer
+
+    /// The fastest kernels this processor runs: integer where AVX-VNNI is available, unless the environment
+    /// sets `CAIRN_KERNELS=float`.
+    public static let preferred: MatVecKernels = {
+        if let text = getenv("CAIRN_KERNELS"), String(cString: text) == "float" { return .floatingPoint }
+        return integerAvailable ? .integer : .floatingPoint
+    }()
+
+    /// Whether this build has the integer kernels and this processor can run them.
+    public static let integerAvailable: Bool = {
+        #if canImport(CairnVNNI)
+        let flags = processorFlags()
+        return ["avx2", "fma", "f16c", "avx_vnni"].allSatisfy(flags.contains)
+        #else
+        return false
+        #endif
+    }()
+
+    public var description: String {
+        switch self {
+        case .floatingPoint: "floating-point"
+        case .integer: "integer (AVX-VNNI)"
+        }
+    }
+
+    /// The feature flags of the first processor in `/proc/cpuinfo` (empty where there is no such file).
+    static func processorFlags() -> Set<String> {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            guard text.hasPrefix("flags") || text.hasPrefix("Features"),
+                  let colon = text.firstIndex(of: ":") else { continue }
+            return Set(text[text.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
+        }
+        return []
+    }
+}
+
+/// One matrix-vector input prepared once and shared by every row (and every matrix of a fused product): the
+/// per-block sums of the Float values for the floating-point Q4_1 kernel, and the int8 quantization (one scale
+/// per block of 32, as ggml's Q8 activations) for the integer kernels.
+public final class MatVecInput {
+    /// The most columns an input may have.
+    public let capacity: Int
+    let sums: UnsafeMutablePointer<Float>  // [capacity / 32] Σ x per block
+    let quants: UnsafeMutablePointer<Int8>  // [capacity] round(x / scale)
+    let scales: UnsafeMutablePointer<Float>  // [capacity / 32] max|x| / 127 per block
+    let quantSums: UnsafeMutablePointer<Float>  // [capacity / 32] scale · Σ quants per block
+
+    /// Allocates scratch for inputs of up to `capacity` columns.
+    public init(capacity: Int) {
+        self.capacity = capacity
+        let blocks = capacity / 32 + 1
+        sums = .allocate(capacity: blocks)
+        quants = .allocate(capacity: blocks * 32)
+        scales = .allocate(capacity: blocks)
+        quantSums = .allocate(capacity: blocks)
+        sums.initialize(repeating: 0, count: blocks)
+        quants.initialize(repeating: 0, count: blocks * 32)
+        scales.initialize(repeating: 0, count: blocks)
+        quantSums.initialize(repeating: 0, count: blocks)
+    }
+
+    deinit {
+        sums.deallocate()
+        quants.deallocate()
+        scales.deallocate()
+        quantSums.deallocate()
+    }
+
+    /// Computes the block sums of `x` (`count` floats, a multiple of 32) and, if `quantize`, its quantization
+    /// for planar matrices.
+    public func prepare(_ x: UnsafePointer<Float>, count: Int, quantize: Bool) {
+        precondition(count <= capacity && count % 32 == 0, "input of \(count) values does not fit")
+        DotKernels.blockSums(x, count: count, into: sums)
+        if quantize { self.quantize(x, count: count) }
+    }
+
+    /// Quantizes `x` to int8 per block of 32 for the integer kernels (``CairnVNNI/IntegerDot/quantize(_:count:quants:scales:quantSums:)``).
+    func quantize(_ x: UnsafePointer<Float>, count: Int) {
+        #if canImport(CairnVNNI)
+        precondition(MatVecKernels.integerAvailable, "the integer kernels do not run on this processor")
+        IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
+        #else
+        preconditionFailure("this build has no integer kernels")
+        #endif
+    }
+
+    /// The quantized value of column `i` (whatever the interleaving).
+    func quant(at i: Int, count: Int) -> Int8 {
+        let b = i / 32, j = i % 32
+        let paired = b / 2 * 2 + 1 < count / 32
+        let offset = paired ? 64 * (b / 2) + 16 * (b % 2) + (j < 16 ? j : 32 + j - 16) : 32 * b + j
+        return quants[offset]
+    }
+}

@@ -1,0 +1,232 @@
+import _Builtin_intrinsics.intel
+
+/// Integer dot products of quantized weight rows with an int8-quantized activation vector, on AVX-VNNI.
+///
+/// This module is compiled with AVX2, FMA, F16C and AVX-VNNI enabled (see Package.swift), so its functions run
+/// only on processors that have them; callers check the processor first (`CairnInference.MatVecKernels`).
+///
+/// **Activations** are quantized per block of 32 values, `x ≈ scale_b · q_j` with `q_j` in -127...127, and
+/// `quantSum_b = scale_b · Σ_j q_j`. The bytes of each pair of blocks (2p, 2p+1) are stored interleaved by
+/// halves: `x_2p[0..<16], x_2p+1[0..<16], x_2p[16..<32], x_2p+1[16..<32]`; an odd last block is stored as is.
+///
+/// **Weights** are stored in the planar row layout (`CairnInference.WeightMatrix.Layout.planar`): a row of `B`
+/// blocks holds first the quantized values of every block, then `B` float16 scales `d_b`, then (Q4_1 only)
+/// `B` float16 minimums `m_b`, so a row keeps the byte size of the GGML encoding. Q4_1 values keep GGML's
+/// nibble order (16 bytes per block, low nibbles are values 0..<16), which the activation order above
+/// matches for two blocks at a time; Q8_0 values of a pair of blocks are interleaved like the activations.
+///
+/// One `vpdpbusd` multiplies 32 unsigned weight bytes by 32 signed activation bytes and adds groups of four
+/// into eight 32-bit lanes; two of them cover a pair of blocks (lanes 0..<4 hold block 2p, lanes 4..<8 block
+/// 2p+1), which then costs one conversion and one multiply-add with the blocks' combined scales `d_b · scale_b`.
+/// The row's constant terms (`m_b` for Q4_1, the offset that makes Q8_0 weights unsigned) are one short dot
+/// product with `quantSum` per row.
+public enum IntegerDot {
+    /// The most blocks of 32 a row may have (columns ≤ 4096).
+    public static let maximumBlocks = 128
+
+    @inline(__always)
+    static func hsum(_ v: SIMD8<Float>) -> Float {
+        let v4 = v.lowHalf + v.highHalf
+        let v2 = v4.lowHalf + v4.highHalf
+        return v2[0] + v2[1]
+    }
+
+    @inline(__always)
+    static func dpbusd(_ acc: SIMD4<Int64>, _ weights: SIMD4<Int64>, _ activations: SIMD4<Int64>) -> SIMD4<Int64> {
+        _mm256_dpbusd_avx_epi32(acc, weights, activations)
+    }
+
+    @inline(__always)
+    static func halves8(_ p: UnsafeRawPointer) -> SIMD8<Float> {
+        _mm256_cvtph_ps(p.loadUnaligned(as: SIMD2<Int64>.self))
+    }
+
+    @inline(__always)
+    static func half(_ p: UnsafeRawPointer, _ index: Int) -> Float {
+        Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self)))
+    }
+
+    /// Writes `d_b · scale_b` for every block of a row into `combined` and returns the row's constant term
+    /// `Σ_b c_b · quantSum_b` with `c_b = m_b` (Q4_1) or `-128 · d_b` (Q8_0).
+    @inline(__always)
+    static func prologue(
+        row: UnsafeRawPointer, payload: Int, blocks: Int, q4: Bool,
+        scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>, combined: UnsafeMutablePointer<Float>
+    ) -> Float {
+        let d = row + payload, m = d + 2 * blocks
+        let xs = UnsafeRawPointer(scales), qs = UnsafeRawPointer(quantSums)
+        var constant = SIMD8<Float>()
+        var b = 0
+        while b + 8 <= blocks {
+            let dv = halves8(d + 2 * b)
+            UnsafeMutableRawPointer(combined + b).storeBytes(of: dv * xs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            let c = q4 ? halves8(m + 2 * b) : dv * -128
+            constant = constant.addingProduct(c, qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
+            b += 8
+        }
+        var tail: Float = 0
+        while b < blocks {
+            let dv = half(d, b)
+            combined[b] = dv * scales[b]
+            tail = tail.addingProduct(q4 ? half(m, b) : dv * -128, quantSums[b])
+            b += 1
+        }
+        return hsum(constant) + tail
+    }
+
+    /// Quantizes `count` floats of `x` (a multiple of 32) in the activation layout described above:
+    /// `scale_b = max|x| / 127` per block, values rounded to nearest (ties to even).
+    public static func quantize(
+        _ x: UnsafePointer<Float>, count: Int, quants: UnsafeMutablePointer<Int8>,
+        scales: UnsafeMutablePointer<Float>, quantSums: UnsafeMutablePointer<Float>
+    ) {
+        let blocks = count / 32
+        let source = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(quants)
+        // packs_epi32 then packs_epi16 interleave their inputs by 128-bit lanes; this puts the bytes back in order.
+        let order = unsafeBitCast(SIMD8<Int32>(0, 4, 1, 5, 2, 6, 3, 7), to: SIMD4<Int64>.self)
+        for b in 0..<blocks {
+            let v0 = source.loadUnaligned(fromByteOffset: 128 * b, as: SIMD8<Float>.self)
+            let v1 = source.loadUnaligned(fromByteOffset: 128 * b + 32, as: SIMD8<Float>.self)
+            let v2 = source.loadUnaligned(fromByteOffset: 128 * b + 64, as: SIMD8<Float>.self)
+            let v3 = source.loadUnaligned(fromByteOffset: 128 * b + 96, as: SIMD8<Float>.self)
+            // The largest magnitude: clear the sign bits, then a tree of vmaxps (the generic pointwiseMax is a call).
+            let magnitudes = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+            func abs(_ v: SIMD8<Float>) -> SIMD8<Float> {
+                unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & magnitudes, to: SIMD8<Float>.self)
+            }
+            let m = _mm256_max_ps(_mm256_max_ps(abs(v0), abs(v1)), _mm256_max_ps(abs(v2), abs(v3)))
+            let m4 = _mm_max_ps(m.lowHalf, m.highHalf), m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
+            let scale = max(m2[0], m2[1]) / 127
+            let inverse = SIMD8<Float>(repeating: scale > 0 ? 1 / scale : 0)
+            let i0 = _mm256_cvtps_epi32(v0 * inverse), i1 = _mm256_cvtps_epi32(v1 * inverse)
+            let i2 = _mm256_cvtps_epi32(v2 * inverse), i3 = _mm256_cvtps_epi32(v3 * inverse)
+            let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3)), order)
+            let sum = unsafeBitCast(i0, to: SIMD8<Int32>.self) &+ unsafeBitCast(i1, to: SIMD8<Int32>.self)
+                &+ unsafeBitCast(i2, to: SIMD8<Int32>.self) &+ unsafeBitCast(i3, to: SIMD8<Int32>.self)
+            // Block 2p's halves go to bytes 0 and 32 of its pair, block 2p+1's to 16 and 48; an odd last block
+            // stays in order.
+            let paired = b / 2 * 2 + 1 < blocks
+            let first = paired ? 64 * (b / 2) + 16 * (b % 2) : 32 * b
+            let second = paired ? first + 32 : first + 16
+            let halves = unsafeBitCast(bytes, to: SIMD32<Int8>.self)
+            out.storeBytes(of: halves.lowHalf, toByteOffset: first, as: SIMD16<Int8>.self)
+            out.storeBytes(of: halves.highHalf, toByteOffset: second, as: SIMD16<Int8>.self)
+            scales[b] = scale
+            quantSums[b] = scale * Float(sum.wrappedSum())
+        }
+    }
+
+    /// The scale vector of a pair of blocks: four lanes of `c[0]`, four of `c[1]`.
+    @inline(__always)
+    static func pairScales(_ c: UnsafePointer<Float>) -> SIMD8<Float> {
+        SIMD8(lowHalf: SIMD4(repeating: c[0]), highHalf: SIMD4(repeating: c[1]))
+    }
+
+    /// The weight encodings the kernels read (in the planar layout).
+    public enum Format: Sendable {
+        case q4_1
+        /// `vpdpbusd` wants one unsigned operand, so the signed weights are offset by 128 (`w ^ 0x80`) and the
+        /// offset's contribution `128 · d_b · quantSum_b` is taken back out in the row's constant term.
+        case q8_0
+    }
+
+    /// Computes `output[r] = row(r) · x` for planar rows `rows` of a matrix whose row `r` starts at
+    /// `base + r * rowBytes` and holds `blocks` blocks of 32 values (at most ``maximumBlocks``).
+    public static func multiply(
+        _ format: Format, base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, blocks: Int,
+        quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        // Two calls of the inlined body, so that each is specialised for its format.
+        if format == .q4_1 {
+            multiply(q4: true, base: base, rowBytes: rowBytes, rows: rows, blocks: blocks, quants: quants,
+                     scales: scales, quantSums: quantSums, output: output)
+        } else {
+            multiply(q4: false, base: base, rowBytes: rowBytes, rows: rows, blocks: blocks, quants: quants,
+                     scales: scales, quantSums: quantSums, output: output)
+        }
+    }
+
+    /// The integer products of one row's pair `p` with the activation pair `(xa, xb)`.
+    @inline(__always)
+    static func pairProduct(_ row: UnsafeRawPointer, pair p: Int, q4: Bool, _ xa: SIMD4<Int64>, _ xb: SIMD4<Int64>) -> SIMD8<Float> {
+        let wa: SIMD4<Int64>, wb: SIMD4<Int64>
+        if q4 {
+            let v = row.loadUnaligned(fromByteOffset: 32 * p, as: SIMD4<Int64>.self)
+            let mask = SIMD4<Int64>(repeating: 0x0F0F_0F0F_0F0F_0F0F)
+            wa = v & mask
+            wb = _mm256_srli_epi16(v, 4) & mask
+        } else {
+            let flip = SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
+            wa = row.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self) ^ flip
+            wb = row.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self) ^ flip
+        }
+        return _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa, xa), wb, xb))
+    }
+
+    /// The integer products of one row's odd last block `b` (stored as is) with its activations `x`.
+    @inline(__always)
+    static func lastBlockProduct(_ row: UnsafeRawPointer, block b: Int, q4: Bool, _ x: SIMD4<Int64>) -> SIMD8<Float> {
+        let w: SIMD4<Int64>
+        if q4 {
+            let raw = row.loadUnaligned(fromByteOffset: 16 * b, as: SIMD16<UInt8>.self)
+            w = _mm256_set_m128i(unsafeBitCast((raw &>> 4) & 0x0F, to: SIMD2<Int64>.self), unsafeBitCast(raw & 0x0F, to: SIMD2<Int64>.self))
+        } else {
+            w = row.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self) ^ SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
+        }
+        return _mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), w, x))
+    }
+
+    @inline(__always)
+    static func multiply(
+        q4: Bool, base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, blocks: Int,
+        quants: UnsafePointer<Int8>, scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(blocks <= maximumBlocks, "rows of more than \(maximumBlocks) blocks")
+        let x = UnsafeRawPointer(quants)
+        let payload = blocks * (q4 ? 16 : 32)
+        let pairs = blocks / 2
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * maximumBlocks) { buffer in
+            let c0 = buffer.baseAddress!, c1 = c0 + maximumBlocks
+            var r = rows.lowerBound
+            while r + 1 < rows.upperBound {
+                let row0 = base + r * rowBytes, row1 = row0 + rowBytes
+                let k0 = prologue(row: row0, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c0)
+                let k1 = prologue(row: row1, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c1)
+                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+                for p in 0..<pairs {
+                    let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
+                    let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
+                    acc0 = acc0.addingProduct(pairProduct(row0, pair: p, q4: q4, xa, xb), pairScales(c0 + 2 * p))
+                    acc1 = acc1.addingProduct(pairProduct(row1, pair: p, q4: q4, xa, xb), pairScales(c1 + 2 * p))
+                }
+                if blocks % 2 == 1 {
+                    let b = blocks - 1
+                    let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
+                    acc0 = acc0.addingProduct(lastBlockProduct(row0, block: b, q4: q4, xv), SIMD8(repeating: c0[b]))
+                    acc1 = acc1.addingProduct(lastBlockProduct(row1, block: b, q4: q4, xv), SIMD8(repeating: c1[b]))
+                }
+                output[r] = hsum(acc0) + k0
+                output[r + 1] = hsum(acc1) + k1
+                r += 2
+            }
+            if r < rows.upperBound {
+                let row = base + r * rowBytes
+                let k = prologue(row: row, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c0)
+                var acc = SIMD8<Float>()
+                for p in 0..<pairs {
+                    let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
+                    let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
+                    acc = acc.addingProduct(pairProduct(row, pair: p, q4: q4, xa, xb), pairScales(c0 + 2 * p))
+                }
+                if blocks % 2 == 1 {
+                    let b = blocks - 1
+                    let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
+                    acc = acc.addingProduct(lastBlockProduct(row, block: b, q4: q4, xv), SIMD8(repeating: c0[b]))
+                }
+                output[r] = hsum(acc) + k
+            }
+        }
+    }
+}
