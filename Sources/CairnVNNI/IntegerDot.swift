@@ -50,7 +50,7 @@ public enum IntegerDot {
     /// `Σ_b c_b · quantSum_b` with `c_b = m_b` (Q4_1) or `-128 · d_b` (Q8_0).
     @inline(__always)
     static func prologue(
-        row: UnsafeRawPointer, payload: Int, blocks: Int, q4: Bool,
+        row: UnsafeRawPointer, payload: Int, blocks: Int, q4: Bool, fresh: SIMD8<Float>,
         scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>, combined: UnsafeMutablePointer<Float>
     ) -> Float {
         let d = row + payload, m = d + 2 * blocks
@@ -64,6 +64,16 @@ public enum IntegerDot {
             constant = constant.addingProduct(c, qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
             b += 8
         }
+        if b < blocks && blocks >= 8 {
+            // The last blocks as one 8-wide step that ends at the last block; `fresh` zeroes the lanes the
+            // loop above already counted (their `combined` values are written again, unchanged).
+            let b0 = blocks - 8
+            let dv = halves8(d + 2 * b0)
+            UnsafeMutableRawPointer(combined + b0).storeBytes(of: dv * xs.loadUnaligned(fromByteOffset: 4 * b0, as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            let c = q4 ? halves8(m + 2 * b0) : dv * -128
+            constant = constant.addingProduct(c * fresh, qs.loadUnaligned(fromByteOffset: 4 * b0, as: SIMD8<Float>.self))
+            b = blocks
+        }
         var tail: Float = 0
         while b < blocks {
             let dv = half(d, b)
@@ -72,6 +82,14 @@ public enum IntegerDot {
             b += 1
         }
         return hsum(constant) + tail
+    }
+
+    /// For rows of `blocks` blocks (not a multiple of 8, at least 8): 1 in the lanes of the final 8-wide
+    /// prologue step that the whole steps before it did not cover, 0 in the others.
+    static func freshLanes(blocks: Int) -> SIMD8<Float> {
+        var lanes = SIMD8<Float>()
+        for i in 0..<8 where blocks - 8 + i >= blocks / 8 * 8 { lanes[i] = 1 }
+        return lanes
     }
 
     /// Quantizes `count` floats of `x` (a multiple of 32) in the activation layout described above:
@@ -187,13 +205,14 @@ public enum IntegerDot {
         let x = UnsafeRawPointer(quants)
         let payload = blocks * (q4 ? 16 : 32)
         let pairs = blocks / 2
+        let fresh = freshLanes(blocks: blocks)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * maximumBlocks) { buffer in
             let c0 = buffer.baseAddress!, c1 = c0 + maximumBlocks
             var r = rows.lowerBound
             while r + 1 < rows.upperBound {
                 let row0 = base + r * rowBytes, row1 = row0 + rowBytes
-                let k0 = prologue(row: row0, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c0)
-                let k1 = prologue(row: row1, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c1)
+                let k0 = prologue(row: row0, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c0)
+                let k1 = prologue(row: row1, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c1)
                 var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
                 for p in 0..<pairs {
                     let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
@@ -213,7 +232,7 @@ public enum IntegerDot {
             }
             if r < rows.upperBound {
                 let row = base + r * rowBytes
-                let k = prologue(row: row, payload: payload, blocks: blocks, q4: q4, scales: scales, quantSums: quantSums, combined: c0)
+                let k = prologue(row: row, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c0)
                 var acc = SIMD8<Float>()
                 for p in 0..<pairs {
                     let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)

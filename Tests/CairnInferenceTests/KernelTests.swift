@@ -105,7 +105,7 @@ import Testing
 
     /// The integer kernels are exact in integers: against a double-precision dot of the decoded weights with the
     /// *quantized* input they agree to float rounding, and against the Float input to the input's quantization.
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192])
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])
     func integerMatVecMatchesQuantizedInputReference(type: GGMLType, columns: Int) {
         let rows = 131
         let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 12)
