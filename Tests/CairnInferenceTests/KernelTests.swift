@@ -103,6 +103,13 @@ import Testing
         #expect(out == decoded)
     }
 
+    @Test func rowsWiderThanTheIntegerKernelsTakeStayInTheBlockLayout() {
+        let columns = WeightMatrix.planarMaximumColumns + 32
+        let (m, _, _) = Self.matrix(.q8_0, rows: 2, columns: columns, seed: 15)
+        let storage = PlanarStorage(capacity: m.byteCount)
+        #expect(m.planar(into: storage).layout == .blocks && storage.used == 0)
+    }
+
     /// The integer kernels are exact in integers: against a double-precision dot of the decoded weights with the
     /// *quantized* input they agree to float rounding, and against the Float input to the input's quantization.
     @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])

@@ -47,6 +47,9 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rowBytes = type.byteCount(elements: columns)!
     }
 
+    /// The widest rows the integer kernels take (their per-row scratch lives on the stack).
+    public static let planarMaximumColumns = 4096
+
     /// The number of bytes of the matrix.
     public var byteCount: Int { rows * rowBytes }
 
@@ -141,9 +144,10 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// This matrix in the planar layout, its bytes appended to `storage` (a planar matrix is returned as is).
     ///
-    /// Only Q4_1 and Q8_0 matrices in the block layout can be rearranged; others are returned unchanged.
+    /// Only Q4_1 and Q8_0 matrices in the block layout with at most ``planarMaximumColumns`` columns can be
+    /// rearranged; others are returned unchanged.
     public func planar(into storage: PlanarStorage) -> WeightMatrix {
-        guard layout == .blocks, type == .q4_1 || type == .q8_0 else { return self }
+        guard layout == .blocks, type == .q4_1 || type == .q8_0, columns <= Self.planarMaximumColumns else { return self }
         let destination = storage.allocate(byteCount: byteCount)
         let blocks = columns / 32
         let q4 = type == .q4_1
