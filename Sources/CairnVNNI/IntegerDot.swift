@@ -208,9 +208,11 @@ public enum IntegerDot {
         let fresh = freshLanes(blocks: blocks)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * maximumBlocks) { buffer in
             let c0 = buffer.baseAddress!, c1 = c0 + maximumBlocks
+            // Rows go in pairs that share the activation loads; an odd last row is paired with itself.
             var r = rows.lowerBound
-            while r + 1 < rows.upperBound {
-                let row0 = base + r * rowBytes, row1 = row0 + rowBytes
+            while r < rows.upperBound {
+                let r1 = min(r + 1, rows.upperBound - 1)
+                let row0 = base + r * rowBytes, row1 = base + r1 * rowBytes
                 let k0 = prologue(row: row0, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c0)
                 let k1 = prologue(row: row1, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c1)
                 var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
@@ -227,24 +229,8 @@ public enum IntegerDot {
                     acc1 = acc1.addingProduct(lastBlockProduct(row1, block: b, q4: q4, xv), SIMD8(repeating: c1[b]))
                 }
                 output[r] = hsum(acc0) + k0
-                output[r + 1] = hsum(acc1) + k1
+                output[r1] = hsum(acc1) + k1
                 r += 2
-            }
-            if r < rows.upperBound {
-                let row = base + r * rowBytes
-                let k = prologue(row: row, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scales: scales, quantSums: quantSums, combined: c0)
-                var acc = SIMD8<Float>()
-                for p in 0..<pairs {
-                    let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
-                    let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
-                    acc = acc.addingProduct(pairProduct(row, pair: p, q4: q4, xa, xb), pairScales(c0 + 2 * p))
-                }
-                if blocks % 2 == 1 {
-                    let b = blocks - 1
-                    let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
-                    acc = acc.addingProduct(lastBlockProduct(row, block: b, q4: q4, xv), SIMD8(repeating: c0[b]))
-                }
-                output[r] = hsum(acc) + k
             }
         }
     }

@@ -55,7 +55,7 @@ import Testing
         let input = MatVecInput(capacity: columns)
         var serial = [Float](repeating: 0, count: rows), parallel = serial
         x.withUnsafeBufferPointer { xp in
-            input.prepare(xp.baseAddress!, count: columns, quantize: false)
+            input.prepare(xp.baseAddress!, count: columns, sums: true, quantize: false)
             serial.withUnsafeMutableBufferPointer {
                 m.multiply(rows: 0..<rows, x: xp.baseAddress!, input: input, into: $0.baseAddress!)
             }
@@ -122,7 +122,7 @@ import Testing
         let input = MatVecInput(capacity: columns)
         var serial = [Float](repeating: 0, count: rows), parallel = serial, exact = serial
         x.withUnsafeBufferPointer { xp in
-            input.prepare(xp.baseAddress!, count: columns, quantize: true)
+            input.prepare(xp.baseAddress!, count: columns, sums: true, quantize: true)
             serial.withUnsafeMutableBufferPointer {
                 planar.multiply(rows: 0..<rows, x: xp.baseAddress!, input: input, into: $0.baseAddress!)
             }

@@ -34,7 +34,7 @@ struct SmolLM2Reference: Decodable, Sendable {
     static let logitTolerance: Float = 0.02
 
     static func marginThreshold(_ kernels: MatVecKernels) -> Float { kernels == .integer ? 0.3 : 0.1 }
-    static let kernels: [MatVecKernels] = MatVecKernels.integerAvailable ? [.floatingPoint, .integer] : [.floatingPoint]
+    static let kernels = MatVecKernels.available
 
     /// A fresh model per test (the model is not thread-safe; mapping the file again is cheap).
     static func model(_ kernels: MatVecKernels) throws -> LlamaModel {

@@ -77,10 +77,15 @@ import Testing
         #expect(!alice.publicKey.isValidSignature(signature, domain: .block, chainID: "chain-a", payload: later.canonicalBytes))
     }
 
+    /// `count` transfers from alice to bob, with a bit flipped in the signature of every `step`-th from `first`.
+    func transfers(_ count: Int, breakingEvery step: Int, from first: Int, byte: Int, bit: UInt8) -> [Transaction] {
+        var txs = (0..<count).map { i in alice.send(Amount(UInt128(i + 1)), to: bob.address, nonce: UInt64(i)) }
+        for i in stride(from: first, to: count, by: step) { txs[i].signature[byte] ^= bit }
+        return txs
+    }
+
     @Test func signaturesAreCheckedTheSameWhateverTheBatchSize() {
-        var txs = [Transaction]()
-        for i in 0..<300 { txs.append(alice.send(Amount(UInt128(i + 1)), to: bob.address, nonce: UInt64(i))) }
-        for i in stride(from: 0, to: txs.count, by: 37) { txs[i].signature[5] ^= 0x40 }
+        let txs = transfers(300, breakingEvery: 37, from: 0, byte: 5, bit: 0x40)
         let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
         #expect(expected.filter { !$0 }.count == 9)
         #expect(Ledger.verifySignatures(txs) == expected)
@@ -89,9 +94,7 @@ import Testing
     }
 
     @Test func signaturesCheckedAheadGiveTheSameResultsInOrder() {
-        var txs = [Transaction]()
-        for i in 0..<200 { txs.append(alice.send(Amount(UInt128(i + 1)), to: bob.address, nonce: UInt64(i))) }
-        for i in stride(from: 3, to: txs.count, by: 41) { txs[i].signature[0] ^= 0x01 }
+        let txs = transfers(200, breakingEvery: 41, from: 3, byte: 0, bit: 0x01)
         let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
         #expect(expected.filter { !$0 }.count == 5)
         // Two batches in flight at once, as when one block is checked while another executes.

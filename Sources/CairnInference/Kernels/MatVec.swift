@@ -17,7 +17,8 @@ public enum MatVec {
         x: UnsafePointer<Float>, input: MatVecInput, pool: ComputePool
     ) {
         precondition(m1.columns == m2.columns && (m3 == nil || m3!.columns == m1.columns))
-        input.prepare(x, count: m1.columns, quantize: m1.layout == .planar || m2.layout == .planar || m3?.layout == .planar)
+        let (n1, n2, n3) = (MatVecInput.needs(m1), MatVecInput.needs(m2), MatVecInput.needs(m3))
+        input.prepare(x, count: m1.columns, sums: n1.sums || n2.sums || n3.sums, quantize: n1.quantize || n2.quantize || n3.quantize)
         let c1 = (m1.rows + rowsPerChunk - 1) / rowsPerChunk
         let c2 = c1 + (m2.rows + rowsPerChunk - 1) / rowsPerChunk
         let c3 = c2 + (m3.map { ($0.rows + rowsPerChunk - 1) / rowsPerChunk } ?? 0)
@@ -33,7 +34,8 @@ public enum MatVec {
         _ matrix: WeightMatrix, x: UnsafePointer<Float>, input: MatVecInput,
         output: UnsafeMutablePointer<Float>, pool: ComputePool
     ) {
-        input.prepare(x, count: matrix.columns, quantize: matrix.layout == .planar)
+        let needs = MatVecInput.needs(matrix)
+        input.prepare(x, count: matrix.columns, sums: needs.sums, quantize: needs.quantize)
         let chunks = (matrix.rows + rowsPerChunk - 1) / rowsPerChunk
         pool.run(chunks: chunks) { chunk in
             let lo = chunk * rowsPerChunk

@@ -24,6 +24,9 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
         return integerAvailable ? .integer : .floatingPoint
     }()
 
+    /// Every kind of kernel this processor runs.
+    public static var available: [MatVecKernels] { integerAvailable ? [.floatingPoint, .integer] : [.floatingPoint] }
+
     /// Whether this build has the integer kernels and this processor can run them.
     public static let integerAvailable: Bool = {
         #if canImport(CairnVNNI)
@@ -90,12 +93,19 @@ public final class MatVecInput {
         quantSums.deallocate()
     }
 
-    /// Computes the block sums of `x` (`count` floats, a multiple of 32) and, if `quantize`, its quantization
-    /// for planar matrices.
-    public func prepare(_ x: UnsafePointer<Float>, count: Int, quantize: Bool) {
+    /// Computes from `x` (`count` floats, a multiple of 32) its block sums (read by Q4_1 matrices in the block
+    /// layout) if `sums`, and its quantization (read by planar matrices) if `quantize`.
+    public func prepare(_ x: UnsafePointer<Float>, count: Int, sums: Bool, quantize: Bool) {
         precondition(count <= capacity && count % 32 == 0, "input of \(count) values does not fit")
-        DotKernels.blockSums(x, count: count, into: sums)
+        if sums { DotKernels.blockSums(x, count: count, into: self.sums) }
         if quantize { self.quantize(x, count: count) }
+    }
+
+    /// What `matrix` reads of a prepared input.
+    @inline(__always)
+    static func needs(_ matrix: WeightMatrix?) -> (sums: Bool, quantize: Bool) {
+        guard let matrix else { return (false, false) }
+        return (matrix.layout == .blocks && matrix.type == .q4_1, matrix.layout == .planar)
     }
 
     /// Quantizes `x` to int8 per block of 32 for the integer kernels (``CairnVNNI/IntegerDot/quantize(_:count:quants:scales:quantSums:)``).
@@ -110,9 +120,6 @@ public final class MatVecInput {
 
     /// The quantized value of column `i` (whatever the interleaving).
     func quant(at i: Int, count: Int) -> Int8 {
-        let b = i / 32, j = i % 32
-        let paired = b / 2 * 2 + 1 < count / 32
-        let offset = paired ? 64 * (b / 2) + 16 * (b % 2) + (j < 16 ? j : 32 + j - 16) : 32 * b + j
-        return quants[offset]
+        quants[WeightMatrix.interleavedOffset(block: i / 32, half: i % 32 / 16, blocks: count / 32) + i % 16]
     }
 }

@@ -63,7 +63,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// floating-point kernels and read `x` (and, for Q4_1, `input`'s block sums).
     /// - Parameters:
     ///   - x: the input, `columns` floats.
-    ///   - input: `x` prepared by ``MatVecInput/prepare(_:count:quantize:)``, quantized for a planar matrix.
+    ///   - input: `x` prepared by ``MatVecInput/prepare(_:count:sums:quantize:)``, quantized for a planar matrix.
     @inline(__always)
     public func multiply(
         rows range: Range<Int>, x: UnsafePointer<Float>, input: MatVecInput, into output: UnsafeMutablePointer<Float>
@@ -110,14 +110,19 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// Where the 16 values `half` (0 or 1) of block `b` start in a planar row, and the byte step between them
-    /// (1; Q4_1 blocks keep GGML's nibble order, so for them `half` is ignored and the offset is the block's).
+    /// Where the 16 values `half` (0 or 1) of block `b` start in a planar row (Q4_1 blocks keep GGML's nibble
+    /// order, so for them `half` is ignored and the offset is the block's).
     @inline(__always)
     func planarOffset(block b: Int, half: Int) -> Int {
-        let blocks = columns / 32
-        if type == .q4_1 { return 16 * b }
-        let paired = b / 2 * 2 + 1 < blocks
-        return paired ? 64 * (b / 2) + 16 * (b % 2) + 32 * half : 32 * b + 16 * half
+        type == .q4_1 ? 16 * b : Self.interleavedOffset(block: b, half: half, blocks: columns / 32)
+    }
+
+    /// The byte offset of the 16 bytes `half` of block `b` of `blocks` in the pair-interleaved order that the
+    /// integer kernels read (planar Q8_0 values and quantized inputs): the halves of blocks 2p and 2p+1 go to
+    /// bytes 0 and 32, and 16 and 48, of the pair's 64 bytes; an odd last block stays in order.
+    @inline(__always)
+    static func interleavedOffset(block b: Int, half: Int, blocks: Int) -> Int {
+        b / 2 * 2 + 1 < blocks ? 64 * (b / 2) + 16 * (b % 2) + 32 * half : 32 * b + 16 * half
     }
 
     private func dequantizePlanar(_ source: UnsafeRawPointer, into destination: UnsafeMutablePointer<Float>) {
@@ -197,11 +202,13 @@ public final class PlanarStorage: @unchecked Sendable {
 
     /// The bytes `matrices` take in the planar layout, each rounded to the storage's alignment.
     public static func byteCount(of matrices: [WeightMatrix]) -> Int {
-        matrices.reduce(0) { $0 + ($1.byteCount + 63) / 64 * 64 }
+        matrices.reduce(0) { $0 + aligned($1.byteCount) }
     }
 
+    private static func aligned(_ byteCount: Int) -> Int { (byteCount + 63) / 64 * 64 }
+
     func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        let rounded = (byteCount + 63) / 64 * 64
+        let rounded = Self.aligned(byteCount)
         precondition(used + rounded <= capacity, "planar storage of \(capacity) bytes is full")
         defer { used += rounded }
         return region + used

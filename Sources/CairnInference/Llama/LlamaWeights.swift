@@ -18,6 +18,17 @@ public struct LlamaLayerWeights: Sendable {
     public let up: WeightMatrix
     /// SwiGLU down projection, `dimension × hiddenDimension`.
     public let down: WeightMatrix
+
+    /// The seven projection matrices.
+    public var matrices: [WeightMatrix] { [query, key, value, output, gate, up, down] }
+
+    /// This layer with `transform` applied to each projection matrix.
+    func mapMatrices(_ transform: (WeightMatrix) -> WeightMatrix) -> LlamaLayerWeights {
+        LlamaLayerWeights(
+            attentionNorm: attentionNorm, query: transform(query), key: transform(key), value: transform(value),
+            output: transform(output), feedForwardNorm: feedForwardNorm, gate: transform(gate), up: transform(up),
+            down: transform(down))
+    }
 }
 
 /// All weights of a llama model, memory-mapped from a GGUF file (only the small norm vectors are copied), or,
@@ -90,8 +101,7 @@ public struct LlamaWeights: Sendable {
         }
         // The classifier keeps float32 inputs: quantizing the final hidden state moves the logits by up to 0.14
         // on the reference prompts, while the float Q8_0 kernel streams it about as fast.
-        let all = blocks.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
-        let storage = PlanarStorage(capacity: PlanarStorage.byteCount(of: all))
+        let storage = PlanarStorage(capacity: PlanarStorage.byteCount(of: blocks.flatMap(\.matrices)))
         func planar(_ m: WeightMatrix) -> WeightMatrix {
             let rearranged = m.planar(into: storage)
             if rearranged.layout == .planar { file.release(m.base, byteCount: m.byteCount) }
@@ -99,12 +109,7 @@ public struct LlamaWeights: Sendable {
         }
         tokenEmbedding = embedding
         output = classifier
-        layers = blocks.map { l in
-            LlamaLayerWeights(
-                attentionNorm: l.attentionNorm, query: planar(l.query), key: planar(l.key), value: planar(l.value),
-                output: planar(l.output), feedForwardNorm: l.feedForwardNorm, gate: planar(l.gate), up: planar(l.up),
-                down: planar(l.down))
-        }
+        layers = blocks.map { $0.mapMatrices(planar) }
         planarStorage = storage
     }
 }
