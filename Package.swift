@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnStorageTests",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

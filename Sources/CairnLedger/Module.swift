@@ -40,6 +40,8 @@ public final class ExecutionContext {
     /// Block time in milliseconds since 1970, set by the proposer (the ledger never reads a clock).
     public let time: UInt64
     public let proposer: Address
+    /// The proposer's bech32 form, for the events of every transaction's fee.
+    public private(set) lazy var proposerBech32 = proposer.bech32
     public private(set) var events: [Event] = []
 
     public init(state: StateOverlay, chainID: String, height: UInt64, time: UInt64, proposer: Address) {

@@ -17,6 +17,17 @@ public struct StateKeyBytes: Hashable, Sendable {
     public func hash(into hasher: inout Hasher) {
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
+
+    /// Byte-wise order, a shorter key first when it is a prefix of the other (as `memcmp` and SQLite order blobs).
+    public static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let n = min(pa.count, pb.count)
+                for i in 0..<n where pa[i] != pb[i] { return pa[i] < pb[i] }
+                return pa.count < pb.count
+            }
+        }
+    }
 }
 
 /// Buffered writes over a `StateReader`, with nested checkpoints so a failed message can be reverted.
@@ -73,7 +84,7 @@ public final class StateOverlay: StateReader {
 
     /// The final writes (nil value: deleted), in key order.
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
-        writes.map { (key: $0.key.bytes, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        writes.map { (key: $0.key.bytes, value: $0.value) }.sorted { StateKeyBytes.precedes($0.key, $1.key) }
     }
 }
 
@@ -87,7 +98,9 @@ public struct EmptyState: StateReader {
 /// Builds state keys: a module prefix and parts separated by `/`.
 public enum StateKey {
     public static func make(_ module: String, _ parts: [UInt8]...) -> [UInt8] {
-        var k = Array(module.utf8)
+        var k = [UInt8]()
+        k.reserveCapacity(module.utf8.count + parts.reduce(0) { $0 + 1 + $1.count })
+        k.append(contentsOf: module.utf8)
         for p in parts {
             k.append(UInt8(ascii: "/"))
             k.append(contentsOf: p)

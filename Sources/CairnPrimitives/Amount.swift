@@ -37,7 +37,8 @@ public struct Amount: Hashable, Comparable, Sendable, ExpressibleByIntegerLitera
 }
 
 extension Amount: CustomStringConvertible {
-    public var description: String { String(value) }
+    /// Decimal digits; through 64-bit arithmetic when the value fits, as fees and most balances do.
+    public var description: String { value <= UInt128(UInt64.max) ? String(UInt64(value)) : String(value) }
 }
 
 extension Amount: Codable {

@@ -1,18 +1,22 @@
 /// Bech32 (BIP-173) encoding with checksum, used for `cairn1...` addresses.
 public enum Bech32 {
     static let charset = Array("qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8)
-    static let generator: [UInt32] = [0x3b6a_57b2, 0x2650_8e6d, 0x1ea1_19fa, 0x3d42_33dd, 0x2a14_62b3]
 
     static func polymod(_ values: [UInt8]) -> UInt32 {
-        var chk: UInt32 = 1
-        for v in values {
-            let top = chk >> 25
-            chk = (chk & 0x1ff_ffff) << 5 ^ UInt32(v)
-            for i in 0..<5 where (top >> UInt32(i)) & 1 == 1 {
-                chk ^= generator[i]
-            }
-        }
-        return chk
+        values.reduce(1, step)
+    }
+
+    /// One step of the checksum: shifts in a 5-bit value.
+    @inline(__always)
+    static func step(_ chk: UInt32, _ value: UInt8) -> UInt32 {
+        let top = chk >> 25
+        var c = (chk & 0x1ff_ffff) << 5 ^ UInt32(value)
+        if top & 1 != 0 { c ^= 0x3b6a_57b2 }
+        if top & 2 != 0 { c ^= 0x2650_8e6d }
+        if top & 4 != 0 { c ^= 0x1ea1_19fa }
+        if top & 8 != 0 { c ^= 0x3d42_33dd }
+        if top & 16 != 0 { c ^= 0x2a14_62b3 }
+        return c
     }
 
     static func expand(_ hrp: [UInt8]) -> [UInt8] {
@@ -20,13 +24,53 @@ public enum Bech32 {
     }
 
     /// Encodes `data` (8-bit bytes) under the human-readable part `hrp`.
+    ///
+    /// Built in one stack buffer with plain loops: every event names its accounts in this form.
     public static func encode(hrp: String, data: [UInt8]) -> String {
         let hrpBytes = Array(hrp.utf8)
-        let values = convertBits(data, from: 8, to: 5, pad: true)!
-        let mod = polymod(expand(hrpBytes) + values + [0, 0, 0, 0, 0, 0]) ^ 1
-        let checksum = (0..<6).map { UInt8((mod >> UInt32(5 * (5 - $0))) & 31) }
-        let chars = (values + checksum).map { charset[Int($0)] }
-        return hrp + "1" + String(decoding: chars, as: UTF8.self)
+        let valueCount = (data.count * 8 + 4) / 5
+        let total = hrpBytes.count + 1 + valueCount + 6
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { out in
+            var chk: UInt32 = 1
+            for c in hrpBytes { chk = step(chk, c >> 5) }
+            chk = step(chk, 0)
+            for c in hrpBytes { chk = step(chk, c & 31) }
+            var o = 0
+            for c in hrpBytes {
+                out[o] = c
+                o += 1
+            }
+            out[o] = UInt8(ascii: "1")
+            o += 1
+            // The 5-bit values first; they become characters once the checksum is known.
+            var acc: UInt32 = 0
+            var bits = 0
+            for b in data {
+                acc = acc << 8 | UInt32(b)
+                bits += 8
+                while bits >= 5 {
+                    bits -= 5
+                    let v = UInt8((acc >> UInt32(bits)) & 31)
+                    chk = step(chk, v)
+                    out[o] = v
+                    o += 1
+                }
+            }
+            if bits > 0 {
+                let v = UInt8((acc << UInt32(5 - bits)) & 31)
+                chk = step(chk, v)
+                out[o] = v
+                o += 1
+            }
+            for _ in 0..<6 { chk = step(chk, 0) }
+            chk ^= 1
+            for i in 0..<6 {
+                out[o] = UInt8((chk >> UInt32(5 * (5 - i))) & 31)
+                o += 1
+            }
+            for i in (hrpBytes.count + 1)..<o { out[i] = charset[Int(out[i])] }
+            return String(decoding: UnsafeBufferPointer(rebasing: out[..<o]), as: UTF8.self)
+        }
     }
 
     /// Decodes a bech32 string into its human-readable part and 8-bit data.

@@ -10,11 +10,11 @@ public struct CanonicalWriter: Sendable {
     public mutating func write(_ v: Bool) { bytes.append(v ? 1 : 0) }
 
     public mutating func write(_ v: UInt32) {
-        for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func write(_ v: UInt64) {
-        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
+        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func write(_ v: UInt128) {
@@ -27,8 +27,17 @@ public struct CanonicalWriter: Sendable {
         bytes.append(contentsOf: b)
     }
 
-    public mutating func write(_ s: String) { write(bytes: Array(s.utf8)) }
-    public mutating func write(_ h: Hash) { bytes.append(contentsOf: h.bytes) }
+    public mutating func write(_ s: String) {
+        let written = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            write(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+        if written == nil { write(bytes: Array(s.utf8)) }
+    }
+
+    public mutating func write(_ h: Hash) {
+        withUnsafeBytes(of: (h.w0.bigEndian, h.w1.bigEndian, h.w2.bigEndian, h.w3.bigEndian)) { bytes.append(contentsOf: $0) }
+    }
     public mutating func write(_ a: Address) { bytes.append(contentsOf: a.bytes) }
     public mutating func write(_ a: Amount) { write(a.value) }
 

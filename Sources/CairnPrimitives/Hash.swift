@@ -46,13 +46,19 @@ public struct Hash: Hashable, Comparable, Sendable {
 
     /// The 32 bytes, most significant first.
     public var bytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        for (i, w) in [w0, w1, w2, w3].enumerated() {
-            for j in 0..<8 {
-                out[i * 8 + j] = UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(j)))
-            }
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            storeBytes(into: UnsafeMutableRawBufferPointer(buffer), at: 0)
+            count = 32
         }
-        return out
+    }
+
+    /// Stores the 32 bytes at `offset` of `raw`, which must have room for them.
+    @inlinable
+    public func storeBytes(into raw: UnsafeMutableRawBufferPointer, at offset: Int) {
+        raw.storeBytes(of: w0.bigEndian, toByteOffset: offset, as: UInt64.self)
+        raw.storeBytes(of: w1.bigEndian, toByteOffset: offset + 8, as: UInt64.self)
+        raw.storeBytes(of: w2.bigEndian, toByteOffset: offset + 16, as: UInt64.self)
+        raw.storeBytes(of: w3.bigEndian, toByteOffset: offset + 24, as: UInt64.self)
     }
 
     /// Lower-case hexadecimal form.
@@ -80,6 +86,15 @@ public struct Hash: Hashable, Comparable, Sendable {
         Hash(digest: SHA256.hash(data: data))
     }
 
+    /// SHA-256 of `bytes`, hashed from their storage (the generic form goes through `DataProtocol`'s regions).
+    public static func sha256(_ bytes: [UInt8]) -> Hash {
+        bytes.withUnsafeBytes { raw in
+            var hasher = SHA256()
+            hasher.update(bufferPointer: raw)
+            return Hash(digest: hasher.finalize())
+        }
+    }
+
     /// SHA-256 over several byte strings concatenated, without building the concatenation.
     public static func sha256(parts: [[UInt8]]) -> Hash {
         var hasher = SHA256()
@@ -94,14 +109,8 @@ public struct Hash: Hashable, Comparable, Sendable {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65) { buffer in
             buffer[0] = tag
             let raw = UnsafeMutableRawBufferPointer(buffer)
-            raw.storeBytes(of: a.w0.bigEndian, toByteOffset: 1, as: UInt64.self)
-            raw.storeBytes(of: a.w1.bigEndian, toByteOffset: 9, as: UInt64.self)
-            raw.storeBytes(of: a.w2.bigEndian, toByteOffset: 17, as: UInt64.self)
-            raw.storeBytes(of: a.w3.bigEndian, toByteOffset: 25, as: UInt64.self)
-            raw.storeBytes(of: b.w0.bigEndian, toByteOffset: 33, as: UInt64.self)
-            raw.storeBytes(of: b.w1.bigEndian, toByteOffset: 41, as: UInt64.self)
-            raw.storeBytes(of: b.w2.bigEndian, toByteOffset: 49, as: UInt64.self)
-            raw.storeBytes(of: b.w3.bigEndian, toByteOffset: 57, as: UInt64.self)
+            a.storeBytes(into: raw, at: 1)
+            b.storeBytes(into: raw, at: 33)
             var hasher = SHA256()
             hasher.update(bufferPointer: UnsafeRawBufferPointer(raw))
             return Hash(digest: hasher.finalize())
@@ -121,13 +130,8 @@ public struct Hash: Hashable, Comparable, Sendable {
 
     /// Writes the 32 bytes into `buffer` starting at `offset`.
     public func write(into buffer: inout [UInt8], at offset: Int) {
-        var o = offset
-        for w in [w0, w1, w2, w3] {
-            for j in 0..<8 {
-                buffer[o] = UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(j)))
-                o += 1
-            }
-        }
+        precondition(offset >= 0 && offset + 32 <= buffer.count, "no room for a hash at \(offset)")
+        buffer.withUnsafeMutableBytes { storeBytes(into: $0, at: offset) }
     }
 }
 

@@ -120,6 +120,18 @@ public final class SQLiteStore: Sendable {
                 CREATE TABLE tree_nodes (hash BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // Transactions are stored in block order and found by hash through an index: inserting rows of a
+        // kilobyte at random places in a table keyed by hash cost more than the rest of the commit.
+        m.registerMigration("v2-txs-in-block-order") { db in
+            try db.execute(sql: """
+                CREATE TABLE txs_v2 (height INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+                                     body BLOB NOT NULL, receipt BLOB NOT NULL, PRIMARY KEY (height, idx)) WITHOUT ROWID;
+                INSERT INTO txs_v2 (height, idx, hash, body, receipt) SELECT height, idx, hash, body, receipt FROM txs ORDER BY height, idx;
+                DROP TABLE txs;
+                ALTER TABLE txs_v2 RENAME TO txs;
+                CREATE UNIQUE INDEX txs_by_hash ON txs(hash);
+                """)
+        }
         return m
     }
 

@@ -60,16 +60,18 @@ public struct TreeChange: Sendable {
 /// Updates are incremental: a batch of changes walks only the paths it touches and returns the new
 /// nodes to store; nothing is rebuilt. Old nodes are kept, so proofs against older roots still work.
 public struct StateTree {
-    /// A child reference that remembers whether it is a leaf, since a lone leaf moves up when its sibling empties.
+    /// A child reference that remembers whether it is a leaf, since a lone leaf moves up when its sibling
+    /// empties; `stored` is a child not looked at yet (its kind is read only if it comes to matter).
     enum Ref {
         case empty
         case leaf(Hash)
         case inner(Hash)
+        case stored(Hash)
 
         var hash: Hash {
             switch self {
             case .empty: .zero
-            case let .leaf(h), let .inner(h): h
+            case let .leaf(h), let .inner(h), let .stored(h): h
             }
         }
     }
@@ -116,6 +118,8 @@ public struct StateTree {
     mutating func update(_ node: Ref, depth: Int, _ changes: ArraySlice<TreeChange>) throws -> Ref {
         if changes.isEmpty { return node }
         switch node {
+        case let .stored(h):
+            return try update(try ref(h), depth: depth, changes)
         case .empty:
             return build(depth: depth, changes.filter { $0.valueHash != nil }[...])
         case let .leaf(h):
@@ -129,10 +133,16 @@ public struct StateTree {
         case let .inner(h):
             guard case let .inner(l, r) = try load(h) else { throw StorageError(.corruptTree, "node \(h) should be inner") }
             let split = changes.firstIndex { $0.keyHash.bit(depth) } ?? changes.endIndex
-            let left = try update(try ref(l), depth: depth + 1, changes[..<split])
-            let right = try update(try ref(r), depth: depth + 1, changes[split...])
-            return join(left, right)
+            let left = try update(l == .zero ? .empty : .stored(l), depth: depth + 1, changes[..<split])
+            let right = try update(r == .zero ? .empty : .stored(r), depth: depth + 1, changes[split...])
+            return try join(resolved(left, beside: right), resolved(right, beside: left))
         }
+    }
+
+    /// `ref` with its kind read from storage when its sibling is empty, the one case where `join` needs it.
+    func resolved(_ ref: Ref, beside sibling: Ref) throws -> Ref {
+        guard case let .stored(h) = ref, case .empty = sibling else { return ref }
+        return try self.ref(h)
     }
 
     func ref(_ hash: Hash) throws -> Ref {
@@ -154,6 +164,7 @@ public struct StateTree {
         }
     }
 
+    /// Joins two subtrees; a `stored` side is never beside an empty one (see `resolved`).
     mutating func join(_ left: Ref, _ right: Ref) -> Ref {
         switch (left, right) {
         case (.empty, .empty): return .empty

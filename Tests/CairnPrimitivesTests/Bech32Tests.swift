@@ -14,6 +14,17 @@ func addressErrorCode(_ text: String) -> AddressError.Code? {
 }
 
 @Suite struct Bech32Tests {
+    /// Valid strings from BIP-173's test vectors whose data is a whole number of bytes.
+    @Test func encodingMatchesTheBIP173Vectors() throws {
+        #expect(Bech32.encode(hrp: "a", data: []) == "a12uel5l")
+        // The 5-bit values 0...31 in order are these 20 bytes.
+        let bytes: [UInt8] = [0x00, 0x44, 0x32, 0x14, 0xc7, 0x42, 0x54, 0xb6, 0x35, 0xcf,
+                              0x84, 0x65, 0x3a, 0x56, 0xd7, 0xc6, 0x75, 0xbe, 0x77, 0xdf]
+        #expect(Bech32.encode(hrp: "abcdef", data: bytes) == "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw")
+        let decoded = try Bech32.decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw")
+        #expect(decoded.hrp == "abcdef" && decoded.data == bytes)
+    }
+
     @Test func randomAddressesRoundTripThroughBech32() throws {
         var rng = SeededRandom(seed: 0xB3C4)
         for _ in 0..<200 {

@@ -20,7 +20,12 @@ final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     let entries = Mutex<[Key: Value]>([:])
     let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    /// Sized for `capacity` from the start: growing a table of a million entries block by block rehashes it
+    /// again and again. The pages are touched only as entries arrive.
+    init(capacity: Int) {
+        self.capacity = capacity
+        entries.withLock { $0.reserveCapacity(capacity) }
+    }
 
     func get(_ key: Key) -> Value? { entries.withLock { $0[key] } }
 
