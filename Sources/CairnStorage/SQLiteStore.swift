@@ -29,12 +29,12 @@ public struct CommitBatch: Sendable {
     public var transactions: [StoredTransaction]
     public var blockEvents: [UInt8]
     public var stateChanges: [(key: [UInt8], value: [UInt8]?)]
-    public var treeNodes: [Hash: TreeNode]
-    public var stateRoot: Hash
+    public var treeNodes: [NodeKey: TreeNode]
+    public var stateRoot: TreeRoot
 
     public init(height: UInt64, blockHash: Hash, header: [UInt8], commit: [UInt8], time: UInt64,
                 transactions: [StoredTransaction], blockEvents: [UInt8], stateChanges: [(key: [UInt8], value: [UInt8]?)],
-                treeNodes: [Hash: TreeNode], stateRoot: Hash) {
+                treeNodes: [NodeKey: TreeNode], stateRoot: TreeRoot) {
         self.height = height
         self.blockHash = blockHash
         self.header = header
@@ -53,6 +53,11 @@ public struct StoredHead: Sendable, Equatable {
     public var height: UInt64
     public var blockHash: Hash
     public var stateRoot: Hash
+    /// The version (block height) that stored the state tree's root node.
+    public var stateRootVersion: UInt64
+
+    /// The state tree's root, to apply the next block to.
+    public var root: TreeRoot { TreeRoot(hash: stateRoot, version: stateRootVersion) }
 }
 
 /// A stored block's parts.
@@ -132,6 +137,11 @@ public final class SQLiteStore: Sendable {
                 CREATE UNIQUE INDEX txs_by_hash ON txs(hash);
                 """)
         }
+        // Tree nodes keyed by (version, depth, path) instead of by hash, so each block appends its nodes.
+        // The head's tree is carried over under the head's height; older roots' nodes are not.
+        m.registerMigration("v3-tree-nodes-by-version") { db in
+            try TreeMigration.run(db)
+        }
         return m
     }
 
@@ -180,18 +190,19 @@ public final class SQLiteStore: Sendable {
                     try BulkInsert.run(delete, db) { s in BulkInsert.bind(s, 1, change.key) }
                 }
             }
-            let insertNode = try db.cachedStatement(sql: "INSERT OR IGNORE INTO tree_nodes (hash, node) VALUES (?, ?)")
-            // Hash order walks the B-tree left to right instead of jumping between pages.
-            for (hash, node) in batch.treeNodes.sorted(by: { $0.key < $1.key }) {
+            let insertNode = try db.cachedStatement(sql: "INSERT INTO tree_nodes (key, node) VALUES (?, ?)")
+            // Every key starts with this block's version, so in key order the rows are appended.
+            for (key, node) in batch.treeNodes.sorted(by: { $0.key < $1.key }) {
                 try BulkInsert.run(insertNode, db) { s in
-                    BulkInsert.bind(s, 1, hash.bytes)
+                    BulkInsert.bind(s, 1, key.encoded)
                     BulkInsert.bind(s, 2, node.encoded)
                 }
             }
             let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
             try setMeta.execute(arguments: ["head_height", Data(withUnsafeBytes(of: batch.height.bigEndian) { Array($0) })])
             try setMeta.execute(arguments: ["head_hash", Data(batch.blockHash.bytes)])
-            try setMeta.execute(arguments: ["state_root", Data(batch.stateRoot.bytes)])
+            try setMeta.execute(arguments: ["state_root", Data(batch.stateRoot.hash.bytes)])
+            try setMeta.execute(arguments: ["state_root_version", Data(withUnsafeBytes(of: batch.stateRoot.version.bigEndian) { Array($0) })])
         }
         checkpointer.request()
     }

@@ -27,22 +27,24 @@ public struct StoreSnapshot: TreeNodeSource {
         return rows.map { (key: Array($0["key"] as Data), value: Array($0["value"] as Data)) }
     }
 
-    public func treeNode(_ hash: Hash) throws -> TreeNode? {
-        let stmt = try db.cachedStatement(sql: "SELECT node FROM tree_nodes WHERE hash = ?")
-        guard let data = try Data.fetchOne(stmt, arguments: [Data(hash.bytes)]) else { return nil }
+    public func treeNode(_ key: NodeKey) throws -> TreeNode? {
+        let stmt = try db.cachedStatement(sql: "SELECT node FROM tree_nodes WHERE key = ?")
+        guard let data = try Data.fetchOne(stmt, arguments: [Data(key.encoded)]) else { return nil }
         do { return try TreeNode(encoded: Array(data)) } catch {
-            throw StorageError(.corruptRecord, "tree node \(hash) is corrupt: \(error)")
+            throw StorageError(.corruptRecord, "tree node \(key) is corrupt: \(error)")
         }
     }
 
     /// The committed head, or nil before genesis.
     public func head() throws -> StoredHead? {
-        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('head_height', 'head_hash', 'state_root')")
+        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('head_height', 'head_hash', 'state_root', 'state_root_version')")
         var values: [String: [UInt8]] = [:]
         for r in rows { values[r["key"]] = Array(r["value"] as Data) }
         guard let h = values["head_height"], h.count == 8, let hash = values["head_hash"].flatMap(Hash.init(bytes:)),
-              let root = values["state_root"].flatMap(Hash.init(bytes:)) else { return nil }
-        return StoredHead(height: h.reduce(0) { $0 << 8 | UInt64($1) }, blockHash: hash, stateRoot: root)
+              let root = values["state_root"].flatMap(Hash.init(bytes:)),
+              let version = values["state_root_version"], version.count == 8 else { return nil }
+        return StoredHead(height: h.reduce(0) { $0 << 8 | UInt64($1) }, blockHash: hash, stateRoot: root,
+                          stateRootVersion: version.reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// The block at `height`.

@@ -3,25 +3,39 @@ public import CairnStorage
 
 /// State-tree nodes kept in a dictionary: the tree's storage for tests that need no database.
 ///
-/// Feed it each batch's `StateTree.newNodes`, as the node does when it commits a block.
+/// Each `apply` writes its nodes under the next version, as the node does with each block's height, and
+/// remembers the root it made, so tests can name roots by hash alone.
 public final class InMemoryTreeNodes: TreeNodeSource {
-    public private(set) var nodes: [Hash: TreeNode] = [:]
+    public private(set) var nodes: [NodeKey: TreeNode] = [:]
+    /// Every root an `apply` returned, by hash.
+    public private(set) var roots: [Hash: TreeRoot] = [.zero: .empty]
+    public private(set) var version: UInt64 = 0
 
     public init() {}
 
-    public func treeNode(_ hash: Hash) throws -> TreeNode? { nodes[hash] }
+    public func treeNode(_ key: NodeKey) throws -> TreeNode? { nodes[key] }
 
-    /// Stores `new` (nodes are content-addressed, so a node stored twice is the same node).
-    public func insert(_ new: [Hash: TreeNode]) {
+    /// Stores `new`, the nodes of one version.
+    public func insert(_ new: [NodeKey: TreeNode]) {
         nodes.merge(new) { old, _ in old }
     }
+
+    /// The next version to write.
+    public func nextVersion() -> UInt64 {
+        version += 1
+        return version
+    }
+
+    /// The root with this hash that an earlier `apply` made (an unknown hash is taken to be stored at version 0).
+    public func root(_ hash: Hash) -> TreeRoot { roots[hash] ?? TreeRoot(hash: hash, version: 0) }
 
     /// Applies `changes` to the tree at `root`, stores the new nodes and returns the new root.
     public func apply(root: Hash, changes: [TreeChange]) throws -> Hash {
         var tree = StateTree(source: self)
-        let newRoot = try tree.apply(root: root, changes: changes)
+        let newRoot = try tree.apply(root: self.root(root), version: nextVersion(), changes: changes)
         insert(tree.newNodes)
-        return newRoot
+        roots[newRoot.hash] = newRoot
+        return newRoot.hash
     }
 
     /// Applies raw key/value writes (nil: delete) to the tree at `root`.
@@ -33,6 +47,6 @@ public final class InMemoryTreeNodes: TreeNodeSource {
 
     /// A proof for `key` under `root`.
     public func prove(root: Hash, key: [UInt8]) throws -> StateProof {
-        try StateTree(source: self).prove(root: root, key: key)
+        try StateTree(source: self).prove(root: self.root(root), key: key)
     }
 }

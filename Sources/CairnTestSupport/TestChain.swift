@@ -52,7 +52,7 @@ public final class TestChain {
         let head = try chain.head()
         return try chain.execute(height: head.height + 1, time: try nextTime(time), proposer: validator.address,
                                  transactions: transactions, signatures: Ledger.verifySignatures(transactions), mode: mode,
-                                 parentRoot: head.stateRoot).execution
+                                 parentRoot: head.root).execution
     }
 
     /// Executes `transactions` as the next block, then signs and commits it as the Solo engine would.
@@ -68,7 +68,7 @@ public final class TestChain {
         let blockTime = try nextTime(time)
         let executed = try chain.execute(height: height, time: blockTime, proposer: validator.address,
                                          transactions: transactions, signatures: Ledger.verifySignatures(transactions),
-                                         mode: mode, parentRoot: head.stateRoot)
+                                         mode: mode, parentRoot: head.root)
         let exec = executed.execution
         var header = BlockHeader(
             chainID: chainID, height: height, time: blockTime, previousHash: head.blockHash,

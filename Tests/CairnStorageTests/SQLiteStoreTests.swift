@@ -7,11 +7,12 @@ import Testing
 /// Builds commit batches the way the node does: state writes plus the tree nodes and root they give.
 struct BatchMaker {
     let nodes = InMemoryTreeNodes()
-    var root = Hash.zero
+    var tree = TreeRoot.empty
+    var root: Hash { tree.hash }
 
     mutating func batch(height: UInt64, writes: [(key: [UInt8], value: [UInt8]?)], txCount: Int = 0) throws -> CommitBatch {
         var tree = StateTree(source: nodes)
-        root = try tree.apply(root: root, changes: writes.map {
+        self.tree = try tree.apply(root: self.tree, version: nodes.nextVersion(), changes: writes.map {
             TreeChange(keyHash: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) })
         })
         nodes.insert(tree.newNodes)
@@ -21,7 +22,7 @@ struct BatchMaker {
         }
         return CommitBatch(height: height, blockHash: Hash.sha256(Array("block \(height)".utf8)), header: [1, UInt8(height)],
                            commit: [2], time: 1_000 * height, transactions: txs, blockEvents: [3],
-                           stateChanges: writes, treeNodes: tree.newNodes, stateRoot: root)
+                           stateChanges: writes, treeNodes: tree.newNodes, stateRoot: self.tree)
     }
 }
 
@@ -55,9 +56,9 @@ struct BatchMaker {
             #expect(try snap.transactions(inBlock: 1).map(\.index) == [0, 1, 2])
             #expect(try snap.height(ofBlock: Hash.sha256(Array("block 1".utf8))) == 1)
             // The head's tree is in the store: proofs against it verify.
-            let proof = try StateTree(source: snap).prove(root: head.stateRoot, key: [2])
+            let proof = try StateTree(source: snap).prove(root: head.root, key: [2])
             #expect(proof.verify(root: head.stateRoot, key: [2], value: [21]))
-            #expect(try StateTree(source: snap).prove(root: head.stateRoot, key: [1]).verify(root: head.stateRoot, key: [1], value: nil))
+            #expect(try StateTree(source: snap).prove(root: head.root, key: [1]).verify(root: head.stateRoot, key: [1], value: nil))
         }
     }
 
@@ -116,7 +117,7 @@ struct BatchMaker {
             #expect(try snap.get([9]) == nil)
             #expect(try snap.height(ofBlock: bad.blockHash) == nil)
             #expect(try snap.transactionCount() == 0)
-            #expect(try snap.treeNode(bad.stateRoot) == nil)
+            #expect(try snap.treeNode(bad.stateRoot.key) == nil)
         }
     }
 

@@ -124,7 +124,7 @@ public struct NodeAPI: Sendable {
             let tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: chain.cache))
             let entries = try keys.map { key in
                 AccountProof.Entry(key: key.hexString, value: try snap.get(key)?.hexString,
-                                   proof: try tree.prove(root: head.stateRoot, key: key))
+                                   proof: try tree.prove(root: head.root, key: key))
             }
             return AccountView(address: address, nonce: nonce, balances: balances,
                                proof: AccountProof(height: head.height, stateRoot: head.stateRoot, entries: entries))

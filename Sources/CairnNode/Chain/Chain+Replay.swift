@@ -41,7 +41,7 @@ extension Chain {
             next = height < head.height ? try fetch(height + 1) : nil
             let executed = try target.execute(
                 height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
-                signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.stateRoot)
+                signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.root)
             guard executed.stateRoot == block.header.stateRoot else {
                 throw InvalidBlock(message: "block \(height): replayed state root \(executed.stateRoot) differs from stored \(block.header.stateRoot)")
             }

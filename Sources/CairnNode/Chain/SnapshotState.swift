@@ -11,42 +11,58 @@ struct SnapshotState: StateReader {
     func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] { try snapshot.scan(prefix: prefix) }
 }
 
-/// Keeps recently used state-tree nodes in memory; the upper levels are read by every block.
-/// A dictionary behind a lock that starts over when it reaches its capacity.
+/// Keeps recently used entries in two generations: new entries go to the young one, and when it is
+/// full it becomes the old one and the old one is emptied for reuse. Lookups see both, so the entries
+/// of the last blocks stay while older ones go, and the tables are allocated once at their full size
+/// (growing a table of hundreds of thousands of entries rehashes it again and again).
 ///
-/// The chain keeps two: tree nodes by hash, and the latest committed value of recently used state keys
+/// The chain keeps two: tree nodes by key, and the latest committed value of recently used state keys
 /// (nil: known absent). Only the chain's commit writes committed values, so both always agree with the head.
 final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    let entries = Mutex<[Key: Value]>([:])
-    let capacity: Int
-
-    /// Sized for `capacity` from the start: growing a table of a million entries block by block rehashes it
-    /// again and again. The pages are touched only as entries arrive.
-    init(capacity: Int) {
-        self.capacity = capacity
-        entries.withLock { $0.reserveCapacity(capacity) }
+    struct Generations {
+        var young: [Key: Value]
+        var old: [Key: Value]
     }
 
-    func get(_ key: Key) -> Value? { entries.withLock { $0[key] } }
+    let generations: Mutex<Generations>
+    /// Entries per generation.
+    let capacity: Int
+
+    /// Holds up to `capacity` entries, at least half of them the most recent.
+    init(capacity: Int) {
+        self.capacity = max(capacity / 2, 1)
+        generations = Mutex(Generations(young: Dictionary(minimumCapacity: self.capacity),
+                                        old: Dictionary(minimumCapacity: self.capacity)))
+    }
+
+    func get(_ key: Key) -> Value? {
+        generations.withLock { $0.young[key] ?? $0.old[key] }
+    }
 
     func insert(_ key: Key, _ value: Value) {
-        entries.withLock { dict in
-            if dict.count >= capacity { dict.removeAll(keepingCapacity: true) }
-            dict[key] = value
+        generations.withLock { g in
+            makeRoom(&g, for: 1)
+            g.young[key] = value
         }
     }
 
     /// Inserts a batch under one lock.
     func insert(_ batch: some Collection<(Key, Value)>) {
-        entries.withLock { dict in
-            if dict.count + batch.count > capacity { dict.removeAll(keepingCapacity: true) }
-            for (k, v) in batch { dict[k] = v }
+        generations.withLock { g in
+            makeRoom(&g, for: batch.count)
+            for (k, v) in batch { g.young[k] = v }
         }
+    }
+
+    private func makeRoom(_ g: inout Generations, for count: Int) {
+        guard g.young.count + count > capacity else { return }
+        swap(&g.young, &g.old)
+        g.young.removeAll(keepingCapacity: true)
     }
 }
 
 typealias StateCache = BoundedCache<StateKeyBytes, [UInt8]?>
-typealias TreeNodeCache = BoundedCache<Hash, TreeNode>
+typealias TreeNodeCache = BoundedCache<NodeKey, TreeNode>
 
 /// The head's state through the chain's cache: reads that miss go to the snapshot and are remembered.
 ///
@@ -70,10 +86,10 @@ struct CachedTreeSource: TreeNodeSource {
     let snapshot: StoreSnapshot
     let cache: TreeNodeCache
 
-    func treeNode(_ hash: Hash) throws -> TreeNode? {
-        if let n = cache.get(hash) { return n }
-        let n = try snapshot.treeNode(hash)
-        if let n { cache.insert(hash, n) }
+    func treeNode(_ key: NodeKey) throws -> TreeNode? {
+        if let n = cache.get(key) { return n }
+        let n = try snapshot.treeNode(key)
+        if let n { cache.insert(key, n) }
         return n
     }
 }

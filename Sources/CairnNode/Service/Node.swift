@@ -100,7 +100,7 @@ public actor Node {
         let time = max(now, headHeader.time)
         let executed = try chain.execute(height: height, time: time, proposer: proposer, transactions: txs,
                                          signatures: [Bool](repeating: true, count: txs.count), mode: .propose,
-                                         parentRoot: head.stateRoot)
+                                         parentRoot: head.root)
         let exec = executed.execution
         let header = BlockHeader(
             chainID: chainID, height: height, time: time, previousHash: head.blockHash,

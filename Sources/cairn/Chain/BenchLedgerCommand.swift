@@ -52,11 +52,11 @@ struct BenchLedgerCommand: AsyncParsableCommand {
 
     func benchTree() throws -> Double {
         final class Memory: TreeNodeSource {
-            var nodes: [Hash: TreeNode] = [:]
-            func treeNode(_ hash: Hash) throws -> TreeNode? { nodes[hash] }
+            var nodes: [NodeKey: TreeNode] = [:]
+            func treeNode(_ key: NodeKey) throws -> TreeNode? { nodes[key] }
         }
         let source = Memory()
-        var root = Hash.zero
+        var root = TreeRoot.empty
         var rng = SystemRandomNumberGenerator()
         var leaves = 0
         var elapsed = 0.0
@@ -67,7 +67,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             }
             var tree = StateTree(source: source)
             let start = Date()
-            root = try tree.apply(root: root, changes: changes)
+            root = try tree.apply(root: root, version: UInt64(round + 1), changes: changes)
             if round >= 2 {
                 elapsed += Date().timeIntervalSince(start)
                 leaves += changes.count
@@ -118,7 +118,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             pending = b + 1 < blocks.count ? PendingSignatures(blocks[b + 1]) : nil
             let verified = Date()
             let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
-                                             transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.stateRoot)
+                                             transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.root)
             let exec = executed.execution
             let header = BlockHeader(chainID: "bench", height: head.height + 1, time: UInt64(b + 1), previousHash: head.blockHash,
                                      txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
