@@ -9,7 +9,7 @@ public enum BankKeys {
     public static let module = "bank"
 
     public static func balance(_ address: Address, _ denom: String) -> [UInt8] {
-        StateKey.make(module, Array("bal".utf8), address.bytes, Array(denom.utf8))
+        StateKey.make(prefix: allBalancesPrefix, address.bytes, denom)
     }
 
     public static func balancePrefix(_ address: Address) -> [UInt8] {

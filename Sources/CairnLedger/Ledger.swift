@@ -30,7 +30,8 @@ public struct Ledger: Sendable {
 
     // MARK: Core state
 
-    public static func nonceKey(_ a: Address) -> [UInt8] { StateKey.make("ledger", Array("nonce".utf8), a.bytes) }
+    public static func nonceKey(_ a: Address) -> [UInt8] { StateKey.make(prefix: noncePrefix, a.bytes) }
+    static let noncePrefix = StateKey.make("ledger", "nonce") + [UInt8(ascii: "/")]
     static let baseFeeKey = StateKey.make("ledger", "basefee")
     static let paramsKey = StateKey.make("ledger", "params")
     static let chainKey = StateKey.make("ledger", "chain")

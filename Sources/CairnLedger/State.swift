@@ -109,4 +109,18 @@ public enum StateKey {
     }
 
     public static func make(_ module: String, _ text: String) -> [UInt8] { make(module, Array(text.utf8)) }
+
+    /// `prefix` (already built, ending in `/`) followed by `parts` joined with `/`, in one allocation: the
+    /// keys every transaction reads (balances, nonces) are built this way.
+    public static func make(prefix: [UInt8], _ first: [UInt8], _ rest: String? = nil) -> [UInt8] {
+        var k = [UInt8]()
+        k.reserveCapacity(prefix.count + first.count + (rest.map { 1 + $0.utf8.count } ?? 0))
+        k.append(contentsOf: prefix)
+        k.append(contentsOf: first)
+        if let rest {
+            k.append(UInt8(ascii: "/"))
+            k.append(contentsOf: rest.utf8)
+        }
+        return k
+    }
 }

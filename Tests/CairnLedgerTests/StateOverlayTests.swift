@@ -1,4 +1,6 @@
 import CairnLedger
+import CairnBank
+import CairnPrimitives
 import CairnTestSupport
 import Testing
 
@@ -70,5 +72,20 @@ import Testing
     @Test func stateKeysJoinTheModuleAndPartsWithSlashes() {
         #expect(StateKey.make("bank", [1, 2], [3]) == Array("bank/".utf8) + [1, 2] + Array("/".utf8) + [3])
         #expect(StateKey.make("ledger", "basefee") == Array("ledger/basefee".utf8))
+    }
+
+    /// The keys built in one allocation are the documented `module/part/part` keys.
+    @Test func balanceAndNonceKeysKeepTheirLayout() throws {
+        let address = try #require(Address(bytes: Array(0..<20)))
+        #expect(BankKeys.balance(address, "ucairn") == StateKey.make("bank", Array("bal".utf8), address.bytes, Array("ucairn".utf8)))
+        #expect(BankKeys.balance(address, "ucairn").starts(with: BankKeys.balancePrefix(address)))
+        #expect(Ledger.nonceKey(address) == StateKey.make("ledger", Array("nonce".utf8), address.bytes))
+    }
+
+    @Test func changesAreInByteOrderWithPrefixesFirst() {
+        let overlay = StateOverlay(base: InMemoryState())
+        let keys: [[UInt8]] = [[2], [1, 0xff], [1], [0xff], [1, 0], [], [0, 5, 5]]
+        for k in keys { overlay.set(k, [1]) }
+        #expect(overlay.changes.map(\.key) == [[], [0, 5, 5], [1], [1, 0], [1, 0xff], [2], [0xff]])
     }
 }
