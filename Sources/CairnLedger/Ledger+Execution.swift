@@ -35,7 +35,7 @@ extension Ledger {
     /// Writes the genesis state and returns it as a block execution at height 0.
     public func initGenesis(_ genesis: Genesis) throws -> BlockExecution {
         let state = StateOverlay(base: EmptyState())
-        state.set(Ledger.paramsKey, Array(try JSONEncoder().encode(genesis.params)))
+        state.set(Ledger.paramsKey, try Ledger.encodeParams(genesis.params))
         state.set(Ledger.chainKey, Array(genesis.chainID.utf8))
         var w = CanonicalWriter()
         w.write(genesis.params.initialBaseFee)

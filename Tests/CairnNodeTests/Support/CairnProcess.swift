@@ -46,6 +46,11 @@ final class CairnProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = try CairnProcess.executable()
         process.arguments = arguments
+        // Children run as users run them, each with Swift's own random hash seed (the test runner fixes it
+        // for build caching), so state that depended on hash order would fail the replay checks.
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_DETERMINISTIC_HASHING"] = nil
+        process.environment = environment
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
