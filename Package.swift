@@ -145,6 +145,7 @@ let package = Package(
                 "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
                 "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

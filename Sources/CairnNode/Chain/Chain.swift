@@ -63,7 +63,7 @@ public final class Chain: Sendable {
                 throw StorageError(.headMismatch, "stored state root \(head.stateRoot) does not match the state root \(header.stateRoot) in header \(head.height)")
             }
             if head.stateRoot != .zero, try snap.treeNode(head.root.key)?.hash != head.stateRoot {
-                throw StorageError(.headMismatch, "the state tree root \(head.stateRoot) of block \(head.height) is missing")
+                throw StorageError(.headMismatch, "the state tree root \(head.stateRoot) of block \(head.height) is not stored at its recorded version \(head.stateRootVersion)")
             }
         }
     }
