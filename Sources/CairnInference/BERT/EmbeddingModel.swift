@@ -29,7 +29,7 @@ public final class EmbeddingModel: Sendable {
         let folder = directory.hasSuffix("/") ? directory : directory + "/"
         for name in ["config.json", "model.safetensors", "vocab.txt"] where !ModelLocator.exists(folder + name) {
             throw InferenceError(
-                .modelNotFound, "\(folder + name) is missing. Install the models with:\n  \(ModelLocator.installCommand)")
+                .modelNotFound, "\(folder + name) is missing; install the models with `\(ModelLocator.installCommand)`")
         }
         let config = try BERTConfig(configFile: folder + "config.json")
         let maxLength = min(try Self.maxSequenceLength(folder: folder) ?? 256, config.maxPositions)

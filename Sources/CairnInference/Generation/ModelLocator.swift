@@ -38,8 +38,8 @@ public struct ModelLocator: Sendable {
         guard Self.exists(path) else {
             throw InferenceError(
                 .modelNotFound,
-                "model '\(name)' not found at \(path). Install the models with:\n  \(Self.installCommand)\n"
-                    + "then pass --models DIR or set CAIRN_MODELS to the folder (default ./.models).")
+                "model '\(name)' not found at \(path); install the models with `\(Self.installCommand)`, "
+                    + "then pass --models DIR or set CAIRN_MODELS to the folder (default ./.models)")
         }
         return path
     }

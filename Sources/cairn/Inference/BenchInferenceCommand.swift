@@ -21,37 +21,39 @@ struct BenchInferenceCommand: AsyncParsableCommand {
     var skipEmbeddings = false
 
     func run() async throws {
-        let locator = ModelLocator(directory: models)
-        let path = try locator.path(for: "smollm2")
-        let model = try LlamaModel(path: path)
-        let prompt = try benchPrompt(model: model)
-        print("SmolLM2-135M Q4_1, \(ComputePool.shared.threadCount) threads, prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
-        print("decode kernels: \(MatVecKernels.preferred) (CAIRN_KERNELS=float selects floating-point)")
-        var bestPrefill = Double.infinity, bestTTFT = Double.infinity, bestDecode = Double.infinity
-        for _ in 0..<max(1, runs) {
-            let t0 = now()
-            try model.prefill(tokens: prompt)
-            let t1 = now()
-            var token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
-            let t2 = now()
-            for i in 0..<decodeTokens {
-                try model.decode(token: token, position: prompt.count + i)
-                token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
+        try await reportingFailure {
+            let locator = ModelLocator(directory: models)
+            let path = try locator.path(for: "smollm2")
+            let model = try LlamaModel(path: path)
+            let prompt = try benchPrompt(model: model)
+            print("SmolLM2-135M Q4_1, \(ComputePool.shared.threadCount) threads, prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
+            print("decode kernels: \(MatVecKernels.preferred) (CAIRN_KERNELS=float selects floating-point)")
+            var bestPrefill = Double.infinity, bestTTFT = Double.infinity, bestDecode = Double.infinity
+            for _ in 0..<max(1, runs) {
+                let t0 = now()
+                try model.prefill(tokens: prompt)
+                let t1 = now()
+                var token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
+                let t2 = now()
+                for i in 0..<decodeTokens {
+                    try model.decode(token: token, position: prompt.count + i)
+                    token = Sampler.argmax(UnsafeMutableBufferPointer(mutating: model.logits))
+                }
+                let t3 = now()
+                bestPrefill = min(bestPrefill, t1 - t0)
+                bestTTFT = min(bestTTFT, t2 - t0)
+                bestDecode = min(bestDecode, t3 - t2)
             }
-            let t3 = now()
-            bestPrefill = min(bestPrefill, t1 - t0)
-            bestTTFT = min(bestTTFT, t2 - t0)
-            bestDecode = min(bestDecode, t3 - t2)
-        }
-        let prefillRate = Double(prompt.count) / bestPrefill, decodeRate = Double(decodeTokens) / bestDecode
-        print(format("prefill", prefillRate, "tokens/s", reference: 460))
-        print(format("decode", decodeRate, "tokens/s", reference: 170))
-        print("time to first token: \(fixed(bestTTFT * 1000, 1)) ms (\(prompt.count)-token prompt)")
-        print("SmolLM2 peak resident memory: \(fixed(Double(peakResidentKiB()) / 1024, 1)) MiB (goal < 300 MiB)")
-        if skipEmbeddings {
-            print("MiniLM: skipped (--skip-embeddings)")
-        } else {
-            try await benchEmbeddings(locator: locator)
+            let prefillRate = Double(prompt.count) / bestPrefill, decodeRate = Double(decodeTokens) / bestDecode
+            print(format("prefill", prefillRate, "tokens/s", reference: 460))
+            print(format("decode", decodeRate, "tokens/s", reference: 170))
+            print("time to first token: \(fixed(bestTTFT * 1000, 1)) ms (\(prompt.count)-token prompt)")
+            print("SmolLM2 peak resident memory: \(fixed(Double(peakResidentKiB()) / 1024, 1)) MiB (goal < 300 MiB)")
+            if skipEmbeddings {
+                print("MiniLM: skipped (--skip-embeddings)")
+            } else {
+                try await benchEmbeddings(locator: locator)
+            }
         }
     }
 

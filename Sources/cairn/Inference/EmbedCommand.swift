@@ -29,16 +29,18 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = try ModelLocator(directory: models).path(for: "minilm")
-        let model = try EmbeddingModel(directory: directory)
-        let vectors = try model.embed(texts, batchSize: batchSize)
-        let similarity = texts.count == 2 ? EmbeddingModel.cosineSimilarity(vectors[0], vectors[1]) : nil
-        if json {
-            try printJSON(vectors: vectors, similarity: similarity)
-        } else if let similarity {
-            print("cosine similarity: \(similarity)")
-        } else {
-            for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
+        try await reportingFailure {
+            let directory = try ModelLocator(directory: models).path(for: "minilm")
+            let model = try EmbeddingModel(directory: directory)
+            let vectors = try model.embed(texts, batchSize: batchSize)
+            let similarity = texts.count == 2 ? EmbeddingModel.cosineSimilarity(vectors[0], vectors[1]) : nil
+            if json {
+                try printJSON(vectors: vectors, similarity: similarity)
+            } else if let similarity {
+                print("cosine similarity: \(similarity)")
+            } else {
+                for vector in vectors { print(vector.map { "\($0)" }.joined(separator: " ")) }
+            }
         }
     }
 

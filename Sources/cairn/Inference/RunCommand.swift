@@ -51,16 +51,18 @@ struct RunCommand: AsyncParsableCommand {
     var prompt: String
 
     func run() async throws {
-        let container = try options.loadContainer()
-        let parameters = options.parameters(defaultTemperature: 0)
-        try parameters.validate()
-        for try await event in container.generate(prompt: prompt, parameters: parameters) {
-            switch event {
-            case .token(_, let text), .text(let text):
-                writeOut(text)
-            case .finished(let summary):
-                writeOut("\n")
-                if stats { reportStats(summary) }
+        try await reportingFailure {
+            let container = try options.loadContainer()
+            let parameters = options.parameters(defaultTemperature: 0)
+            try parameters.validate()
+            for try await event in container.generate(prompt: prompt, parameters: parameters) {
+                switch event {
+                case .token(_, let text), .text(let text):
+                    writeOut(text)
+                case .finished(let summary):
+                    writeOut("\n")
+                    if stats { reportStats(summary) }
+                }
             }
         }
     }
