@@ -98,6 +98,9 @@ public struct Coin: Hashable, Sendable, Codable, CustomStringConvertible {
             self.init(denom: Denom.native, amount: try Coin.scaled(number, decimals: Denom.decimals, original: text))
         } else {
             guard let a = Amount(decimal: number) else {
+                if number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                    throw AmountError("'\(number)' \(denom) is too large (at most \(UInt128.max) base units)")
+                }
                 throw AmountError("'\(number)' is not a whole number of \(denom) (only \(Denom.display) takes decimals)")
             }
             self.init(denom: denom, amount: a)

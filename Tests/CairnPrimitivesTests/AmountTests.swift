@@ -47,6 +47,13 @@ import Testing
         #expect(throws: AmountError.self) { try Coin(parsing: text) }
     }
 
+    @Test func anAmountPastUInt128SaysItIsTooLarge() {
+        let error = #expect(throws: AmountError.self) { try Coin(parsing: "340282366920938463463374607431768211456ucairn") }
+        #expect(error?.message.contains("too large") == true)
+        let fraction = #expect(throws: AmountError.self) { try Coin(parsing: "1.5ucairn") }
+        #expect(fraction?.message.contains("not a whole number") == true)
+    }
+
     @Test(arguments: [
         (UInt128(12_500_000), "12.5cairn"),
         (1, "0.000001cairn"),
