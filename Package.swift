@@ -74,6 +74,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnStaking",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -132,6 +137,11 @@ let package = Package(
         .testTarget(
             name: "CairnLedgerTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStorage", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnStakingTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnStaking", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
