@@ -2,10 +2,6 @@
 public enum Bech32 {
     static let charset = Array("qpzry9x8gf2tvdw0s3jn54khce6mua7l".utf8)
 
-    static func polymod(_ values: [UInt8]) -> UInt32 {
-        values.reduce(1, step)
-    }
-
     /// One step of the checksum: shifts in a 5-bit value.
     @inline(__always)
     static func step(_ chk: UInt32, _ value: UInt8) -> UInt32 {
@@ -19,22 +15,22 @@ public enum Bech32 {
         return c
     }
 
-    static func expand(_ hrp: [UInt8]) -> [UInt8] {
-        hrp.map { $0 >> 5 } + [0] + hrp.map { $0 & 31 }
+    /// The checksum state after the human-readable part: its high bits, a zero, then its low bits.
+    static func checksum(hrp: [UInt8]) -> UInt32 {
+        let high = hrp.reduce(1) { step($0, $1 >> 5) }
+        return hrp.reduce(step(high, 0)) { step($0, $1 & 31) }
     }
 
     /// Encodes `data` (8-bit bytes) under the human-readable part `hrp`.
     ///
-    /// Built in one stack buffer with plain loops: every event names its accounts in this form.
+    /// The characters are written into one stack buffer: every event names its accounts in this form.
     public static func encode(hrp: String, data: [UInt8]) -> String {
         let hrpBytes = Array(hrp.utf8)
-        let valueCount = (data.count * 8 + 4) / 5
-        let total = hrpBytes.count + 1 + valueCount + 6
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { out in
-            var chk: UInt32 = 1
-            for c in hrpBytes { chk = step(chk, c >> 5) }
-            chk = step(chk, 0)
-            for c in hrpBytes { chk = step(chk, c & 31) }
+        let values = convertBits(data, from: 8, to: 5, pad: true)!
+        var chk = values.reduce(checksum(hrp: hrpBytes), step)
+        for _ in 0..<6 { chk = step(chk, 0) }
+        chk ^= 1
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: hrpBytes.count + 1 + values.count + 6) { out in
             var o = 0
             for c in hrpBytes {
                 out[o] = c
@@ -42,33 +38,14 @@ public enum Bech32 {
             }
             out[o] = UInt8(ascii: "1")
             o += 1
-            // The 5-bit values first; they become characters once the checksum is known.
-            var acc: UInt32 = 0
-            var bits = 0
-            for b in data {
-                acc = acc << 8 | UInt32(b)
-                bits += 8
-                while bits >= 5 {
-                    bits -= 5
-                    let v = UInt8((acc >> UInt32(bits)) & 31)
-                    chk = step(chk, v)
-                    out[o] = v
-                    o += 1
-                }
-            }
-            if bits > 0 {
-                let v = UInt8((acc << UInt32(5 - bits)) & 31)
-                chk = step(chk, v)
-                out[o] = v
+            for v in values {
+                out[o] = charset[Int(v)]
                 o += 1
             }
-            for _ in 0..<6 { chk = step(chk, 0) }
-            chk ^= 1
             for i in 0..<6 {
-                out[o] = UInt8((chk >> UInt32(5 * (5 - i))) & 31)
+                out[o] = charset[Int((chk >> UInt32(5 * (5 - i))) & 31)]
                 o += 1
             }
-            for i in (hrpBytes.count + 1)..<o { out[i] = charset[Int(out[i])] }
             return String(decoding: UnsafeBufferPointer(rebasing: out[..<o]), as: UTF8.self)
         }
     }
@@ -93,7 +70,7 @@ public enum Bech32 {
             }
             values.append(UInt8(v))
         }
-        guard polymod(expand(hrp) + values) == 1 else {
+        guard values.reduce(checksum(hrp: hrp), step) == 1 else {
             throw AddressError(.badChecksum, "address checksum does not match (mistyped address?)")
         }
         guard let data = convertBits(Array(values.dropLast(6)), from: 5, to: 8, pad: false) else {

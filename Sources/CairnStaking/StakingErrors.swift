@@ -22,8 +22,9 @@ public enum StakingError {
     public static func corrupt(_ what: String) -> LedgerError {
         LedgerError(module: codespace, code: 6, message: "corrupt staking record: \(what)")
     }
-    public static func badCommission(_ bps: UInt32) -> LedgerError {
-        LedgerError(module: codespace, code: 7, message: "commission \(bps) basis points is above 10000")
+    /// A commission or slash fraction over 100%.
+    public static func basisPointsAbove10000(_ what: String, _ bps: UInt32) -> LedgerError {
+        LedgerError(module: codespace, code: 7, message: "\(what) of \(bps) basis points is above 10000")
     }
     public static func operatorExists(_ what: String) -> LedgerError {
         LedgerError(module: codespace, code: 8, message: "operator \(what) is already registered")

@@ -72,7 +72,7 @@ public struct StakingStore {
 
     /// Registers `op` with no stake yet.
     public func register(_ op: Address, kind: OperatorKind, commissionBps: UInt32) throws(LedgerError) {
-        guard UInt128(commissionBps) <= RewardMath.basisPoints else { throw StakingError.badCommission(commissionBps) }
+        guard UInt128(commissionBps) <= RewardMath.basisPoints else { throw StakingError.basisPointsAbove10000("commission", commissionBps) }
         guard try operatorRecord(op) == nil else { throw StakingError.operatorExists("\(op)") }
         write(OperatorRecord(kind: kind, commissionBps: commissionBps), op)
     }
@@ -80,8 +80,13 @@ public struct StakingStore {
     /// The tokens `delegator`'s shares in `op` are worth now (rounded down).
     public func tokens(of delegator: Address, in op: Address) throws(LedgerError) -> Amount {
         let record = try existingOperator(op)
-        guard let d = try delegation(delegator, op), d.shares > 0 else { return .zero }
-        return Amount(try RewardMath.multiply(d.shares, record.tokens.value, "delegation value") / record.shares)
+        guard let d = try delegation(delegator, op) else { return .zero }
+        return Amount(try value(of: d, in: record))
+    }
+
+    /// The tokens `d`'s shares are worth in `record` (rounded down).
+    func value(of d: DelegationRecord, in record: OperatorRecord) throws(LedgerError) -> UInt128 {
+        d.shares == 0 ? 0 : try RewardMath.multiply(d.shares, record.tokens.value, "delegation value") / record.shares
     }
 
     /// Bonds `amount` more tokens from `delegator` behind `op`; returns the shares issued.
@@ -115,7 +120,7 @@ public struct StakingStore {
         guard amount > .zero else { throw StakingError.zeroAmount() }
         var record = try existingOperator(op)
         var d = try settled(delegator, op, record)
-        let value = d.shares == 0 ? 0 : try RewardMath.multiply(d.shares, record.tokens.value, "delegation value") / record.shares
+        let value = try value(of: d, in: record)
         guard amount.value <= value else {
             throw StakingError.insufficientDelegation(have: "\(value)", need: amount.description)
         }
@@ -177,7 +182,7 @@ public struct StakingStore {
     /// Every delegation loses the same fraction through its shares; rewards per share are untouched.
     @discardableResult
     public func slash(_ op: Address, fractionBps: UInt32) throws(LedgerError) -> Amount {
-        guard UInt128(fractionBps) <= RewardMath.basisPoints else { throw StakingError.badCommission(fractionBps) }
+        guard UInt128(fractionBps) <= RewardMath.basisPoints else { throw StakingError.basisPointsAbove10000("slash fraction", fractionBps) }
         var record = try existingOperator(op)
         let cut = try RewardMath.multiply(record.tokens.value, UInt128(fractionBps), "slash") / RewardMath.basisPoints
         record.tokens = Amount(record.tokens.value - cut)

@@ -199,10 +199,10 @@ public final class SQLiteStore: Sendable {
                 }
             }
             let setMeta = try db.cachedStatement(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-            try setMeta.execute(arguments: ["head_height", Data(withUnsafeBytes(of: batch.height.bigEndian) { Array($0) })])
+            try setMeta.execute(arguments: ["head_height", Data(BigEndian.bytes(batch.height))])
             try setMeta.execute(arguments: ["head_hash", Data(batch.blockHash.bytes)])
             try setMeta.execute(arguments: ["state_root", Data(batch.stateRoot.hash.bytes)])
-            try setMeta.execute(arguments: ["state_root_version", Data(withUnsafeBytes(of: batch.stateRoot.version.bigEndian) { Array($0) })])
+            try setMeta.execute(arguments: ["state_root_version", Data(BigEndian.bytes(batch.stateRoot.version))])
         }
         checkpointer.request()
     }

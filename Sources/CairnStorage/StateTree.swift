@@ -23,16 +23,13 @@ public struct NodeKey: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Version (8 bytes), depth (2 bytes), both big-endian, then the path's bytes that hold its bits.
     public var encoded: [UInt8] {
-        let pathBytes = (depth + 7) / 8
-        var out = [UInt8](repeating: 0, count: 10 + pathBytes)
+        var out = [UInt8](repeating: 0, count: 42)
         out.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: version.bigEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: UInt16(depth).bigEndian, toByteOffset: 8, as: UInt16.self)
+            path.storeBytes(into: raw, at: 10)
         }
-        if pathBytes > 0 {
-            let p = path.bytes
-            for i in 0..<pathBytes { out[10 + i] = p[i] }
-        }
+        out.removeLast(32 - (depth + 7) / 8)
         return out
     }
 
@@ -104,10 +101,14 @@ public enum TreeNode: Sendable, Equatable {
         case let .inner(l, r):
             var b = [UInt8](repeating: 0, count: 83)
             b[0] = 1
-            for (child, at) in [(l, 1), (r, 42)] {
-                child.hash.write(into: &b, at: at)
-                b.withUnsafeMutableBytes { $0.storeBytes(of: child.version.bigEndian, toByteOffset: at + 32, as: UInt64.self) }
-                b[at + 40] = child.isLeaf ? 1 : 0
+            b.withUnsafeMutableBytes { raw in
+                func put(_ child: ChildRef, at: Int) {
+                    child.hash.storeBytes(into: raw, at: at)
+                    raw.storeBytes(of: child.version.bigEndian, toByteOffset: at + 32, as: UInt64.self)
+                    raw[at + 40] = child.isLeaf ? 1 : 0
+                }
+                put(l, at: 1)
+                put(r, at: 42)
             }
             return b
         }
@@ -121,8 +122,8 @@ public enum TreeNode: Sendable, Equatable {
         case (1, 83):
             func child(at o: Int) throws(DecodeError) -> ChildRef {
                 guard b[o + 40] <= 1 else { throw DecodeError("tree node has a leaf flag other than 0 or 1") }
-                let version = b[(o + 32)..<(o + 40)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                return ChildRef(hash: Hash(bytes: b[o..<(o + 32)])!, version: version, isLeaf: b[o + 40] == 1)
+                return ChildRef(hash: Hash(bytes: b[o..<(o + 32)])!, version: BigEndian.uint64(b[(o + 32)..<(o + 40)])!,
+                                isLeaf: b[o + 40] == 1)
             }
             self = .inner(left: try child(at: 1), right: try child(at: 42))
         default:

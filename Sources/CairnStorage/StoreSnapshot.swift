@@ -37,14 +37,18 @@ public struct StoreSnapshot: TreeNodeSource {
 
     /// The committed head, or nil before genesis.
     public func head() throws -> StoredHead? {
-        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('head_height', 'head_hash', 'state_root', 'state_root_version')")
-        var values: [String: [UInt8]] = [:]
-        for r in rows { values[r["key"]] = Array(r["value"] as Data) }
-        guard let h = values["head_height"], h.count == 8, let hash = values["head_hash"].flatMap(Hash.init(bytes:)),
+        let values = try meta()
+        guard let height = values["head_height"].flatMap(BigEndian.uint64), let hash = values["head_hash"].flatMap(Hash.init(bytes:)),
               let root = values["state_root"].flatMap(Hash.init(bytes:)),
-              let version = values["state_root_version"], version.count == 8 else { return nil }
-        return StoredHead(height: h.reduce(0) { $0 << 8 | UInt64($1) }, blockHash: hash, stateRoot: root,
-                          stateRootVersion: version.reduce(0) { $0 << 8 | UInt64($1) })
+              let version = values["state_root_version"].flatMap(BigEndian.uint64) else { return nil }
+        return StoredHead(height: height, blockHash: hash, stateRoot: root, stateRootVersion: version)
+    }
+
+    /// The `meta` table: the head's height, hash, state root and root version.
+    func meta() throws -> [String: [UInt8]] {
+        var values: [String: [UInt8]] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT key, value FROM meta") { values[r["key"]] = Array(r["value"] as Data) }
+        return values
     }
 
     /// The block at `height`.

@@ -9,11 +9,8 @@ import GRDB
 enum TreeMigration {
     static func run(_ db: Database) throws {
         try db.execute(sql: "CREATE TABLE tree_nodes_v3 (key BLOB PRIMARY KEY, node BLOB NOT NULL) WITHOUT ROWID")
-        let meta = try Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key IN ('head_height', 'state_root')")
-        var values: [String: [UInt8]] = [:]
-        for r in meta { values[r["key"]] = Array(r["value"] as Data) }
-        if let h = values["head_height"], h.count == 8, let root = values["state_root"].flatMap(Hash.init(bytes:)) {
-            let version = h.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let values = try StoreSnapshot(db: db).meta()
+        if let version = values["head_height"].flatMap(BigEndian.uint64), let root = values["state_root"].flatMap(Hash.init(bytes:)) {
             let read = try db.makeStatement(sql: "SELECT node FROM tree_nodes WHERE hash = ?")
             let write = try db.makeStatement(sql: "INSERT INTO tree_nodes_v3 (key, node) VALUES (?, ?)")
 
@@ -44,7 +41,7 @@ enum TreeMigration {
 
             _ = try copy(root, depth: 0, path: .zero)
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('state_root_version', ?)",
-                           arguments: [Data(withUnsafeBytes(of: version.bigEndian) { Array($0) })])
+                           arguments: [Data(BigEndian.bytes(version))])
         }
         try db.execute(sql: "DROP TABLE tree_nodes")
         try db.execute(sql: "ALTER TABLE tree_nodes_v3 RENAME TO tree_nodes")
