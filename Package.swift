@@ -79,6 +79,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnGovernance",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -142,6 +147,11 @@ let package = Package(
         .testTarget(
             name: "CairnStakingTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnStaking", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnGovernanceTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnGovernance", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -13,4 +13,9 @@ public enum BankEvents {
     public static func mint(to: Address, coin: Coin) -> Event {
         Event(type: "bank.mint", [("recipient", to.bech32), ("amount", "\(coin.amount)\(coin.denom)")])
     }
+
+    /// `bank.burn`: from, amount (slashed stake, burned deposits).
+    public static func burn(from: Address, coin: Coin) -> Event {
+        Event(type: "bank.burn", [("from", from.bech32), ("amount", "\(coin.amount)\(coin.denom)")])
+    }
 }

@@ -4,8 +4,13 @@ public import CairnLedger
 /// The bank module: multi-denomination balances, transfers, supply and the burned total.
 public struct BankModule: LedgerModule, FeeBank {
     public let name = BankKeys.module
+    /// Where tips go: nil pays each tip to the block's proposer; an account (the fee collector) gathers
+    /// them for a module to share out at the end of the block.
+    public let tipCollector: Address?
 
-    public init() {}
+    public init(tipCollector: Address? = nil) {
+        self.tipCollector = tipCollector
+    }
 
     public var messageDecoders: [String: @Sendable ([UInt8]) throws(DecodeError) -> any LedgerMessage] {
         [MsgSend.typeName: { (bytes: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgSend(canonicalBytes: bytes) }]
@@ -35,18 +40,46 @@ public struct BankModule: LedgerModule, FeeBank {
         try BankStore(state: context.state).add(address, Coin(denom: Denom.native, amount: amount))
     }
 
+    public func creditTip(_ amount: Amount, proposer: Address, context: ExecutionContext) throws(LedgerError) {
+        try creditFee(amount, to: tipCollector ?? proposer, context: context)
+    }
+
     public func burnFee(_ amount: Amount, context: ExecutionContext) throws(LedgerError) {
         guard amount > .zero else { return }
         try BankStore(state: context.state).addTo(BankKeys.burned(Denom.native), amount)
     }
 
-    // MARK: Minting (genesis now, emission later)
+    // MARK: Keeper functions for other modules (through the protocols they declare)
 
     /// Creates `coin` in `address`'s balance and adds it to the supply.
     public func mint(_ coin: Coin, to address: Address, context: ExecutionContext) throws(LedgerError) {
+        guard coin.amount > .zero else { return }
         let store = BankStore(state: context.state)
         try store.add(address, coin)
         try store.addTo(BankKeys.supply(coin.denom), coin.amount)
         context.emit(BankEvents.mint(to: address, coin: coin))
+    }
+
+    /// Moves `coin` from `from` to `to` (a module account on either side, or both); a zero amount does nothing.
+    public func send(_ coin: Coin, from: Address, to: Address, context: ExecutionContext) throws(LedgerError) {
+        guard coin.amount > .zero else { return }
+        let store = BankStore(state: context.state)
+        try store.subtract(from, coin)
+        try store.add(to, coin)
+        context.emit(BankEvents.transfer(from: from, to: to, coins: [coin]))
+    }
+
+    /// Takes `coin` out of `from`'s balance and records it as burned.
+    public func burn(_ coin: Coin, from: Address, context: ExecutionContext) throws(LedgerError) {
+        guard coin.amount > .zero else { return }
+        let store = BankStore(state: context.state)
+        try store.subtract(from, coin)
+        try store.addTo(BankKeys.burned(coin.denom), coin.amount)
+        context.emit(BankEvents.burn(from: from, coin: coin))
+    }
+
+    /// `address`'s balance of `denom`.
+    public func balance(of address: Address, denom: String, state: any StateReader) throws -> Amount {
+        try BankKeys.decode(try state.get(BankKeys.balance(address, denom)))
     }
 }

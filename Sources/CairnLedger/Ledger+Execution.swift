@@ -34,6 +34,7 @@ public struct InvalidBlock: Error, Sendable, CustomStringConvertible {
 extension Ledger {
     /// Writes the genesis state and returns it as a block execution at height 0.
     public func initGenesis(_ genesis: Genesis) throws -> BlockExecution {
+        try genesis.params.validate()
         let state = StateOverlay(base: EmptyState())
         state.set(Ledger.paramsKey, try Ledger.encodeParams(genesis.params))
         state.set(Ledger.chainKey, Array(genesis.chainID.utf8))
@@ -42,6 +43,7 @@ extension Ledger {
         state.set(Ledger.baseFeeKey, w.bytes)
         let context = ExecutionContext(state: state, chainID: genesis.chainID, height: 0, time: genesis.genesisTime,
                                        proposer: Address(bytes: [UInt8](repeating: 0, count: 20))!)
+        context.parameters = self
         for m in modules {
             try m.initGenesis(genesis.modules[m.name], context: context)
         }
@@ -60,6 +62,7 @@ extension Ledger {
         guard let chainID = try chainID(state: state) else { throw InvalidBlock(message: "state has no chain id: genesis missing") }
         let baseFee = try baseFee(state: state)
         let context = ExecutionContext(state: state, chainID: chainID, height: height, time: time, proposer: proposer)
+        context.parameters = self
         var included = [Transaction]()
         var receipts = [Receipt]()
         var dropped = [(tx: Transaction, error: LedgerError)]()
@@ -156,7 +159,7 @@ extension Ledger {
         let tip = tipPerGas.multiplied(by: gas)!
         let fee = burned.adding(tip)!
         try feeBank.burnFee(burned, context: context)
-        if tip > .zero { try feeBank.creditFee(tip, to: context.proposer, context: context) }
+        if tip > .zero { try feeBank.creditTip(tip, proposer: context.proposer, context: context) }
         let refund = reserve.subtracting(fee)!
         if refund > .zero { try feeBank.creditFee(refund, to: sender, context: context) }
         context.emit(Event(type: "fee.paid", [("payer", sender.bech32), ("fee", fee.description), ("burned", burned.description),

@@ -73,4 +73,11 @@ public enum CoreError {
     public static func gasLimitTooLow(_ limit: UInt64, intrinsic: UInt64) -> LedgerError {
         LedgerError(module: codespace, code: 16, message: "gas limit \(limit) is below the intrinsic gas \(intrinsic) of this transaction")
     }
+    public static func unknownParameter(_ module: String, _ key: String, known: [String]) -> LedgerError {
+        let list = known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"
+        return LedgerError(module: codespace, code: 17, message: "module '\(module)' has no parameter '\(key)'\(list)")
+    }
+    public static func invalidParameter(_ module: String, _ key: String, _ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 18, message: "invalid value for parameter \(module).\(key): \(why)")
+    }
 }

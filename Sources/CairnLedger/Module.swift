@@ -26,10 +26,22 @@ public protocol LedgerModule: Sendable {
     func initGenesis(_ section: JSONValue?, context: ExecutionContext) throws(LedgerError)
     /// Checks the module's invariants; returns a description of each violation.
     func checkInvariants(state: any StateReader) throws -> [String]
+    /// Whether the module has parameters that governance can change.
+    var hasParameters: Bool { get }
+    /// The module's parameters as a JSON object (nil: it has none).
+    func parameters(state: any StateReader) throws -> JSONValue?
+    /// Validates and sets one parameter; throws `CoreError.unknownParameter` or `.invalidParameter` (or a
+    /// module error naming the rule) and writes nothing when the change is refused.
+    func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError)
 }
 
 extension LedgerModule {
     public func endBlock(context: ExecutionContext) throws(LedgerError) {}
+    public var hasParameters: Bool { false }
+    public func parameters(state: any StateReader) throws -> JSONValue? { nil }
+    public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
+        throw CoreError.unknownParameter(name, key, known: [])
+    }
 }
 
 /// What a module sees while executing: the state overlay, the block it runs in, and an event log.
@@ -43,6 +55,8 @@ public final class ExecutionContext {
     /// The proposer's bech32 form, for the events of every transaction's fee.
     public private(set) lazy var proposerBech32 = proposer.bech32
     public private(set) var events: [Event] = []
+    /// Every module's parameters, by module name (set by the ledger before any module runs).
+    public internal(set) var parameters: (any ParameterRouter)?
 
     public init(state: StateOverlay, chainID: String, height: UInt64, time: UInt64, proposer: Address) {
         self.state = state

@@ -78,4 +78,12 @@ public protocol FeeBank: Sendable {
     func creditFee(_ amount: Amount, to address: Address, context: ExecutionContext) throws(LedgerError)
     /// Records `amount` of the native token as burned (it left the balances when debited).
     func burnFee(_ amount: Amount, context: ExecutionContext) throws(LedgerError)
+    /// Pays a transaction's tip: to the proposer, or to a pool the staking module shares among validators.
+    func creditTip(_ amount: Amount, proposer: Address, context: ExecutionContext) throws(LedgerError)
+}
+
+extension FeeBank {
+    public func creditTip(_ amount: Amount, proposer: Address, context: ExecutionContext) throws(LedgerError) {
+        try creditFee(amount, to: proposer, context: context)
+    }
 }

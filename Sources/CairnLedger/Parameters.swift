@@ -1,0 +1,103 @@
+public import CairnPrimitives
+import Foundation
+
+/// Reads and changes any module's parameters by name; governance uses it to execute parameter-change
+/// proposals. The ledger implements it (module `ledger` is the core's `ChainParams`) and hands it to
+/// modules through `ExecutionContext.parameters`.
+public protocol ParameterRouter: Sendable {
+    /// The names of the modules that have parameters (`ledger` included).
+    var parameterModules: [String] { get }
+    /// `module`'s parameters as a JSON object, or nil when it has none.
+    func parameters(module: String, state: any StateReader) throws -> JSONValue?
+    /// Validates and sets one parameter; an unknown module or key, or an invalid value, throws and writes nothing.
+    func setParameter(module: String, key: String, value: JSONValue, context: ExecutionContext) throws(LedgerError)
+}
+
+/// Parameter helpers for modules that keep a `Codable` parameter struct as sorted-key JSON.
+public enum ParameterCoding {
+    /// Sorted-key JSON, so every node stores the same bytes (see `Ledger.encodeParams`).
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Decodes stored parameters.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(bytes))
+    }
+
+    /// `current` with `key` replaced by `value`: the key must already exist in `current`'s JSON form and the
+    /// result must decode as `T`; range checks are the caller's.
+    public static func replacing<T: Codable>(_ key: String, with value: JSONValue, in current: T, module: String) throws(LedgerError) -> T {
+        let object: [String: JSONValue]
+        do {
+            guard case let .object(o) = try JSONValue(encoding: current) else { throw CoreError.invalidParameter(module, key, "not an object") }
+            object = o
+        } catch let e as LedgerError { throw e } catch { throw CoreError.invalidParameter(module, key, "\(error)") }
+        guard object[key] != nil else { throw CoreError.unknownParameter(module, key, known: object.keys.sorted()) }
+        var updated = object
+        updated[key] = value
+        do { return try JSONValue.object(updated).decode(as: T.self) } catch {
+            throw CoreError.invalidParameter(module, key, "value \(value.compactDescription) does not have the parameter's type")
+        }
+    }
+}
+
+extension JSONValue {
+    /// A short JSON rendering for error messages.
+    public var compactDescription: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "?" }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.count > 80 ? String(text.prefix(77)) + "..." : text
+    }
+}
+
+extension ChainParams {
+    /// Checks the ranges the core relies on; the message names the offending field.
+    public func validate() throws(LedgerError) {
+        func check(_ ok: Bool, _ key: String, _ why: String) throws(LedgerError) {
+            guard ok else { throw CoreError.invalidParameter(Ledger.parameterModule, key, why) }
+        }
+        try check(blockGasLimit >= 10_000, "blockGasLimit", "must be at least 10000 (room for one transaction)")
+        try check(blockGasLimit <= 1_000_000_000_000, "blockGasLimit", "must be at most 10^12")
+        try check(minBaseFee <= initialBaseFee || initialBaseFee == .zero, "minBaseFee", "must not exceed initialBaseFee")
+        try check(baseFeeChangeDenominator >= 1, "baseFeeChangeDenominator", "must be at least 1")
+        try check((1_024...(1 << 20)).contains(maxTxBytes), "maxTxBytes", "must be between 1024 and 1048576")
+        try check((0...1_024).contains(maxMemoBytes), "maxMemoBytes", "must be between 0 and 1024")
+    }
+}
+
+extension Ledger: ParameterRouter {
+    /// The name under which the core's `ChainParams` are changed.
+    public static let parameterModule = "ledger"
+
+    public var parameterModules: [String] {
+        [Ledger.parameterModule] + modules.filter(\.hasParameters).map(\.name)
+    }
+
+    public func parameters(module: String, state: any StateReader) throws -> JSONValue? {
+        if module == Ledger.parameterModule { return try JSONValue(encoding: params(state: state)) }
+        guard let m = modules.first(where: { $0.name == module }) else { return nil }
+        return try m.parameters(state: state)
+    }
+
+    public func setParameter(module: String, key: String, value: JSONValue, context: ExecutionContext) throws(LedgerError) {
+        if module == Ledger.parameterModule {
+            let current: ChainParams
+            do { current = try params(state: context.state) } catch { throw CoreError.invalidParameter(module, key, "stored parameters: \(error)") }
+            let updated = try ParameterCoding.replacing(key, with: value, in: current, module: module)
+            try updated.validate()
+            do { context.state.set(Ledger.paramsKey, try Ledger.encodeParams(updated)) } catch {
+                throw CoreError.invalidParameter(module, key, "\(error)")
+            }
+            return
+        }
+        guard let m = modules.first(where: { $0.name == module }), m.hasParameters else {
+            throw CoreError.unknownParameter(module, key, known: [])
+        }
+        try m.setParameter(key, to: value, context: context)
+    }
+}
