@@ -29,4 +29,22 @@ public enum StakingError {
     public static func operatorExists(_ what: String) -> LedgerError {
         LedgerError(module: codespace, code: 8, message: "operator \(what) is already registered")
     }
+    public static func invalidMessage(_ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 9, message: why)
+    }
+    public static func invalidEvidence(_ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 10, message: "invalid evidence: \(why)")
+    }
+    public static func cannotUnjail(_ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 11, message: "cannot unjail: \(why)")
+    }
+    public static func selfBondTooLow(have: String, minimum: String) -> LedgerError {
+        LedgerError(module: codespace, code: 12, message: "self-bond \(have) would be below the minimum \(minimum) (undelegate all of it to leave)")
+    }
+    public static func redelegationHop(_ what: String) -> LedgerError {
+        LedgerError(module: codespace, code: 13, message: "stake redelegated to \(what) is still maturing and cannot be redelegated again")
+    }
+    public static func badGenesis(_ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 14, message: "invalid staking genesis: \(why)")
+    }
 }

@@ -54,7 +54,7 @@ public struct StakingStore {
         do { return try T(canonicalBytes: raw) } catch { throw StakingError.corrupt("\(what): \(error)") }
     }
 
-    func write(_ record: OperatorRecord, _ op: Address) {
+    public func write(_ record: OperatorRecord, _ op: Address) {
         state.set(StakingKeys.operatorRecord(op), record.canonicalBytes)
     }
 
@@ -63,7 +63,7 @@ public struct StakingStore {
         if record.shares == 0 && record.pendingScaled == 0 { state.delete(key) } else { state.set(key, record.canonicalBytes) }
     }
 
-    func existingOperator(_ op: Address) throws(LedgerError) -> OperatorRecord {
+    public func existingOperator(_ op: Address) throws(LedgerError) -> OperatorRecord {
         guard let record = try operatorRecord(op) else { throw StakingError.unknownOperator("\(op)") }
         return record
     }
@@ -71,10 +71,11 @@ public struct StakingStore {
     // MARK: Operations
 
     /// Registers `op` with no stake yet.
-    public func register(_ op: Address, kind: OperatorKind, commissionBps: UInt32) throws(LedgerError) {
+    public func register(_ op: Address, kind: OperatorKind, commissionBps: UInt32, moniker: String = "",
+                         publicKey: [UInt8] = []) throws(LedgerError) {
         guard UInt128(commissionBps) <= RewardMath.basisPoints else { throw StakingError.basisPointsAbove10000("commission", commissionBps) }
         guard try operatorRecord(op) == nil else { throw StakingError.operatorExists("\(op)") }
-        write(OperatorRecord(kind: kind, commissionBps: commissionBps), op)
+        write(OperatorRecord(kind: kind, commissionBps: commissionBps, moniker: moniker, publicKey: publicKey), op)
     }
 
     /// The tokens `delegator`'s shares in `op` are worth now (rounded down).
@@ -176,6 +177,35 @@ public struct StakingStore {
         record.commission = .zero
         write(record, op)
         return paid
+    }
+
+    /// Takes up to `shares` of `delegator`'s shares out of `op` (a slash of redelegated stake); returns the
+    /// shares removed and the tokens they were worth (rounded down), which leave the operator's tokens.
+    public func removeShares(_ delegator: Address, from op: Address, shares: UInt128) throws(LedgerError) -> (shares: UInt128, tokens: Amount) {
+        var record = try existingOperator(op)
+        var d = try settled(delegator, op, record)
+        let removed = min(shares, d.shares)
+        guard removed > 0, record.shares > 0 else { return (0, .zero) }
+        let tokens = try RewardMath.multiply(removed, record.tokens.value, "share value") / record.shares
+        d.shares -= removed
+        record.shares -= removed
+        record.tokens = Amount(record.tokens.value - tokens)
+        write(d, delegator, op)
+        write(record, op)
+        return (removed, Amount(tokens))
+    }
+
+    /// Every operator, in address order.
+    public func operators() throws(LedgerError) -> [(address: Address, record: OperatorRecord)] {
+        let entries: [(key: [UInt8], value: [UInt8])]
+        do { entries = try state.scan(prefix: StakingKeys.operatorPrefix) } catch { throw StakingError.corrupt("operators: \(error)") }
+        var out = [(address: Address, record: OperatorRecord)]()
+        out.reserveCapacity(entries.count)
+        for e in entries {
+            guard let a = Address(bytes: Array(e.key[StakingKeys.operatorPrefix.count...])) else { throw StakingError.corrupt("operator key") }
+            do { out.append((a, try OperatorRecord(canonicalBytes: e.value))) } catch { throw StakingError.corrupt("operator \(a): \(error)") }
+        }
+        return out
     }
 
     /// Removes `fractionBps` basis points of `op`'s bonded tokens (rounded down); returns the tokens removed.

@@ -1,6 +1,7 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnBank
+import CairnNode
 
 /// A deterministic key pair for tests and devnets: the same name always gives the same key.
 public struct DevAccount: Sendable, Hashable {
@@ -66,9 +67,6 @@ public enum TestGenesis {
                  funded: accounts.map { (address: $0.address, coins: [Coin(denom: Denom.native, amount: balance)]) })
     }
 
-    /// The ledger wired as the node wires it: the bank as the only module and as the fee bank.
-    public static func makeLedger() -> Ledger {
-        let bank = BankModule()
-        return Ledger(modules: [bank], feeBank: bank)
-    }
+    /// The ledger wired as the node wires it.
+    public static func makeLedger() -> Ledger { NodeRunner.makeLedger() }
 }

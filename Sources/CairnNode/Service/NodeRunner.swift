@@ -20,11 +20,8 @@ public struct NodeRunner: Sendable {
         self.logger = logger
     }
 
-    /// The ledger with every module registered.
-    public static func makeLedger() -> Ledger {
-        let bank = BankModule()
-        return Ledger(modules: [bank], feeBank: bank)
-    }
+    /// The ledger with every module registered (see `LedgerWiring`).
+    public static func makeLedger() -> Ledger { LedgerWiring.makeLedger() }
 
     /// Opens the store and the chain, checking the stored head against the genesis and header.
     public func open() throws -> Node {

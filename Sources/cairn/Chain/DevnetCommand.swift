@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnNode
 import CairnLedger
 import CairnBank
+import CairnStaking
 import CairnClient
 import CairnPrimitives
 import Foundation
@@ -17,6 +18,14 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
     @Flag(help: "Delete the home folder first and start a new chain.") var reset = false
 
+    /// Short periods, so that unbonding can be watched to the end on a devnet: a minute at the default block time.
+    static var stakingParams: StakingParams {
+        var p = StakingParams.default
+        p.unbondingBlocks = 60
+        p.downtimeJailBlocks = 60
+        return p
+    }
+
     func run() async throws {
         try await reportingFailure {
             let nodeHome = NodeHome(path: home)
@@ -31,7 +40,9 @@ struct DevnetCommand: AsyncParsableCommand {
                     funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]))
                 }
                 try nodeHome.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), config: config) { v in
-                    ["bank": try JSONValue(encoding: BankGenesis(balances: funded + [.init(address: v.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000)])]))]
+                    let validatorFunds = [Coin(denom: Denom.native, amount: 1_000_000_000_000)]
+                    return try LedgerWiring.genesisModules(validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)],
+                                                           validatorBond: 100_000_000_000, staking: DevnetCommand.stakingParams)
                 }
             } else {
                 config = try nodeHome.loadConfig()

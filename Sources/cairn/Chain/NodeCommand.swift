@@ -19,14 +19,19 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Port of the HTTP API.") var rpcPort: Int = 26657
         @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
         @Option(help: "Tokens the validator's account starts with.") var validatorFunds: String = "1000000cairn"
+        @Option(help: "Part of those the validator bonds as its self-bond.") var validatorBond: String = "100000cairn"
 
         func run() async throws {
             try await reportingFailure {
                 let funds = try Coin(parsing: validatorFunds)
+                let bond = try Coin(parsing: validatorBond)
+                guard funds.denom == Denom.native, bond.denom == Denom.native else { throw CLIError("funds and bond must be in cairn or ucairn") }
+                guard bond.amount <= funds.amount else { throw CLIError("--validator-bond \(validatorBond) is more than --validator-funds \(validatorFunds)") }
                 let home = NodeHome(path: global.home)
                 try home.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000),
                                     config: .init(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime)) { validator in
-                    ["bank": try JSONValue(encoding: BankGenesis(balances: [.init(address: validator.address, coins: [funds])]))]
+                    try LedgerWiring.genesisModules(validator: validator, balances: [.init(address: validator.address, coins: [funds])],
+                                                    validatorBond: bond.amount)
                 }
                 print("initialized \(home.root.path) for chain '\(chainId)'\nstart it with: cairn node start --home \(global.home)")
             }
