@@ -47,6 +47,9 @@ public struct NodeClient: Sendable {
         }
     }
 
+    /// Any JSON the node serves under `path` (module queries).
+    public func get(_ path: String) async throws(ClientError) -> JSONValue { try await request(path, as: JSONValue.self) }
+
     public func status() async throws(ClientError) -> StatusView { try await request("/v1/status", as: StatusView.self) }
 
     public func account(_ address: Address, prove: Bool = false) async throws(ClientError) -> AccountView {

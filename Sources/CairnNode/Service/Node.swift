@@ -3,6 +3,7 @@ public import CairnLedger
 public import CairnConsensus
 public import CairnStorage
 import Foundation
+import Synchronization
 
 /// Why the node refused a submitted transaction: a stable code and a message.
 public struct SubmitError: Error, Sendable, Equatable {
@@ -23,7 +24,9 @@ public actor Node {
     public nonisolated let hub: EventHub
     public nonisolated let metrics: NodeMetrics
     public nonisolated let chainID: String
-    public nonisolated let params: ChainParams
+    /// The chain parameters in force at the head (governance can change them), for checks made outside the actor.
+    public nonisolated var params: ChainParams { currentParams.withLock { $0 } }
+    nonisolated let currentParams: Mutex<ChainParams>
     let engine: any ConsensusEngine
     var mempool: Mempool
     public private(set) var head: StoredHead
@@ -37,8 +40,8 @@ public actor Node {
         self.hub = EventHub()
         self.metrics = NodeMetrics()
         self.chainID = chain.genesis.chainID
-        self.params = chain.genesis.params
         let head = try chain.open()
+        self.currentParams = Mutex(try chain.withState { try chain.ledger.params(state: $0) })
         self.head = head
         self.headHeader = try chain.header(at: head.height)!
         metrics.blockCommitted(height: head.height, txs: 0, commitSeconds: 0, now: Date().timeIntervalSince1970)
@@ -111,6 +114,8 @@ public actor Node {
         try chain.commit(header: header, certificate: certificate, executed: executed)
         head = try chain.head()
         headHeader = header
+        let updated = try chain.withState { try chain.ledger.params(state: $0) }
+        currentParams.withLock { $0 = updated }
         for d in exec.dropped { mempool.remove(d.tx.hash) }
         var touched = Set(exec.included.map(\.body.sender))
         touched.formUnion(exec.dropped.map(\.tx.body.sender))

@@ -5,7 +5,7 @@ import CairnLedger
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "query", abstract: "Read from a node.",
-                                                    subcommands: [Account.self, Block.self, Tx.self, Status.self])
+                                                    subcommands: [Account.self, Block.self, Tx.self, Status.self, StakingQuery.self, Treasury.self])
 
     struct Account: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Balances and nonce of an address.")
@@ -91,5 +91,11 @@ struct QueryCommand: AsyncParsableCommand {
                 print("chain: \(s.chainID)\nheight: \(s.height)\nhead: \(s.latestBlockHash)\nstate root: \(s.stateRoot)\nbase fee: \(s.baseFee)ucairn/gas\nmempool: \(s.mempoolSize)")
             }
         }
+    }
+
+    struct Treasury: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The community treasury's address and balance.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws { try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/treasury")) } }
     }
 }
