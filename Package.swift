@@ -131,7 +131,7 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnNode"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnNode", "CairnGovernance"],
             swiftSettings: strict
         ),
         .testTarget(
