@@ -156,4 +156,19 @@ import Testing
         #expect(isGov(late.error, 5))
         #expect(late.error?.message.contains("expired") == true)
     }
+
+    @Test func anExpiredProposalsDepositIsBurnedWhenTheParametersSaySo() throws {
+        var params = GovFixture.shortParams
+        params.burnDepositOnExpiry = true
+        let f = try GovFixture(params: params)
+        let id = try f.submit(.text, by: f[0], deposit: 400)
+        try f.advance(to: try f.proposal(id).depositEndHeight - 1)
+        let burnedBefore = try f.burned()
+        let proposerBefore = try f.balance(f[0].address)
+        let last = try f.produce()
+        #expect(try f.proposal(id).status == .expired)
+        #expect(try f.burned() == burnedBefore.adding(400)!)
+        #expect(try f.balance(f[0].address) == proposerBefore)
+        #expect(last.blockEvents.contains { $0.type == "gov.end" && $0["status"] == "expired" })
+    }
 }
