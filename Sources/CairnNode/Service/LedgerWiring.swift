@@ -2,11 +2,25 @@ public import CairnPrimitives
 public import CairnLedger
 public import CairnBank
 public import CairnStaking
+public import CairnGovernance
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
 
 extension BankModule: StakingBank {}
+extension BankModule: GovBank {}
+
+extension StakingModule: GovStake {
+    public func votingOperators(state: any StateReader) throws -> [VotingOperator] {
+        try operatorRecords(state: state).map { op, r in
+            VotingOperator(address: op, isValidator: r.kind == .validator, tokens: r.tokens, shares: r.shares, jailed: r.jailed)
+        }
+    }
+
+    public func delegations(of voter: Address, state: any StateReader) throws -> [(operator: Address, shares: UInt128)] {
+        try delegationShares(of: voter, state: state)
+    }
+}
 
 /// Builds the node's ledger and its genesis sections.
 public enum LedgerWiring {
@@ -14,21 +28,26 @@ public enum LedgerWiring {
     public static func makeLedger() -> Ledger {
         let bank = BankModule(tipCollector: ModuleAccount.feeCollector)
         let staking = StakingModule(bank: bank)
-        return Ledger(modules: [bank, staking], feeBank: bank)
+        let gov = GovModule(bank: bank, stake: staking)
+        return Ledger(modules: [bank, staking, gov], feeBank: bank)
     }
 
     /// The staking module as the node wires it, for queries.
     public static var staking: StakingModule { StakingModule(bank: BankModule(tipCollector: ModuleAccount.feeCollector)) }
 
+    /// The governance module as the node wires it, for queries.
+    public static var gov: GovModule { GovModule(bank: BankModule(tipCollector: ModuleAccount.feeCollector), stake: staking) }
+
     /// Genesis sections for a new chain: `balances` (the validator's included), and the validator
     /// registered as an operator bonding `validatorBond` of its balance.
     public static func genesisModules(validator: PublicKey, balances: [BankGenesis.Balance], validatorBond: Amount,
-                                      staking: StakingParams = .default) throws -> [String: JSONValue] {
+                                      staking: StakingParams = .default, gov: GovParams = .default) throws -> [String: JSONValue] {
         let operators = [StakingGenesis.Operator(kind: .validator, moniker: "validator", publicKey: validator, commissionBps: 1_000,
                                                  selfBond: validatorBond)]
         return [
             BankKeys.module: try JSONValue(encoding: BankGenesis(balances: balances)),
             StakingKeys.module: try JSONValue(encoding: StakingGenesis(params: staking, operators: operators)),
+            GovKeys.module: try JSONValue(encoding: GovGenesis(params: gov)),
         ]
     }
 }

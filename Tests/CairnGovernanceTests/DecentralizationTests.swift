@@ -1,5 +1,5 @@
+import CairnGovernance
 import CairnPrimitives
-import CairnStaking
 import CairnTestSupport
 import Testing
 
