@@ -42,13 +42,14 @@ import CairnTestSupport
         let status: StatusView
     }
 
-    static func start(home: String, log: URL) async throws -> Running {
+    static func start(home: String, log: URL, chainID: String = CrashRestartTests.chainID, blockTime: Int = 200,
+                      accounts: Int = 4) async throws -> Running {
         var failures = [String]()
         // The port has no part in the scenario, so it comes from the system generator, not the seed.
         for _ in 0..<6 {
             let port = Int.random(in: 30_000...60_000)
-            let process = try CairnProcess(["devnet", "--home", home, "--rpc-port", "\(port)", "--block-time", "200",
-                                            "--chain-id", chainID, "--accounts", "4"], log: log)
+            let process = try CairnProcess(["devnet", "--home", home, "--rpc-port", "\(port)", "--block-time", "\(blockTime)",
+                                            "--chain-id", chainID, "--accounts", "\(accounts)"], log: log)
             let client = try NodeClient(url: "http://127.0.0.1:\(port)")
             let deadline = ContinuousClock.now + .seconds(20)
             while process.isRunning, ContinuousClock.now < deadline {

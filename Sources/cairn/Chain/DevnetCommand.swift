@@ -3,6 +3,7 @@ import CairnNode
 import CairnLedger
 import CairnBank
 import CairnStaking
+import CairnGovernance
 import CairnClient
 import CairnPrimitives
 import Foundation
@@ -26,6 +27,14 @@ struct DevnetCommand: AsyncParsableCommand {
         return p
     }
 
+    /// Deposit and voting periods of a minute and half a minute at the default block time.
+    static var govParams: GovParams {
+        var p = GovParams.default
+        p.depositPeriodBlocks = 60
+        p.votingPeriodBlocks = 30
+        return p
+    }
+
     func run() async throws {
         try await reportingFailure {
             let nodeHome = NodeHome(path: home)
@@ -42,7 +51,8 @@ struct DevnetCommand: AsyncParsableCommand {
                 try nodeHome.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), config: config) { v in
                     let validatorFunds = [Coin(denom: Denom.native, amount: 1_000_000_000_000)]
                     return try LedgerWiring.genesisModules(validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)],
-                                                           validatorBond: 100_000_000_000, staking: DevnetCommand.stakingParams)
+                                                           validatorBond: 100_000_000_000, staking: DevnetCommand.stakingParams,
+                                                           gov: DevnetCommand.govParams)
                 }
             } else {
                 config = try nodeHome.loadConfig()
@@ -56,11 +66,15 @@ struct DevnetCommand: AsyncParsableCommand {
             for k in keys { banner += "  \(k.name)  \(k.address)\n" }
             let first = keys.first.map(\.name) ?? "dev0"
             let second = keys.dropFirst().first?.address.bech32 ?? "ADDRESS"
+            let validator = (try? nodeHome.loadGenesis().validators.first?.key?.address.bech32) ?? nil
             let cairn = CommandLine.arguments.first ?? "cairn"
             banner += """
             try:
               \(cairn) tx send --home \(home) --node \(url) --from \(first) --to \(second) --amount 12.5cairn
               \(cairn) query account --home \(home) --node \(url) \(second) --prove
+              \(cairn) tx staking delegate --home \(home) --node \(url) --from \(first) --operator \(validator ?? "VALIDATOR") --amount 1000cairn
+              \(cairn) query staking operators --node \(url)
+              \(cairn) query decentralization --node \(url)
               curl \(url)/v1/status
               curl -N \(url)/v1/events
             stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
