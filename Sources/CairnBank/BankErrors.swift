@@ -1,4 +1,5 @@
 public import CairnLedger
+public import CairnPrimitives
 
 /// Errors of the bank module (codespace `bank`). Codes are stable; never renumber.
 public enum BankError {
@@ -21,5 +22,8 @@ public enum BankError {
     }
     public static func badGenesis(_ why: String) -> LedgerError {
         LedgerError(module: codespace, code: 6, message: "invalid bank genesis: \(why)")
+    }
+    public static func blockedRecipient(_ a: Address) -> LedgerError {
+        LedgerError(module: codespace, code: 7, message: "\(a) is a module account that only its module pays into")
     }
 }

@@ -7,9 +7,13 @@ public struct BankModule: LedgerModule, FeeBank {
     /// Where tips go: nil pays each tip to the block's proposer; an account (the fee collector) gathers
     /// them for a module to share out at the end of the block.
     public let tipCollector: Address?
+    /// Module accounts whose balance must equal what their module's records say: a `bank/send` to one is
+    /// refused, so no one can break that equality by paying in.
+    public let blockedRecipients: Set<Address>
 
-    public init(tipCollector: Address? = nil) {
+    public init(tipCollector: Address? = nil, blockedRecipients: Set<Address> = []) {
         self.tipCollector = tipCollector
+        self.blockedRecipients = blockedRecipients
     }
 
     public var messageDecoders: [String: @Sendable ([UInt8]) throws(DecodeError) -> any LedgerMessage] {
@@ -18,6 +22,7 @@ public struct BankModule: LedgerModule, FeeBank {
 
     public func execute(_ message: any LedgerMessage, signer: Address, context: ExecutionContext) throws(LedgerError) {
         guard let send = message as? MsgSend else { throw CoreError.unknownMessage(type(of: message).typeName) }
+        guard !blockedRecipients.contains(send.to) else { throw BankError.blockedRecipient(send.to) }
         let store = BankStore(state: context.state)
         for coin in send.coins {
             try store.subtract(signer, coin)

@@ -141,3 +141,18 @@ import Testing
         #expect(try #require(try f.delegation(idle, idle.address)).rewards == before)
     }
 }
+
+@Suite struct ModuleAccountTests {
+    @Test(arguments: [StakingAccounts.bonded, StakingAccounts.rewards, ModuleAccount.feeCollector])
+    func aSendToAModuleAccountIsRefused(account: Address) throws {
+        let f = try StakingFixture()
+        let r = try f.run(f.accounts[0], MsgSend(to: account, coins: [Coin(denom: Denom.native, amount: 5)]))
+        #expect(!r.success && r.error?.module == "bank" && r.error?.code == 7)
+        #expect(f.harness.violations.isEmpty)
+    }
+
+    @Test func anyoneMayGiveToTheTreasury() throws {
+        let f = try StakingFixture()
+        #expect(try f.run(f.accounts[0], MsgSend(to: ModuleAccount.treasury, coins: [Coin(denom: Denom.native, amount: 5)])).success)
+    }
+}

@@ -26,11 +26,16 @@ extension StakingModule: GovStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        let bank = BankModule(tipCollector: ModuleAccount.feeCollector)
+        let bank = BankModule(tipCollector: ModuleAccount.feeCollector, blockedRecipients: blockedRecipients)
         let staking = StakingModule(bank: bank)
         let gov = GovModule(bank: bank, stake: staking)
         return Ledger(modules: [bank, staking, gov], feeBank: bank)
     }
+
+    /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
+    public static let blockedRecipients: Set<Address> = [
+        StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
+    ]
 
     /// The staking module as the node wires it, for queries.
     public static var staking: StakingModule { StakingModule(bank: BankModule(tipCollector: ModuleAccount.feeCollector)) }
