@@ -36,17 +36,7 @@ public enum GovKeys {
 
     static let slash: [UInt8] = [UInt8(ascii: "/")]
 
-    static func be(_ v: UInt64) -> [UInt8] {
-        var w = CanonicalWriter()
-        w.write(v)
-        return w.bytes
-    }
-
-    /// Reads 8 big-endian bytes at `offset` of `key`, or nil when the key is too short.
-    static func readBE(_ key: [UInt8], at offset: Int) -> UInt64? {
-        guard key.count >= offset + 8 else { return nil }
-        return key[offset..<(offset + 8)].reduce(0) { $0 << 8 | UInt64($1) }
-    }
+    static func be(_ v: UInt64) -> [UInt8] { StateKey.bigEndian(v) }
 }
 
 /// Reads governance records; used by the handler, end of block, queries and invariants.
@@ -60,7 +50,7 @@ struct GovReader {
 
     func nextID() throws(LedgerError) -> UInt64 {
         guard let raw = try get(GovKeys.nextID, "next id") else { return 1 }
-        guard raw.count == 8, let id = GovKeys.readBE(raw, at: 0) else { throw GovError.corruptRecord("gov/next_id") }
+        guard raw.count == 8, let id = StateKey.readBigEndian(raw, at: 0) else { throw GovError.corruptRecord("gov/next_id") }
         return id
     }
 
@@ -105,7 +95,7 @@ struct GovReader {
     /// The ids in `queue` that end at `height`, in id order.
     func queued(_ queue: GovKeys.Queue, at height: UInt64) throws(LedgerError) -> [UInt64] {
         let prefix = queue.at(height)
-        return try scan(prefix, "\(queue.rawValue) queue").compactMap { GovKeys.readBE($0.key, at: prefix.count) }
+        return try scan(prefix, "\(queue.rawValue) queue").compactMap { StateKey.readBigEndian($0.key, at: prefix.count) }
     }
 
     func get(_ key: [UInt8], _ what: String) throws(LedgerError) -> [UInt8]? {

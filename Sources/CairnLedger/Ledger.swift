@@ -52,16 +52,12 @@ public struct Ledger: Sendable {
 
     /// The stored form of `params`: JSON with sorted keys. A plain `JSONEncoder` writes an object's keys
     /// in hash order, which Swift seeds per process, so two nodes would store different bytes and roots.
-    public static func encodeParams(_ params: ChainParams) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(params))
-    }
+    public static func encodeParams(_ params: ChainParams) throws -> [UInt8] { try ParameterCoding.encode(params) }
 
     /// The chain parameters stored at genesis.
     public func params(state: any StateReader) throws -> ChainParams {
         guard let raw = try state.get(Ledger.paramsKey) else { return .default }
-        return try JSONDecoder().decode(ChainParams.self, from: Data(raw))
+        return try ParameterCoding.decode(ChainParams.self, from: raw)
     }
 
     /// The chain id stored at genesis.

@@ -15,7 +15,8 @@ public protocol ParameterRouter: Sendable {
 
 /// Parameter helpers for modules that keep a `Codable` parameter struct as sorted-key JSON.
 public enum ParameterCoding {
-    /// Sorted-key JSON, so every node stores the same bytes (see `Ledger.encodeParams`).
+    /// Sorted-key JSON: a plain `JSONEncoder` writes an object's keys in hash order, which Swift seeds per
+    /// process, so two nodes would store different bytes and roots.
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -110,6 +110,16 @@ public enum StateKey {
 
     public static func make(_ module: String, _ text: String) -> [UInt8] { make(module, Array(text.utf8)) }
 
+    /// `v` as 8 bytes, most significant first, so integers in keys sort in numeric order (heights, ids).
+    public static func bigEndian(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) } }
+
+    /// The big-endian integer in the 8 bytes at `offset` of `key`, or nil when the key is too short.
+    public static func readBigEndian(_ key: some Collection<UInt8>, at offset: Int) -> UInt64? {
+        let bytes = key.dropFirst(offset).prefix(8)
+        guard bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     /// `prefix` (already built, ending in `/`) followed by `parts` joined with `/`, in one allocation: the
     /// keys every transaction reads (balances, nonces) are built this way.
     public static func make(prefix: [UInt8], _ first: [UInt8], _ rest: String? = nil) -> [UInt8] {

@@ -49,11 +49,11 @@ extension StakingModule {
         let entries = try state.scan(prefix: prefix)
         for entry in entries {
             let rest = Array(entry.key[prefix.count...])
-            guard rest.count == 50, let op = Address(bytes: Array(rest[0..<20])), let delegator = Address(bytes: Array(rest[21..<41])) else {
+            guard rest.count == 50, let op = Address(bytes: Array(rest[0..<20])), let delegator = Address(bytes: Array(rest[21..<41])),
+                  let completion = StateKey.readBigEndian(rest, at: 42) else {
                 violations.append("unbonding key \(entry.key.hexString) is malformed")
                 continue
             }
-            let completion = StakingKeys.readBigEndian(rest[42...])
             unbondingSum += try UnbondingEntry(canonicalBytes: entry.value).balance.value
             if try state.get(StakingKeys.unbondingQueue(completion, op, delegator)) == nil { violations.append("unbonding entry not queued") }
             if try state.get(StakingKeys.unbondingByDelegator(delegator, op, completion)) == nil { violations.append("unbonding entry not indexed") }

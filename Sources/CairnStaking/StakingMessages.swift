@@ -60,8 +60,28 @@ public struct MsgCreateProvider: LedgerMessage, Equatable {
     public init(from r: inout CanonicalReader) throws(DecodeError) { spec = try OperatorSpec(from: &r) }
 }
 
+/// A message that names an operator and an amount (delegate, undelegate): one encoding and one check.
+public protocol OperatorAmountMessage: LedgerMessage {
+    var `operator`: Address { get }
+    var amount: Amount { get }
+    init(operator: Address, amount: Amount)
+}
+
+extension OperatorAmountMessage {
+    public func validate() throws(LedgerError) { guard amount > .zero else { throw StakingError.zeroAmount() } }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(`operator`)
+        w.write(amount)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        self.init(operator: try r.readAddress(), amount: try r.readAmount())
+    }
+}
+
 /// `staking/delegate`: bonds `amount` ucairn of the signer's behind `operator`.
-public struct MsgDelegate: LedgerMessage, Equatable {
+public struct MsgDelegate: OperatorAmountMessage, Equatable {
     public static let typeName = "staking/delegate"
     public var `operator`: Address
     public var amount: Amount
@@ -70,19 +90,10 @@ public struct MsgDelegate: LedgerMessage, Equatable {
         self.amount = amount
     }
     public var gas: UInt64 { StakingGas.delegate }
-    public func validate() throws(LedgerError) { guard amount > .zero else { throw StakingError.zeroAmount() } }
-    public func encode(to w: inout CanonicalWriter) {
-        w.write(`operator`)
-        w.write(amount)
-    }
-    public init(from r: inout CanonicalReader) throws(DecodeError) {
-        `operator` = try r.readAddress()
-        amount = try r.readAmount()
-    }
 }
 
 /// `staking/undelegate`: starts unbonding `amount` of the signer's stake behind `operator`.
-public struct MsgUndelegate: LedgerMessage, Equatable {
+public struct MsgUndelegate: OperatorAmountMessage, Equatable {
     public static let typeName = "staking/undelegate"
     public var `operator`: Address
     public var amount: Amount
@@ -91,15 +102,6 @@ public struct MsgUndelegate: LedgerMessage, Equatable {
         self.amount = amount
     }
     public var gas: UInt64 { StakingGas.undelegate }
-    public func validate() throws(LedgerError) { guard amount > .zero else { throw StakingError.zeroAmount() } }
-    public func encode(to w: inout CanonicalWriter) {
-        w.write(`operator`)
-        w.write(amount)
-    }
-    public init(from r: inout CanonicalReader) throws(DecodeError) {
-        `operator` = try r.readAddress()
-        amount = try r.readAmount()
-    }
 }
 
 /// `staking/redelegate`: moves `amount` of the signer's stake from `source` to `destination` at once.

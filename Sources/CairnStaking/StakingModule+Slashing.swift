@@ -14,8 +14,8 @@ extension StakingModule {
         var burned = try store.slash(op, fractionBps: fractionBps)
         try bank.burn(Self.native(burned), from: StakingAccounts.bonded, context: context)
 
-        for (key, raw) in try scan(StakingKeys.unbondings(of: op), context.state) {
-            var entry = try decode(UnbondingEntry.self, raw, "unbonding entry")
+        for (key, raw) in try store.entries(StakingKeys.unbondings(of: op)) {
+            var entry: UnbondingEntry = try StakingStore.decode(raw, "unbonding entry")
             let take = min(entry.balance.value, try RewardMath.multiply(entry.initialBalance.value, bps, "slash") / RewardMath.basisPoints)
             guard take > 0 else { continue }
             entry.balance = Amount(entry.balance.value - take)
@@ -25,8 +25,8 @@ extension StakingModule {
         }
 
         let prefix = StakingKeys.redelegations(from: op)
-        for (key, raw) in try scan(prefix, context.state) {
-            var entry = try decode(RedelegationEntry.self, raw, "redelegation entry")
+        for (key, raw) in try store.entries(prefix) {
+            var entry: RedelegationEntry = try StakingStore.decode(raw, "redelegation entry")
             // key: prefix | delegator 20 | '/' | destination 20 | '/' | completion 8
             let rest = Array(key[prefix.count...])
             guard rest.count == 50, let delegator = Address(bytes: Array(rest[0..<20])),
@@ -81,13 +81,5 @@ extension StakingModule {
         punished.tombstoned = true
         store.write(punished, op)
         context.emit(StakingEvents.evidence(op, height: height, reporter: signer))
-    }
-
-    func scan(_ prefix: [UInt8], _ state: any StateReader) throws(LedgerError) -> [(key: [UInt8], value: [UInt8])] {
-        do { return try state.scan(prefix: prefix) } catch { throw StakingError.corrupt("scan: \(error)") }
-    }
-
-    func decode<T: CanonicalCodable>(_ type: T.Type, _ raw: [UInt8], _ what: String) throws(LedgerError) -> T {
-        do { return try T(canonicalBytes: raw) } catch { throw StakingError.corrupt("\(what): \(error)") }
     }
 }

@@ -65,9 +65,4 @@ public struct StakingModule: LedgerModule {
     // MARK: Helpers
 
     static func native(_ amount: Amount) -> Coin { Coin(denom: Denom.native, amount: amount) }
-
-    /// The tokens `op`'s own delegation is worth.
-    func selfBond(_ op: Address, _ store: StakingStore) throws(LedgerError) -> Amount {
-        try store.tokens(of: op, in: op)
-    }
 }

@@ -70,8 +70,9 @@ extension StakingModule {
         return try state.scan(prefix: prefix).map { entry throws in
             guard let op = Address(bytes: Array(entry.key[prefix.count...])) else { throw StakingError.corrupt("delegation key") }
             let d = try DelegationRecord(canonicalBytes: entry.value)
-            return DelegationView(operator: op, shares: "\(d.shares)", tokens: try store.tokens(of: delegator, in: op),
-                                  rewards: Amount(try store.pendingScaled(delegator, in: op) / RewardMath.scale))
+            let record = try store.existingOperator(op)
+            return DelegationView(operator: op, shares: "\(d.shares)", tokens: Amount(try store.value(of: d, in: record)),
+                                  rewards: Amount(try store.settle(d, record).pendingScaled / RewardMath.scale))
         }
     }
 
@@ -80,8 +81,9 @@ extension StakingModule {
         let prefix = StakingKeys.unbondingByDelegatorPrefix + delegator.bytes + [UInt8(ascii: "/")]
         return try state.scan(prefix: prefix).map { entry throws in
             let rest = Array(entry.key[prefix.count...])
-            guard rest.count == 29, let op = Address(bytes: Array(rest[0..<20])) else { throw StakingError.corrupt("unbonding index key") }
-            let completion = StakingKeys.readBigEndian(rest[21...])
+            guard rest.count == 29, let op = Address(bytes: Array(rest[0..<20])), let completion = StateKey.readBigEndian(rest, at: 21) else {
+                throw StakingError.corrupt("unbonding index key")
+            }
             guard let raw = try state.get(StakingKeys.unbonding(op, delegator, completion)) else {
                 throw StakingError.corrupt("unbonding index without its entry")
             }

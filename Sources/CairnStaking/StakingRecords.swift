@@ -235,43 +235,45 @@ extension StakingKeys {
     static let signingPrefix = StateKey.make(module, "sign") + [UInt8(ascii: "/")]
     public static let params = StateKey.make(module, "params")
 
-    static func bigEndian(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) } }
-
-    static func readBigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
-
     /// `staking/ubd/<operator>/<delegator>/<completion>`: by operator first, so a slash finds its entries.
     static func unbonding(_ op: Address, _ delegator: Address, _ completion: UInt64) -> [UInt8] {
-        unbondingPrefix + op.bytes + [UInt8(ascii: "/")] + delegator.bytes + [UInt8(ascii: "/")] + bigEndian(completion)
+        unbondingPrefix + op.bytes + [UInt8(ascii: "/")] + delegator.bytes + [UInt8(ascii: "/")] + StateKey.bigEndian(completion)
     }
 
     static func unbondings(of op: Address) -> [UInt8] { unbondingPrefix + op.bytes + [UInt8(ascii: "/")] }
 
+    /// `staking/ubdq/<completion>/`: everything that matures at `height`.
+    static func unbondingQueue(at height: UInt64) -> [UInt8] { unbondingQueuePrefix + StateKey.bigEndian(height) + [UInt8(ascii: "/")] }
+
+    /// `staking/redq/<completion>/`: every redelegation that matures at `height`.
+    static func redelegationQueue(at height: UInt64) -> [UInt8] { redelegationQueuePrefix + StateKey.bigEndian(height) + [UInt8(ascii: "/")] }
+
     /// `staking/ubdq/<completion>/<operator>/<delegator>`: what matures, in height order.
     static func unbondingQueue(_ completion: UInt64, _ op: Address, _ delegator: Address) -> [UInt8] {
-        unbondingQueuePrefix + bigEndian(completion) + [UInt8(ascii: "/")] + op.bytes + [UInt8(ascii: "/")] + delegator.bytes
+        unbondingQueuePrefix + StateKey.bigEndian(completion) + [UInt8(ascii: "/")] + op.bytes + [UInt8(ascii: "/")] + delegator.bytes
     }
 
     /// `staking/ubdd/<delegator>/<operator>/<completion>`: a delegator's entries, for queries.
     static func unbondingByDelegator(_ delegator: Address, _ op: Address, _ completion: UInt64) -> [UInt8] {
-        unbondingByDelegatorPrefix + delegator.bytes + [UInt8(ascii: "/")] + op.bytes + [UInt8(ascii: "/")] + bigEndian(completion)
+        unbondingByDelegatorPrefix + delegator.bytes + [UInt8(ascii: "/")] + op.bytes + [UInt8(ascii: "/")] + StateKey.bigEndian(completion)
     }
 
     static func redelegation(_ source: Address, _ delegator: Address, _ destination: Address, _ completion: UInt64) -> [UInt8] {
         redelegationPrefix + source.bytes + [UInt8(ascii: "/")] + delegator.bytes + [UInt8(ascii: "/")] + destination.bytes
-            + [UInt8(ascii: "/")] + bigEndian(completion)
+            + [UInt8(ascii: "/")] + StateKey.bigEndian(completion)
     }
 
     static func redelegations(from source: Address) -> [UInt8] { redelegationPrefix + source.bytes + [UInt8(ascii: "/")] }
 
     static func redelegationQueue(_ completion: UInt64, _ source: Address, _ delegator: Address, _ destination: Address) -> [UInt8] {
-        redelegationQueuePrefix + bigEndian(completion) + [UInt8(ascii: "/")] + source.bytes + [UInt8(ascii: "/")] + delegator.bytes
+        redelegationQueuePrefix + StateKey.bigEndian(completion) + [UInt8(ascii: "/")] + source.bytes + [UInt8(ascii: "/")] + delegator.bytes
             + [UInt8(ascii: "/")] + destination.bytes
     }
 
     /// `staking/redd/<delegator>/<destination>/<completion>`: stake that arrived at `destination` by a
     /// redelegation still maturing cannot move on again until it does (no hopping away from a slash).
     static func redelegationInto(_ delegator: Address, _ destination: Address, _ completion: UInt64) -> [UInt8] {
-        redelegationByDestinationPrefix + delegator.bytes + [UInt8(ascii: "/")] + destination.bytes + [UInt8(ascii: "/")] + bigEndian(completion)
+        redelegationByDestinationPrefix + delegator.bytes + [UInt8(ascii: "/")] + destination.bytes + [UInt8(ascii: "/")] + StateKey.bigEndian(completion)
     }
 
     static func redelegationsInto(_ delegator: Address, _ destination: Address) -> [UInt8] {

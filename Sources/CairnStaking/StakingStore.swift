@@ -47,10 +47,20 @@ public struct StakingStore {
         try read(StakingKeys.delegation(delegator, op), "delegation of \(delegator) to \(op)")
     }
 
+    /// The record at `key` decoded as `T`, or nil; `what` names it in the error when it is corrupt.
     func read<T: CanonicalCodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
         let raw: [UInt8]?
         do { raw = try state.get(key) } catch { throw StakingError.corrupt("\(what): \(error)") }
         guard let raw else { return nil }
+        return try StakingStore.decode(raw, what)
+    }
+
+    /// Every entry under `prefix`, in key order.
+    func entries(_ prefix: [UInt8]) throws(LedgerError) -> [(key: [UInt8], value: [UInt8])] {
+        do { return try state.scan(prefix: prefix) } catch { throw StakingError.corrupt("scan: \(error)") }
+    }
+
+    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: String) throws(LedgerError) -> T {
         do { return try T(canonicalBytes: raw) } catch { throw StakingError.corrupt("\(what): \(error)") }
     }
 
@@ -227,7 +237,13 @@ public struct StakingStore {
 
     /// The delegation with its rewards brought up to the operator's current reward per share.
     func settled(_ delegator: Address, _ op: Address, _ record: OperatorRecord) throws(LedgerError) -> DelegationRecord {
-        guard var d = try delegation(delegator, op) else { return DelegationRecord(rewardPerShareAtSettle: record.rewardPerShare) }
+        guard let d = try delegation(delegator, op) else { return DelegationRecord(rewardPerShareAtSettle: record.rewardPerShare) }
+        return try settle(d, record)
+    }
+
+    /// `d` with its rewards brought up to `record`'s reward per share.
+    func settle(_ delegation: DelegationRecord, _ record: OperatorRecord) throws(LedgerError) -> DelegationRecord {
+        var d = delegation
         guard record.rewardPerShare >= d.rewardPerShareAtSettle else { throw StakingError.corrupt("delegation settled past its operator") }
         let earned = try RewardMath.multiply(d.shares, record.rewardPerShare - d.rewardPerShareAtSettle, "rewards")
         d.pendingScaled = try RewardMath.add(d.pendingScaled, earned, "pending rewards")

@@ -5,8 +5,8 @@ import CairnPrimitives
 import CairnTestSupport
 import Testing
 
-/// A ledger with the bank and governance over a fake stake, driven block by block in memory; bank and
-/// governance invariants are checked after genesis and after every block.
+/// A ledger with the bank and governance over a fake stake, driven block by block in memory by a
+/// `LedgerHarness`, which checks the bank's and governance's invariants after genesis and every block.
 final class GovFixture {
     static let startingBalance: Amount = 1_000_000_000_000
 
@@ -22,45 +22,38 @@ final class GovFixture {
     let stake = FakeStake()
     let bank = BankModule()
     let gov: GovModule
-    let ledger: Ledger
-    let state = InMemoryState()
+    let harness: LedgerHarness
     let accounts: [DevAccount]
     let validator = DevAccount("validator")
-    private(set) var height: UInt64 = 0
-    private var pending: [Address: UInt64] = [:]
+    var state: InMemoryState { harness.state }
+    var ledger: Ledger { harness.ledger }
+    var height: UInt64 { harness.height }
 
     init(accounts count: Int = 6, params: GovParams = GovFixture.shortParams, treasury: Amount = .zero) throws {
         gov = GovModule(bank: bank, stake: stake)
-        ledger = Ledger(modules: [bank, gov], feeBank: bank)
         accounts = DevAccount.make(count, prefix: "gov")
         var funded = accounts.map { (address: $0.address, coins: [ucairn(GovFixture.startingBalance)]) }
         if treasury > .zero { funded.append((address: ModuleAccount.treasury, coins: [ucairn(treasury)])) }
         var genesis = try TestGenesis.make(validator: validator, funded: funded)
         genesis.modules[GovKeys.module] = try JSONValue(encoding: GovGenesis(params: params))
-        state.apply(try ledger.initGenesis(genesis).state.changes)
-        try audit("genesis")
+        harness = try LedgerHarness(genesis: genesis, ledger: Ledger(modules: [bank, gov], feeBank: bank))
+        #expect(harness.violations == [], "after genesis")
     }
 
     subscript(_ i: Int) -> DevAccount { accounts[i] }
 
     /// A signed transaction of `message` by `who`, with the next nonce (counting those built for this block).
     func tx(_ who: DevAccount, _ message: some LedgerMessage) throws -> Transaction {
-        let nonce = try ledger.nonce(of: who.address, state: state) + pending[who.address, default: 0]
-        pending[who.address, default: 0] += 1
-        return who.transaction([RawMessage(message)], nonce: nonce, gasLimit: 300_000)
+        harness.tx(who, [RawMessage(message)], gasLimit: 300_000)
     }
 
     /// Executes and commits the next block, then checks the invariants.
     @discardableResult
     func produce(_ txs: [Transaction] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> BlockExecution {
-        pending = [:]
-        height += 1
-        let exec = try ledger.executeBlock(base: state, height: height, time: TestGenesis.defaultTime + height * 1_000,
-                                           proposer: validator.address, transactions: txs,
-                                           signatures: Ledger.verifySignatures(txs), mode: .propose)
+        let seen = harness.violations.count
+        let exec = try harness.block(txs, proposer: validator.address)
         #expect(exec.dropped.isEmpty, "dropped: \(exec.dropped.map(\.error))", sourceLocation: sourceLocation)
-        state.apply(exec.state.changes)
-        try audit("block \(height)", sourceLocation: sourceLocation)
+        #expect(Array(harness.violations[seen...]) == [], "after block \(height)", sourceLocation: sourceLocation)
         return exec
     }
 
@@ -100,11 +93,6 @@ final class GovFixture {
     /// Adds an unjailed validator `who` holding `tokens`, all in its own delegation (one share per token).
     func bond(_ who: DevAccount, _ tokens: UInt128, isValidator: Bool = true) {
         stake.addOperator(who.address, isValidator: isValidator, tokens: Amount(tokens), shares: tokens, selfShares: tokens)
-    }
-
-    func audit(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let violations = try LedgerAudit.bankViolations(state: state) + gov.checkInvariants(state: state)
-        #expect(violations == [], "after \(when)", sourceLocation: sourceLocation)
     }
 }
 

@@ -3,7 +3,7 @@ import CairnPrimitives
 import CairnLedger
 import CairnGovernance
 
-/// `GET /v1/gov/...` and `/v1/decentralization`: reads of the latest committed state.
+/// `GET /v1/gov/...`, `/v1/treasury` and `/v1/decentralization`: reads of the latest committed state.
 extension NodeAPI {
     struct ProposalsView: Encodable {
         let proposals: [Proposal]
@@ -17,10 +17,18 @@ extension NodeAPI {
         let deposits: [DepositRecord]
     }
 
+    struct TreasuryView: Encodable {
+        let address: Address
+        let balance: Amount
+    }
+
     func addGovRoutes(to router: Router<BasicRequestContext>) {
         let gov = LedgerWiring.gov
+        router.get("/v1/treasury") { _, _ in
+            try json(TreasuryView(address: ModuleAccount.treasury, balance: try node.chain.withState { try gov.treasuryBalance(state: $0) }))
+        }
         router.get("/v1/gov/proposals") { req, _ in
-            let limit = try boundedInt(req.uri.queryParameters.get("limit"), name: "limit", default: 50, range: 1...500)
+            let limit = try boundedInt(req.uri.queryParameters.get("limit"), name: "limit", default: 50, range: 1...100)
             let before = try req.uri.queryParameters.get("before").map { text throws -> UInt64 in
                 guard let v = UInt64(text) else { throw APIError.badRequest("bad_query", "'before' must be a proposal id") }
                 return v

@@ -1,10 +1,9 @@
 import Hummingbird
 import CairnPrimitives
 import CairnLedger
-import CairnBank
 import CairnStaking
 
-/// `GET /v1/staking/...`, `/v1/treasury` and `/v1/params/{module}`: reads of the latest committed state.
+/// `GET /v1/staking/...` and `/v1/params/{module}`: reads of the latest committed state.
 extension NodeAPI {
     struct OperatorsView: Encodable {
         let operators: [OperatorView]
@@ -15,11 +14,6 @@ extension NodeAPI {
         let delegator: Address
         let delegations: [DelegationView]
         let unbonding: [UnbondingView]
-    }
-
-    struct TreasuryView: Encodable {
-        let address: Address
-        let balance: Amount
     }
 
     func addStakingRoutes(to router: Router<BasicRequestContext>) {
@@ -40,11 +34,6 @@ extension NodeAPI {
                 DelegationsView(delegator: address, delegations: try staking.delegationViews(of: address, state: $0),
                                 unbonding: try staking.unbondingViews(of: address, state: $0))
             })
-        }
-        router.get("/v1/treasury") { _, _ in
-            try json(TreasuryView(address: ModuleAccount.treasury, balance: try node.chain.withState {
-                try bank.balance(of: ModuleAccount.treasury, denom: Denom.native, state: $0)
-            }))
         }
         router.get("/v1/params/:module") { _, ctx in
             let module = ctx.parameters.get("module") ?? ""

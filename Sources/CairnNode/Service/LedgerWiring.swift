@@ -26,10 +26,7 @@ extension StakingModule: GovStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        let bank = BankModule(tipCollector: ModuleAccount.feeCollector, blockedRecipients: blockedRecipients)
-        let staking = StakingModule(bank: bank)
-        let gov = GovModule(bank: bank, stake: staking)
-        return Ledger(modules: [bank, staking, gov], feeBank: bank)
+        Ledger(modules: [bank, staking, gov], feeBank: bank)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
@@ -37,11 +34,12 @@ public enum LedgerWiring {
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
     ]
 
-    /// The staking module as the node wires it, for queries.
-    public static var staking: StakingModule { StakingModule(bank: BankModule(tipCollector: ModuleAccount.feeCollector)) }
-
-    /// The governance module as the node wires it, for queries.
-    public static var gov: GovModule { GovModule(bank: BankModule(tipCollector: ModuleAccount.feeCollector), stake: staking) }
+    /// The bank: tips gather in the fee collector for staking to share out.
+    public static let bank = BankModule(tipCollector: ModuleAccount.feeCollector, blockedRecipients: blockedRecipients)
+    /// The staking module, over the bank.
+    public static let staking = StakingModule(bank: bank)
+    /// The governance module, over the bank and staking.
+    public static let gov = GovModule(bank: bank, stake: staking)
 
     /// Genesis sections for a new chain: `balances` (the validator's included), and the validator
     /// registered as an operator bonding `validatorBond` of its balance.

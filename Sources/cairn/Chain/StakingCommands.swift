@@ -53,17 +53,24 @@ struct StakingTx: AsyncParsableCommand {
         }
     }
 
+    /// The operator and amount of a delegate or undelegate.
+    struct OperatorAmount: ParsableArguments {
+        @Option(name: .customLong("operator"), help: "Operator address (cairn1...).") var op: String
+        @Option(help: "Amount, e.g. 100cairn.") var amount: String
+
+        func message<M: OperatorAmountMessage>(_ type: M.Type) throws -> M {
+            M(operator: try Address(bech32: op), amount: try nativeAmount(amount))
+        }
+    }
+
     struct Delegate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Bond tokens behind an operator.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var tx: TxOptions
-        @Option(name: .customLong("operator"), help: "Operator address (cairn1...).") var op: String
-        @Option(help: "Amount, e.g. 100cairn.") var amount: String
+        @OptionGroup var stake: OperatorAmount
 
         func run() async throws {
-            try await reportingFailure {
-                try await tx.send([MsgDelegate(operator: try Address(bech32: op), amount: try nativeAmount(amount))], global: global)
-            }
+            try await reportingFailure { try await tx.send([try stake.message(MsgDelegate.self)], global: global) }
         }
     }
 
@@ -71,13 +78,10 @@ struct StakingTx: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start unbonding stake; it is paid out after the unbonding period.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var tx: TxOptions
-        @Option(name: .customLong("operator"), help: "Operator address (cairn1...).") var op: String
-        @Option(help: "Amount, e.g. 100cairn.") var amount: String
+        @OptionGroup var stake: OperatorAmount
 
         func run() async throws {
-            try await reportingFailure {
-                try await tx.send([MsgUndelegate(operator: try Address(bech32: op), amount: try nativeAmount(amount))], global: global)
-            }
+            try await reportingFailure { try await tx.send([try stake.message(MsgUndelegate.self)], global: global) }
         }
     }
 
