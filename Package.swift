@@ -84,6 +84,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnModels",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnMarket",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -91,7 +101,8 @@ let package = Package(
         .target(
             name: "CairnNode",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnConsensus",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
+                "CairnConsensus",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,7 +113,7 @@ let package = Package(
         .target(
             name: "CairnClient",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnBank",
+                "CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

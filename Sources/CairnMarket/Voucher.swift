@@ -1,0 +1,124 @@
+public import CairnPrimitives
+public import Foundation
+
+/// One model's share of a voucher's cumulative total.
+public struct ModelAmount: Sendable, Equatable, Codable {
+    public var modelID: UInt64
+    public var amount: Amount
+
+    public init(modelID: UInt64, amount: Amount) {
+        self.modelID = modelID
+        self.amount = amount
+    }
+}
+
+/// A client's promise to pay: the cumulative total owed on a channel, split by model.
+///
+/// Cumulative, so the latest voucher replaces every earlier one and a lost or replayed voucher costs nothing.
+/// `perModel` is sorted by model id with no repeats and no zero amounts, and sums to `cumulative`; the
+/// market splits each claim by model so every model's royalty is paid on what was spent on it.
+public struct Voucher: Sendable, Equatable, Codable, CanonicalCodable {
+    public var channelID: UInt64
+    public var cumulative: Amount
+    public var perModel: [ModelAmount]
+
+    public init(channelID: UInt64, cumulative: Amount, perModel: [ModelAmount]) {
+        self.channelID = channelID
+        self.cumulative = cumulative
+        self.perModel = perModel
+    }
+
+    /// The most models one voucher names.
+    public static let maxModels = 64
+
+    /// Checks the shape: models sorted and distinct, no zero amounts, and the parts summing to the total.
+    public func validate() throws(PaymentShapeError) {
+        guard perModel.count <= Self.maxModels else { throw PaymentShapeError("a voucher names at most \(Self.maxModels) models") }
+        var sum = Amount.zero
+        var previous: UInt64?
+        for part in perModel {
+            if let previous, part.modelID <= previous { throw PaymentShapeError("voucher models must be sorted by id without repeats") }
+            guard part.amount > .zero else { throw PaymentShapeError("voucher model amounts must be greater than zero") }
+            guard let s = sum.adding(part.amount) else { throw PaymentShapeError("voucher amounts overflow") }
+            sum = s
+            previous = part.modelID
+        }
+        guard sum == cumulative else {
+            throw PaymentShapeError("voucher model amounts sum to \(sum), not the cumulative \(cumulative)")
+        }
+    }
+
+    /// The amount for `modelID` (zero when the voucher does not name it).
+    public func amount(for modelID: UInt64) -> Amount {
+        perModel.first { $0.modelID == modelID }?.amount ?? .zero
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(channelID)
+        w.write(cumulative)
+        w.write(array: perModel) { w, p in
+            w.write(p.modelID)
+            w.write(p.amount)
+        }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        channelID = try r.readUInt64()
+        cumulative = try r.readAmount()
+        perModel = try r.readArray(limit: Self.maxModels) { (r: inout CanonicalReader) throws(DecodeError) in
+            ModelAmount(modelID: try r.readUInt64(), amount: try r.readAmount())
+        }
+    }
+
+    /// Signs the voucher with the channel's voucher key (domain `cairn/voucher/v1`).
+    public func signed(by key: PrivateKey, chainID: String) -> SignedVoucher {
+        SignedVoucher(voucher: self, signature: key.sign(domain: .voucher, chainID: chainID, payload: canonicalBytes))
+    }
+}
+
+/// A voucher with the client's Ed25519 signature.
+public struct SignedVoucher: Sendable, Equatable, Codable, CanonicalCodable {
+    public var voucher: Voucher
+    /// 64 bytes.
+    public var signature: [UInt8]
+
+    public init(voucher: Voucher, signature: [UInt8]) {
+        self.voucher = voucher
+        self.signature = signature
+    }
+
+    /// Whether `key` signed this voucher on `chainID`.
+    public func isSigned(by key: PublicKey, chainID: String) -> Bool {
+        key.isValidSignature(signature, domain: .voucher, chainID: chainID, payload: voucher.canonicalBytes)
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        voucher.encode(to: &w)
+        w.write(bytes: signature)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        voucher = try Voucher(from: &r)
+        signature = try r.readBytes(limit: 64)
+    }
+
+    /// The HTTP header that carries a voucher to a provider.
+    public static let headerName = "X-Cairn-Voucher"
+
+    /// The header value: base64 of the canonical bytes.
+    public var headerValue: String { Data(canonicalBytes).base64EncodedString() }
+
+    /// Parses a header value; nil when it is not base64 of a well-formed signed voucher.
+    public init?(headerValue: String) {
+        guard let data = Data(base64Encoded: headerValue.trimmingCharacters(in: .whitespaces)),
+              let v = try? SignedVoucher(canonicalBytes: Array(data)) else { return nil }
+        self = v
+    }
+}
+
+/// Why a voucher or receipt is malformed (a plain message; the market maps it to its ledger error).
+public struct PaymentShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
