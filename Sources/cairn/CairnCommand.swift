@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `cairn` command: node, devnet, keys, transactions, queries, models and benchmarks.
+/// The `cairn` command: node, devnet, keys, transactions, queries, provider, models and benchmarks.
 @main
 struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,7 +8,7 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Cairn: an open compute network for AI with its own ledger.",
         subcommands: [
             DevnetCommand.self, NodeCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self,
-            RunCommand.self, ChatCommand.self, EmbedCommand.self, BenchCommand.self,
+            ProviderCommand.self, RunCommand.self, ChatCommand.self, EmbedCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,169 @@
+public import CairnInference
+import Foundation
+
+/// The built-in Swift engine: Llama-family chat models (SmolLM2) and sentence-embedding models (MiniLM).
+///
+/// Token counts come from the engine's own tokenizers, so prompts are measured exactly before they run.
+public struct EngineBackend: InferenceBackend {
+    /// A model loaded into the engine.
+    public enum Engine: Sendable {
+        /// A language model with the chat template of its file.
+        case language(ModelContainer, ChatTemplate, contextLength: Int)
+        /// A sentence-embedding model.
+        case embedding(EmbeddingModel)
+    }
+
+    struct Entry: Sendable {
+        let served: ServedModel
+        let engine: Engine
+        /// Counts an embedding input's tokens past the model's truncation length, to refuse it rather than truncate.
+        let counter: WordPieceTokenizer?
+    }
+
+    let entries: [String: Entry]
+    public let models: [ServedModel]
+
+    /// Serves each engine under its model; `served.contextLength` is taken from the engine.
+    public init(_ loaded: [(ServedModel, Engine)]) throws {
+        var entries: [String: Entry] = [:]
+        var models: [ServedModel] = []
+        for (served, engine) in loaded {
+            var served = served
+            var counter: WordPieceTokenizer?
+            switch engine {
+            case .language(_, _, let context):
+                served.contextLength = context
+                served.generates = true
+                served.embeds = false
+            case .embedding(let model):
+                served.contextLength = model.tokenizer.maxLength
+                served.generates = false
+                served.embeds = true
+                let vocabulary = model.tokenizer.vocabulary.sorted { $0.value < $1.value }.map(\.key)
+                counter = try WordPieceTokenizer(vocabulary: vocabulary, lowercase: true, maxLength: Int(Int32.max))
+            }
+            guard entries[served.name] == nil else { throw ProviderError(.configuration, "model \(served.name) is listed twice") }
+            entries[served.name] = Entry(served: served, engine: engine, counter: counter)
+            models.append(served)
+        }
+        self.entries = entries
+        self.models = models
+    }
+
+    /// Loads a GGUF language model with its tokenizer and chat template (SmolLM2's when the file has none).
+    public static func loadLanguageModel(path: String, contextLength: Int? = nil) throws -> Engine {
+        let container = try LanguageModelLoader.load(path: path, contextLength: contextLength)
+        let file = try GGUFFile(path: path)
+        let template = try file.chatTemplate.map { try ChatTemplate(jinja: $0) } ?? ChatTemplate.smolLM2
+        // The same default as `LlamaModel`: the trained length, at most 2048 positions.
+        let context = try contextLength ?? min(LlamaConfig(file: file).trainedContextLength, 2048)
+        return .language(container, template, contextLength: context)
+    }
+
+    /// Loads a sentence-transformers folder.
+    public static func loadEmbeddingModel(directory: String) throws -> Engine {
+        .embedding(try EmbeddingModel(directory: directory))
+    }
+
+    func entry(_ model: ServedModel) throws -> Entry {
+        guard let entry = entries[model.name] else { throw ProviderError(.invalidRequest, "model \(model.name) is not loaded") }
+        return entry
+    }
+
+    public func prepare(_ request: GenerationRequest) async throws -> PreparedGeneration {
+        let entry = try entry(request.model)
+        guard case .language(let container, let template, let context) = entry.engine, let tokenizer = container.tokenizer else {
+            throw ProviderError(.invalidRequest, "model \(request.model.name) does not generate text")
+        }
+        let text = switch request.prompt {
+        case .chat(let messages): template.render(messages, addGenerationPrompt: true)
+        case .text(let prompt): prompt
+        }
+        let tokens = try tokenizer.encode(text)
+        let promptCount = max(tokens.count, 1)
+        // The engine needs one free position after the prompt to generate anything.
+        guard promptCount < context else {
+            throw ProviderError(.contextLengthExceeded,
+                                "this model's maximum context length is \(context) tokens; the prompt has \(promptCount) tokens")
+        }
+        let maxTokens = request.maxTokens ?? min(ServedModel.defaultMaxTokens, context - promptCount)
+        guard promptCount + maxTokens <= context else {
+            throw ProviderError(.contextLengthExceeded, "this model's maximum context length is \(context) tokens; the prompt has "
+                                + "\(promptCount) tokens and max_tokens asks for \(maxTokens) more")
+        }
+        return PreparedGeneration(request: request, promptTokens: promptCount, maxTokens: maxTokens, tokens: tokens)
+    }
+
+    public func generate(_ prepared: PreparedGeneration) -> AsyncThrowingStream<GenerationOutput, any Error> {
+        let request = prepared.request
+        guard let entry = entries[request.model.name], case .language(let container, _, _) = entry.engine else {
+            return AsyncThrowingStream { $0.finish(throwing: ProviderError(.invalidRequest, "model \(request.model.name) does not generate text")) }
+        }
+        let parameters = SamplingParameters(
+            temperature: Float(request.temperature ?? 1), topP: Float(request.topP ?? 1), seed: request.seed ?? 0,
+            maxTokens: prepared.maxTokens, stopSequences: request.stop)
+        let events = container.generate(promptTokens: prepared.tokens ?? [], parameters: parameters)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events {
+                        switch event {
+                        case .token(_, let text), .text(let text):
+                            if !text.isEmpty { continuation.yield(.text(text)) }
+                        case .finished(let summary):
+                            continuation.yield(.finished(GenerationUsage(
+                                promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
+                                finishReason: Self.finishReason(summary.finishReason))))
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// OpenAI's name for why generation ended.
+    static func finishReason(_ reason: FinishReason) -> String {
+        switch reason {
+        case .endOfSequence, .stopSequence, .cancelled: "stop"
+        case .length, .contextFull: "length"
+        }
+    }
+
+    public func prepare(_ request: EmbeddingRequest) async throws -> PreparedEmbedding {
+        let entry = try entry(request.model)
+        guard case .embedding(let model) = entry.engine, let counter = entry.counter else {
+            throw ProviderError(.invalidRequest, "model \(request.model.name) does not embed text")
+        }
+        let limit = model.tokenizer.maxLength
+        var total = 0
+        for (index, input) in request.inputs.enumerated() {
+            // Counting stops one past the limit: enough to refuse, without tokenizing a huge input to its end.
+            let count = counter.pieceIDs(input, limit: limit - 1).count + 2
+            guard count <= limit else {
+                throw ProviderError(.contextLengthExceeded,
+                                    "this model's maximum context length is \(limit) tokens; input \(index) is longer")
+            }
+            total += count
+        }
+        return PreparedEmbedding(request: request, tokens: total)
+    }
+
+    public func embed(_ prepared: PreparedEmbedding) async throws -> EmbeddingResult {
+        let entry = try entry(prepared.request.model)
+        guard case .embedding(let model) = entry.engine else {
+            throw ProviderError(.invalidRequest, "model \(prepared.request.model.name) does not embed text")
+        }
+        let inputs = prepared.request.inputs
+        // The encoder blocks its thread for the whole batch; keep it off the cooperative pool.
+        let vectors = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[[Float]], any Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try model.embed(inputs) })
+            }
+        }
+        return EmbeddingResult(vectors: vectors, tokens: prepared.tokens)
+    }
+}

@@ -1,0 +1,91 @@
+// The OpenAI requests and answers exchanged with an external server (only the fields the provider uses).
+
+/// A chat or text completion request, always streamed with usage.
+struct UpstreamGeneration: Encodable {
+    struct Message: Encodable {
+        var role: String
+        var content: String
+    }
+
+    var model: String
+    var messages: [Message]?
+    var prompt: String?
+    var maxTokens: Int?
+    var temperature: Double?
+    var topP: Double?
+    var seed: Int64?
+    var stop: [String]?
+    var stream = true
+    var streamOptions = StreamOptions(includeUsage: true)
+
+    init(model: String, messages: [Message]) {
+        self.model = model
+        self.messages = messages
+    }
+
+    init(model: String, prompt: String) {
+        self.model = model
+        self.prompt = prompt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, prompt, temperature, seed, stop, stream
+        case maxTokens = "max_tokens"
+        case topP = "top_p"
+        case streamOptions = "stream_options"
+    }
+}
+
+/// `usage` as servers report it (completion tokens absent for embeddings).
+struct UpstreamUsage: Decodable {
+    var promptTokens: Int
+    var completionTokens: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+    }
+}
+
+/// One streamed chunk of a chat (`delta.content`) or text (`text`) completion, or an error event.
+struct UpstreamChunk: Decodable {
+    struct Delta: Decodable { var content: String? }
+    struct Choice: Decodable {
+        var delta: Delta?
+        var text: String?
+        var finishReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case delta, text
+            case finishReason = "finish_reason"
+        }
+    }
+    struct Failure: Decodable { var message: String? }
+
+    var choices: [Choice]?
+    var usage: UpstreamUsage?
+    var error: Failure?
+}
+
+/// An embeddings request.
+struct UpstreamEmbedding: Encodable {
+    var model: String
+    var input: [String]
+    var encodingFormat = "float"
+
+    enum CodingKeys: String, CodingKey {
+        case model, input
+        case encodingFormat = "encoding_format"
+    }
+}
+
+/// An embeddings answer.
+struct UpstreamEmbeddingReply: Decodable {
+    struct Item: Decodable {
+        var index: Int
+        var embedding: [Float]
+    }
+
+    var data: [Item]
+    var usage: UpstreamUsage?
+}

@@ -1,0 +1,182 @@
+public import CairnInference
+
+/// `stop`: one string or a list of up to four.
+public struct StopSequences: Sendable, Equatable, Decodable {
+    public var values: [String]
+
+    public init(_ values: [String]) { self.values = values }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            values = []
+        } else if let one = try? c.decode(String.self) {
+            values = [one]
+        } else {
+            values = try c.decode([String].self)
+        }
+    }
+}
+
+/// `stream_options`.
+public struct StreamOptions: Sendable, Equatable, Codable {
+    /// Send a last chunk with the request's `usage` (and no choices) before `[DONE]`.
+    public var includeUsage: Bool?
+
+    public init(includeUsage: Bool?) { self.includeUsage = includeUsage }
+
+    enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+}
+
+/// A chat message of a request; `content` is a string or a list of text parts.
+public struct ChatRequestMessage: Sendable, Equatable, Decodable {
+    public var role: String
+    public var content: String
+
+    enum CodingKeys: String, CodingKey { case role, content }
+
+    struct Part: Decodable {
+        var type: String
+        var text: String?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        role = try c.decode(String.self, forKey: .role)
+        if try c.decodeNil(forKey: .content) {
+            content = ""
+        } else if let text = try? c.decode(String.self, forKey: .content) {
+            content = text
+        } else {
+            let parts = try c.decode([Part].self, forKey: .content)
+            guard parts.allSatisfy({ $0.type == "text" && $0.text != nil }) else {
+                throw DecodingError.dataCorruptedError(forKey: .content, in: c, debugDescription: "only text content parts are supported")
+            }
+            content = parts.compactMap(\.text).joined()
+        }
+    }
+
+    /// The engine's form of the message.
+    public var chatMessage: ChatMessage { ChatMessage(role: role, content: content) }
+}
+
+/// The sampling fields shared by chat and text completions.
+public protocol SamplingFields {
+    var model: String { get }
+    var maxTokens: Int? { get }
+    var temperature: Double? { get }
+    var topP: Double? { get }
+    var seed: Int64? { get }
+    var stop: StopSequences? { get }
+    var n: Int? { get }
+    var stream: Bool? { get }
+    var streamOptions: StreamOptions? { get }
+}
+
+/// `POST /v1/chat/completions`.
+public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
+    public var model: String
+    public var messages: [ChatRequestMessage]
+    public var maxTokens: Int?
+    public var maxCompletionTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var seed: Int64?
+    public var stop: StopSequences?
+    public var n: Int?
+    public var stream: Bool?
+    public var streamOptions: StreamOptions?
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, temperature, seed, stop, n, stream
+        case maxTokens = "max_tokens"
+        case maxCompletionTokens = "max_completion_tokens"
+        case topP = "top_p"
+        case streamOptions = "stream_options"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        messages = try c.decode([ChatRequestMessage].self, forKey: .messages)
+        // `max_completion_tokens` is the newer name of `max_tokens`.
+        maxCompletionTokens = try c.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxCompletionTokens
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        seed = try c.decodeIfPresent(Int64.self, forKey: .seed)
+        stop = try c.decodeIfPresent(StopSequences.self, forKey: .stop)
+        n = try c.decodeIfPresent(Int.self, forKey: .n)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+    }
+}
+
+/// `POST /v1/completions`: `prompt` is a string or a list of one string.
+public struct TextCompletionRequest: Sendable, Decodable, SamplingFields {
+    public var model: String
+    public var prompt: String
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var seed: Int64?
+    public var stop: StopSequences?
+    public var n: Int?
+    public var stream: Bool?
+    public var streamOptions: StreamOptions?
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, temperature, seed, stop, n, stream
+        case maxTokens = "max_tokens"
+        case topP = "top_p"
+        case streamOptions = "stream_options"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        if let text = try? c.decode(String.self, forKey: .prompt) {
+            prompt = text
+        } else {
+            let list = try c.decode([String].self, forKey: .prompt)
+            guard list.count == 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "exactly one prompt per request is supported")
+            }
+            prompt = list[0]
+        }
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        seed = try c.decodeIfPresent(Int64.self, forKey: .seed)
+        stop = try c.decodeIfPresent(StopSequences.self, forKey: .stop)
+        n = try c.decodeIfPresent(Int.self, forKey: .n)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+    }
+}
+
+/// `POST /v1/embeddings`: `input` is a string or a list of strings; vectors as floats or base64.
+public struct EmbeddingsRequest: Sendable, Decodable {
+    public var model: String
+    public var input: [String]
+    /// `float` (default) or `base64` (little-endian F32).
+    public var encodingFormat: String?
+
+    enum CodingKeys: String, CodingKey {
+        case model, input
+        case encodingFormat = "encoding_format"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        if let one = try? c.decode(String.self, forKey: .input) {
+            input = [one]
+        } else if let list = try? c.decode([String].self, forKey: .input) {
+            input = list
+        } else {
+            throw DecodingError.dataCorruptedError(forKey: .input, in: c, debugDescription: "'input' must be a string or an array of strings")
+        }
+        encodingFormat = try c.decodeIfPresent(String.self, forKey: .encodingFormat)
+    }
+}

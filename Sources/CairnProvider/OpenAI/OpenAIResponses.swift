@@ -1,0 +1,213 @@
+import CairnPrimitives
+import CairnMarket
+public import Foundation
+
+/// `usage` of a response.
+public struct OpenAIUsage: Sendable, Equatable, Codable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        totalTokens = promptTokens + completionTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+    }
+}
+
+/// A `chat.completion`, a `chat.completion.chunk` or a `text_completion` (whole or chunk): one choice, OpenAI's
+/// field names, and explicit nulls where OpenAI writes them.
+public struct CompletionBody: Sendable, Encodable {
+    /// Which of OpenAI's objects this is.
+    public enum Kind: String, Sendable {
+        case chat = "chat.completion"
+        case chatChunk = "chat.completion.chunk"
+        case text = "text_completion"
+        case textChunk = "text_completion.chunk"
+    }
+
+    public var kind: Kind
+    public var id: String
+    public var created: Int
+    public var model: String
+    /// The chunk's or message's text (nil: a chunk without content, such as the role chunk or the usage chunk).
+    public var text: String?
+    /// Set on a chat chunk that opens the assistant's message.
+    public var role: String?
+    public var finishReason: String?
+    /// False for the usage-only last chunk, which has no choices.
+    public var hasChoice: Bool
+    public var usage: OpenAIUsage?
+
+    public init(kind: Kind, id: String, created: Int, model: String, text: String? = nil, role: String? = nil,
+                finishReason: String? = nil, hasChoice: Bool = true, usage: OpenAIUsage? = nil) {
+        self.kind = kind
+        self.id = id
+        self.created = created
+        self.model = model
+        self.text = text
+        self.role = role
+        self.finishReason = finishReason
+        self.hasChoice = hasChoice
+        self.usage = usage
+    }
+
+    enum Keys: String, CodingKey {
+        case id, object, created, model, choices, usage, index, message, delta, role, content, text, logprobs
+        case finishReason = "finish_reason"
+    }
+
+    struct Choice: Encodable {
+        let body: CompletionBody
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(0, forKey: .index)
+            switch body.kind {
+            case .chat:
+                var m = c.nestedContainer(keyedBy: Keys.self, forKey: .message)
+                try m.encode(body.role ?? "assistant", forKey: .role)
+                try m.encode(body.text ?? "", forKey: .content)
+            case .chatChunk:
+                var d = c.nestedContainer(keyedBy: Keys.self, forKey: .delta)
+                try d.encodeIfPresent(body.role, forKey: .role)
+                try d.encodeIfPresent(body.text, forKey: .content)
+            case .text, .textChunk:
+                try c.encode(body.text ?? "", forKey: .text)
+            }
+            try c.encodeNil(forKey: .logprobs)
+            if let reason = body.finishReason { try c.encode(reason, forKey: .finishReason) } else { try c.encodeNil(forKey: .finishReason) }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(id, forKey: .id)
+        // OpenAI streams text completions as `text_completion` objects too.
+        try c.encode(kind == .textChunk ? Kind.text.rawValue : kind.rawValue, forKey: .object)
+        try c.encode(created, forKey: .created)
+        try c.encode(model, forKey: .model)
+        try c.encode(hasChoice ? [Choice(body: self)] : [], forKey: .choices)
+        try c.encodeIfPresent(usage, forKey: .usage)
+    }
+}
+
+/// `POST /v1/embeddings` answer.
+public struct EmbeddingsBody: Sendable, Encodable {
+    public var model: String
+    public var vectors: [[Float]]
+    public var promptTokens: Int
+    /// Vectors as base64 of little-endian F32 instead of number arrays.
+    public var base64: Bool
+
+    public init(model: String, vectors: [[Float]], promptTokens: Int, base64: Bool) {
+        self.model = model
+        self.vectors = vectors
+        self.promptTokens = promptTokens
+        self.base64 = base64
+    }
+
+    enum Keys: String, CodingKey {
+        case object, data, model, usage, index, embedding
+        case promptTokens = "prompt_tokens"
+        case totalTokens = "total_tokens"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode("list", forKey: .object)
+        var data = c.nestedUnkeyedContainer(forKey: .data)
+        for (index, vector) in vectors.enumerated() {
+            var item = data.nestedContainer(keyedBy: Keys.self)
+            try item.encode("embedding", forKey: .object)
+            try item.encode(index, forKey: .index)
+            if base64 {
+                try item.encode(Data(EmbeddingBytes.littleEndian(vector)).base64EncodedString(), forKey: .embedding)
+            } else {
+                try item.encode(vector, forKey: .embedding)
+            }
+        }
+        try c.encode(model, forKey: .model)
+        var usage = c.nestedContainer(keyedBy: Keys.self, forKey: .usage)
+        try usage.encode(promptTokens, forKey: .promptTokens)
+        try usage.encode(promptTokens, forKey: .totalTokens)
+    }
+}
+
+/// Embedding vectors as bytes: little-endian IEEE 754 single precision, in order (what receipts hash).
+public enum EmbeddingBytes {
+    public static func littleEndian(_ vector: [Float]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(vector.count * 4)
+        for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        return bytes
+    }
+}
+
+/// `GET /v1/models` answer, with each model's registry id, price and context under `cairn`.
+public struct ModelListBody: Sendable, Encodable {
+    public struct Item: Sendable, Encodable {
+        public var id: String
+        public var object = "model"
+        public var created: Int
+        public var ownedBy: String
+        public var cairn: Details
+
+        enum CodingKeys: String, CodingKey {
+            case id, object, created, cairn
+            case ownedBy = "owned_by"
+        }
+    }
+
+    /// What a Cairn client needs beyond OpenAI's fields.
+    public struct Details: Sendable, Encodable {
+        public var modelID: UInt64
+        public var contextLength: Int
+        public var promptPerMillion: String
+        public var completionPerMillion: String
+        public var embeddingPerMillion: String
+    }
+
+    public var object = "list"
+    public var data: [Item]
+
+    public init(models: [ServedModel], owner: String, created: Int) {
+        data = models.map {
+            Item(id: $0.name, created: created, ownedBy: owner,
+                 cairn: Details(modelID: $0.modelID, contextLength: $0.contextLength,
+                                promptPerMillion: $0.price.promptPerMillion.description,
+                                completionPerMillion: $0.price.completionPerMillion.description,
+                                embeddingPerMillion: $0.price.embeddingPerMillion.description))
+        }
+    }
+}
+
+/// OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` with nulls kept.
+public struct OpenAIErrorBody: Sendable, Codable, Equatable {
+    public struct Detail: Sendable, Codable, Equatable {
+        public var message: String
+        public var type: String
+        public var param: String?
+        public var code: String?
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(message, forKey: .message)
+            try c.encode(type, forKey: .type)
+            if let param { try c.encode(param, forKey: .param) } else { try c.encodeNil(forKey: .param) }
+            if let code { try c.encode(code, forKey: .code) } else { try c.encodeNil(forKey: .code) }
+        }
+    }
+
+    public var error: Detail
+
+    public init(message: String, type: String, param: String? = nil, code: String? = nil) {
+        error = Detail(message: message, type: type, param: param, code: code)
+    }
+}

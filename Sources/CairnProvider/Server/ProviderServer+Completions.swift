@@ -1,0 +1,143 @@
+import Hummingbird
+import CairnPrimitives
+import CairnMarket
+import Foundation
+import Logging
+
+extension ProviderServer {
+    /// `POST /v1/chat/completions`.
+    func chatCompletion(_ request: Request) async throws -> Response {
+        FileHandle.standardError.write(Data("S1\n".utf8))
+        let (_, hash, body) = try await read(request, as: ChatCompletionRequest.self)
+        FileHandle.standardError.write(Data("S2\n".utf8))
+        guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
+        let generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil)
+        return try await complete(request, generation, fields: body, requestHash: hash, chat: true)
+    }
+
+    /// `POST /v1/completions`.
+    func textCompletion(_ request: Request) async throws -> Response {
+        let (_, hash, body) = try await read(request, as: TextCompletionRequest.self)
+        // OpenAI's default for legacy completions is 16 tokens.
+        let generation = try generationRequest(body, prompt: .text(body.prompt), defaultMaxTokens: 16)
+        return try await complete(request, generation, fields: body, requestHash: hash, chat: false)
+    }
+
+    /// Checks the sampling fields and builds the backend request.
+    func generationRequest(_ fields: some SamplingFields, prompt: GenerationRequest.Prompt, defaultMaxTokens: Int?) throws -> GenerationRequest {
+        let served = try model(fields.model)
+        guard served.generates else { throw OpenAIError.invalidRequest("the model '\(served.name)' does not generate text", param: "model") }
+        if let n = fields.n, n != 1 { throw OpenAIError.invalidRequest("only n=1 is supported", param: "n") }
+        if let t = fields.temperature, !(0...2).contains(t) {
+            throw OpenAIError.invalidRequest("'temperature' must be between 0 and 2, got \(t)", param: "temperature")
+        }
+        if let p = fields.topP, !(p > 0 && p <= 1) {
+            throw OpenAIError.invalidRequest("'top_p' must be greater than 0 and at most 1, got \(p)", param: "top_p")
+        }
+        if let m = fields.maxTokens, m < 0 {
+            throw OpenAIError.invalidRequest("'max_tokens' must be at least 0, got \(m)", param: "max_tokens")
+        }
+        let stop = fields.stop?.values ?? []
+        guard stop.count <= 4, !stop.contains("") else {
+            throw OpenAIError.invalidRequest("'stop' takes up to 4 non-empty strings", param: "stop")
+        }
+        return GenerationRequest(model: served, prompt: prompt, maxTokens: fields.maxTokens ?? defaultMaxTokens, temperature: fields.temperature,
+                                 topP: fields.topP, seed: fields.seed.map { UInt64(bitPattern: $0) }, stop: stop)
+    }
+
+    /// Prepares, authorizes and runs a generation, answering whole or streamed.
+    func complete(_ request: Request, _ generation: GenerationRequest, fields: some SamplingFields, requestHash: Hash,
+                  chat: Bool) async throws -> Response {
+        FileHandle.standardError.write(Data("S3\n".utf8))
+        let prepared: PreparedGeneration
+        do { prepared = try await backend.prepare(generation) } catch {
+            throw OpenAIError.from(error, param: chat ? "messages" : "prompt")
+        }
+        FileHandle.standardError.write(Data("S4\n".utf8))
+        let ticket = try await authorize(request, model: generation.model, maxCost: prepared.maxCost)
+        let reply = Reply(id: Self.responseID(chat ? "chatcmpl" : "cmpl"), created: Int(Date().timeIntervalSince1970),
+                          model: generation.model.name, chat: chat)
+        if fields.stream == true {
+            return stream(prepared, ticket: ticket, reply: reply, includeUsage: fields.streamOptions?.includeUsage == true,
+                          requestHash: requestHash)
+        }
+        var text = ""
+        var usage: GenerationUsage?
+        do {
+            for try await output in backend.generate(prepared) {
+                switch output {
+                case .text(let piece): text += piece
+                case .finished(let u): usage = u
+                }
+            }
+        } catch {
+            await desk.release(ticket)
+            throw OpenAIError.from(error, param: chat ? "messages" : "prompt")
+        }
+        guard let usage else {
+            await desk.release(ticket)
+            throw OpenAIError.backend("the backend ended without reporting its token usage")
+        }
+        let receipt = try await deliver(ticket, model: generation.model, prompt: usage.promptTokens, completion: usage.completionTokens,
+                                        embedding: 0, requestHash: requestHash, outputHash: Hash.sha256(Array(text.utf8)))
+        return try json(reply.body(text: text, finishReason: usage.finishReason, usage: usage, chunk: false), receipt: receipt)
+    }
+
+    /// The fixed parts of one response's objects.
+    struct Reply: Sendable {
+        let id: String
+        let created: Int
+        let model: String
+        let chat: Bool
+
+        func body(text: String?, role: String? = nil, finishReason: String? = nil, usage: GenerationUsage? = nil, chunk: Bool,
+                  hasChoice: Bool = true) -> CompletionBody {
+            let kind: CompletionBody.Kind = chat ? (chunk ? .chatChunk : .chat) : (chunk ? .textChunk : .text)
+            return CompletionBody(kind: kind, id: id, created: created, model: model, text: text, role: role, finishReason: finishReason,
+                                  hasChoice: hasChoice,
+                                  usage: usage.map { OpenAIUsage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) })
+        }
+    }
+
+    /// A streamed answer: `data:` chunks, the receipt event, then `data: [DONE]`. A client that leaves before the
+    /// end is not charged; a failure after the headers is sent as an error event.
+    func stream(_ prepared: PreparedGeneration, ticket: Authorization, reply: Reply, includeUsage: Bool, requestHash: Hash) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var delivered = false
+            do {
+                func send(_ body: CompletionBody) async throws {
+                    let data = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: ServerSentEvent(data: data).encoded))
+                }
+                if reply.chat { try await send(reply.body(text: "", role: "assistant", chunk: true)) }
+                var text = ""
+                var usage: GenerationUsage?
+                for try await output in backend.generate(prepared) {
+                    switch output {
+                    case .text(let piece):
+                        text += piece
+                        try await send(reply.body(text: piece, chunk: true))
+                    case .finished(let u):
+                        usage = u
+                    }
+                }
+                guard let usage else { throw OpenAIError.backend("the backend ended without reporting its token usage") }
+                try await send(reply.body(text: reply.chat ? nil : "", finishReason: usage.finishReason, chunk: true))
+                if includeUsage { try await send(reply.body(text: nil, usage: usage, chunk: true, hasChoice: false)) }
+                let receipt = try await deliver(ticket, model: prepared.request.model, prompt: usage.promptTokens,
+                                                completion: usage.completionTokens, embedding: 0, requestHash: requestHash,
+                                                outputHash: Hash.sha256(Array(text.utf8)))
+                delivered = true
+                try await writer.write(ByteBuffer(string: ServerSentEvent(event: Self.receiptEvent, data: receipt.headerValue).encoded))
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            } catch {
+                if !delivered { await desk.release(ticket) }
+                let e = OpenAIError.from(error, param: reply.chat ? "messages" : "prompt")
+                logger.warning("streamed response ended early", metadata: ["channel": "\(ticket.channelID)", "error": "\(e.body.error.message)"])
+                try? await writer.write(ByteBuffer(string: ServerSentEvent(data: String(decoding: e.json, as: UTF8.self)).encoded))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
