@@ -181,6 +181,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnClientTests",
+            dependencies: ["CairnPrimitives", "CairnClient", "CairnMarket", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnInferenceTests",
             dependencies: ["CairnInference"],
             resources: [.copy("Fixtures")],
