@@ -3,12 +3,14 @@ public import CairnLedger
 public import CairnBank
 public import CairnStaking
 public import CairnGovernance
+public import CairnMarket
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
 
 extension BankModule: StakingBank {}
 extension BankModule: GovBank {}
+extension BankModule: MarketBank {}
 
 extension StakingModule: GovStake {
     public func votingOperators(state: any StateReader) throws -> [VotingOperator] {
@@ -22,6 +24,15 @@ extension StakingModule: GovStake {
     }
 }
 
+extension StakingModule: MarketStake {
+    /// The operator's kind, bonded tokens and jail state, read from its staking record.
+    public func stakedOperator(_ address: Address, state: any StateReader) throws -> StakedOperator? {
+        try StakingStore(state: StateOverlay(base: state)).operatorRecord(address).map {
+            StakedOperator(isProvider: $0.kind == .provider, tokens: $0.tokens, jailed: $0.jailed)
+        }
+    }
+}
+
 /// Builds the node's ledger and its genesis sections.
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
@@ -32,6 +43,7 @@ public enum LedgerWiring {
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
     public static let blockedRecipients: Set<Address> = [
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
+        MarketAccounts.escrow,
     ]
 
     /// The bank: tips gather in the fee collector for staking to share out.
