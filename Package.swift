@@ -142,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnNode"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -158,6 +158,11 @@ let package = Package(
         .testTarget(
             name: "CairnStakingTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnNode", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnMarketTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnNode", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
