@@ -28,7 +28,7 @@ public final class FakeModels: MarketModels {
     /// Sends the royalty from `from` to the model's owner.
     public func payRoyalty(_ coin: Coin, model id: UInt64, from: Address, context: ExecutionContext) throws(LedgerError) {
         guard let owner = terms.withLock({ $0[id]?.owner }) else {
-            throw LedgerError(module: "models", code: 2, message: "model \(id) is not registered")
+            throw MarketError.unknownModel(id)
         }
         try bank.send(coin, from: from, to: owner, context: context)
         context.emit(Event(type: "models.royalty", [("id", "\(id)"), ("amount", coin.amount.description)]))
