@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnConsensus",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnConsensus",
                 "CairnNode", "CairnClient", "CairnInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnNode"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -161,6 +161,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnMarketTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnNode", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnGovernanceTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnGovernance", "CairnTestSupport"],
             swiftSettings: strict
@@ -173,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
+                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnMarket",
                 "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
