@@ -132,8 +132,8 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnConsensus",
-                "CairnNode", "CairnClient", "CairnInference",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels",
+                "CairnConsensus", "CairnNode", "CairnClient", "CairnInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +166,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnModelsTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnNode", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnStorageTests",
             dependencies: ["CairnPrimitives", "CairnStorage", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
@@ -173,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
+                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnModels",
                 "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -6,7 +6,7 @@ import CairnLedger
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "query", abstract: "Read from a node.",
                                                     subcommands: [Account.self, Block.self, Tx.self, Status.self, StakingQuery.self, GovQuery.self,
-                                                                  Treasury.self, DecentralizationQuery.self])
+                                                                  ModelsQuery.self, Treasury.self, DecentralizationQuery.self])
 
     struct Account: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Balances and nonce of an address.")
