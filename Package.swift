@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnConsensus",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
                 "CairnNode", "CairnClient", "CairnInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -171,6 +171,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnModelsTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnNode", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnStorageTests",
             dependencies: ["CairnPrimitives", "CairnStorage", "CairnTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
@@ -178,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnMarket",
+                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket",
                 "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
