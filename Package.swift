@@ -146,8 +146,8 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnConsensus",
-                "CairnNode", "CairnClient", "CairnInference", "CairnMarket", "CairnProvider",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
+                "CairnNode", "CairnClient", "CairnInference", "CairnProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -157,7 +157,7 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnNode"],
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -176,8 +176,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnMarketTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnNode", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnGovernanceTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnGovernance", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnModelsTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnNode", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -188,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank",
+                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket",
                 "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -205,6 +215,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnClientTests",
+            dependencies: ["CairnPrimitives", "CairnClient", "CairnMarket", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,10 +10,15 @@ public struct BankModule: LedgerModule, FeeBank {
     /// Module accounts whose balance must equal what their module's records say: a `bank/send` to one is
     /// refused, so no one can break that equality by paying in.
     public let blockedRecipients: Set<Address>
+    /// Modules told before any balance of a denomination they follow changes (see `BalanceObserver`).
+    public let observers: [any BalanceObserver]
 
-    public init(tipCollector: Address? = nil, blockedRecipients: Set<Address> = []) {
+    /// A bank paying tips to `tipCollector` (nil: to the proposer), refusing sends to `blockedRecipients`, and
+    /// telling `observers` of every balance change of the denominations they follow.
+    public init(tipCollector: Address? = nil, blockedRecipients: Set<Address> = [], observers: [any BalanceObserver] = []) {
         self.tipCollector = tipCollector
         self.blockedRecipients = blockedRecipients
+        self.observers = observers
     }
 
     public var messageDecoders: [String: @Sendable ([UInt8]) throws(DecodeError) -> any LedgerMessage] {
@@ -23,13 +28,16 @@ public struct BankModule: LedgerModule, FeeBank {
     public func execute(_ message: any LedgerMessage, signer: Address, context: ExecutionContext) throws(LedgerError) {
         guard let send = message as? MsgSend else { throw CoreError.unknownMessage(type(of: message).typeName) }
         guard !blockedRecipients.contains(send.to) else { throw BankError.blockedRecipient(send.to) }
-        let store = BankStore(state: context.state)
+        let store = balanceStore(context)
         for coin in send.coins {
             try store.subtract(signer, coin)
             try store.add(send.to, coin)
         }
         context.emit(BankEvents.transfer(from: signer, to: send.to, coins: send.coins))
     }
+
+    /// The balance store over `context`'s state, with this bank's observers.
+    func balanceStore(_ context: ExecutionContext) -> BankStore { BankStore(state: context.state, observers: observers) }
 
     // MARK: Fee hooks
 
@@ -38,11 +46,11 @@ public struct BankModule: LedgerModule, FeeBank {
     }
 
     public func debitFee(_ amount: Amount, from address: Address, context: ExecutionContext) throws(LedgerError) {
-        try BankStore(state: context.state).subtract(address, Coin(denom: Denom.native, amount: amount))
+        try balanceStore(context).subtract(address, Coin(denom: Denom.native, amount: amount))
     }
 
     public func creditFee(_ amount: Amount, to address: Address, context: ExecutionContext) throws(LedgerError) {
-        try BankStore(state: context.state).add(address, Coin(denom: Denom.native, amount: amount))
+        try balanceStore(context).add(address, Coin(denom: Denom.native, amount: amount))
     }
 
     public func creditTip(_ amount: Amount, proposer: Address, context: ExecutionContext) throws(LedgerError) {
@@ -51,7 +59,7 @@ public struct BankModule: LedgerModule, FeeBank {
 
     public func burnFee(_ amount: Amount, context: ExecutionContext) throws(LedgerError) {
         guard amount > .zero else { return }
-        try BankStore(state: context.state).addTo(BankKeys.burned(Denom.native), amount)
+        try balanceStore(context).addTo(BankKeys.burned(Denom.native), amount)
     }
 
     // MARK: Keeper functions for other modules (through the protocols they declare)
@@ -59,7 +67,7 @@ public struct BankModule: LedgerModule, FeeBank {
     /// Creates `coin` in `address`'s balance and adds it to the supply.
     public func mint(_ coin: Coin, to address: Address, context: ExecutionContext) throws(LedgerError) {
         guard coin.amount > .zero else { return }
-        let store = BankStore(state: context.state)
+        let store = balanceStore(context)
         try store.add(address, coin)
         try store.addTo(BankKeys.supply(coin.denom), coin.amount)
         context.emit(BankEvents.mint(to: address, coin: coin))
@@ -68,7 +76,7 @@ public struct BankModule: LedgerModule, FeeBank {
     /// Moves `coin` from `from` to `to` (a module account on either side, or both); a zero amount does nothing.
     public func send(_ coin: Coin, from: Address, to: Address, context: ExecutionContext) throws(LedgerError) {
         guard coin.amount > .zero else { return }
-        let store = BankStore(state: context.state)
+        let store = balanceStore(context)
         try store.subtract(from, coin)
         try store.add(to, coin)
         context.emit(BankEvents.transfer(from: from, to: to, coins: [coin]))
@@ -77,7 +85,7 @@ public struct BankModule: LedgerModule, FeeBank {
     /// Takes `coin` out of `from`'s balance and records it as burned.
     public func burn(_ coin: Coin, from: Address, context: ExecutionContext) throws(LedgerError) {
         guard coin.amount > .zero else { return }
-        let store = BankStore(state: context.state)
+        let store = balanceStore(context)
         try store.subtract(from, coin)
         try store.addTo(BankKeys.burned(coin.denom), coin.amount)
         context.emit(BankEvents.burn(from: from, coin: coin))

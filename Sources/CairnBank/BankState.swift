@@ -37,9 +37,16 @@ public enum BankKeys {
     }
 }
 
-/// Reads and writes balances; used by the handler, the fee hooks and genesis.
+/// Reads and writes balances; used by the handler, the fee hooks and genesis. Every balance change goes
+/// through `change`, which tells the observers of the denomination first.
 struct BankStore {
     let state: StateOverlay
+    let observers: [any BalanceObserver]
+
+    init(state: StateOverlay, observers: [any BalanceObserver] = []) {
+        self.state = state
+        self.observers = observers
+    }
 
     func balance(_ a: Address, _ denom: String) throws(LedgerError) -> Amount {
         do { return try BankKeys.decode(try state.get(BankKeys.balance(a, denom))) } catch {
@@ -47,9 +54,13 @@ struct BankStore {
         }
     }
 
-    func setBalance(_ a: Address, _ denom: String, _ v: Amount) {
+    /// Sets `a`'s balance of `denom` from `current` to `next`, after the denomination's observers have seen it.
+    func change(_ a: Address, _ denom: String, from current: Amount, to next: Amount) throws(LedgerError) {
+        for observer in observers where observer.observes(denom: denom) {
+            try observer.willChangeBalance(of: a, denom: denom, from: current, to: next, state: state)
+        }
         let key = BankKeys.balance(a, denom)
-        if v == .zero { state.delete(key) } else { state.set(key, BankKeys.encode(v)) }
+        if next == .zero { state.delete(key) } else { state.set(key, BankKeys.encode(next)) }
     }
 
     func subtract(_ a: Address, _ coin: Coin) throws(LedgerError) {
@@ -57,12 +68,13 @@ struct BankStore {
         guard let left = have.subtracting(coin.amount) else {
             throw BankError.insufficientFunds(coin.denom, have: have.description, need: coin.amount.description)
         }
-        setBalance(a, coin.denom, left)
+        try change(a, coin.denom, from: have, to: left)
     }
 
     func add(_ a: Address, _ coin: Coin) throws(LedgerError) {
-        guard let total = try balance(a, coin.denom).adding(coin.amount) else { throw BankError.overflow("balance of \(a)") }
-        setBalance(a, coin.denom, total)
+        let have = try balance(a, coin.denom)
+        guard let total = have.adding(coin.amount) else { throw BankError.overflow("balance of \(a)") }
+        try change(a, coin.denom, from: have, to: total)
     }
 
     func addTo(_ key: [UInt8], _ amount: Amount) throws(LedgerError) {

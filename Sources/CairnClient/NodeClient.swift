@@ -47,6 +47,9 @@ public struct NodeClient: Sendable {
         }
     }
 
+    /// The JSON the node serves under `path`, decoded as `type` (module queries with known views).
+    public func get<T: Decodable>(_ path: String, as type: T.Type) async throws(ClientError) -> T { try await request(path, as: type) }
+
     /// Any JSON the node serves under `path` (module queries).
     public func get(_ path: String) async throws(ClientError) -> JSONValue { try await request(path, as: JSONValue.self) }
 

@@ -31,6 +31,8 @@ public struct NodeAPI: Sendable {
         router.post("/v1/txs") { req, _ in try await submit(req) }
         addStakingRoutes(to: router)
         addGovRoutes(to: router)
+        addMarketRoutes(to: router)
+        addModelsRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

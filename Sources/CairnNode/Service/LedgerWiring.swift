@@ -3,12 +3,18 @@ public import CairnLedger
 public import CairnBank
 public import CairnStaking
 public import CairnGovernance
+public import CairnModels
+public import CairnMarket
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
 
 extension BankModule: StakingBank {}
 extension BankModule: GovBank {}
+extension BankModule: MarketBank {}
+extension BankModule: ModelsBank {}
+extension ModelsShareObserver: BalanceObserver {}
+extension ModelsModule: MarketModels {}
 
 extension StakingModule: GovStake {
     public func votingOperators(state: any StateReader) throws -> [VotingOperator] {
@@ -22,35 +28,54 @@ extension StakingModule: GovStake {
     }
 }
 
+extension StakingModule: MarketStake {
+    /// The operator's kind, bonded tokens and jail state, read from its staking record.
+    public func stakedOperator(_ address: Address, state: any StateReader) throws -> StakedOperator? {
+        try StakingStore(state: StateOverlay(base: state)).operatorRecord(address).map {
+            StakedOperator(isProvider: $0.kind == .provider, tokens: $0.tokens, jailed: $0.jailed)
+        }
+    }
+}
+
 /// Builds the node's ledger and its genesis sections.
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        Ledger(modules: [bank, staking, gov], feeBank: bank)
+        Ledger(modules: [bank, staking, gov, models, market], feeBank: bank)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
     public static let blockedRecipients: Set<Address> = [
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
+        MarketAccounts.escrow, ModelsAccounts.royalties,
     ]
 
-    /// The bank: tips gather in the fee collector for staking to share out.
-    public static let bank = BankModule(tipCollector: ModuleAccount.feeCollector, blockedRecipients: blockedRecipients)
+    /// The bank: tips gather in the fee collector for staking to share out; the models module settles share
+    /// holders' royalties before any share balance changes.
+    public static let bank = BankModule(tipCollector: ModuleAccount.feeCollector, blockedRecipients: blockedRecipients,
+                                        observers: [ModelsShareObserver()])
     /// The staking module, over the bank.
     public static let staking = StakingModule(bank: bank)
     /// The governance module, over the bank and staking.
     public static let gov = GovModule(bank: bank, stake: staking)
+    /// The models module, over the bank.
+    public static let models = ModelsModule(bank: bank)
+    /// The market, over the bank, staking and the models registry.
+    public static let market = MarketModule(bank: bank, stake: staking, models: models)
 
     /// Genesis sections for a new chain: `balances` (the validator's included), and the validator
     /// registered as an operator bonding `validatorBond` of its balance.
     public static func genesisModules(validator: PublicKey, balances: [BankGenesis.Balance], validatorBond: Amount,
-                                      staking: StakingParams = .default, gov: GovParams = .default) throws -> [String: JSONValue] {
+                                      staking: StakingParams = .default, gov: GovParams = .default,
+                                      models: ModelsParams = .default, market: MarketParams = .default) throws -> [String: JSONValue] {
         let operators = [StakingGenesis.Operator(kind: .validator, moniker: "validator", publicKey: validator, commissionBps: 1_000,
                                                  selfBond: validatorBond)]
         return [
             BankKeys.module: try JSONValue(encoding: BankGenesis(balances: balances)),
             StakingKeys.module: try JSONValue(encoding: StakingGenesis(params: staking, operators: operators)),
             GovKeys.module: try JSONValue(encoding: GovGenesis(params: gov)),
+            ModelsKeys.module: try JSONValue(encoding: ModelsGenesis(params: models)),
+            MarketKeys.module: try JSONValue(encoding: MarketGenesis(params: market)),
         ]
     }
 }

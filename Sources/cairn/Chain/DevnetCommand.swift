@@ -4,6 +4,7 @@ import CairnLedger
 import CairnBank
 import CairnStaking
 import CairnGovernance
+import CairnMarket
 import CairnClient
 import CairnPrimitives
 import Foundation
@@ -35,6 +36,13 @@ struct DevnetCommand: AsyncParsableCommand {
         return p
     }
 
+    /// Closing channels settle after 20 blocks (20 seconds at the default block time).
+    static var marketParams: MarketParams {
+        var p = MarketParams.default
+        p.settleDelayBlocks = 20
+        return p
+    }
+
     func run() async throws {
         try await reportingFailure {
             let nodeHome = NodeHome(path: home)
@@ -52,7 +60,7 @@ struct DevnetCommand: AsyncParsableCommand {
                     let validatorFunds = [Coin(denom: Denom.native, amount: 1_000_000_000_000)]
                     return try LedgerWiring.genesisModules(validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)],
                                                            validatorBond: 100_000_000_000, staking: DevnetCommand.stakingParams,
-                                                           gov: DevnetCommand.govParams)
+                                                           gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
                 }
             } else {
                 config = try nodeHome.loadConfig()

@@ -1,0 +1,88 @@
+public import CairnPrimitives
+public import CairnMarket
+import Foundation
+
+/// One payment channel as a client's wallet keeps it.
+public struct WalletChannel: Sendable, Codable, Equatable {
+    public var id: UInt64
+    public var provider: Address
+    /// The deposit as last known from the chain (updated on open, top-up and sync).
+    public var deposit: Amount
+    /// What the provider has delivered according to the receipts accepted: the latest voucher covers exactly this.
+    public var delivered: Amount
+    /// `delivered` by model, sorted by model id.
+    public var perModel: [ModelAmount]
+    /// Whether the client has started closing the channel.
+    public var closing: Bool
+    /// Receipts accepted on this channel.
+    public var receipts: UInt64
+
+    /// The deposit not yet promised to the provider.
+    public var available: Amount { deposit.subtracting(delivered) ?? .zero }
+
+    /// The voucher that pays for everything delivered so far.
+    public var voucher: Voucher { Voucher(channelID: id, cumulative: delivered, perModel: perModel) }
+}
+
+/// The wallet's file: every channel of one client on one chain, written atomically.
+struct WalletFile: Codable {
+    static let version = 1
+    var version: Int
+    var chainID: String
+    var client: Address
+    var channels: [WalletChannel]
+}
+
+/// Reads and writes the wallet file: written to a temporary file, flushed to disk, then renamed over the
+/// old one, so a process killed mid-write leaves either the old or the new state, never a torn one.
+struct WalletStore {
+    let path: String
+
+    func load() throws(ClientError) -> WalletFile? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ClientError("cannot read the channel wallet \(path): \(error.localizedDescription)")
+        }
+        let file: WalletFile
+        do { file = try JSONDecoder().decode(WalletFile.self, from: data) } catch {
+            throw ClientError("the channel wallet \(path) is corrupt (\(error)); it was left as it is")
+        }
+        guard file.version == WalletFile.version else {
+            throw ClientError("the channel wallet \(path) has version \(file.version); this build reads version \(WalletFile.version)")
+        }
+        return file
+    }
+
+    func save(_ file: WalletFile) throws(ClientError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(file) } catch { throw ClientError("cannot encode the channel wallet: \(error)") }
+        let temporary = path + ".tmp"
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
+        } catch { throw ClientError("cannot create \(directory): \(error.localizedDescription)") }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ClientError("cannot write \(temporary): errno \(errno)") }
+        let written = data.withUnsafeBytes { raw -> Int in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { return -1 }
+                offset += n
+            }
+            return offset
+        }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == data.count, synced else { throw ClientError("cannot write \(temporary) to disk: errno \(errno)") }
+        guard rename(temporary, path) == 0 else { throw ClientError("cannot replace \(path): errno \(errno)") }
+        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+}
