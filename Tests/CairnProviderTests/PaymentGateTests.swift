@@ -15,8 +15,8 @@ import CairnProvider
                      deposit: deposit, state: state, settleHeight: state == .open ? 0 : 50)
     }
 
-    static func delivered(_ amount: Amount, model: UInt64 = model) -> ChannelRecord {
-        ChannelRecord(channelID: 1, delivered: amount, deliveredPerModel: amount > .zero ? [ModelAmount(modelID: model, amount: amount)] : [])
+    static func delivered(_ amount: Amount, model: UInt64 = model) -> ChannelTab {
+        ChannelTab(channelID: 1, delivered: amount, deliveredPerModel: amount > .zero ? [ModelAmount(modelID: model, amount: amount)] : [])
     }
 
     static func header(_ parts: [(UInt64, Amount)], channel: UInt64 = 1, signer: PrivateKey? = nil, chainID: String = TestClient.chainID) -> String {
@@ -26,7 +26,7 @@ import CairnProvider
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
         var chain: ChainChannel? = PaymentGateTests.chain()
-        var record: ChannelRecord?
+        var record: ChannelTab?
         var voucher: String?
         var channelHeader: String? = "1"
         var maxCost: Amount = 100

@@ -10,9 +10,9 @@ import CairnTestSupport
 @Suite struct VoucherStoreTests {
     static let client = TestClient()
 
-    static func record(_ id: UInt64, delivered: [(UInt64, Amount)], voucher: [(UInt64, Amount)]?) -> ChannelRecord {
+    static func record(_ id: UInt64, delivered: [(UInt64, Amount)], voucher: [(UInt64, Amount)]?) -> ChannelTab {
         let parts = delivered.sorted { $0.0 < $1.0 }.map { ModelAmount(modelID: $0.0, amount: $0.1) }
-        return ChannelRecord(channelID: id, delivered: parts.reduce(.zero) { $0.adding($1.amount)! }, deliveredPerModel: parts,
+        return ChannelTab(channelID: id, delivered: parts.reduce(.zero) { $0.adding($1.amount)! }, deliveredPerModel: parts,
                              voucher: voucher.map { client.voucher(id, $0) })
     }
 

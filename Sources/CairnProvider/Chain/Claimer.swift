@@ -51,13 +51,15 @@ public struct Claimer: Service {
         var succeeded = 0
         for claim in await desk.takeClaims(now: now(), policy: policy) {
             let v = claim.voucher.voucher
-            do throws(ClaimFailure) {
+            do {
                 try await chain.claim(claim.voucher)
                 succeeded += 1
                 logger.info("claimed", metadata: ["channel": "\(v.channelID)", "cumulative": "\(v.cumulative)", "reason": "\(claim.reason.rawValue)"])
             } catch {
-                logger.warning("claim failed", metadata: ["channel": "\(v.channelID)", "error": "\(error.message)"])
-                await desk.claimFailed(claim.voucher, refusedByChain: error.refusedByChain)
+                // A failure that is not the chain's refusal (the node unreachable) is tried again later.
+                let failure = error as? ClaimFailure ?? ClaimFailure(refusedByChain: false, message: "\(error)")
+                logger.warning("claim failed", metadata: ["channel": "\(v.channelID)", "error": "\(failure.message)"])
+                await desk.claimFailed(claim.voucher, refusedByChain: failure.refusedByChain)
             }
             await desk.refresh(v.channelID)
         }

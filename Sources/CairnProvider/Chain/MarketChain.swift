@@ -46,7 +46,7 @@ public protocol MarketChain: Sendable {
     func blocks() -> AsyncThrowingStream<ChainBlock, any Error>
     /// Claims `voucher` with a `market/claim` signed by the provider's key and waits for its receipt.
     /// - Throws: ``ClaimFailure``.
-    func claim(_ voucher: SignedVoucher) async throws(ClaimFailure)
+    func claim(_ voucher: SignedVoucher) async throws
 }
 
 /// Why a claim failed: refused by the chain (its receipt carries the ledger error) or never included.

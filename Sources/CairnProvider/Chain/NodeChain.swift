@@ -35,7 +35,7 @@ public final class NodeChain: MarketChain, ProviderRegistry {
 
     public func latestHeight() async throws -> UInt64 { try await client.status().height }
 
-    public func claim(_ voucher: SignedVoucher) async throws(ClaimFailure) {
+    public func claim(_ voucher: SignedVoucher) async throws {
         let receipt: Receipt
         do {
             receipt = try await sender.send([MsgClaim(voucher: voucher)])
@@ -146,7 +146,7 @@ actor TransactionSender {
     }
 
     /// Signs, submits and waits for the receipt; a receipt with an error is returned, not thrown.
-    func send(_ messages: [any LedgerMessage]) async throws(ProviderError) -> Receipt {
+    func send(_ messages: [any LedgerMessage]) async throws -> Receipt {
         do {
             let status = try await client.status()
             let account = try await client.account(key.publicKey.address)

@@ -27,7 +27,7 @@ public actor PaymentDesk {
     /// fetching the channel from the chain the first time it is seen and storing an accepted voucher.
     /// - Throws: `ProviderError` when the voucher cannot be stored.
     public func authorize(voucherHeader: String?, channelHeader: String?, modelID: UInt64,
-                          maxCost: Amount) async throws(ProviderError) -> Result<Authorization, PaymentRejection> {
+                          maxCost: Amount) async throws -> Result<Authorization, PaymentRejection> {
         let id = PaymentGate.channelID(voucherHeader: voucherHeader, channelHeader: channelHeader)
         if voucherHeader?.isEmpty == false, let id, !gate.knowsChain(id) {
             await refresh(id)
@@ -95,7 +95,7 @@ public actor PaymentDesk {
     public var channelIDs: [UInt64] { gate.channelIDs }
 
     /// The durable record of a channel.
-    public func record(_ channelID: UInt64) -> ChannelRecord? { gate.record(channelID) }
+    public func record(_ channelID: UInt64) -> ChannelTab? { gate.record(channelID) }
 
     /// The chain's view of a channel, as last read.
     public func chainView(_ channelID: UInt64) -> ChainChannel? { gate.accounts[channelID]?.chain }

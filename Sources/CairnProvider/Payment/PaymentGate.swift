@@ -16,7 +16,7 @@ public struct PaymentGate: Sendable {
     /// One channel's state: the chain's view, what it owes, and what is under way.
     public struct Account: Sendable, Equatable {
         public var chain: ChainChannel?
-        public var record: ChannelRecord
+        public var record: ChannelTab
         public var inFlight: Authorization?
         /// The cumulative of a claim submitted and not yet seen on the chain.
         public var claimPending: Amount?
@@ -34,14 +34,14 @@ public struct PaymentGate: Sendable {
     var nextPeriodicClaim: UInt64?
 
     /// Starts from the durable records of an earlier run.
-    public init(chainID: String, provider: Address, records: [ChannelRecord] = []) {
+    public init(chainID: String, provider: Address, records: [ChannelTab] = []) {
         self.chainID = chainID
         self.provider = provider
         for r in records { accounts[r.channelID] = Account(chain: nil, record: r) }
     }
 
     /// The durable record of a channel.
-    public func record(_ channelID: UInt64) -> ChannelRecord? { accounts[channelID]?.record }
+    public func record(_ channelID: UInt64) -> ChannelTab? { accounts[channelID]?.record }
 
     /// Whether the chain's view of the channel is known.
     public func knowsChain(_ channelID: UInt64) -> Bool { accounts[channelID]?.chain != nil }
@@ -51,7 +51,7 @@ public struct PaymentGate: Sendable {
 
     /// Takes the chain's current view of a channel.
     public mutating func chainUpdated(_ channel: ChainChannel) {
-        var account = accounts[channel.id] ?? Account(chain: nil, record: ChannelRecord(channelID: channel.id))
+        var account = accounts[channel.id] ?? Account(chain: nil, record: ChannelTab(channelID: channel.id))
         account.chain = channel
         if let pending = account.claimPending, channel.claimed >= pending { account.claimPending = nil }
         accounts[channel.id] = account

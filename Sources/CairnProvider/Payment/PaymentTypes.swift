@@ -85,7 +85,7 @@ public struct Authorization: Sendable, Equatable {
 
 /// What a channel owes the provider, as kept durably: the total and per-model amounts delivered, and the
 /// client's best voucher so far (the one the provider claims).
-public struct ChannelRecord: Sendable, Equatable {
+public struct ChannelTab: Sendable, Equatable {
     public var channelID: UInt64
     public var delivered: Amount
     /// Sorted by model id, no zero amounts; sums to `delivered`.

@@ -52,7 +52,7 @@ public final class VoucherStore: Sendable {
     }
 
     /// Writes a channel's record, replacing the previous one, durably.
-    public func save(_ record: ChannelRecord) throws(ProviderError) {
+    public func save(_ record: ChannelTab) throws(ProviderError) {
         do {
             let perModel = String(decoding: try JSONEncoder().encode(record.deliveredPerModel), as: UTF8.self)
             try queue.write { db in
@@ -70,7 +70,7 @@ public final class VoucherStore: Sendable {
 
     /// Every record, by channel id.
     /// - Throws: `.corruptStore` naming the channel and what is wrong when a row does not decode.
-    public func load() throws(ProviderError) -> [ChannelRecord] {
+    public func load() throws(ProviderError) -> [ChannelTab] {
         let rows: [Row]
         do {
             rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM channels ORDER BY channel_id") }
@@ -80,7 +80,7 @@ public final class VoucherStore: Sendable {
         return try rows.map { row throws(ProviderError) in try Self.decode(row) }
     }
 
-    static func decode(_ row: Row) throws(ProviderError) -> ChannelRecord {
+    static func decode(_ row: Row) throws(ProviderError) -> ChannelTab {
         // Each column is converted without GRDB's fatal errors on a wrong type: a corrupt row is reported, not a crash.
         func value<T: DatabaseValueConvertible>(_ column: String, _ type: T.Type) -> T? {
             T.fromDatabaseValue(row[column] as DatabaseValue)
@@ -104,7 +104,7 @@ public final class VoucherStore: Sendable {
                 throw corrupt("the voucher does not decode (\(error))")
             }
         }
-        let record = ChannelRecord(channelID: id, delivered: delivered, deliveredPerModel: perModel, voucher: voucher)
+        let record = ChannelTab(channelID: id, delivered: delivered, deliveredPerModel: perModel, voucher: voucher)
         do { try record.validate() } catch { throw corrupt(error.message) }
         return record
     }

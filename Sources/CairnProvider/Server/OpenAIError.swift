@@ -74,7 +74,6 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let e as OpenAIError {
-            FileHandle.standardError.write(Data("S6\n".utf8))
             return e.response
         } catch let e as any HTTPResponseError {
             switch e.status {

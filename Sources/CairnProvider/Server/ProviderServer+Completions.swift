@@ -7,9 +7,7 @@ import Logging
 extension ProviderServer {
     /// `POST /v1/chat/completions`.
     func chatCompletion(_ request: Request) async throws -> Response {
-        FileHandle.standardError.write(Data("S1\n".utf8))
         let (_, hash, body) = try await read(request, as: ChatCompletionRequest.self)
-        FileHandle.standardError.write(Data("S2\n".utf8))
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
         let generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil)
         return try await complete(request, generation, fields: body, requestHash: hash, chat: true)
@@ -48,12 +46,10 @@ extension ProviderServer {
     /// Prepares, authorizes and runs a generation, answering whole or streamed.
     func complete(_ request: Request, _ generation: GenerationRequest, fields: some SamplingFields, requestHash: Hash,
                   chat: Bool) async throws -> Response {
-        FileHandle.standardError.write(Data("S3\n".utf8))
         let prepared: PreparedGeneration
         do { prepared = try await backend.prepare(generation) } catch {
             throw OpenAIError.from(error, param: chat ? "messages" : "prompt")
         }
-        FileHandle.standardError.write(Data("S4\n".utf8))
         let ticket = try await authorize(request, model: generation.model, maxCost: prepared.maxCost)
         let reply = Reply(id: Self.responseID(chat ? "chatcmpl" : "cmpl"), created: Int(Date().timeIntervalSince1970),
                           model: generation.model.name, chat: chat)

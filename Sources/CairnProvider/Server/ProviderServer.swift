@@ -86,7 +86,6 @@ public struct ProviderServer: Sendable {
             logger.error("cannot store a voucher", metadata: ["error": "\(error)"])
             throw OpenAIError.server("the provider cannot store the voucher; try again later")
         }
-        FileHandle.standardError.write(Data("S5\n".utf8))
         switch decision {
         case .success(let ticket): return ticket
         case .failure(let rejection): throw OpenAIError.payment(rejection)

@@ -73,7 +73,7 @@ final class FakeMarketChain: MarketChain {
         return stream
     }
 
-    func claim(_ voucher: SignedVoucher) async throws(ClaimFailure) {
+    func claim(_ voucher: SignedVoucher) async throws {
         try state.withLock { s throws(ClaimFailure) in
             let v = voucher.voucher
             guard var channel = s.channels[v.channelID] else { throw ClaimFailure(refusedByChain: true, message: "no channel") }
