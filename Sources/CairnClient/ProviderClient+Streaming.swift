@@ -97,8 +97,7 @@ final class StreamingRequest: NSObject, URLSessionDataDelegate, Sendable {
         if let error {
             continuation.finish(throwing: ClientError("the provider's stream failed: \(error.localizedDescription)"))
         } else if !(200..<300).contains(status) {
-            struct Body: Decodable { struct E: Decodable { var message: String; var code: String? }; var error: E }
-            let parsed = try? JSONDecoder().decode(Body.self, from: Data(body))
+            let parsed = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: Data(body))
             continuation.finish(throwing: ClientError(parsed?.error.message ?? "the provider answered HTTP \(status)",
                                                       code: parsed?.error.code, status: status))
         } else {

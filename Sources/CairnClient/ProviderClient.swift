@@ -14,6 +14,15 @@ public struct ProviderResponse: Sendable {
     public var receipt: SignedReceipt?
 }
 
+/// OpenAI's error body, `{"error": {"message", "code", ...}}`, as far as the client reads it.
+struct OpenAIErrorEnvelope: Decodable {
+    struct Detail: Decodable {
+        var message: String
+        var code: String?
+    }
+    var error: Detail
+}
+
 /// One event of a streamed answer.
 public enum ProviderStreamEvent: Sendable, Equatable {
     /// A `data:` payload (an OpenAI chunk as JSON text).
@@ -70,6 +79,18 @@ public struct ProviderClient: Sendable {
         let http = response as? HTTPURLResponse
         let receipt = (http?.value(forHTTPHeaderField: SignedReceipt.headerName)).flatMap(SignedReceipt.init(headerValue:))
         return ProviderResponse(status: http?.statusCode ?? 0, body: data, receipt: receipt)
+    }
+
+    /// Hands the provider `voucher` alone (`POST /v1/cairn/vouchers`): how a client pays for its last request on a
+    /// channel, before or while closing it, since no later request will carry that voucher.
+    /// - Throws: `ClientError` with the provider's code (such as `voucher_below_delivered`) when it refuses it.
+    public func settle(_ voucher: SignedVoucher) async throws(ClientError) {
+        let answer = try await post("/v1/cairn/vouchers", body: Data(), voucher: voucher)
+        guard answer.status == 200 else {
+            let parsed = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: answer.body)
+            throw ClientError(parsed?.error.message ?? "the provider answered HTTP \(answer.status)", code: parsed?.error.code,
+                              status: answer.status)
+        }
     }
 
     /// GETs `path` (such as `/v1/models`).

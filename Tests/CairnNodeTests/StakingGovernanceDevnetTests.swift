@@ -24,11 +24,11 @@ import CairnTestSupport
         var client: NodeClient { running.client }
         var calls = 0
 
-        init() async throws {
+        init(chainID: String = StakingGovernanceDevnetTests.chainID, blockTime: Int = 100, accounts: Int = 3) async throws {
             dir = try TemporaryDirectory()
             home = dir.path("devnet")
-            running = try await CrashRestartTests.start(home: home, log: dir.url.appendingPathComponent("devnet.log"), chainID: StakingGovernanceDevnetTests.chainID,
-                                                        blockTime: 100, accounts: 3)
+            running = try await CrashRestartTests.start(home: home, log: dir.url.appendingPathComponent("devnet.log"), chainID: chainID,
+                                                        blockTime: blockTime, accounts: accounts)
         }
 
         /// Runs `cairn ARGS --home H --node URL`; returns the exit status and output.

@@ -55,7 +55,7 @@ import CairnTestSupport
                 receipt = reply.receipt
             }
             // 3 requests of 2 + 4*2 = 10: 30 delivered; the last voucher the provider holds covers 20.
-            let policy = ClaimPolicy(threshold: 15, intervalMilliseconds: 3_600_000, settleMarginBlocks: 5)
+            let policy = ClaimPolicy(threshold: 15, intervalMilliseconds: 3_600_000)
             let claimer = Claimer(chain: h.chain, desk: h.desk, policy: policy, now: { 0 }, logger: H.logger)
             #expect(await claimer.claimDue() == 1)
             #expect(h.chain.claims.map(\.voucher.cumulative) == [20])
@@ -69,14 +69,13 @@ import CairnTestSupport
         try await H.with { h in
             let first = try await h.request("/v1/chat/completions", body: H.chat("one"), voucher: h.voucher(after: nil))
             _ = try await h.request("/v1/chat/completions", body: H.chat("two"), voucher: h.voucher(after: first.receipt))
-            h.chain.update(1) { $0.state = "closing"; $0.settleHeight = 12 }
-            await h.desk.refresh(1)
-            let policy = ClaimPolicy(threshold: 1_000_000, intervalMilliseconds: 3_600_000, settleMarginBlocks: 3)
+            let policy = ClaimPolicy(threshold: 1_000_000, intervalMilliseconds: 3_600_000)
             let claimer = Claimer(chain: h.chain, desk: h.desk, policy: policy, now: { 0 }, logger: H.logger)
             h.chain.setHeight(5)
-            #expect(await claimer.claimDue() == 0, "far from the deadline and below the threshold")
-            h.chain.setHeight(9)
-            #expect(await claimer.claimDue() == 1)
+            #expect(await claimer.claimDue() == 0, "open and below the threshold")
+            h.chain.update(1) { $0.state = "closing"; $0.settleHeight = 12 }
+            await h.desk.refresh(1)
+            #expect(await claimer.claimDue() == 1, "closing: claimed at once")
             #expect(h.chain.claims.first?.voucher.cumulative == first.receipt?.receipt.cumulative)
         }
     }

@@ -6,7 +6,7 @@ import CairnProvider
 /// When the gate says to claim: past the threshold, periodically, before a closing channel's deadline; never the
 /// same voucher twice.
 @Suite struct ClaimPolicyTests {
-    static let policy = ClaimPolicy(threshold: 500, intervalMilliseconds: 60_000, settleMarginBlocks: 5)
+    static let policy = ClaimPolicy(threshold: 500, intervalMilliseconds: 60_000)
     static let model: UInt64 = 7
 
     /// A gate whose channel 1 has a voucher of `voucher` accepted and `claimed` claimed on the chain.
@@ -43,11 +43,13 @@ import CairnProvider
         #expect(gate.claimsDue(now: 61_000, policy: Self.policy).map(\.reason) == [.periodic])
     }
 
-    @Test func aClosingChannelIsClaimedWithinTheSettleMargin() throws {
-        var early = try Self.gate(voucher: 100, state: .closing, settleHeight: 30, height: 20)
-        #expect(early.claimsDue(now: 0, policy: Self.policy).isEmpty)
-        var near = try Self.gate(voucher: 100, state: .closing, settleHeight: 30, height: 25)
-        #expect(near.claimsDue(now: 0, policy: Self.policy).map(\.reason) == [.settleDeadline])
+    @Test func aClosingChannelIsClaimedAtOnceBelowTheThreshold() throws {
+        var open = try Self.gate(voucher: 100, state: .open, settleHeight: 0, height: 20)
+        #expect(open.claimsDue(now: 0, policy: Self.policy).isEmpty)
+        var closing = try Self.gate(voucher: 100, state: .closing, settleHeight: 30, height: 20)
+        #expect(closing.claimsDue(now: 0, policy: Self.policy).map(\.reason) == [.closing])
+        var last = try Self.gate(voucher: 100, state: .closing, settleHeight: 30, height: 30)
+        #expect(last.claimsDue(now: 0, policy: Self.policy).map(\.reason) == [.closing], "the settle height itself still takes claims")
         var late = try Self.gate(voucher: 100, state: .closing, settleHeight: 30, height: 31)
         #expect(late.claimsDue(now: 0, policy: Self.policy).isEmpty, "past the settle height the chain refuses claims")
     }

@@ -101,6 +101,28 @@ import CairnProvider
         #expect(gate.record(1)?.delivered == 40)
     }
 
+    @Test func aVoucherAlonePaysForTheLastRequestAlsoWhileClosing() throws {
+        var gate = PaymentGate(chainID: TestClient.chainID, provider: Self.provider)
+        gate.chainUpdated(Self.chain())
+        let ticket = try gate.authorize(voucherHeader: Self.header([]), channelHeader: "1", modelID: Self.model, maxCost: 100).get()
+        _ = gate.delivered(ticket, cost: 30)
+        // Below what was delivered, from another key, or for another provider's channel: refused, nothing kept.
+        #expect(gate.settle(voucherHeader: Self.header([(Self.model, 20)]), channelHeader: "1").failureCode == .voucherBelowDelivered)
+        #expect(gate.settle(voucherHeader: Self.header([(Self.model, 30)], signer: PrivateKey.deterministic("forger")), channelHeader: "1")
+            .failureCode == .voucherWrongKey)
+        #expect(gate.settle(voucherHeader: nil, channelHeader: "1").failureCode == .voucherMissing)
+        #expect(gate.record(1)?.voucher?.voucher.cumulative == 0)
+        // The client closes the channel; its voucher for the last request is still taken and kept for the claim.
+        gate.chainUpdated(Self.chain(state: .closing))
+        let record = try gate.settle(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1").get()
+        #expect(record.voucher?.voucher.cumulative == 30 && record.delivered == 30)
+        // A closing channel serves no new request, and a closed one takes no voucher.
+        #expect(gate.authorize(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1", modelID: Self.model, maxCost: 1)
+            .failureCode == .channelClosing)
+        gate.chainUpdated(Self.chain(state: .closed))
+        #expect(gate.settle(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1").failureCode == .channelClosing)
+    }
+
     @Test func oneRequestAtATimePerChannel() throws {
         var gate = PaymentGate(chainID: TestClient.chainID, provider: Self.provider)
         gate.chainUpdated(Self.chain())

@@ -79,6 +79,23 @@ import NIOHTTP1
         }
     }
 
+    @Test func aVoucherHandedOverAlonePaysTheLastRequestDurably() async throws {
+        try await H.with { h in
+            let served = try await h.request("/v1/chat/completions", body: H.chat("one"), voucher: h.voucher(after: nil))
+            let receipt = try #require(served.receipt)
+            let stale = try await h.request("/v1/cairn/vouchers", voucher: h.voucher(after: nil))
+            #expect(stale.status == 402)
+            #expect(stale.errorCode == "voucher_below_delivered")
+            let paid = try await h.request("/v1/cairn/vouchers", voucher: h.voucher(after: receipt))
+            #expect(paid.status == 200, "\(paid.body)")
+            #expect(paid.json?["voucher_cumulative"] as? String == receipt.receipt.cumulative.description)
+            let stored = try h.store.load().first { $0.channelID == 1 }
+            #expect(stored?.voucher?.voucher.cumulative == receipt.receipt.cumulative)
+            let none = try await h.request("/v1/cairn/vouchers", voucher: nil)
+            #expect(none.status == 402 && none.errorCode == "voucher_missing")
+        }
+    }
+
     @Test func malformedJSONGets400() async throws {
         try await H.with { h in
             for body in ["{not json", #"{"messages":[]}"#, #"{"model":"fake-chat","messages":"hi"}"#] {

@@ -4,7 +4,7 @@ import CairnMarket
 import Foundation
 
 /// Claims the provider's vouchers on the chain: every tick it asks the desk which claims are due (past the
-/// threshold, periodic, or a closing channel near its settle deadline) and submits them one by one.
+/// threshold, periodic, or a closing channel) and submits them one by one.
 ///
 /// A claim is marked as submitted before it is sent and the channel is re-read after it, so the same voucher
 /// is never claimed twice; a claim the chain refused is not repeated.
@@ -17,7 +17,7 @@ public struct Claimer: Service {
     let logger: Logger
 
     /// - Parameters:
-    ///   - tick: how often due claims are looked for (the settle margin should span several ticks).
+    ///   - tick: how often due claims are looked for; a few ticks should fit in a channel's settle delay.
     ///   - now: milliseconds since 1970 (a manual clock in tests).
     public init(chain: any MarketChain, desk: PaymentDesk, policy: ClaimPolicy, tick: Duration = .seconds(2),
                 now: @escaping @Sendable () -> UInt64 = Claimer.wallClock, logger: Logger) {

@@ -44,6 +44,21 @@ public actor PaymentDesk {
         return decision
     }
 
+    /// Takes a voucher that pays for what was delivered (see ``PaymentGate/settle(voucherHeader:channelHeader:)``),
+    /// storing it when it is the best so far.
+    /// - Throws: `ProviderError` when the voucher cannot be stored.
+    public func settle(voucherHeader: String?, channelHeader: String?) async throws -> Result<ChannelTab, PaymentRejection> {
+        let id = PaymentGate.channelID(voucherHeader: voucherHeader, channelHeader: channelHeader)
+        // A closing channel is re-read: the voucher is still welcome until its settle height.
+        if voucherHeader?.isEmpty == false, let id { await refresh(id) }
+        let before = id.flatMap { gate.record($0) }
+        let decision = gate.settle(voucherHeader: voucherHeader, channelHeader: channelHeader)
+        if case .success(let record) = decision, record != before {
+            try store.save(record)
+        }
+        return decision
+    }
+
     /// Records a served request, stores the channel's new totals, and returns the signed receipt.
     /// - Parameters:
     ///   - ticket: the request's authorization.

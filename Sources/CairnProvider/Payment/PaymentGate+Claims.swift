@@ -8,8 +8,9 @@ extension PaymentGate {
         case threshold
         /// The periodic claim of everything unclaimed.
         case periodic
-        /// The channel is closing and its settle height is within the margin.
-        case settleDeadline = "settle-deadline"
+        /// The channel is closing: it is claimed at once, long before its settle height, and again if the client
+        /// hands over a better voucher meanwhile.
+        case closing
     }
 
     /// A claim to submit.
@@ -23,8 +24,8 @@ extension PaymentGate {
     ///
     /// A channel is claimed when its best voucher is above what the chain shows claimed, no claim of it is under
     /// way, the chain would accept it (each model at least what was claimed for it), and either the unclaimed amount
-    /// reached the threshold, the periodic claim is due, or the channel is closing with its settle height within
-    /// the margin. A channel past its settle height is not claimed: the chain would refuse.
+    /// reached the threshold, the periodic claim is due, or the channel is closing. A channel past its settle height
+    /// is not claimed: the chain would refuse.
     /// - Parameter now: milliseconds since 1970.
     public mutating func claimsDue(now: UInt64, policy: ClaimPolicy) -> [Claim] {
         guard let next = nextPeriodicClaim else {
@@ -45,11 +46,8 @@ extension PaymentGate {
                   chain.claimedPerModel.allSatisfy({ voucher.voucher.amount(for: $0.modelID) >= $0.amount }) else { continue }
             let unclaimed = voucher.voucher.cumulative.subtracting(chain.claimed) ?? .zero
             if chain.state == .closing {
-                guard height <= chain.settleHeight else { continue }
-                if height + policy.settleMarginBlocks >= chain.settleHeight {
-                    due.append(Claim(voucher: voucher, reason: .settleDeadline))
-                    continue
-                }
+                if height <= chain.settleHeight { due.append(Claim(voucher: voucher, reason: .closing)) }
+                continue
             }
             if unclaimed >= policy.threshold {
                 due.append(Claim(voucher: voucher, reason: .threshold))

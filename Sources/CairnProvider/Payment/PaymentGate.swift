@@ -76,6 +76,49 @@ public struct PaymentGate: Sendable {
     ///   - maxCost: the highest cost the request can reach.
     public mutating func authorize(voucherHeader: String?, channelHeader: String?, modelID: UInt64,
                                    maxCost: Amount) -> Result<Authorization, PaymentRejection> {
+        let signed: SignedVoucher
+        switch check(voucherHeader: voucherHeader, channelHeader: channelHeader, closingAccepted: false) {
+        case .success(let s): signed = s
+        case .failure(let rejection): return .failure(rejection)
+        }
+        let id = signed.voucher.channelID
+        guard var account = accounts[id], let chain = account.chain else { return .failure(.init(.channelUnknown, "channel \(id) is not on the chain")) }
+        guard account.inFlight == nil else {
+            return .failure(.init(.channelBusy, "a request on channel \(id) is still being served; send the next one after its receipt"))
+        }
+        // The maximum cost is checked against what the deposit has left after everything delivered.
+        let left = chain.deposit.subtracting(account.record.delivered) ?? .zero
+        guard left >= maxCost else {
+            return .failure(.init(.channelUnfunded, "channel \(id) has \(left) left of its deposit; this request may cost up to \(maxCost); top it up"))
+        }
+        if Self.dominates(signed, account.record.voucher) { account.record.voucher = signed }
+        let ticket = Authorization(channelID: id, modelID: modelID, maxCost: maxCost, serial: nextSerial)
+        nextSerial += 1
+        account.inFlight = ticket
+        accounts[id] = account
+        return .success(ticket)
+    }
+
+    /// Takes a voucher that pays for what was delivered without asking for more: how a client pays for its last
+    /// request, also while the channel is closing (the provider can claim until the settle height).
+    /// - Returns: the channel's record after it (the voucher kept is the best one so far), or why it is refused.
+    public mutating func settle(voucherHeader: String?, channelHeader: String?) -> Result<ChannelTab, PaymentRejection> {
+        switch check(voucherHeader: voucherHeader, channelHeader: channelHeader, closingAccepted: true) {
+        case .success(let signed):
+            let id = signed.voucher.channelID
+            guard var account = accounts[id] else { return .failure(.init(.channelUnknown, "channel \(id) is not on the chain")) }
+            if Self.dominates(signed, account.record.voucher) { account.record.voucher = signed }
+            accounts[id] = account
+            return .success(account.record)
+        case .failure(let rejection):
+            return .failure(rejection)
+        }
+    }
+
+    /// The checks every voucher passes: well formed, for a channel of this provider that is open (or closing, when
+    /// `closingAccepted`), signed by the channel's voucher key on this chain, within the deposit, and covering
+    /// everything delivered on the channel, in total and per model.
+    func check(voucherHeader: String?, channelHeader: String?, closingAccepted: Bool) -> Result<SignedVoucher, PaymentRejection> {
         guard let header = voucherHeader, !header.isEmpty else {
             return .failure(.init(.voucherMissing, "paid requests carry a voucher in the \(SignedVoucher.headerName) header"))
         }
@@ -95,13 +138,13 @@ public struct PaymentGate: Sendable {
             }
         }
         let id = voucher.channelID
-        guard var account = accounts[id], let chain = account.chain else {
+        guard let account = accounts[id], let chain = account.chain else {
             return .failure(.init(.channelUnknown, "channel \(id) is not on the chain"))
         }
         guard chain.provider == provider else {
             return .failure(.init(.channelUnknown, "channel \(id) is with provider \(chain.provider), not this one"))
         }
-        guard chain.state == .open else {
+        guard chain.state == .open || (closingAccepted && chain.state == .closing) else {
             return .failure(.init(.channelClosing, "channel \(id) is \(chain.state.rawValue); open a new channel"))
         }
         guard let key = chain.voucherKey, signed.isSigned(by: key, chainID: chainID) else {
@@ -119,20 +162,7 @@ public struct PaymentGate: Sendable {
             return .failure(.init(.voucherBelowDelivered, "the voucher gives model \(part.modelID) \(voucher.amount(for: part.modelID)), "
                                   + "below the \(part.amount) delivered for it"))
         }
-        guard account.inFlight == nil else {
-            return .failure(.init(.channelBusy, "a request on channel \(id) is still being served; send the next one after its receipt"))
-        }
-        // The maximum cost is checked against what the deposit has left after everything delivered.
-        let left = chain.deposit.subtracting(record.delivered) ?? .zero
-        guard left >= maxCost else {
-            return .failure(.init(.channelUnfunded, "channel \(id) has \(left) left of its deposit; this request may cost up to \(maxCost); top it up"))
-        }
-        if Self.dominates(signed, account.record.voucher) { account.record.voucher = signed }
-        let ticket = Authorization(channelID: id, modelID: modelID, maxCost: maxCost, serial: nextSerial)
-        nextSerial += 1
-        account.inFlight = ticket
-        accounts[id] = account
-        return .success(ticket)
+        return .success(signed)
     }
 
     /// Whether `new` should replace `old` as the voucher to claim: a higher total, and no model lower.

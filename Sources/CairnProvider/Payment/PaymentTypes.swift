@@ -126,18 +126,15 @@ public struct ChannelTab: Sendable, Equatable {
     }
 }
 
-/// When the provider claims: past an unclaimed amount, every so often, and before a closing channel's deadline.
+/// When the provider claims: past an unclaimed amount, every so often, and as soon as a channel is closing.
 public struct ClaimPolicy: Sendable, Equatable {
     /// Claim a channel once this much is unclaimed.
     public var threshold: Amount
     /// Claim every channel with anything unclaimed at this interval, in milliseconds.
     public var intervalMilliseconds: UInt64
-    /// Claim a closing channel once its settle height is this many blocks away or fewer.
-    public var settleMarginBlocks: UInt64
 
-    public init(threshold: Amount = 1_000_000, intervalMilliseconds: UInt64 = 3_600_000, settleMarginBlocks: UInt64 = 5) {
+    public init(threshold: Amount = 1_000_000, intervalMilliseconds: UInt64 = 3_600_000) {
         self.threshold = threshold
         self.intervalMilliseconds = intervalMilliseconds
-        self.settleMarginBlocks = settleMarginBlocks
     }
 }

@@ -40,7 +40,46 @@ public struct ProviderServer: Sendable {
         router.post("/v1/chat/completions") { request, _ in try await chatCompletion(request) }
         router.post("/v1/completions") { request, _ in try await textCompletion(request) }
         router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
+        router.post("/v1/cairn/vouchers") { request, _ in try await settle(request) }
         return router
+    }
+
+    /// `POST /v1/cairn/vouchers`: a voucher alone, paying for what was delivered (the last request on a channel,
+    /// before or while closing it). Answers the channel's totals as the provider keeps them.
+    func settle(_ request: Request) async throws -> Response {
+        let voucher = request.headers[HTTPField.Name(SignedVoucher.headerName)!]
+        let channel = request.headers[HTTPField.Name(Self.channelHeader)!]
+        let decision: Result<ChannelTab, PaymentRejection>
+        do {
+            decision = try await desk.settle(voucherHeader: voucher, channelHeader: channel)
+        } catch {
+            logger.error("cannot store a voucher", metadata: ["error": "\(error)"])
+            throw OpenAIError.server("the provider cannot store the voucher; try again later")
+        }
+        switch decision {
+        case .success(let record):
+            return try json(VoucherAccepted(record))
+        case .failure(let rejection):
+            throw OpenAIError.payment(rejection)
+        }
+    }
+
+    /// The answer to a voucher handed over alone.
+    struct VoucherAccepted: Encodable {
+        let channel: UInt64
+        let delivered: String
+        let voucherCumulative: String
+
+        init(_ record: ChannelTab) {
+            channel = record.channelID
+            delivered = record.delivered.description
+            voucherCumulative = (record.voucher?.voucher.cumulative ?? .zero).description
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case channel, delivered
+            case voucherCumulative = "voucher_cumulative"
+        }
     }
 
     // MARK: Shared steps

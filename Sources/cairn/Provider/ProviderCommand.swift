@@ -31,7 +31,6 @@ struct ProviderCommand: AsyncParsableCommand {
         @Option(help: "Operator name when registering as a staking provider.") var moniker = "cairn-provider"
         @Option(help: "Claim a channel once this much is unclaimed, e.g. 1cairn.") var claimThreshold = "1cairn"
         @Option(help: "Claim everything unclaimed every this many seconds.") var claimInterval = 3600
-        @Option(help: "Claim a closing channel once its settle height is this many blocks away.") var settleMargin: UInt64 = 5
         @Option(help: "URL of an external OpenAI-compatible server (llama.cpp server, vLLM, Ollama) to serve from instead of the engine.")
         var backendURL: String?
         @Option(help: "A model of the external server and its weights file, NAME=PATH (repeatable; NAME as the server knows it).")
@@ -81,8 +80,7 @@ struct ProviderCommand: AsyncParsableCommand {
             for name in prices.keys where !served.contains(where: { $0.name == name }) {
                 throw CLIError("--price names \(name), which is not served")
             }
-            let policy = ClaimPolicy(threshold: try nativeAmount(claimThreshold), intervalMilliseconds: UInt64(max(1, claimInterval)) * 1000,
-                                     settleMarginBlocks: settleMargin)
+            let policy = ClaimPolicy(threshold: try nativeAmount(claimThreshold), intervalMilliseconds: UInt64(max(1, claimInterval)) * 1000)
             return ProviderConfig(home: global.home, nodeURL: global.node, listenHost: String(parts[0]), listenPort: port, endpoint: endpoint,
                                   models: served, backend: backend, selfBond: try selfBond.map(nativeAmount), moniker: moniker,
                                   claimPolicy: policy)
