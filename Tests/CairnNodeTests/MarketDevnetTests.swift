@@ -212,6 +212,50 @@ import CairnTestSupport
         #expect(pool.value - (try await d.balance(ModelsAccounts.royalties)).value == smolRoyalty * 250 / 1_000)
     }
 
+    /// `cairn devnet` with a provider in the same process: the models are registered at genesis with dev0's
+    /// royalty, the provider bonds, lists itself active with both models, and serves the OpenAI API.
+    @Test(.enabled(if: modelsInstalled), .timeLimit(.minutes(3)))
+    func theDevnetRunsAProviderThatListsItselfAndServes() async throws {
+        let dir = try TemporaryDirectory()
+        let rpc = Int.random(in: 30_000...45_000), providerPort = Int.random(in: 45_001...60_000)
+        let devnet = try CairnProcess(["devnet", "--home", dir.path("devnet"), "--rpc-port", "\(rpc)", "--block-time", "200",
+                                       "--providers", "1", "--provider-port", "\(providerPort)", "--models-dir", MarketDevnetTests.modelsDirectory],
+                                      log: dir.url.appendingPathComponent("devnet.log"))
+        do {
+            let node = try NodeClient(url: "http://127.0.0.1:\(rpc)")
+            let provider = try ProviderClient(url: "http://127.0.0.1:\(providerPort)", timeout: 5)
+            var listed: ProviderView?
+            let deadline = ContinuousClock.now + .seconds(120)
+            while listed?.active != true, devnet.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                listed = try? await node.get("/v1/market/providers", as: ProviderList.self).providers.first
+            }
+            let view = try #require(listed, "no provider listed: \(devnet.output.suffix(2000))")
+            #expect(view.active && view.models.map(\.modelID) == [1, 2])
+            let dev0 = try Keyring(home: dir.path("devnet")).list().first { $0.name == "dev0" }?.address
+            for id in [1, 2] {
+                let model = try await node.get("/v1/registry/models/\(id)", as: ModelView.self)
+                #expect(model.owner == dev0 && model.royaltyBps == 1_000)
+            }
+            // The provider lists itself, then starts its HTTP server.
+            var models = try? await provider.get("/v1/models")
+            while models?.status != 200, devnet.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                models = try? await provider.get("/v1/models")
+            }
+            let answered = try #require(models, "the provider does not answer: \(devnet.output.suffix(2000))")
+            #expect(answered.status == 200 && String(decoding: answered.body, as: UTF8.self).contains("smollm2"))
+            let unpaid = try await provider.post("/v1/embeddings", body: Data(#"{"model":"minilm","input":"hi"}"#.utf8), voucher: nil)
+            #expect(unpaid.status == 402)
+        } catch {
+            _ = try? await devnet.stop(SIGKILL)
+            throw error
+        }
+        #expect(try await devnet.stop(SIGINT, timeout: .seconds(20)) == 0, "Ctrl-C stops the node and the provider cleanly")
+    }
+
+    struct ProviderList: Decodable { var providers: [ProviderView] }
+
     struct Split {
         var provider: UInt128 = 0
         var toOwner: UInt128 = 0

@@ -5,7 +5,7 @@ import CairnConsensus
 import CairnStorage
 import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 import Foundation
 
@@ -35,8 +35,10 @@ public struct NodeRunner: Sendable {
         return try Node(chain: chain, engine: engine)
     }
 
-    /// Runs the node; `onReady` gets the node once the HTTP server listens.
-    public func run(config: NodeHome.Config, onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
+    /// Runs the node, and `services` beside it in the same service group (they start with it and stop with it);
+    /// `onReady` gets the node once the HTTP server listens.
+    public func run(config: NodeHome.Config, services: [any Service] = [],
+                    onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
         let node = try open()
         let api = NodeAPI(node: node, bank: BankModule())
         let producer = BlockProducer(node: node, interval: .milliseconds(config.blockIntervalMilliseconds), logger: logger)
@@ -46,7 +48,7 @@ public struct NodeRunner: Sendable {
             onServerRunning: { _ in await onReady(node) },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [app, producer], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: [app, producer] + services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }

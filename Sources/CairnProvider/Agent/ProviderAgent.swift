@@ -35,7 +35,7 @@ public struct ProviderAgent: Service {
         var httpConfig = HTTPClient.Configuration()
         httpConfig.timeout = .init(connect: .seconds(10), read: .seconds(300))
         try await HTTPClient.withHTTPClient(configuration: httpConfig) { http in
-            let chain = try await NodeChain(url: config.nodeURL, key: key, http: http)
+            let chain = try await connect(http: http)
             let setup = ProviderSetup(registry: chain, key: key, logger: logger)
             var served: [ServedModel] = []
             for model in config.models {
@@ -58,6 +58,26 @@ public struct ProviderAgent: Service {
             let listing = try await setup.ensureListed(spec)
             logger.info("listed on the market", metadata: ["provider": "\(key.publicKey.address)", "listing": "\(listing.rawValue)"])
             try await serve(backend: backend, chain: chain)
+        }
+    }
+
+    /// The node, waited for up to a minute (it may be starting beside the provider, as on the devnet).
+    func connect(http: HTTPClient) async throws -> NodeChain {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var logged = false
+        while true {
+            do {
+                return try await NodeChain(url: config.nodeURL, key: key, http: http)
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isShuttingDownGracefully, !Task.isCancelled else {
+                    throw ProviderError(.node, "cannot reach the node at \(config.nodeURL): \(error)")
+                }
+                if !logged {
+                    logger.notice("waiting for the node", metadata: ["node": "\(config.nodeURL)"])
+                    logged = true
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
     }
 

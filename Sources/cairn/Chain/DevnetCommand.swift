@@ -5,6 +5,11 @@ import CairnBank
 import CairnStaking
 import CairnGovernance
 import CairnMarket
+import CairnModels
+import CairnProvider
+import CairnInference
+import Logging
+import ServiceLifecycle
 import CairnClient
 import CairnPrimitives
 import Foundation
@@ -19,6 +24,9 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...).") var accounts: Int = 4
     @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
     @Flag(help: "Delete the home folder first and start a new chain.") var reset = false
+    @Option(help: "Providers serving SmolLM2 and MiniLM in this process (keys provider0, ...), 0 for none.") var providers: Int = 2
+    @Option(help: "Port of the first provider's OpenAI API; the next ones follow.") var providerPort: Int = 8401
+    @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
 
     /// Short periods, so that unbonding can be watched to the end on a devnet: a minute at the default block time.
     static var stakingParams: StakingParams {
@@ -50,17 +58,25 @@ struct DevnetCommand: AsyncParsableCommand {
             var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime)
             if !nodeHome.isInitialized {
                 guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }
+                guard (0...8).contains(providers) else { throw CLIError("--providers must be between 0 and 8") }
+                // The models are checked before anything is written, so a missing model leaves no half-made devnet.
+                let genesisModels = providers > 0 ? try DevnetCommand.genesisModels(locator: ModelLocator(directory: modelsDir)) : []
                 let keyring = Keyring(home: home)
                 var funded = [BankGenesis.Balance]()
-                for i in 0..<accounts {
-                    let info = try keyring.add("dev\(i)", backend: .test)
+                var owner: Address?
+                for name in (0..<accounts).map({ "dev\($0)" }) + (0..<providers).map({ "provider\($0)" }) {
+                    let info = try keyring.add(name, backend: .test)
+                    owner = owner ?? info.address
                     funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]))
                 }
+                let models = genesisModels.map { ModelsGenesis.Model(owner: owner!, spec: $0) }
                 try nodeHome.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), config: config) { v in
                     let validatorFunds = [Coin(denom: Denom.native, amount: 1_000_000_000_000)]
-                    return try LedgerWiring.genesisModules(validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)],
-                                                           validatorBond: 100_000_000_000, staking: DevnetCommand.stakingParams,
-                                                           gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
+                    var modules = try LedgerWiring.genesisModules(
+                        validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)], validatorBond: 100_000_000_000,
+                        staking: DevnetCommand.stakingParams, gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
+                    modules[ModelsKeys.module] = try JSONValue(encoding: ModelsGenesis(params: .default, models: models))
+                    return modules
                 }
             } else {
                 config = try nodeHome.loadConfig()
@@ -69,9 +85,14 @@ struct DevnetCommand: AsyncParsableCommand {
             }
             let keys = (try? Keyring(home: home).list()) ?? []
             let url = "http://127.0.0.1:\(config.rpcPort)"
+            let agents = try providerAgents(keys: keys.map(\.name).filter { $0.hasPrefix("provider") }, nodeURL: url)
             var banner = "devnet home: \(nodeHome.root.path)\n"
             banner += "blocks every \(config.blockIntervalMilliseconds) ms; dev accounts (test keyring in \(home)/keys):\n"
-            for k in keys { banner += "  \(k.name)  \(k.address)\n" }
+            for k in keys where !k.name.hasPrefix("provider") { banner += "  \(k.name)  \(k.address)\n" }
+            if !agents.isEmpty {
+                banner += "providers (SmolLM2 and MiniLM, registered at genesis with a 10% royalty to dev0), listing themselves on the chain:\n"
+                for (i, a) in agents.enumerated() { banner += "  provider\(i)  http://127.0.0.1:\(a.port)/v1  \(a.address)\n" }
+            }
             let first = keys.first.map(\.name) ?? "dev0"
             let second = keys.dropFirst().first?.address.bech32 ?? "ADDRESS"
             let validator = (try? nodeHome.loadGenesis().validators.first?.key?.address.bech32) ?? nil
@@ -83,11 +104,57 @@ struct DevnetCommand: AsyncParsableCommand {
               \(cairn) tx staking delegate --home \(home) --node \(url) --from \(first) --operator \(validator ?? "VALIDATOR") --amount 1000cairn
               \(cairn) query staking operators --node \(url)
               \(cairn) query decentralization --node \(url)
+              \(cairn) query market providers --node \(url)
+              \(cairn) query models --node \(url)
               curl \(url)/v1/status
               curl -N \(url)/v1/events
             stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
             """
-            try await runNode(home: nodeHome, config: config, banner: banner)
+            try await runNode(home: nodeHome, config: config, banner: banner, services: agents.map(\.agent))
         }
+    }
+
+    /// SmolLM2 and MiniLM as the devnet registers them at genesis: their weights hashed, a 10% royalty.
+    static func genesisModels(locator: ModelLocator) throws -> [ModelSpec] {
+        var specs: [ModelSpec] = []
+        for (name, format, architecture) in [("smollm2", ModelFormat.gguf, "llama"), ("minilm", ModelFormat.safetensors, "bert")] {
+            let file = WeightsHasher.weightsFile(at: try locator.path(for: name))
+            specs.append(ModelSpec(name: name, weightsHash: try WeightsHasher.hash(file: file), format: format,
+                                   architecture: architecture, licence: "Apache-2.0", royaltyBps: 1_000))
+        }
+        return specs
+    }
+
+    /// One provider agent per `provider...` key, each with its own home under the devnet's, port and (rising) prices.
+    func providerAgents(keys: [String], nodeURL: String) throws -> [(agent: ProviderAgent, port: Int, address: Address)] {
+        guard providers > 0 else { return [] }
+        let locator = ModelLocator(directory: modelsDir)
+        var logger = Logger(label: "cairn.provider")
+        logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+        var agents: [(agent: ProviderAgent, port: Int, address: Address)] = []
+        for (i, name) in keys.sorted().prefix(providers).enumerated() {
+            let key = try signingKey(name, home: home)
+            let percent = UInt128(100 + 10 * i)
+            func price(_ base: Amount) -> Amount { Amount(base.value * percent / 100) }
+            let models = [
+                ProviderConfig.Model(name: "smollm2", path: try locator.path(for: "smollm2"), promptPerMillion: price(200_000),
+                                     completionPerMillion: price(400_000), embeddingPerMillion: 0),
+                ProviderConfig.Model(name: "minilm", path: try locator.path(for: "minilm"), promptPerMillion: 0, completionPerMillion: 0,
+                                     embeddingPerMillion: price(20_000)),
+            ]
+            let port = providerPort + i
+            let config = ProviderConfig(
+                home: URL(fileURLWithPath: home).appendingPathComponent("providers").appendingPathComponent(name).path,
+                nodeURL: nodeURL, listenHost: "127.0.0.1", listenPort: port, models: models, backend: .engine(contextLength: nil),
+                selfBond: 1_000_000_000, moniker: name, claimPolicy: ClaimPolicy(threshold: 1_000_000, intervalMilliseconds: 600_000))
+            agents.append((ProviderAgent(config: config, key: key, logger: logger) { ready in
+                print("provider \(name) \(ready.address) serving \(ready.models.map(\.name).joined(separator: ", ")) on http://127.0.0.1:\(ready.port)/v1")
+                fflush(nil)
+            }, port, key.publicKey.address))
+        }
+        if agents.count < providers {
+            print("note: this devnet was made with \(agents.count) provider keys; `--reset` makes a new one with \(providers)")
+        }
+        return agents
     }
 }

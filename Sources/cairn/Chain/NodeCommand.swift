@@ -6,6 +6,7 @@ import CairnClient
 import CairnPrimitives
 import CairnStorage
 import Logging
+import ServiceLifecycle
 import Foundation
 
 struct NodeCommand: AsyncParsableCommand {
@@ -80,11 +81,11 @@ struct NodeCommand: AsyncParsableCommand {
 }
 
 /// Runs a node from `home` until Ctrl-C, printing `banner` once the API listens.
-func runNode(home: NodeHome, config: NodeHome.Config, banner: String?) async throws {
+func runNode(home: NodeHome, config: NodeHome.Config, banner: String?, services: [any Service] = []) async throws {
     var logger = Logger(label: "cairn.node")
     logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
     let runner = NodeRunner(home: home, logger: logger)
-    try await runner.run(config: config) { node in
+    try await runner.run(config: config, services: services) { node in
         let head = await node.head
         print("node for chain '\(node.chainID)' at height \(head.height), API on http://\(config.rpcHost):\(config.rpcPort)")
         if let banner { print(banner) }
