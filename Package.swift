@@ -133,6 +133,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "CairnGateway",
+            dependencies: ["CairnPrimitives", "CairnMarket"],
+            swiftSettings: strict
+        ),
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
@@ -215,6 +220,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnGatewayTests",
+            dependencies: ["CairnPrimitives", "CairnMarket", "CairnGateway"],
             swiftSettings: strict
         ),
         .testTarget(

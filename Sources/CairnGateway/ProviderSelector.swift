@@ -1,0 +1,171 @@
+public import CairnPrimitives
+public import CairnMarket
+import Foundation
+
+/// A provider that serves the requested model, as the chain lists it.
+public struct ProviderCandidate: Sendable, Equatable {
+    public var address: Address
+    public var endpoint: String
+    public var price: ModelPrice
+    public var stake: Amount
+
+    public init(address: Address, endpoint: String, price: ModelPrice, stake: Amount) {
+        self.address = address
+        self.endpoint = endpoint
+        self.price = price
+        self.stake = stake
+    }
+}
+
+/// Chooses a provider per request and learns from every outcome: a pure state machine, no I/O and no clock.
+///
+/// Candidates are ranked by a score, lower first, that multiplies
+/// - the request's expected cost at the provider's prices, relative to the cheapest candidate;
+/// - its expected latency (time to first token plus the completion at its observed tokens per second, both
+///   moving averages; an untried provider gets the policy's defaults), relative to the fastest;
+/// - `1 + requests in flight` there, which spreads concurrent load;
+/// and divides it by the provider's moving success rate and by a factor that grows with the log of its stake.
+/// Equal scores rotate, so equal providers share the load.
+///
+/// A provider that fails `failuresToEject` times in a row leaves the rotation for a cool-down that doubles on
+/// each ejection (up to `maxEjectMilliseconds`); after it, one request probes it: a success brings it back,
+/// a failure ejects it again. The ranking lists every candidate in rotation, so the caller retries on the next
+/// one when a provider fails before its first byte.
+public struct ProviderSelector: Sendable {
+    public struct Policy: Sendable, Equatable {
+        /// The weight of the newest observation in the moving averages.
+        public var smoothing: Double = 0.2
+        public var defaultFirstTokenSeconds: Double = 0.5
+        public var defaultTokensPerSecond: Double = 20
+        public var failuresToEject: Int = 3
+        public var ejectMilliseconds: UInt64 = 5_000
+        public var maxEjectMilliseconds: UInt64 = 300_000
+
+        public init() {}
+    }
+
+    /// What the selector knows of one provider.
+    public struct Stats: Sendable, Equatable {
+        public var firstTokenSeconds: Double?
+        public var tokensPerSecond: Double?
+        /// Moving average of 1 (success) and 0 (failure); 1 before any outcome.
+        public var successRate: Double = 1
+        public var consecutiveFailures = 0
+        public var ejections = 0
+        /// Milliseconds since 1970 until which it is out of rotation.
+        public var ejectedUntil: UInt64?
+        /// Whether the next outcome decides its return (its cool-down is over).
+        public var probing = false
+        public var inFlight = 0
+    }
+
+    public let policy: Policy
+    public private(set) var stats: [Address: Stats] = [:]
+    var turn = 0
+
+    public init(policy: Policy = Policy()) {
+        self.policy = policy
+    }
+
+    /// The candidates in rotation, best first; providers cooling down are left out, and one whose cool-down is over
+    /// comes first, to be probed.
+    /// - Parameters:
+    ///   - promptTokens, completionTokens, embeddingTokens: the request's expected size, which prices it.
+    ///   - now: milliseconds since 1970.
+    public mutating func rank(_ candidates: [ProviderCandidate], promptTokens: UInt32, completionTokens: UInt32,
+                              embeddingTokens: UInt32 = 0, now: UInt64) -> [ProviderCandidate] {
+        var probes: [ProviderCandidate] = []
+        var healthy: [ProviderCandidate] = []
+        for c in candidates {
+            var s = stats[c.address] ?? Stats()
+            if let until = s.ejectedUntil {
+                guard now >= until else { continue }
+                // The cool-down is over: one request at a time probes it.
+                guard s.inFlight == 0 else { continue }
+                s.probing = true
+                stats[c.address] = s
+                probes.append(c)
+            } else {
+                healthy.append(c)
+            }
+        }
+        guard !healthy.isEmpty else { return probes }
+        let costs = healthy.map { Double($0.price.cost(promptTokens: promptTokens, completionTokens: completionTokens,
+                                                       embeddingTokens: embeddingTokens).value) + 1 }
+        let latencies = healthy.map { latency(of: $0.address, completionTokens: completionTokens) }
+        let cheapest = costs.min() ?? 1, fastest = latencies.min() ?? 1
+        var scored: [(score: Double, index: Int)] = []
+        for (i, c) in healthy.enumerated() {
+            let s = stats[c.address] ?? Stats()
+            let stakeFactor = 1 + 0.1 * log2(1 + Double(c.stake.value / 1_000_000))
+            let score = (costs[i] / cheapest) * (latencies[i] / fastest) * Double(1 + s.inFlight)
+                / max(s.successRate, 0.05) / stakeFactor
+            scored.append((score, i))
+        }
+        // Rotating the order before a stable sort makes equal scores take turns.
+        let n = scored.count
+        let offset = turn % n
+        turn &+= 1
+        let rotated = Array(scored[offset...] + scored[..<offset])
+        let ordered = rotated.enumerated().sorted { a, b in
+            a.element.score != b.element.score ? a.element.score < b.element.score : a.offset < b.offset
+        }
+        return probes + ordered.map { healthy[$0.element.index] }
+    }
+
+    /// The expected seconds of a request with `completionTokens` at `address`.
+    func latency(of address: Address, completionTokens: UInt32) -> Double {
+        let s = stats[address]
+        let first = s?.firstTokenSeconds ?? policy.defaultFirstTokenSeconds
+        let rate = max(s?.tokensPerSecond ?? policy.defaultTokensPerSecond, 0.001)
+        return first + Double(completionTokens) / rate + 0.001
+    }
+
+    /// A request was sent to `address`.
+    public mutating func started(_ address: Address) {
+        stats[address, default: Stats()].inFlight += 1
+    }
+
+    /// A request to `address` succeeded, its first token after `firstTokenSeconds` and its completion at
+    /// `tokensPerSecond` (nil when it generated nothing, as an embedding).
+    public mutating func succeeded(_ address: Address, firstTokenSeconds: Double, tokensPerSecond: Double?) {
+        var s = stats[address] ?? Stats()
+        s.inFlight = max(0, s.inFlight - 1)
+        s.firstTokenSeconds = average(s.firstTokenSeconds, firstTokenSeconds)
+        if let tokensPerSecond { s.tokensPerSecond = average(s.tokensPerSecond, tokensPerSecond) }
+        s.successRate = average(s.successRate, 1)!
+        s.consecutiveFailures = 0
+        s.ejectedUntil = nil
+        s.probing = false
+        s.ejections = 0
+        stats[address] = s
+    }
+
+    /// A request to `address` failed (no answer, an error status, a broken stream); `now` in milliseconds.
+    public mutating func failed(_ address: Address, now: UInt64) {
+        var s = stats[address] ?? Stats()
+        s.inFlight = max(0, s.inFlight - 1)
+        s.successRate = average(s.successRate, 0)!
+        s.consecutiveFailures += 1
+        if s.probing || s.consecutiveFailures >= policy.failuresToEject {
+            let factor = UInt64(1) << UInt64(min(s.ejections, 16))
+            s.ejectedUntil = now + min(policy.ejectMilliseconds * factor, policy.maxEjectMilliseconds)
+            s.ejections += 1
+            s.probing = false
+        }
+        stats[address] = s
+    }
+
+    /// A request to `address` ended without telling anything of the provider (the client left).
+    public mutating func abandoned(_ address: Address) {
+        var s = stats[address] ?? Stats()
+        s.inFlight = max(0, s.inFlight - 1)
+        s.probing = false
+        stats[address] = s
+    }
+
+    func average(_ old: Double?, _ new: Double) -> Double? {
+        guard let old else { return new }
+        return old + policy.smoothing * (new - old)
+    }
+}

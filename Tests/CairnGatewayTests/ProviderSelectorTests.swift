@@ -1,0 +1,89 @@
+import Testing
+import CairnPrimitives
+import CairnMarket
+import CairnGateway
+
+@Suite struct ProviderSelectorTests {
+    static func candidate(_ name: String, prompt: Amount = 1_000_000, completion: Amount = 2_000_000,
+                          stake: Amount = 1_000_000_000) -> ProviderCandidate {
+        ProviderCandidate(address: PrivateKey.deterministic("selector-\(name)").publicKey.address, endpoint: "http://\(name)",
+                          price: ModelPrice(modelID: 1, promptPerMillion: prompt, completionPerMillion: completion, embeddingPerMillion: 0),
+                          stake: stake)
+    }
+
+    static let a = candidate("a"), b = candidate("b")
+
+    func first(_ s: inout ProviderSelector, _ c: [ProviderCandidate], now: UInt64 = 0) -> Address? {
+        s.rank(c, promptTokens: 100, completionTokens: 50, now: now).first?.address
+    }
+
+    @Test func theCheaperOfTwoEqualProvidersComesFirst() {
+        var s = ProviderSelector()
+        let cheap = Self.candidate("cheap", prompt: 500_000, completion: 1_000_000)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, cheap]) == cheap.address) }
+    }
+
+    @Test func theFasterOfTwoEquallyPricedProvidersComesFirst() {
+        var s = ProviderSelector()
+        s.started(Self.a.address)
+        s.succeeded(Self.a.address, firstTokenSeconds: 2, tokensPerSecond: 10)
+        s.started(Self.b.address)
+        s.succeeded(Self.b.address, firstTokenSeconds: 0.1, tokensPerSecond: 100)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.b.address) }
+    }
+
+    @Test func equalProvidersTakeTurnsAndRequestsInFlightSpreadTheLoad() {
+        var s = ProviderSelector()
+        let picks = (0..<4).compactMap { _ in first(&s, [Self.a, Self.b]) }
+        #expect(Set(picks) == [Self.a.address, Self.b.address])
+        s.started(Self.a.address)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.b.address, "a has a request in flight") }
+    }
+
+    @Test func everyCandidateInRotationIsRankedSoACallerCanRetry() {
+        var s = ProviderSelector()
+        let ranked = s.rank([Self.a, Self.b], promptTokens: 10, completionTokens: 10, now: 0).map(\.address)
+        #expect(Set(ranked) == [Self.a.address, Self.b.address] && ranked.count == 2)
+    }
+
+    @Test func aFailingProviderLeavesTheRotationAndIsProbedBackAfterItsCoolDown() {
+        var policy = ProviderSelector.Policy()
+        policy.failuresToEject = 2
+        policy.ejectMilliseconds = 1_000
+        var s = ProviderSelector(policy: policy)
+        for _ in 0..<2 {
+            s.started(Self.a.address)
+            s.failed(Self.a.address, now: 10)
+        }
+        #expect(s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 500).map(\.address) == [Self.b.address])
+        // After the cool-down it is probed first, once at a time.
+        let probe = s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 1_010).map(\.address)
+        #expect(probe == [Self.a.address, Self.b.address])
+        s.started(Self.a.address)
+        #expect(s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 1_020).map(\.address) == [Self.b.address])
+        // The probe fails: out again for twice as long.
+        s.failed(Self.a.address, now: 1_100)
+        #expect(s.stats[Self.a.address]?.ejectedUntil == 3_100)
+        #expect(s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 3_000).map(\.address) == [Self.b.address])
+        // The next probe succeeds: back in rotation.
+        _ = s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 3_100)
+        s.started(Self.a.address)
+        s.succeeded(Self.a.address, firstTokenSeconds: 0.2, tokensPerSecond: 50)
+        #expect(s.stats[Self.a.address]?.ejectedUntil == nil)
+        #expect(Set(s.rank([Self.a, Self.b], promptTokens: 1, completionTokens: 1, now: 3_200).map(\.address)) == [Self.a.address, Self.b.address])
+    }
+
+    @Test func oneFailureLowersTheSuccessRateWithoutEjecting() {
+        var s = ProviderSelector()
+        s.started(Self.a.address)
+        s.failed(Self.a.address, now: 0)
+        #expect(s.stats[Self.a.address]?.ejectedUntil == nil)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.b.address) }
+    }
+
+    @Test func moreStakeWinsBetweenOtherwiseEqualProviders() {
+        var s = ProviderSelector()
+        let staked = Self.candidate("staked", stake: 1_000_000_000_000)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, staked]) == staked.address) }
+    }
+}
