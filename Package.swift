@@ -135,7 +135,15 @@ let package = Package(
         ),
         .target(
             name: "CairnGateway",
-            dependencies: ["CairnPrimitives", "CairnMarket"],
+            dependencies: [
+                "CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnClient", "CairnProvider",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .systemLibrary(
@@ -152,11 +160,12 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
-                "CairnNode", "CairnClient", "CairnInference", "CairnProvider",
+                "CairnNode", "CairnClient", "CairnInference", "CairnProvider", "CairnGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -224,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnGatewayTests",
-            dependencies: ["CairnPrimitives", "CairnMarket", "CairnGateway"],
+            dependencies: ["CairnPrimitives", "CairnMarket", "CairnGateway", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 pkg-config --exists openblas 2>/dev/null || need_apt+=(libopenblas-dev pkg-config)
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

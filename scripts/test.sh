@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every test suite.
+# The test command: installs what is missing, builds, runs every test suite, then the gateway's openai-client tests.
 # A run that goes past CAIRN_TEST_TIMEOUT (default 40m) is stopped, and the tests that never
 # reported a result are listed, so a hang names itself instead of running into CI's limit.
 set -euo pipefail
@@ -22,4 +22,15 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   done
 fi
 echo "tests finished in $(( $(date +%s) - start ))s (build included), exit $status"
-exit "$status"
+# The gateway through the official openai Python client, against real devnets (scripts/openai-tests).
+openai_start=$(date +%s)
+set +e
+timeout -k 30s "${CAIRN_OPENAI_TEST_TIMEOUT:-20m}" bash scripts/openai-tests/run.sh
+openai_status=$?
+set -e
+if [ "$openai_status" -eq 124 ] || [ "$openai_status" -eq 137 ]; then
+  echo "the openai tests did not finish within ${CAIRN_OPENAI_TEST_TIMEOUT:-20m}"
+fi
+echo "openai tests finished in $(( $(date +%s) - openai_start ))s, exit $openai_status"
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+exit "$openai_status"

@@ -49,7 +49,7 @@ import CairnTestSupport
         for _ in 0..<6 {
             let port = Int.random(in: 30_000...60_000)
             let process = try CairnProcess(["devnet", "--home", home, "--rpc-port", "\(port)", "--block-time", "\(blockTime)",
-                                            "--chain-id", chainID, "--accounts", "\(accounts)", "--providers", "0"], log: log)
+                                            "--chain-id", chainID, "--accounts", "\(accounts)", "--providers", "0", "--no-gateway"], log: log)
             let client = try NodeClient(url: "http://127.0.0.1:\(port)")
             let deadline = ContinuousClock.now + .seconds(20)
             while process.isRunning, ContinuousClock.now < deadline {

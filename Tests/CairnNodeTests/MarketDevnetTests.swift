@@ -217,9 +217,10 @@ import CairnTestSupport
     @Test(.enabled(if: modelsInstalled), .timeLimit(.minutes(3)))
     func theDevnetRunsAProviderThatListsItselfAndServes() async throws {
         let dir = try TemporaryDirectory()
-        let rpc = Int.random(in: 30_000...45_000), providerPort = Int.random(in: 45_001...60_000)
+        let rpc = Int.random(in: 30_000...40_000), providerPort = Int.random(in: 40_001...50_000), gatewayPort = Int.random(in: 50_001...60_000)
         let devnet = try CairnProcess(["devnet", "--home", dir.path("devnet"), "--rpc-port", "\(rpc)", "--block-time", "200",
-                                       "--providers", "1", "--provider-port", "\(providerPort)", "--models-dir", MarketDevnetTests.modelsDirectory],
+                                       "--providers", "1", "--provider-port", "\(providerPort)", "--gateway-port", "\(gatewayPort)",
+                                       "--models-dir", MarketDevnetTests.modelsDirectory],
                                       log: dir.url.appendingPathComponent("devnet.log"))
         do {
             let node = try NodeClient(url: "http://127.0.0.1:\(rpc)")
@@ -247,6 +248,11 @@ import CairnTestSupport
             #expect(answered.status == 200 && String(decoding: answered.body, as: UTF8.self).contains("smollm2"))
             let unpaid = try await provider.post("/v1/embeddings", body: Data(#"{"model":"minilm","input":"hi"}"#.utf8), voucher: nil)
             #expect(unpaid.status == 402)
+            // The gateway pays for the same request (opening a channel from dev1) and names the provider that served it.
+            let gateway = try ProviderClient(url: "http://127.0.0.1:\(gatewayPort)", timeout: 30)
+            let paid = try await gateway.post("/v1/embeddings", body: Data(#"{"model":"minilm","input":"hi"}"#.utf8), voucher: nil)
+            #expect(paid.status == 200, "\(String(decoding: paid.body, as: UTF8.self)) \(devnet.output.suffix(2000))")
+            #expect(String(decoding: paid.body, as: UTF8.self).contains("embedding"))
         } catch {
             _ = try? await devnet.stop(SIGKILL)
             throw error

@@ -69,8 +69,10 @@ public struct OpenAIError: Error, Sendable {
 }
 
 /// Turns every error into an OpenAI error body with a fitting status: no bad input gets a bare 500 or an empty body.
-struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+public struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as OpenAIError {

@@ -7,6 +7,7 @@ import CairnGovernance
 import CairnMarket
 import CairnModels
 import CairnProvider
+import CairnGateway
 import CairnInference
 import Logging
 import ServiceLifecycle
@@ -27,6 +28,8 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Providers serving SmolLM2 and MiniLM in this process (keys provider0, ...), 0 for none.") var providers: Int = 2
     @Option(help: "Port of the first provider's OpenAI API; the next ones follow.") var providerPort: Int = 8401
     @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+    @Option(help: "Port of the gateway's OpenAI API (on 127.0.0.1).") var gatewayPort: Int = 8080
+    @Flag(help: "Run no gateway.") var noGateway = false
 
     /// Short periods, so that unbonding can be watched to the end on a devnet: a minute at the default block time.
     static var stakingParams: StakingParams {
@@ -93,6 +96,19 @@ struct DevnetCommand: AsyncParsableCommand {
                 banner += "providers (SmolLM2 and MiniLM, registered at genesis with a 10% royalty to dev0), listing themselves on the chain:\n"
                 for (i, a) in agents.enumerated() { banner += "  provider\(i)  http://127.0.0.1:\(a.port)/v1  \(a.address)\n" }
             }
+            let gateway = try gatewayService(keys: keys.map(\.name), nodeURL: url)
+            if gateway != nil {
+                let g = "http://127.0.0.1:\(gatewayPort)"
+                banner += """
+                gateway (OpenAI API, pays the providers per token from dev1): \(g)/v1
+                  usage \(g)/v1/cairn/usage   providers \(g)/v1/cairn/providers   metrics \(g)/metrics
+                  curl \(g)/v1/chat/completions -H 'Content-Type: application/json' \\
+                    -d '{"model": "smollm2", "messages": [{"role": "user", "content": "What is a cairn?"}], "max_tokens": 48}'
+                  python3 -c 'from openai import OpenAI; c = OpenAI(base_url="\(g)/v1", api_key="devnet"); \\
+                    print(c.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "Hi!"}]).choices[0].message.content)'
+
+                """
+            }
             let first = keys.first.map(\.name) ?? "dev0"
             let second = keys.dropFirst().first?.address.bech32 ?? "ADDRESS"
             let validator = (try? nodeHome.loadGenesis().validators.first?.key?.address.bech32) ?? nil
@@ -110,7 +126,7 @@ struct DevnetCommand: AsyncParsableCommand {
               curl -N \(url)/v1/events
             stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
             """
-            try await runNode(home: nodeHome, config: config, banner: banner, services: agents.map(\.agent))
+            try await runNode(home: nodeHome, config: config, banner: banner, services: agents.map(\.agent) + (gateway.map { [$0] } ?? []))
         }
     }
 
@@ -123,6 +139,26 @@ struct DevnetCommand: AsyncParsableCommand {
                                    architecture: architecture, licence: "Apache-2.0", royaltyBps: 1_000))
         }
         return specs
+    }
+
+    /// The gateway, paying from dev1 (dev0 owns the models), or nil with `--no-gateway`.
+    func gatewayService(keys: [String], nodeURL: String) throws -> Gateway? {
+        guard !noGateway else { return nil }
+        guard let name = keys.first(where: { $0 == "dev1" }) ?? keys.first(where: { $0.hasPrefix("dev") }) else {
+            print("note: this devnet has no dev account to fund a gateway")
+            return nil
+        }
+        var logger = Logger(label: "cairn.gateway")
+        logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+        let policy = ChannelDesk.Policy(spendLimit: 1_000_000_000, deposit: 10_000_000, channelsPerProvider: 8, settleAfter: .seconds(2),
+                                        closeAfter: .seconds(3600))
+        let config = GatewayConfig(home: home, nodeURL: nodeURL, listenHost: "127.0.0.1", listenPort: gatewayPort, keys: .open,
+                                   channels: policy, refreshInterval: .seconds(2))
+        try config.validate()
+        return Gateway(config: config, key: try signingKey(name, home: home), logger: logger) { ready in
+            print("gateway \(ready.address) (\(name)) serving the OpenAI API on http://127.0.0.1:\(ready.port)/v1")
+            fflush(nil)
+        }
     }
 
     /// One provider agent per `provider...` key, each with its own home under the devnet's, port and (rising) prices.
@@ -146,7 +182,7 @@ struct DevnetCommand: AsyncParsableCommand {
             let config = ProviderConfig(
                 home: URL(fileURLWithPath: home).appendingPathComponent("providers").appendingPathComponent(name).path,
                 nodeURL: nodeURL, listenHost: "127.0.0.1", listenPort: port, models: models, backend: .engine(contextLength: nil),
-                selfBond: 1_000_000_000, moniker: name, claimPolicy: ClaimPolicy(threshold: 1_000_000, intervalMilliseconds: 600_000))
+                selfBond: 1_000_000_000, moniker: name, claimPolicy: ClaimPolicy(threshold: 1_000_000, intervalMilliseconds: 10_000))
             agents.append((ProviderAgent(config: config, key: key, logger: logger) { ready in
                 print("provider \(name) \(ready.address) serving \(ready.models.map(\.name).joined(separator: ", ")) on http://127.0.0.1:\(ready.port)/v1")
                 fflush(nil)

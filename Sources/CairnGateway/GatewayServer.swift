@@ -1,0 +1,282 @@
+public import Hummingbird
+import HTTPTypes
+public import Logging
+public import AsyncHTTPClient
+import CairnPrimitives
+import CairnMarket
+import CairnClient
+public import CairnProvider
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Foundation
+
+/// The gateway's OpenAI-compatible HTTP API: each request goes to a provider chosen by the selector, paid through the
+/// channel desk, and is retried on the next provider when one fails before its first byte.
+///
+/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`,
+/// `GET /v1/cairn/usage`, `GET /v1/cairn/providers`, `GET /metrics`. Answers carry `X-Cairn-Provider` (the provider
+/// that served them) and, when not streamed, `X-Cairn-Cost` (ucairn).
+public struct GatewayServer: Sendable {
+    public struct Timeouts: Sendable {
+        /// Connecting to a provider.
+        public var connect: Duration
+        /// From sending a request to the provider's first byte, and between two reads of a stream.
+        public var firstToken: Duration
+        /// A whole request.
+        public var total: Duration
+        /// Providers tried per request.
+        public var attempts: Int
+
+        public init(connect: Duration = .seconds(2), firstToken: Duration = .seconds(60), total: Duration = .seconds(300), attempts: Int = 3) {
+            self.connect = connect
+            self.firstToken = firstToken
+            self.total = total
+            self.attempts = attempts
+        }
+    }
+
+    let directory: ProviderDirectory
+    let desk: ChannelDesk
+    let selector: SelectorBox
+    let usage: UsageStore
+    let metrics: GatewayMetrics
+    let http: HTTPClient
+    let keys: APIKeys
+    let timeouts: Timeouts
+    let logger: Logger
+    let background: BackgroundWork
+    let started = Int(Date().timeIntervalSince1970)
+
+    public static let maxBodyBytes = 8 << 20
+    public static let providerHeader = HTTPField.Name("X-Cairn-Provider")!
+    public static let costHeader = HTTPField.Name("X-Cairn-Cost")!
+
+    public init(directory: ProviderDirectory, desk: ChannelDesk, selector: SelectorBox, usage: UsageStore, metrics: GatewayMetrics,
+                http: HTTPClient, keys: APIKeys, timeouts: Timeouts, logger: Logger, background: BackgroundWork) {
+        self.directory = directory
+        self.desk = desk
+        self.selector = selector
+        self.usage = usage
+        self.metrics = metrics
+        self.http = http
+        self.keys = keys
+        self.timeouts = timeouts
+        self.logger = logger
+        self.background = background
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(OpenAIErrorMiddleware())
+        router.get("/v1/models") { request, _ in
+            _ = try authorize(request)
+            return try json(ModelList(directory.listings, created: started))
+        }
+        router.post("/v1/chat/completions") { request, _ in try await proxy(request, kind: .chat) }
+        router.post("/v1/completions") { request, _ in try await proxy(request, kind: .completion) }
+        router.post("/v1/embeddings") { request, _ in try await proxy(request, kind: .embedding) }
+        router.get("/v1/cairn/usage") { request, _ in
+            let key = try authorize(request)
+            return try json(try usageReport(key: keys.isEmpty ? nil : key))
+        }
+        router.get("/v1/cairn/providers") { request, _ in
+            _ = try authorize(request)
+            return try json(ProviderReport(directory: directory, selector: selector.snapshot))
+        }
+        router.get("/metrics") { request, _ in
+            _ = try authorize(request)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        return router
+    }
+
+    /// The API key's name, or a 401 in OpenAI's shape.
+    func authorize(_ request: Request) throws -> String {
+        guard let name = keys.name(authorization: request.headers[.authorization]) else {
+            throw OpenAIError(.unauthorized, type: "invalid_request_error", code: "invalid_api_key",
+                              message: "Incorrect API key provided. Give it as 'Authorization: Bearer KEY'.")
+        }
+        return name
+    }
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    // MARK: Forwarding
+
+    /// How one attempt at one provider ended.
+    enum Attempt {
+        /// An answer for the client (success, or the client's own mistake).
+        case answered(Response)
+        /// The provider failed before its first byte; the next may be tried.
+        case failed(String)
+    }
+
+    func proxy(_ request: Request, kind: RequestSummary.Kind) async throws -> Response {
+        let arrived = ContinuousClock.now
+        var status = 500
+        defer { metrics.request(route: kind.rawValue, status: status, seconds: (ContinuousClock.now - arrived).seconds) }
+        do {
+            let response = try await route(request, kind: kind, arrived: arrived)
+            status = Int(response.status.code)
+            return response
+        } catch let e as OpenAIError {
+            status = Int(e.status.code)
+            throw e
+        }
+    }
+
+    func route(_ request: Request, kind: RequestSummary.Kind, arrived: ContinuousClock.Instant) async throws -> Response {
+        let key = try authorize(request)
+        var request = request
+        let body = Data(try await request.collectBody(upTo: Self.maxBodyBytes).readableBytesView)
+        let summary = try RequestSummary(body, kind: kind)
+        var found = directory.listing(summary.model)
+        if found == nil {
+            await directory.refresh(ifOlderThan: 1)
+            found = directory.listing(summary.model)
+        }
+        guard let listing = found else { throw OpenAIError.modelNotFound(summary.model) }
+        let ranked = selector.rank(listing.candidates, summary: summary)
+        guard !ranked.isEmpty else {
+            throw OpenAIError(.serviceUnavailable, type: "server_error", code: "no_provider_available",
+                              message: "every provider serving '\(summary.model)' is out of rotation after failures; try again shortly")
+        }
+        var failures: [String] = []
+        for (i, candidate) in ranked.prefix(max(1, timeouts.attempts)).enumerated() {
+            if i > 0 { metrics.retried() }
+            switch try await attempt(candidate, body: body, summary: summary, key: key, arrived: arrived) {
+            case .answered(let response): return response
+            case .failed(let why):
+                failures.append("\(candidate.address): \(why)")
+                logger.notice("provider failed, trying the next", metadata: ["provider": "\(candidate.address)", "why": "\(why)"])
+            }
+        }
+        usageRecord(UsageRecord(key: key, provider: nil, model: summary.model, succeeded: false))
+        throw OpenAIError(.badGateway, type: "server_error", code: "provider_failed",
+                          message: "no provider could serve the request: " + failures.joined(separator: "; "))
+    }
+
+    /// Sends the request to one provider, paying on a leased channel; deals with payment refusals on the spot.
+    func attempt(_ candidate: ProviderCandidate, body: Data, summary: RequestSummary, key: String,
+                 arrived: ContinuousClock.Instant) async throws -> Attempt {
+        let needed = candidate.price.cost(promptTokens: summary.promptTokens, completionTokens: summary.completionTokens,
+                                          embeddingTokens: summary.embeddingTokens)
+        let deadline = arrived + timeouts.total
+        var lease: ChannelDesk.Lease
+        do {
+            lease = try await desk.lease(candidate.address, needed: needed, deadline: arrived + timeouts.firstToken)
+        } catch {
+            switch error {
+            case .spendLimit(let message):
+                throw OpenAIError(.tooManyRequests, type: "insufficient_quota", code: "insufficient_quota", message: message)
+            case .busy: return .failed("every channel to it stayed busy")
+            case .chain(let message): return .failed(message)
+            }
+        }
+        selector.started(candidate.address)
+        var paymentRetries = 0
+        while true {
+            let sent = ContinuousClock.now
+            let response: HTTPClientResponse
+            do {
+                var outbound = HTTPClientRequest(url: candidate.endpoint.trimmingSuffix("/") + summary.kind.rawValue)
+                outbound.method = .POST
+                outbound.headers.add(name: "Content-Type", value: "application/json")
+                outbound.headers.add(name: SignedVoucher.headerName, value: lease.voucher.headerValue)
+                outbound.headers.add(name: ProviderClient.channelHeader, value: String(lease.channelID))
+                outbound.body = .bytes(ByteBuffer(bytes: body))
+                response = try await http.execute(outbound, deadline: .now() + deadline.nioOffset)
+            } catch {
+                await desk.release(lease, voucherDelivered: false)
+                providerFailed(candidate.address)
+                return .failed("no answer: \(error)")
+            }
+            let code = Int(response.status.code)
+            if code == 402 || code == 429 {
+                let refusal = await errorBody(response)
+                guard paymentRetries < 2 else {
+                    await desk.retire(lease)
+                    selector.abandoned(candidate.address)
+                    return .failed("refused payment: \(refusal.message)")
+                }
+                paymentRetries += 1
+                do {
+                    if refusal.code == "channel_unfunded" {
+                        lease = try await desk.topUp(lease, needed: needed)
+                    } else {
+                        // The provider and the wallet disagree about this channel: leave it and take another.
+                        logger.notice("a provider refused a channel", metadata: ["channel": "\(lease.channelID)", "code": "\(refusal.code ?? "")"])
+                        await desk.retire(lease)
+                        lease = try await desk.lease(candidate.address, needed: needed, deadline: arrived + timeouts.firstToken)
+                    }
+                } catch {
+                    await desk.release(lease, voucherDelivered: false)
+                    selector.abandoned(candidate.address)
+                    if case .spendLimit(let message) = error {
+                        throw OpenAIError(.tooManyRequests, type: "insufficient_quota", code: "insufficient_quota", message: message)
+                    }
+                    return .failed("payment could not be arranged: \(error)")
+                }
+                continue
+            }
+            if code >= 500 || code == 404 {
+                let detail = await errorBody(response)
+                await desk.release(lease, voucherDelivered: false)
+                providerFailed(candidate.address)
+                return .failed("HTTP \(code): \(detail.message)")
+            }
+            if code != 200 {
+                // The client's own mistake (a 400): the provider's answer is the client's.
+                let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+                // A provider keeps the voucher of a request it serves only: this one's is handed over later.
+                await desk.release(lease, voucherDelivered: false)
+                selector.abandoned(candidate.address)
+                usageRecord(UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: false))
+                return .answered(Response(status: .init(code: code), headers: [.contentType: "application/json",
+                                                                                 Self.providerHeader: candidate.address.bech32],
+                                          body: ResponseBody(byteBuffer: bytes)))
+            }
+            let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
+                          deadline: deadline)
+            if summary.stream { return try await job.stream(response) }
+            return await job.whole(response)
+        }
+    }
+
+    func providerFailed(_ address: Address) {
+        selector.failed(address)
+        metrics.providerFailed(address)
+    }
+
+    /// The OpenAI error of a refused request (its message and code, as far as it reads).
+    func errorBody(_ response: HTTPClientResponse) async -> (message: String, code: String?) {
+        guard let bytes = try? await response.body.collect(upTo: 1 << 20) else { return ("HTTP \(response.status.code)", nil) }
+        guard let parsed = try? JSONDecoder().decode(OpenAIErrorBody.self, from: Data(bytes.readableBytesView)) else {
+            return (String(buffer: bytes).prefix(300).description, nil)
+        }
+        return (parsed.error.message, parsed.error.code)
+    }
+
+    func usageRecord(_ record: UsageRecord) {
+        do { try usage.record(record) } catch { logger.error("cannot record usage", metadata: ["error": "\(error)"]) }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+}
+
+extension ContinuousClock.Instant {
+    /// This instant as an offset from now, for NIO's deadlines.
+    var nioOffset: TimeAmount {
+        let remaining = self - ContinuousClock.now
+        return .nanoseconds(max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000))
+    }
+}
