@@ -16,6 +16,8 @@ public actor ChannelWallet {
     let key: PrivateKey
     let store: WalletStore
     var channelsByID: [UInt64: WalletChannel]
+    /// Whether receipts were accepted without being written.
+    var unsaved = false
 
     /// Opens the wallet at `path` (created on first save); refuses a file of another client or chain.
     public init(node: NodeClient, key: PrivateKey, chainID: String, path: String) throws(ClientError) {
@@ -137,7 +139,10 @@ public actor ChannelWallet {
     /// - Parameter price: the price the client expects for the model (from the provider's registration);
     ///   a receipt at another price is refused.
     /// - Throws: a `ClientError` with code `receipt_invalid` naming the mismatch; nothing is recorded then.
-    public func accept(_ signed: SignedReceipt, channel id: UInt64, price: ModelPrice) throws(ClientError) -> WalletChannel {
+    /// - Parameter persist: false to leave the write to a later `flush()`, which saves every change since in one write
+    ///   (a process that dies before it loses those receipts: its next voucher on the channel is then below what the
+    ///   provider delivered and refused, and the channel must be left; the client never pays more than it checked).
+    public func accept(_ signed: SignedReceipt, channel id: UInt64, price: ModelPrice, persist: Bool = true) throws(ClientError) -> WalletChannel {
         guard var channel = channelsByID[id] else { throw ClientError("the wallet has no channel \(id)") }
         let r = signed.receipt
         func refuse(_ why: String) -> ClientError { ClientError("receipt refused: \(why)", code: "receipt_invalid") }
@@ -168,6 +173,10 @@ public actor ChannelWallet {
         channel.receipts += 1
         let previous = channelsByID[id]
         channelsByID[id] = channel
+        guard persist else {
+            unsaved = true
+            return channel
+        }
         do { try save() } catch {
             channelsByID[id] = previous
             throw error
@@ -175,7 +184,14 @@ public actor ChannelWallet {
         return channel
     }
 
+    /// Writes the receipts accepted with `persist: false` since the last write, if any.
+    public func flush() throws(ClientError) {
+        guard unsaved else { return }
+        try save()
+    }
+
     func save() throws(ClientError) {
+        unsaved = false
         try store.save(WalletFile(version: WalletFile.version, chainID: chainID, client: client, channels: channels))
     }
 }

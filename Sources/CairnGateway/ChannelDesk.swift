@@ -44,6 +44,11 @@ public actor ChannelDesk {
 
     public let wallet: ChannelWallet
     public let policy: Policy
+    let key: PrivateKey
+    let chainID: String
+    /// The wallet's channels as last returned by it: a request reads them and signs its voucher without waiting for the
+    /// wallet, which may be writing another channel's receipt to disk.
+    var cache: [UInt64: WalletChannel] = [:]
     let metrics: GatewayMetrics
     let chainLock = AsyncLock()
     var busy: Set<UInt64> = []
@@ -56,9 +61,14 @@ public actor ChannelDesk {
     var opening: [Address: Int] = [:]
     /// Deposits being added (opens and top-ups under way), counted against the limit.
     var pendingDeposits: UInt128 = 0
+    /// Wallet writes that failed (tried again at the next flush).
+    public private(set) var failedFlushes = 0
 
-    public init(wallet: ChannelWallet, policy: Policy, metrics: GatewayMetrics) {
+    /// - Parameters: key and chainID: the wallet's, to sign vouchers.
+    public init(wallet: ChannelWallet, key: PrivateKey, chainID: String, policy: Policy, metrics: GatewayMetrics) {
         self.wallet = wallet
+        self.key = key
+        self.chainID = chainID
         self.policy = policy
         self.metrics = metrics
     }
@@ -77,7 +87,9 @@ public actor ChannelDesk {
             if states[channel.id] != "open" { _ = try await wallet.sync(channel.id) }
         }
         // The providers may not have the last vouchers of the channels kept: hand them over at the next idle pass.
-        for channel in await wallet.channels where !channel.closing {
+        for channel in await wallet.channels {
+            cache[channel.id] = channel
+            guard !channel.closing else { continue }
             handedOver[channel.id] = .zero
             lastUsed[channel.id] = .now
         }
@@ -86,8 +98,8 @@ public actor ChannelDesk {
     struct ChannelList: Decodable { var channels: [ChannelView] }
 
     /// The ucairn escrowed in channels kept open, and in deposits under way.
-    func escrowed(_ channels: [WalletChannel]) -> UInt128 {
-        channels.filter { !$0.closing && !retired.contains($0.id) }.reduce(pendingDeposits) { $0 &+ $1.available.value }
+    func escrowed() -> UInt128 {
+        cache.values.filter { !$0.closing && !retired.contains($0.id) }.reduce(pendingDeposits) { $0 &+ $1.available.value }
     }
 
     /// A free channel to `provider` with at least `needed` available, opened or topped up when there is none.
@@ -96,12 +108,12 @@ public actor ChannelDesk {
     ///   the provider stays busy until `deadline`, `.chain` when the chain refuses or cannot be reached.
     public func lease(_ provider: Address, needed: Amount, deadline: ContinuousClock.Instant) async throws(LeaseError) -> Lease {
         while true {
-            let channels = await wallet.channels.filter { $0.provider == provider && !$0.closing && !retired.contains($0.id) }
+            let channels = cache.values.filter { $0.provider == provider && !$0.closing && !retired.contains($0.id) }
             // Decided without a suspension between reading `busy` and taking the channel.
             let free = channels.filter { !busy.contains($0.id) }
             if let best = free.max(by: { $0.available < $1.available }) {
                 busy.insert(best.id)
-                if best.available >= needed { return try await issue(best.id, provider: provider) }
+                if best.available >= needed { return try issue(best.id, provider: provider) }
                 do { return try await topUp(best.id, provider: provider, needed: needed) } catch {
                     busy.remove(best.id)
                     throw error
@@ -115,20 +127,19 @@ public actor ChannelDesk {
         }
     }
 
-    func issue(_ id: UInt64, provider: Address) async throws(LeaseError) -> Lease {
+    func issue(_ id: UInt64, provider: Address) throws(LeaseError) -> Lease {
         let start = ContinuousClock.now
-        do {
-            let voucher = try await wallet.voucher(for: id)
-            metrics.payment(seconds: (ContinuousClock.now - start).seconds)
-            return Lease(channelID: id, provider: provider, voucher: voucher)
-        } catch {
+        guard let channel = cache[id] else {
             busy.remove(id)
-            throw .chain(error.description)
+            throw .chain("the wallet has no channel \(id)")
         }
+        let voucher = channel.voucher.signed(by: key, chainID: chainID)
+        metrics.payment(seconds: (ContinuousClock.now - start).seconds)
+        return Lease(channelID: id, provider: provider, voucher: voucher)
     }
 
-    func reserve(_ amount: Amount) async throws(LeaseError) {
-        let escrow = escrowed(await wallet.channels)
+    func reserve(_ amount: Amount) throws(LeaseError) {
+        let escrow = escrowed()
         guard escrow &+ amount.value <= policy.spendLimit.value else {
             throw .spendLimit("escrowing \(amount) more would pass the gateway's spending limit of \(policy.spendLimit) (\(Amount(escrow)) escrowed)")
         }
@@ -139,34 +150,35 @@ public actor ChannelDesk {
         let amount = max(policy.deposit, needed)
         opening[provider, default: 0] += 1
         defer { opening[provider, default: 1] -= 1 }
-        try await reserve(amount)
+        try reserve(amount)
         defer { pendingDeposits -= amount.value }
         let channel: WalletChannel
         do {
             await chainLock.acquire()
             defer { chainLock.releaseLock() }
             channel = try await wallet.open(to: provider, deposit: amount)
+            cache[channel.id] = channel
         } catch {
             throw .chain("cannot open a channel to \(provider): \(error.description)")
         }
         metrics.channelOpened()
         busy.insert(channel.id)
         handedOver[channel.id] = .zero
-        return try await issue(channel.id, provider: provider)
+        return try issue(channel.id, provider: provider)
     }
 
     func topUp(_ id: UInt64, provider: Address, needed: Amount) async throws(LeaseError) -> Lease {
         let amount = max(policy.deposit, needed)
-        try await reserve(amount)
+        try reserve(amount)
         defer { pendingDeposits -= amount.value }
         do {
             await chainLock.acquire()
             defer { chainLock.releaseLock() }
-            _ = try await wallet.topUp(id, amount: amount)
+            cache[id] = try await wallet.topUp(id, amount: amount)
         } catch {
             throw .chain("cannot top up channel \(id): \(error.description)")
         }
-        return try await issue(id, provider: provider)
+        return try issue(id, provider: provider)
     }
 
     /// Tops up a leased channel a provider found short (`channel_unfunded`) and gives a new voucher for it.
@@ -179,8 +191,15 @@ public actor ChannelDesk {
     public func accept(_ receipt: SignedReceipt, lease: Lease, price: ModelPrice) async throws(ClientError) -> Amount {
         let start = ContinuousClock.now
         defer { metrics.payment(seconds: (ContinuousClock.now - start).seconds) }
-        _ = try await wallet.accept(receipt, channel: lease.channelID, price: price)
+        cache[lease.channelID] = try await wallet.accept(receipt, channel: lease.channelID, price: price, persist: false)
         return receipt.receipt.cost
+    }
+
+    /// Writes the receipts accepted since the last write to the wallet file, in one write (group commit: the
+    /// requests do not each wait for the disk). A gateway that dies before it loses at most those receipts: its next
+    /// vouchers on their channels are refused as below what was delivered, and those channels are left and closed.
+    public func flush() async {
+        do { try await wallet.flush() } catch { failedFlushes += 1 }
     }
 
     /// Gives a channel back after its request (its voucher reached the provider when `delivered` is true).
@@ -200,7 +219,7 @@ public actor ChannelDesk {
     /// - Parameter endpoint: a provider's listed endpoint.
     public func upkeep(endpoint: (Address) -> String?) async {
         let now = ContinuousClock.now
-        for channel in await wallet.channels where !channel.closing && !busy.contains(channel.id) {
+        for channel in cache.values.sorted(by: { $0.id < $1.id }) where !channel.closing && !busy.contains(channel.id) {
             // A channel first seen now (adopted, or opened by a request still under way) counts as just used.
             let idle = now - (lastUsed[channel.id] ?? now)
             if lastUsed[channel.id] == nil { lastUsed[channel.id] = now }
@@ -210,7 +229,7 @@ public actor ChannelDesk {
             busy.insert(channel.id)
             defer { busy.remove(channel.id) }
             if unpaid, let url = endpoint(channel.provider), let client = try? ProviderClient(url: url, timeout: 10),
-               let voucher = try? await wallet.voucher(for: channel.id) {
+               let voucher = cache[channel.id].map({ $0.voucher.signed(by: key, chainID: chainID) }) {
                 do {
                     try await client.settle(voucher)
                     handedOver[channel.id] = voucher.voucher.cumulative
@@ -223,10 +242,11 @@ public actor ChannelDesk {
                     await chainLock.acquire()
                     defer { chainLock.releaseLock() }
                     try await wallet.close(channel.id)
+                    cache[channel.id]?.closing = true
                     retired.remove(channel.id)
                 } catch {
                     // The chain may already show it closing: read it back.
-                    _ = try? await wallet.sync(channel.id)
+                    if let synced = try? await wallet.sync(channel.id) { cache[channel.id] = synced }
                 }
             }
         }

@@ -77,7 +77,7 @@ public struct Gateway: Service {
         let status = try await waitForNode(node)
         let metrics = GatewayMetrics()
         let wallet = try ChannelWallet(node: node, key: key, chainID: status.chainID, path: config.walletPath)
-        let desk = ChannelDesk(wallet: wallet, policy: config.channels, metrics: metrics)
+        let desk = ChannelDesk(wallet: wallet, key: key, chainID: status.chainID, policy: config.channels, metrics: metrics)
         try await desk.recover()
         let usage = try UsageStore(path: config.usagePath)
         let directory = ProviderDirectory(node: node)
@@ -99,9 +99,11 @@ public struct Gateway: Service {
                 },
                 logger: logger)
             let upkeep = Upkeep(directory: directory, desk: desk, refresh: config.refreshInterval, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [app, upkeep], logger: logger))
+            let flusher = Flusher(desk: desk)
+            let group = ServiceGroup(configuration: .init(services: [app, upkeep, flusher], logger: logger))
             try await group.run()
             await background.drain()
+            await desk.flush()
         }
     }
 
@@ -141,6 +143,18 @@ struct Upkeep: Service {
                 }
             }
             await desk.upkeep { directory.endpoint(of: $0) }
+        }
+    }
+}
+
+/// Writes the wallet's accepted receipts every 50 ms (when there are any).
+struct Flusher: Service {
+    let desk: ChannelDesk
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+            await desk.flush()
         }
     }
 }

@@ -60,7 +60,10 @@ public final class UsageStore: Sendable {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            queue = try DatabaseQueue(path: path)
+            // WAL with synchronous=NORMAL: a commit survives the process being killed (a power cut may lose the last ones).
+            var config = Configuration()
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            queue = try DatabaseQueue(path: path, configuration: config)
             _ = try queue.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
             try Self.migrator.migrate(queue)
         } catch {

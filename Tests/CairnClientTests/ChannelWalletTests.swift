@@ -121,6 +121,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
     }
 
+    @Test func receiptsAcceptedWithoutPersistingAreWrittenByTheNextFlush() async throws {
+        let w = try wallet()
+        _ = try await w.adopt(view())
+        _ = try await w.accept(receipt(delivered: .zero), channel: 1, price: price, persist: false)
+        #expect(try await w.voucher(for: 1).voucher.cumulative == 400, "the next voucher pays for it at once")
+        // Not written yet: a process dying now would reopen the wallet without it.
+        #expect(try #require(await wallet().channel(1)).delivered == .zero)
+        try await w.flush()
+        #expect(try #require(await wallet().channel(1)).delivered == 400)
+    }
+
     @Test func walletOfAnotherClientOrChainIsRefused() async throws {
         let w = try wallet()
         _ = try await w.adopt(view())

@@ -94,7 +94,8 @@ struct BenchGatewayCommand: AsyncParsableCommand {
           signing the voucher      \(f(signMicros, 1)) µs
           checking the receipt     \(f(checkMicros, 1)) µs
           together                 \(f(signMicros + checkMicros, 1)) µs = \(f(paymentShare, 2))% of a request through the gateway (goal: under 5%)
-          recording the receipt durably (wallet file, fsync): \(f(recordMillis)) ms, after the answer has gone to the client
+          the SDK wallet writing one receipt to disk at once (fsync): \(f(recordMillis)) ms
+            (the gateway checks receipts after the answer has gone out and writes them in one batch every 50 ms)
         throughput, \(clients) concurrent clients for \(seconds) s each:
           direct (a channel per client)   \(f(directRate, 1)) requests/s
           through the gateway             \(f(gatewayRate, 1)) requests/s   ratio \(f(gatewayRate / directRate, 2))
