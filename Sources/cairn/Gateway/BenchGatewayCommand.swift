@@ -23,6 +23,7 @@ struct BenchGatewayCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients for the throughput figures.") var clients = 8
     @Option(help: "Seconds of each throughput run.") var seconds = 10
     @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+    @Flag(help: "Run the gateway as its own process (`cairn gateway start`) instead of inside the devnet's.") var gatewayProcess = false
 
     func run() async throws {
         try await reportingFailure {
@@ -31,7 +32,7 @@ struct BenchGatewayCommand: AsyncParsableCommand {
             }
             let home = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-gateway-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: home) }
-            let devnet = try BenchDevnet(home: home, modelsDir: modelsDir)
+            let devnet = try BenchDevnet(home: home, modelsDir: modelsDir, gatewayProcess: gatewayProcess)
             defer { devnet.stop() }
             try await HTTPClient.withHTTPClient(configuration: .init()) { http in
                 try await measure(devnet, http: http)
@@ -40,7 +41,7 @@ struct BenchGatewayCommand: AsyncParsableCommand {
     }
 
     func measure(_ devnet: BenchDevnet, http: HTTPClient) async throws {
-        print("starting a devnet (node, one provider, gateway) in \(devnet.home)...")
+        print("starting a devnet (node, one provider, the gateway\(gatewayProcess ? " as its own process" : "")) in \(devnet.home)...")
         let provider = try await devnet.waitUntilReady(http: http)
         let node = try NodeClient(url: devnet.nodeURL)
         let status = try await node.status()
@@ -85,7 +86,8 @@ struct BenchGatewayCommand: AsyncParsableCommand {
         let paymentShare = (signMicros + checkMicros) / (g.p50 * 1000) * 100
         print("""
 
-        cairn bench gateway (\(ProcessInfo.processInfo.activeProcessorCount) cores; MiniLM embeddings of a short sentence; one provider)
+        cairn bench gateway (\(ProcessInfo.processInfo.activeProcessorCount) cores; MiniLM embeddings of a short sentence; one provider; \
+        the gateway \(gatewayProcess ? "in its own process" : "in the devnet's process"))
         latency, \(requests) sequential requests per path, interleaved:
           direct to the provider   p50 \(f(d.p50)) ms   p99 \(f(d.p99)) ms
           through the gateway      p50 \(f(g.p50)) ms   p99 \(f(g.p99)) ms
@@ -183,26 +185,39 @@ final class DirectPath: Sendable {
     }
 }
 
-/// A devnet (`cairn devnet`, one provider, a gateway) run by this command from its own executable.
+/// A devnet (`cairn devnet` with one provider) and its gateway, in the devnet's process or in its own
+/// (`cairn gateway start`), run by this command from its own executable.
 final class BenchDevnet: @unchecked Sendable {
     let home: String
     let process = Process()
+    let gateway = Process()
+    var gatewayStarted = false
     let rpcPort = Int.random(in: 30_000...39_999), providerPort = Int.random(in: 40_000...49_999), gatewayPort = Int.random(in: 50_000...59_999)
     var nodeURL: String { "http://127.0.0.1:\(rpcPort)" }
     var gatewayURL: String { "http://127.0.0.1:\(gatewayPort)" }
 
-    init(home: String, modelsDir: String?) throws {
+    let gatewayProcess: Bool
+
+    init(home: String, modelsDir: String?, gatewayProcess: Bool) throws {
+        self.gatewayProcess = gatewayProcess
         self.home = home
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.executableURL = executable
         process.arguments = ["devnet", "--home", home + "/devnet-home", "--reset", "--rpc-port", "\(rpcPort)", "--block-time", "200",
-                             "--providers", "1", "--provider-port", "\(providerPort)", "--gateway-port", "\(gatewayPort)"]
+                             "--providers", "1", "--provider-port", "\(providerPort)"]
+            + (gatewayProcess ? ["--no-gateway"] : ["--gateway-port", "\(gatewayPort)"])
             + (modelsDir.map { ["--models-dir", $0] } ?? [])
         FileManager.default.createFile(atPath: home + "/devnet.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: home + "/devnet.log"))
         process.standardOutput = log
         process.standardError = log
         try process.run()
+        gateway.executableURL = executable
+        gateway.arguments = ["gateway", "start", "--home", home + "/devnet-home", "--key", "dev1", "--node", nodeURL,
+                             "--listen", "127.0.0.1:\(gatewayPort)", "--channels-per-provider", "8", "--refresh", "2"]
+        gateway.standardOutput = log
+        gateway.standardError = log
     }
 
     /// The keys live in the devnet's home.
@@ -213,7 +228,12 @@ final class BenchDevnet: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(240)
         let node = try NodeClient(url: nodeURL)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else {
+            // The gateway starts once the node answers (the devnet has written its keys by then).
+            if gatewayProcess, !gatewayStarted, (try? await node.status()) != nil {
+                do { try gateway.run() } catch { throw CLIError("cannot start the gateway: \(error)") }
+                gatewayStarted = true
+            }
+            guard process.isRunning, !gatewayStarted || gateway.isRunning else {
                 let log = (try? String(contentsOfFile: home + "/devnet.log", encoding: .utf8)) ?? ""
                 throw CLIError("the devnet stopped: \(log.suffix(2000))")
             }
@@ -231,11 +251,12 @@ final class BenchDevnet: @unchecked Sendable {
     struct ProviderList: Decodable { var providers: [ProviderView] }
 
     func stop() {
-        guard process.isRunning else { return }
-        process.interrupt()
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for p in (gatewayStarted ? [gateway] : []) + [process] where p.isRunning {
+            p.interrupt()
+            let deadline = Date().addingTimeInterval(20)
+            while p.isRunning, Date() < deadline { usleep(50_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
     }
 }
 
