@@ -175,7 +175,7 @@ public struct GatewayServer: Sendable {
         } catch {
             switch error {
             case .spendLimit(let message):
-                throw OpenAIError(.tooManyRequests, type: "insufficient_quota", code: "insufficient_quota", message: message)
+                throw Self.insufficientQuota(message)
             case .busy: return .failed("every channel to it stayed busy")
             case .chain(let message): return .failed(message)
             }
@@ -220,7 +220,7 @@ public struct GatewayServer: Sendable {
                     await desk.release(lease, voucherDelivered: false)
                     selector.abandoned(candidate.address)
                     if case .spendLimit(let message) = error {
-                        throw OpenAIError(.tooManyRequests, type: "insufficient_quota", code: "insufficient_quota", message: message)
+                        throw Self.insufficientQuota(message)
                     }
                     return .failed("payment could not be arranged: \(error)")
                 }
@@ -250,6 +250,11 @@ public struct GatewayServer: Sendable {
         }
     }
 
+    /// 429 in OpenAI's shape: paying would pass the spending limit.
+    static func insufficientQuota(_ message: String) -> OpenAIError {
+        OpenAIError(.tooManyRequests, type: "insufficient_quota", code: "insufficient_quota", message: message)
+    }
+
     func providerFailed(_ address: Address) {
         selector.failed(address)
         metrics.providerFailed(address)
@@ -275,8 +280,5 @@ extension String {
 
 extension ContinuousClock.Instant {
     /// This instant as an offset from now, for NIO's deadlines.
-    var nioOffset: TimeAmount {
-        let remaining = self - ContinuousClock.now
-        return .nanoseconds(max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000))
-    }
+    var nioOffset: TimeAmount { max(.zero, (self - ContinuousClock.now).timeAmount) }
 }

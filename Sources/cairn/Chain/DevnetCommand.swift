@@ -148,8 +148,7 @@ struct DevnetCommand: AsyncParsableCommand {
             print("note: this devnet has no dev account to fund a gateway")
             return nil
         }
-        var logger = Logger(label: "cairn.gateway")
-        logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+        let logger = cairnLogger("cairn.gateway")
         let policy = ChannelDesk.Policy(spendLimit: 1_000_000_000, deposit: 10_000_000, channelsPerProvider: 8, settleAfter: .seconds(2),
                                         closeAfter: .seconds(3600))
         let config = GatewayConfig(home: home, nodeURL: nodeURL, listenHost: "127.0.0.1", listenPort: gatewayPort, keys: .open,
@@ -165,8 +164,7 @@ struct DevnetCommand: AsyncParsableCommand {
     func providerAgents(keys: [String], nodeURL: String) throws -> [(agent: ProviderAgent, port: Int, address: Address)] {
         guard providers > 0 else { return [] }
         let locator = ModelLocator(directory: modelsDir)
-        var logger = Logger(label: "cairn.provider")
-        logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+        let logger = cairnLogger("cairn.provider")
         var agents: [(agent: ProviderAgent, port: Int, address: Address)] = []
         for (i, name) in keys.sorted().prefix(providers).enumerated() {
             let key = try signingKey(name, home: home)

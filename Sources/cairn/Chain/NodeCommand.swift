@@ -82,8 +82,7 @@ struct NodeCommand: AsyncParsableCommand {
 
 /// Runs a node from `home` until Ctrl-C, printing `banner` once the API listens.
 func runNode(home: NodeHome, config: NodeHome.Config, banner: String?, services: [any Service] = []) async throws {
-    var logger = Logger(label: "cairn.node")
-    logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+    let logger = cairnLogger("cairn.node")
     let runner = NodeRunner(home: home, logger: logger)
     try await runner.run(config: config, services: services) { node in
         let head = await node.head

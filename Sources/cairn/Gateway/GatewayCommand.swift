@@ -34,8 +34,7 @@ struct GatewayCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailure {
                 let signer = try signingKey(key, home: global.home)
-                var logger = Logger(label: "cairn.gateway")
-                logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+                let logger = cairnLogger("cairn.gateway")
                 let config = try gatewayConfig()
                 let gateway = Gateway(config: config, key: signer, logger: logger) { ready in
                     print("gateway \(ready.address) serving the OpenAI API on http://\(config.listenHost):\(ready.port)/v1 "
@@ -67,13 +66,4 @@ struct GatewayCommand: AsyncParsableCommand {
             return config
         }
     }
-}
-
-/// `HOST:PORT`.
-func parseListen(_ listen: String) throws -> (String, Int) {
-    guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port),
-          colon != listen.startIndex else {
-        throw CLIError("--listen must be HOST:PORT, got '\(listen)'")
-    }
-    return (String(listen[..<colon]), port)
 }

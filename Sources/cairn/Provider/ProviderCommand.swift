@@ -40,11 +40,10 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailure {
                 let signer = try signingKey(key, home: global.home)
-                var logger = Logger(label: "cairn.provider")
-                logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+                let logger = cairnLogger("cairn.provider")
                 let agent = ProviderAgent(config: try config(), key: signer, logger: logger) { ready in
                     print("provider \(ready.address) serving \(ready.models.map(\.name).joined(separator: ", ")) "
-                          + "on http://\(listen.split(separator: ":").first ?? "127.0.0.1"):\(ready.port)")
+                          + "on http://\((try? parseListen(listen).host) ?? "127.0.0.1"):\(ready.port)")
                     fflush(nil)
                 }
                 let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -53,10 +52,7 @@ struct ProviderCommand: AsyncParsableCommand {
         }
 
         func config() throws -> ProviderConfig {
-            let parts = listen.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]), (0...65_535).contains(port) else {
-                throw CLIError("--listen must be HOST:PORT, got '\(listen)'")
-            }
+            let (host, port) = try parseListen(listen)
             let prices = try parsePrices()
             var served: [ProviderConfig.Model] = []
             let backend: ProviderConfig.Backend
@@ -81,7 +77,7 @@ struct ProviderCommand: AsyncParsableCommand {
                 throw CLIError("--price names \(name), which is not served")
             }
             let policy = ClaimPolicy(threshold: try nativeAmount(claimThreshold), intervalMilliseconds: UInt64(max(1, claimInterval)) * 1000)
-            return ProviderConfig(home: global.home, nodeURL: global.node, listenHost: String(parts[0]), listenPort: port, endpoint: endpoint,
+            return ProviderConfig(home: global.home, nodeURL: global.node, listenHost: host, listenPort: port, endpoint: endpoint,
                                   models: served, backend: backend, selfBond: try selfBond.map(nativeAmount), moniker: moniker,
                                   claimPolicy: policy)
         }

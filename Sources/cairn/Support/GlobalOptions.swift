@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// Flags every command that talks to a node or a home folder takes.
 struct GlobalOptions: ParsableArguments {
@@ -44,4 +45,20 @@ func readPassphrase(_ prompt: String) throws -> String {
     if let p = ProcessInfo.processInfo.environment["CAIRN_PASSPHRASE"] { return p }
     guard let raw = getpass(prompt) else { throw CLIError("no passphrase given (set CAIRN_PASSPHRASE or run in a terminal)") }
     return String(cString: raw)
+}
+
+/// A logger at the level `CAIRN_LOG` names (trace, debug, info, notice, warning, error, critical), notice by default.
+func cairnLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["CAIRN_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+    return logger
+}
+
+/// `--listen HOST:PORT`.
+func parseListen(_ listen: String) throws -> (host: String, port: Int) {
+    guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port),
+          colon != listen.startIndex else {
+        throw CLIError("--listen must be HOST:PORT, got '\(listen)'")
+    }
+    return (String(listen[..<colon]), port)
 }
