@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every test suite, then the gateway's openai-client tests.
+# The test command: installs what is missing, builds, runs every test suite, then the gateway's openai-client tests
+# and the explorer's tests in headless Chromium.
 # A run that goes past CAIRN_TEST_TIMEOUT (default 40m) is stopped, and the tests that never
 # reported a result are listed, so a hang names itself instead of running into CI's limit.
 set -euo pipefail
@@ -32,5 +33,16 @@ if [ "$openai_status" -eq 124 ] || [ "$openai_status" -eq 137 ]; then
   echo "the openai tests did not finish within ${CAIRN_OPENAI_TEST_TIMEOUT:-20m}"
 fi
 echo "openai tests finished in $(( $(date +%s) - openai_start ))s, exit $openai_status"
+# The explorer's pages in headless Chromium against a devnet with activity (scripts/explorer-tests).
+explorer_start=$(date +%s)
+set +e
+timeout -k 30s "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" bash scripts/explorer-tests/run.sh
+explorer_status=$?
+set -e
+if [ "$explorer_status" -eq 124 ] || [ "$explorer_status" -eq 137 ]; then
+  echo "the explorer tests did not finish within ${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}"
+fi
+echo "explorer tests finished in $(( $(date +%s) - explorer_start ))s, exit $explorer_status"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
-exit "$openai_status"
+if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
+exit "$explorer_status"

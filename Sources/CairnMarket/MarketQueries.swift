@@ -28,6 +28,11 @@ extension MarketModule {
         try MarketReader(state: state).channel(id).map { Self.view(id, $0) }
     }
 
+    /// How many channels have been opened (ids run from 1 to this count).
+    public func channelCount(state: any StateReader) throws -> UInt64 {
+        try MarketReader(state: state).nextChannelID() - 1
+    }
+
     /// The channels `client` opened, in id order (closed ones included), read through the client index.
     public func channelViews(client: Address, state: any StateReader) throws -> [ChannelView] {
         try channelViews(under: MarketKeys.channels(ofClient: client), state: state)

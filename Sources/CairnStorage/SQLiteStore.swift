@@ -142,6 +142,11 @@ public final class SQLiteStore: Sendable {
         m.registerMigration("v3-tree-nodes-by-version") { db in
             try TreeMigration.run(db)
         }
+        // The explorer's index: figures per block, references from accounts, channels, models and proposals to the
+        // transactions that touch them, running totals. The node writes it behind the blocks, from the stored blocks.
+        m.registerMigration("v4-explorer-index") { db in
+            try db.execute(sql: ExplorerTables.create)
+        }
         return m
     }
 

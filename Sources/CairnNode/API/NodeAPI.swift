@@ -34,6 +34,7 @@ public struct NodeAPI: Sendable {
         addMarketRoutes(to: router)
         addModelsRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }
+        Explorer(node: node).addRoutes(to: router)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: node.metrics.render(now: Date().timeIntervalSince1970))))

@@ -12,6 +12,8 @@ public final class Chain: Sendable {
     /// About 80 MiB when full: the nodes of the last few blocks of 10,000 transfers.
     let cache = TreeNodeCache(capacity: 1 << 18)
     let stateCache = StateCache(capacity: 1 << 19)
+    /// Files committed blocks into the explorer's index, behind the head, off the commit path.
+    public let indexer = ExplorerIndexer()
 
     public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis) {
         self.store = store
@@ -34,6 +36,7 @@ public final class Chain: Sendable {
     public func open() throws -> StoredHead {
         if let head = try store.head() {
             try checkHead(head)
+            indexer.request(self)
             return head
         }
         let execution = try ledger.initGenesis(genesis)
@@ -114,6 +117,7 @@ public final class Chain: Sendable {
             height: header.height, blockHash: header.hash, header: header.canonicalBytes, commit: certificate.canonicalBytes,
             time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.stateChanges,
             treeNodes: executed.treeNodes, stateRoot: executed.root))
+        indexer.request(self)
         cache.insert(executed.treeNodes.lazy.map { ($0.key, $0.value) })
         stateCache.insert(executed.stateChanges.lazy.map { (StateKeyBytes($0.key), $0.value) })
     }

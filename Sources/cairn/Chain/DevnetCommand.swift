@@ -90,6 +90,7 @@ struct DevnetCommand: AsyncParsableCommand {
             let url = "http://127.0.0.1:\(config.rpcPort)"
             let agents = try providerAgents(keys: keys.map(\.name).filter { $0.hasPrefix("provider") }, nodeURL: url)
             var banner = "devnet home: \(nodeHome.root.path)\n"
+            banner += "explorer: \(url)/explorer   node API: \(url)/v1/status\n"
             banner += "blocks every \(config.blockIntervalMilliseconds) ms; dev accounts (test keyring in \(home)/keys):\n"
             for k in keys where !k.name.hasPrefix("provider") { banner += "  \(k.name)  \(k.address)\n" }
             if !agents.isEmpty {

@@ -1,0 +1,377 @@
+public import CairnPrimitives
+public import CairnLedger
+public import CairnStorage
+import Foundation
+import Synchronization
+import Dispatch
+
+/// One block's figures in the explorer's index, with running totals from genesis up to and including it.
+///
+/// Burns are counted from what the ledger reports: the base fee each receipt burned plus every `bank.burn` of
+/// ucairn (slashes, burned deposits, the market's burn); emission is every `bank.mint` of ucairn.
+public struct BlockStats: Sendable, Equatable, CanonicalCodable {
+    /// The block time, Unix milliseconds.
+    public var time: UInt64
+    public var transactions: UInt32
+    public var failed: UInt32
+    public var gasUsed: UInt64
+    public var baseFee: Amount
+    public var proposer: Address
+    /// Base fees burned by this block's transactions.
+    public var feesBurned: Amount
+    public var tips: Amount
+    public var minted: Amount
+    /// Everything burned: base fees and `bank.burn` events.
+    public var burned: Amount
+    /// Payment-channel claims: how many, and what they paid (before the protocol fee and royalties).
+    public var claims: UInt32
+    public var paid: Amount
+    public var royalties: Amount
+    public var protocolFees: Amount
+
+    /// Totals from genesis to this block, included.
+    public var totalTransactions: UInt64
+    public var totalClaims: UInt64
+    public var totalPaid: Amount
+    public var totalRoyalties: Amount
+    public var totalMinted: Amount
+    public var totalBurned: Amount
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(UInt8(1))
+        w.write(time)
+        w.write(transactions)
+        w.write(failed)
+        w.write(gasUsed)
+        w.write(baseFee)
+        w.write(proposer)
+        w.write(feesBurned)
+        w.write(tips)
+        w.write(minted)
+        w.write(burned)
+        w.write(claims)
+        w.write(paid)
+        w.write(royalties)
+        w.write(protocolFees)
+        w.write(totalTransactions)
+        w.write(totalClaims)
+        w.write(totalPaid)
+        w.write(totalRoyalties)
+        w.write(totalMinted)
+        w.write(totalBurned)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        let version = try r.readUInt8()
+        guard version == 1 else { throw DecodeError("unknown block-stats version \(version)") }
+        time = try r.readUInt64()
+        transactions = try r.readUInt32()
+        failed = try r.readUInt32()
+        gasUsed = try r.readUInt64()
+        baseFee = try r.readAmount()
+        proposer = try r.readAddress()
+        feesBurned = try r.readAmount()
+        tips = try r.readAmount()
+        minted = try r.readAmount()
+        burned = try r.readAmount()
+        claims = try r.readUInt32()
+        paid = try r.readAmount()
+        royalties = try r.readAmount()
+        protocolFees = try r.readAmount()
+        totalTransactions = try r.readUInt64()
+        totalClaims = try r.readUInt64()
+        totalPaid = try r.readAmount()
+        totalRoyalties = try r.readAmount()
+        totalMinted = try r.readAmount()
+        totalBurned = try r.readAmount()
+    }
+
+    init(header: BlockHeader) {
+        time = header.time
+        transactions = 0
+        failed = 0
+        gasUsed = header.gasUsed
+        baseFee = header.baseFee
+        proposer = header.proposer
+        feesBurned = .zero
+        tips = .zero
+        minted = .zero
+        burned = .zero
+        claims = 0
+        paid = .zero
+        royalties = .zero
+        protocolFees = .zero
+        totalTransactions = 0
+        totalClaims = 0
+        totalPaid = .zero
+        totalRoyalties = .zero
+        totalMinted = .zero
+        totalBurned = .zero
+    }
+}
+
+/// What the index keeps for a provider: its claims, what they paid and what it kept after fee and royalties.
+public struct ProviderTotals: Sendable, Equatable, CanonicalCodable {
+    public var claims: UInt64 = 0
+    public var paid: Amount = .zero
+    public var earned: Amount = .zero
+    public var firstClaimHeight: UInt64 = 0
+    public var lastClaimHeight: UInt64 = 0
+
+    public init() {}
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(claims)
+        w.write(paid)
+        w.write(earned)
+        w.write(firstClaimHeight)
+        w.write(lastClaimHeight)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        claims = try r.readUInt64()
+        paid = try r.readAmount()
+        earned = try r.readAmount()
+        firstClaimHeight = try r.readUInt64()
+        lastClaimHeight = try r.readUInt64()
+    }
+}
+
+/// What the index keeps for a model: the claims that paid it a royalty and how much.
+public struct ModelTotals: Sendable, Equatable, CanonicalCodable {
+    public var payments: UInt64 = 0
+    public var royalties: Amount = .zero
+
+    public init() {}
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(payments)
+        w.write(royalties)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        payments = try r.readUInt64()
+        royalties = try r.readAmount()
+    }
+}
+
+/// The kinds of keys the index files references under.
+public enum IndexKind {
+    public static let account: UInt8 = 1
+    public static let channel: UInt8 = 2
+    public static let model: UInt8 = 3
+    public static let proposal: UInt8 = 4
+
+    static func idKey(_ id: UInt64) -> [UInt8] { withUnsafeBytes(of: id.bigEndian) { Array($0) } }
+
+    public static func providerTotals(_ a: Address) -> [UInt8] { Array("p".utf8) + a.bytes }
+    public static func modelTotals(_ id: UInt64) -> [UInt8] { Array("m".utf8) + idKey(id) }
+}
+
+/// Builds the explorer index from the stored blocks' receipts and events, behind the head: each commit asks for
+/// a catch-up on a background queue, so the block's commit never waits for it (the index adds a row per account
+/// a transaction touches, at scattered places in its table). The index trails the head by the blocks committed
+/// while a catch-up runs; a chain stored before the index existed is indexed the same way.
+public final class ExplorerIndexer: Sendable {
+    let queue = DispatchQueue(label: "cairn.explorer.index", qos: .utility)
+    /// Whether a catch-up runs on the queue, and whether another was asked for meanwhile.
+    let pending = Mutex<(running: Bool, again: Bool)>((false, false))
+    /// One catch-up at a time, whether on the queue or called directly.
+    let exclusive = Mutex<Void>(())
+    /// The last error a background catch-up met (it is retried at the next request).
+    let lastError = Mutex<String?>(nil)
+
+    public init() {}
+
+    /// Asks for a catch-up soon on the background queue; requests made while one runs fold into one more run.
+    public func request(_ chain: Chain) {
+        let start = pending.withLock { state -> Bool in
+            if state.running { state.again = true; return false }
+            state.running = true
+            return true
+        }
+        guard start else { return }
+        queue.async { self.drain(chain) }
+    }
+
+    private func drain(_ chain: Chain) {
+        while true {
+            do {
+                try catchUp(chain)
+                lastError.withLock { $0 = nil }
+            } catch {
+                lastError.withLock { $0 = "\(error)" }
+            }
+            let again = pending.withLock { state -> Bool in
+                if state.again { state.again = false; return true }
+                state.running = false
+                return false
+            }
+            if !again { return }
+        }
+    }
+
+    /// Why the last background catch-up failed, if it did.
+    public var failure: String? { lastError.withLock { $0 } }
+
+    /// The index of one block. `previous` is the block before it (nil for genesis); `total` reads a running
+    /// total as it stands before this block.
+    static func batch(header: BlockHeader, transactions: [Transaction], receipts: [Receipt], blockEvents: [Event],
+                      previous: BlockStats?, total: ([UInt8]) throws -> [UInt8]?) throws -> (IndexBatch, BlockStats) {
+        var stats = BlockStats(header: header)
+        if let p = previous {
+            stats.totalTransactions = p.totalTransactions
+            stats.totalClaims = p.totalClaims
+            stats.totalPaid = p.totalPaid
+            stats.totalRoyalties = p.totalRoyalties
+            stats.totalMinted = p.totalMinted
+            stats.totalBurned = p.totalBurned
+        }
+        var refs = Set<IndexBatch.Ref>()
+        var providers: [Address: ProviderTotals] = [:]
+        var models: [UInt64: ModelTotals] = [:]
+
+        func provider(_ a: Address) throws -> ProviderTotals {
+            if let t = providers[a] { return t }
+            return try total(IndexKind.providerTotals(a)).map { try ProviderTotals(canonicalBytes: $0) } ?? ProviderTotals()
+        }
+        func model(_ id: UInt64) throws -> ModelTotals {
+            if let t = models[id] { return t }
+            return try total(IndexKind.modelTotals(id)).map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
+        }
+        func file(_ events: [Event], index: Int32) throws {
+            for e in events {
+                for attribute in e.attributes {
+                    let v = attribute.value
+                    if v.hasPrefix(Address.prefix + "1"), let a = try? Address(bech32: v) {
+                        refs.insert(.init(kind: IndexKind.account, key: a.bytes, index: index))
+                    }
+                }
+                let module = e.type.prefix { $0 != "." }
+                switch module {
+                case "market":
+                    if let id = (e["channel"] ?? e["id"]).flatMap(UInt64.init) {
+                        refs.insert(.init(kind: IndexKind.channel, key: IndexKind.idKey(id), index: index))
+                    }
+                case "models":
+                    if let id = e["id"].flatMap(UInt64.init) {
+                        refs.insert(.init(kind: IndexKind.model, key: IndexKind.idKey(id), index: index))
+                    }
+                case "gov":
+                    if let id = e["proposal_id"].flatMap(UInt64.init) {
+                        refs.insert(.init(kind: IndexKind.proposal, key: IndexKind.idKey(id), index: index))
+                    }
+                default: break
+                }
+                switch e.type {
+                case "bank.mint":
+                    if let a = nativeAmount(e["amount"]) { stats.minted = stats.minted.plus(a) }
+                case "bank.burn":
+                    if let a = nativeAmount(e["amount"]) { stats.burned = stats.burned.plus(a) }
+                case "market.claimed":
+                    let amount = e["amount"].flatMap(Amount.init(decimal:)) ?? .zero
+                    stats.claims += 1
+                    stats.paid = stats.paid.plus(amount)
+                    stats.royalties = stats.royalties.plus(e["royalties"].flatMap(Amount.init(decimal:)) ?? .zero)
+                    stats.protocolFees = stats.protocolFees.plus(e["fee"].flatMap(Amount.init(decimal:)) ?? .zero)
+                    if let p = e["provider"].flatMap({ try? Address(bech32: $0) }) {
+                        var t = try provider(p)
+                        t.claims += 1
+                        t.paid = t.paid.plus(amount)
+                        t.earned = t.earned.plus(e["provider_amount"].flatMap(Amount.init(decimal:)) ?? .zero)
+                        if t.firstClaimHeight == 0 { t.firstClaimHeight = header.height }
+                        t.lastClaimHeight = header.height
+                        providers[p] = t
+                    }
+                case "models.royalty":
+                    if let id = e["id"].flatMap(UInt64.init) {
+                        var t = try model(id)
+                        t.payments += 1
+                        t.royalties = t.royalties.plus(e["amount"].flatMap(Amount.init(decimal:)) ?? .zero)
+                        models[id] = t
+                    }
+                default: break
+                }
+            }
+        }
+
+        for (i, receipt) in receipts.enumerated() {
+            let index = Int32(i)
+            stats.transactions += 1
+            if !receipt.success { stats.failed += 1 }
+            stats.feesBurned = stats.feesBurned.plus(receipt.burned)
+            stats.tips = stats.tips.plus(receipt.tip)
+            if i < transactions.count {
+                refs.insert(.init(kind: IndexKind.account, key: transactions[i].body.sender.bytes, index: index))
+            }
+            try file(receipt.events, index: index)
+        }
+        try file(blockEvents, index: IndexBatch.blockEvents)
+
+        stats.burned = stats.burned.plus(stats.feesBurned)
+        // Genesis mints the initial balances: supply the chain starts with, not emission.
+        if header.height == 0 { stats.minted = .zero }
+        stats.totalTransactions += UInt64(stats.transactions)
+        stats.totalClaims += UInt64(stats.claims)
+        stats.totalPaid = stats.totalPaid.plus(stats.paid)
+        stats.totalRoyalties = stats.totalRoyalties.plus(stats.royalties)
+        stats.totalMinted = stats.totalMinted.plus(stats.minted)
+        stats.totalBurned = stats.totalBurned.plus(stats.burned)
+
+        let totals = providers.map { (key: IndexKind.providerTotals($0.key), value: $0.value.canonicalBytes) }
+            + models.map { (key: IndexKind.modelTotals($0.key), value: $0.value.canonicalBytes) }
+        let ordered = refs.sorted { ($0.kind, $0.index) < ($1.kind, $1.index) || ($0.kind == $1.kind && $0.index == $1.index && $0.key.lexicographicallyPrecedes($1.key)) }
+        return (IndexBatch(height: header.height, stats: stats.canonicalBytes, refs: ordered, totals: totals), stats)
+    }
+
+    /// An `amount` attribute's ucairn part (`12ucairn` or `12ucairn,3other`), or nil.
+    static func nativeAmount(_ text: String?) -> Amount? {
+        guard let text else { return nil }
+        for part in text.split(separator: ",") where part.hasSuffix(Denom.native) {
+            if let a = Amount(decimal: String(part.dropLast(Denom.native.count))) { return a }
+        }
+        return nil
+    }
+
+    /// Indexes the stored blocks the index does not hold yet, `chunk` blocks per transaction; returns how many.
+    @discardableResult
+    public func catchUp(_ chain: Chain, chunk: Int = 500) throws -> UInt64 {
+        try exclusive.withLock { _ in try catchUpAlone(chain, chunk: chunk) }
+    }
+
+    func catchUpAlone(_ chain: Chain, chunk: Int) throws -> UInt64 {
+        let store = chain.store
+        guard let head = try store.head() else { return 0 }
+        var next = try store.read { try $0.indexHead() }.map { $0 + 1 } ?? 0
+        var done: UInt64 = 0
+        var previous: BlockStats? = next == 0 ? nil : try store.read { snap in
+            try snap.blockStats(at: next - 1).map { try BlockStats(canonicalBytes: $0) }
+        }
+        while next <= head.height {
+            var batches: [IndexBatch] = []
+            var pending: [[UInt8]: [UInt8]] = [:]
+            let end = min(head.height, next + UInt64(chunk) - 1)
+            for height in next...end {
+                guard let (block, receipts, events) = try chain.block(at: height) else {
+                    throw StorageError(.notFound, "block \(height) is missing from the store")
+                }
+                let (batch, stats) = try store.read { snap in
+                    try Self.batch(header: block.header, transactions: block.transactions, receipts: receipts, blockEvents: events,
+                                   previous: previous, total: { key in try pending[key] ?? snap.total(key) })
+                }
+                for t in batch.totals { pending[t.key] = t.value }
+                batches.append(batch)
+                previous = stats
+            }
+            try store.writeIndex(batches)
+            done += end - next + 1
+            next = end + 1
+        }
+        return done
+    }
+}
+
+extension Amount {
+    /// The sum, held at the largest amount instead of overflowing (figures, never balances).
+    func plus(_ other: Amount) -> Amount { adding(other) ?? Amount(UInt128.max) }
+}
