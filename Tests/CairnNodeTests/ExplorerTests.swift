@@ -150,6 +150,8 @@ import CairnTestSupport
                 #expect(reply.text.contains("<h1>"), "\(path.prefix(80))")
                 #expect(!reply.text.contains("<script>"), "\(path.prefix(80)) echoes markup unescaped")
             }
+            let notProvider = try await node.request("GET", "/explorer/providers/\(recipient)")
+            #expect(notProvider.text.contains("<a href=\"/explorer/accounts/\(recipient)\">"), "links to the account page")
             #expect(try await node.request("GET", "/v1/status").status == 200)
         }
     }

@@ -206,7 +206,7 @@ extension Explorer {
             facts += [("Burned", HTML(text: Format.cairn(s.burned))), ("Emitted", HTML(text: Format.cairn(s.minted))),
                       ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)))"))]
         }
-        let rows = try zip(block.transactions, receipts).map { tx, r -> [HTML] in
+        let rows = zip(block.transactions, receipts).map { tx, r -> [HTML] in
             [HTML(text: "\(r.index)"), Links.tx(r.txHash), Links.account(tx.body.sender),
              HTML(text: Set(tx.body.messages.map(\.type)).sorted().joined(separator: ", ")), HTML(text: Format.count(r.gasUsed)),
              HTML(text: Format.cairn(r.fee)), result(r)]
@@ -218,7 +218,7 @@ extension Explorer {
             <h1>Block \(Format.count(height))</h1>
             <p class="pager">\(HTML.join(nav, separator: " · "))</p>
             \(Table.facts(facts))
-            <h2>Transactions</h2>\(Table.make(["#", "Hash", "From", "Messages", "Gas", "Fee", "Result"], try rows, numeric: [4, 5], empty: "No transactions in this block."))
+            <h2>Transactions</h2>\(Table.make(["#", "Hash", "From", "Messages", "Gas", "Fee", "Result"], rows, numeric: [4, 5], empty: "No transactions in this block."))
             <h2>Block events</h2>\(eventsTable(events))
             """
         return .page(title: "Block \(height)", body: body)

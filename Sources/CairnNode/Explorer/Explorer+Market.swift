@@ -49,7 +49,9 @@ extension Explorer {
             guard let p = try market.providerView(a, state: s) else { return nil }
             return (p, try staking.operatorView(a, state: s), try market.channelViews(provider: a, state: s))
         }) else {
-            throw Failure.notFound("\(a.bech32) is not a registered provider. \(HTML.link("/explorer/accounts/\(a.bech32)", "Its account page").markup) shows its balances and activity.")
+            var f = Failure.notFound("\(a.bech32) is not a registered provider.")
+            f.seeAlso = ("/explorer/accounts/\(a.bech32)", "Its account page: balances and activity →")
+            throw f
         }
         let names = try modelNames()
         let t = try providerTotals(a)

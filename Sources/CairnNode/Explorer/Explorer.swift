@@ -23,6 +23,8 @@ public struct Explorer: Sendable {
         let status: HTTPResponse.Status
         let title: String
         let message: String
+        /// A page to go to instead, with its link text.
+        var seeAlso: (href: String, text: String)?
 
         static func badInput(_ message: String) -> Failure { Failure(status: .badRequest, title: "Bad request", message: message) }
         static func notFound(_ message: String) -> Failure { Failure(status: .notFound, title: "Not found", message: message) }
@@ -93,6 +95,7 @@ public struct Explorer: Sendable {
         respond(f.status, title: f.title, body: """
             <h1>\(f.title)</h1>
             <p class="error">\(f.message)</p>
+            \(f.seeAlso.map { HTML("<p>\(HTML.link($0.href, $0.text))</p>") } ?? "")
             <p>Search by block height, block or transaction hash, address or model name above, or go back to the \(HTML.link("/explorer", "overview")).</p>
             """)
     }
