@@ -44,7 +44,7 @@ stop() { kill -INT "$pid"; wait "$pid" || true; pid=""; }
 page_ms() {
   local path=$1 times=() code
   for _ in $(seq 1 15); do
-    read -r code t < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url$path")
+    read -r code t < <(curl -sL -o /dev/null -w '%{http_code} %{time_total}\n' "$url$path")
     [ "$code" = 200 ] || { echo "bench-explorer: $path answered $code" >&2; exit 1; }
     times+=("$t")
   done
@@ -71,20 +71,21 @@ paths=("/explorer" "/explorer/blocks" "/explorer/blocks?before=1000" "/explorer/
        "/explorer/txs/$tx" "/explorer/accounts/$dev0" "/explorer/accounts/$dev0?before=100.0" "/explorer/search?q=$tx")
 declare -A small
 for p in "${paths[@]}"; do small[$p]=$(page_ms "$p"); done
-head_height=$(curl -s "$url/v1/status" | python3 -c 'import json, sys; print(json.load(sys.stdin)["height"])')
 stop
 
 db="$home/data/chain.sqlite"
 [ -f "$db" ] || db=$(find "$home" -name chain.sqlite | head -1)
+# The copies go above the last stored block and the last indexed one.
+head_height=$(sqlite3 "$db" "SELECT MAX((SELECT MAX(height) FROM blocks), (SELECT MAX(height) FROM ex_blocks))")
+last_indexed=$(sqlite3 "$db" "SELECT MAX(height) FROM ex_blocks")
 echo "growing the tables of $db (chain height $head_height) to $BLOCKS indexed blocks and $TXS more transactions..."
 grow_start=$(date +%s)
-sqlite3 "$db" <<SQL
-PRAGMA journal_mode = WAL;
+sqlite3 -bail "$db" <<SQL
 PRAGMA synchronous = OFF;
 BEGIN;
 -- Index rows for heights above the head: the head's figures, running totals left as they are.
 WITH RECURSIVE h(n) AS (SELECT $head_height + 1 UNION ALL SELECT n + 1 FROM h WHERE n < $BLOCKS)
-INSERT INTO ex_blocks (height, stats) SELECT n, (SELECT stats FROM ex_blocks WHERE height = $head_height) FROM h;
+INSERT INTO ex_blocks (height, stats) SELECT n, (SELECT stats FROM ex_blocks WHERE height = $last_indexed) FROM h;
 -- One copy of a transfer in each of TXS blocks above the head, with its own hash.
 WITH RECURSIVE h(n) AS (SELECT $head_height + 1 UNION ALL SELECT n + 1 FROM h WHERE n < $head_height + $TXS)
 INSERT INTO txs (height, idx, hash, body, receipt)
@@ -94,8 +95,8 @@ WITH RECURSIVE h(n) AS (SELECT $head_height + 1 UNION ALL SELECT n + 1 FROM h WH
 INSERT INTO ex_refs (kind, key, height, idx)
 SELECT r.kind, r.key, n, 0 FROM h, (SELECT kind, key FROM ex_refs WHERE (height, idx) = (SELECT height, idx FROM txs WHERE hash = x'$tx')) r;
 COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
 SQL
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 echo "grown in $(( $(date +%s) - grow_start ))s; database $(du -h "$db" | cut -f1)"
 rows=$(sqlite3 "$db" "SELECT (SELECT COUNT(*) FROM ex_blocks) || ' indexed blocks, ' || (SELECT COUNT(*) FROM txs) || ' transactions, ' || (SELECT COUNT(*) FROM ex_refs) || ' references'")
 mid=$(( head_height + TXS / 2 ))
