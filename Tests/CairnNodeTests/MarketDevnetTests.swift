@@ -250,6 +250,13 @@ import CairnTestSupport
             #expect(unpaid.status == 402)
             // The gateway pays for the same request (opening a channel from dev1) and names the provider that served it.
             let gateway = try ProviderClient(url: "http://127.0.0.1:\(gatewayPort)", timeout: 30)
+            // The gateway learns of the provider when it next reads the market from the node.
+            var offered = try? await gateway.get("/v1/models")
+            while offered.map({ $0.status == 200 && String(decoding: $0.body, as: UTF8.self).contains("minilm") }) != true,
+                  devnet.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                offered = try? await gateway.get("/v1/models")
+            }
             let paid = try await gateway.post("/v1/embeddings", body: Data(#"{"model":"minilm","input":"hi"}"#.utf8), voucher: nil)
             #expect(paid.status == 200, "\(String(decoding: paid.body, as: UTF8.self)) \(devnet.output.suffix(2000))")
             #expect(String(decoding: paid.body, as: UTF8.self).contains("embedding"))
