@@ -1,9 +1,10 @@
 public import CairnPrimitives
-public import CairnClient
+import CairnClient
 public import Logging
 public import ServiceLifecycle
 import AsyncHTTPClient
 import CairnLedger
+import CairnProvider
 import Hummingbird
 import NIOCore
 import Foundation
@@ -108,19 +109,10 @@ public struct Gateway: Service {
     }
 
     func waitForNode(_ node: NodeClient) async throws -> StatusView {
-        let deadline = ContinuousClock.now + .seconds(60)
-        var logged = false
-        while true {
-            do { return try await node.status() } catch {
-                guard ContinuousClock.now < deadline, !Task.isShuttingDownGracefully, !Task.isCancelled else {
-                    throw GatewayError("cannot reach the node at \(config.nodeURL): \(error)")
-                }
-                if !logged {
-                    logger.notice("waiting for the node", metadata: ["node": "\(config.nodeURL)"])
-                    logged = true
-                }
-                try await Task.sleep(for: .milliseconds(250))
-            }
+        do {
+            return try await NodeWait.until(config.nodeURL, logger: logger) { try await node.status() }
+        } catch {
+            throw GatewayError("cannot reach the node at \(config.nodeURL): \(error)")
         }
     }
 }

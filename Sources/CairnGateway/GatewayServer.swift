@@ -5,7 +5,7 @@ public import AsyncHTTPClient
 import CairnPrimitives
 import CairnMarket
 import CairnClient
-public import CairnProvider
+import CairnProvider
 import NIOCore
 import NIOHTTP1
 import Synchronization

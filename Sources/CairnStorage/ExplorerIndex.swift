@@ -1,4 +1,4 @@
-public import CairnPrimitives
+import CairnPrimitives
 import Foundation
 import GRDB
 import GRDBSQLite

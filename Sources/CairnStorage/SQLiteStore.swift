@@ -1,7 +1,5 @@
 public import CairnPrimitives
 import Foundation
-import Dispatch
-import Synchronization
 import GRDBSQLite
 public import GRDB
 
@@ -248,15 +246,12 @@ enum BulkInsert {
     static let SQLITE_TRANSIENT_VALUE = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
-/// Checkpoints the write-ahead log from its own connection, on its own queue, at most one at a time.
-///
-/// Requests that arrive while a checkpoint runs fold into one more run after it, so a fast writer never
-/// queues a backlog. A passive checkpoint copies what no reader still needs and never blocks the writer;
-/// whatever it leaves is copied by the next one.
+/// Checkpoints the write-ahead log from its own connection, on its own queue, at most one at a time
+/// (requests made while one runs fold into one more). A passive checkpoint copies what no reader still needs
+/// and never blocks the writer; whatever it leaves is copied by the next one.
 final class Checkpointer: Sendable {
     let connection: DatabaseQueue
-    let queue = DispatchQueue(label: "cairn.sqlite.checkpoint", qos: .utility)
-    let pending = Mutex<(running: Bool, again: Bool)>((false, false))
+    let worker = CoalescingWorker(label: "cairn.sqlite.checkpoint")
 
     init(path: String) throws {
         var config = Configuration()
@@ -269,26 +264,8 @@ final class Checkpointer: Sendable {
 
     /// Asks for a passive checkpoint soon.
     func request() {
-        let start = pending.withLock { state -> Bool in
-            if state.running { state.again = true; return false }
-            state.running = true
-            return true
-        }
-        guard start else { return }
-        queue.async { self.drain() }
-    }
-
-    private func drain() {
-        while true {
-            // A failed passive checkpoint (the database busy, say) loses nothing: the frames stay in the log.
-            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            let again = pending.withLock { state -> Bool in
-                if state.again { state.again = false; return true }
-                state.running = false
-                return false
-            }
-            if !again { return }
-        }
+        // A failed passive checkpoint (the database busy, say) loses nothing: the frames stay in the log.
+        worker.request { [connection] in _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
     }
 
     /// A full checkpoint now, on the caller's thread.

@@ -7,13 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-WEBSOCKET_CLIENT_VERSION="1.9.2"
-VENV=.venv-explorer
-export CAIRN_BIN="${CAIRN_BIN:-.build/debug/cairn}"
-export CAIRN_MODELS="${CAIRN_MODELS:-$PWD/.models}"
-# A relative binary path would change meaning if a test changed its folder; make it absolute.
-case "$CAIRN_BIN" in /*) ;; *) CAIRN_BIN="$PWD/$CAIRN_BIN" ;; esac
-
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium chromium-browser google-chrome >/dev/null 2>&1; then
   echo "explorer-tests: installing chromium with apt"
   sudo=""
@@ -22,19 +15,10 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium chromium-browser google-chrom
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "explorer-tests: making the virtualenv $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import websocket, sys; sys.exit(websocket.__version__ != '$WEBSOCKET_CLIENT_VERSION')" 2>/dev/null; then
-  echo "explorer-tests: installing websocket-client==$WEBSOCKET_CLIENT_VERSION"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "websocket-client==$WEBSOCKET_CLIENT_VERSION"
-fi
-
-if [ ! -x "$CAIRN_BIN" ]; then
-  echo "explorer-tests: no cairn binary at $CAIRN_BIN (build it, or set CAIRN_BIN)" >&2
-  exit 1
-fi
+. scripts/lib/python-tests.sh
+VENV=.venv-explorer
+python_venv explorer-tests "$VENV" websocket-client 1.9.2
+cairn_bin explorer-tests
 
 start=$(date +%s)
 set +e

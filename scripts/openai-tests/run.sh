@@ -6,26 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-OPENAI_VERSION="3.57.0"
+. scripts/lib/python-tests.sh
 VENV=.venv-openai
-export CAIRN_BIN="${CAIRN_BIN:-.build/debug/cairn}"
-export CAIRN_MODELS="${CAIRN_MODELS:-$PWD/.models}"
-# A relative binary path would change meaning if a test changed its folder; make it absolute.
-case "$CAIRN_BIN" in /*) ;; *) CAIRN_BIN="$PWD/$CAIRN_BIN" ;; esac
-
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "openai-tests: making the virtualenv $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
-  echo "openai-tests: installing openai==$OPENAI_VERSION"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "openai==$OPENAI_VERSION"
-fi
-
-if [ ! -x "$CAIRN_BIN" ]; then
-  echo "openai-tests: no cairn binary at $CAIRN_BIN (build it, or set CAIRN_BIN)" >&2
-  exit 1
-fi
+python_venv openai-tests "$VENV" openai 3.57.0
+cairn_bin openai-tests
 
 failed=0
 summary=()

@@ -40,7 +40,8 @@ extension Explorer {
         let active = providers.filter(\.active)
         let served = Set(active.flatMap { $0.models.map(\.modelID) }).sorted()
         let stakingRatio = supply.value == 0 ? 0 : Double(pools.bonded.value) / Double(supply.value)
-        let net = Double(headStats.totalMinted.value) - Double(headStats.totalBurned.value)
+        let (minted, burnedTotal) = (headStats.totalMinted.value, headStats.totalBurned.value)
+        let net = minted >= burnedTotal ? "+" + Format.cairn(Amount(minted - burnedTotal)) : "−" + Format.cairn(Amount(burnedTotal - minted))
 
         let cards: [(String, HTML)] = [
             ("Height", Links.block(head.height)),
@@ -54,10 +55,11 @@ extension Explorer {
             ("Supply", HTML(text: Format.cairn(supply))),
             ("Burned", HTML(text: Format.cairn(burned))),
             ("Emitted", HTML(text: Format.cairn(headStats.totalMinted))),
-            ("Net supply change", HTML(text: (net < 0 ? "−" : "+") + Format.cairn(Amount(UInt128(abs(net)))))),
+            ("Net supply change", HTML(text: net)),
             ("Treasury", HTML(text: Format.cairn(treasury))),
             ("Staking ratio", HTML(text: Format.percent(stakingRatio))),
         ]
+        let stalled = chain.indexer.failure.map { HTML("<p class=\"error\">The index stopped at block \(Format.count(indexed)): \($0)</p>") } ?? ""
         let cardHTML = HTML.join(cards.map { "<div class=\"card\"><span>\($0.0)</span><strong>\($0.1)</strong></div>" })
 
         let series = try timeSeries(head: indexed)
@@ -102,7 +104,7 @@ extension Explorer {
         }
 
         let body: HTML = """
-            <h1>Network overview</h1>
+            <h1>Network overview</h1>\(stalled)
             <section class="cards">\(cardHTML)</section>
             <section class="charts">\(payments)\(supplyChart)\(txChart)\(stake)</section>
             <p class="muted">Periods split blocks 0 to \(Format.count(indexed)) into \(series.labels.count) equal spans; labels are each span's first block time (UTC).</p>
@@ -134,12 +136,12 @@ extension Explorer {
         for i in 0..<Int(n) {
             guard let a = try all[i].map({ try BlockStats(canonicalBytes: $0) }),
                   let b = try all[i + 1].map({ try BlockStats(canonicalBytes: $0) }) else { continue }
-            let f = DateFormatter()
-            f.locale = Locale(identifier: "en_US_POSIX")
-            f.timeZone = TimeZone(identifier: "UTC")
             let span = b.time > a.time ? b.time - a.time : 0
-            f.dateFormat = span > 43_200_000 ? "MM-dd" : (span >= 60_000 ? "HH:mm" : "HH:mm:ss")
-            out.labels.append(f.string(from: Date(timeIntervalSince1970: TimeInterval(min(a.time / 1000, 253_402_300_799)))))
+            let p = Format.parts(a.time)
+            let (month, day, hour, minute, second) = (p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0, p.second ?? 0)
+            out.labels.append(span > 43_200_000 ? String(format: "%02d-%02d", month, day)
+                              : span >= 60_000 ? String(format: "%02d:%02d", hour, minute)
+                              : String(format: "%02d:%02d:%02d", hour, minute, second))
             out.transactions.append(Double(b.totalTransactions - a.totalTransactions))
             out.paid.append(Double(b.totalPaid.value) - Double(a.totalPaid.value))
             out.royalties.append(Double(b.totalRoyalties.value) - Double(a.totalRoyalties.value))
@@ -154,20 +156,22 @@ extension Explorer {
     func blocks(before: UInt64?) throws -> Output {
         let head = try chain.head().height
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
-        let rows = try chain.store.read { snap in
-            try snap.blockStats(before: before, limit: Self.pageSize + 1).map { row -> [HTML] in
+        // One row more than a page says whether there is an older page.
+        let (rows, more) = try chain.store.read { snap in
+            let found = try snap.blockStats(before: before, limit: Self.pageSize + 1)
+            return (try found.prefix(Self.pageSize).map { row -> (height: UInt64, cells: [HTML]) in
                 let s = try BlockStats(canonicalBytes: row.stats)
                 let hash = try snap.block(at: row.height)?.hash
-                return [Links.block(row.height), hash.map { HTML(text: Format.short($0.hex)) } ?? "",
-                        HTML(text: "\(Format.time(s.time)) (\(Format.age(s.time, now: now)))"), HTML(text: "\(s.transactions)"),
-                        HTML(text: Format.count(s.gasUsed)), HTML(text: Format.cairn(s.burned)), Links.account(s.proposer)]
-            }
+                return (row.height, [Links.block(row.height), hash.map { HTML(text: Format.short($0.hex)) } ?? "",
+                                     HTML(text: "\(Format.time(s.time)) (\(Format.age(s.time, now: now)))"), HTML(text: "\(s.transactions)"),
+                                     HTML(text: Format.count(s.gasUsed)), HTML(text: Format.cairn(s.burned)), Links.account(s.proposer)])
+            }, found.count > Self.pageSize)
         }
         var body: HTML = """
             <h1>Blocks</h1><p>\(Format.count(head + 1)) blocks; newest first.</p>
-            \(Table.make(["Height", "Hash", "Time", "Txs", "Gas used", "Burned", "Proposer"], Array(rows.prefix(Self.pageSize)), numeric: [3, 4, 5], empty: "No blocks here."))
+            \(Table.make(["Height", "Hash", "Time", "Txs", "Gas used", "Burned", "Proposer"], rows.map(\.cells), numeric: [3, 4, 5], empty: "No blocks here."))
             """
-        if rows.count > Self.pageSize, let last = try chain.store.read({ try $0.blockStats(before: before, limit: Self.pageSize) }).last {
+        if more, let last = rows.last {
             body = "\(body)<p class=\"pager\">\(HTML.link("/explorer/blocks?before=\(last.height)", "Older →"))</p>"
         }
         return .page(title: "Blocks", body: body)

@@ -1,9 +1,8 @@
 public import CairnPrimitives
-public import CairnLedger
-public import CairnStorage
+import CairnLedger
+import CairnStorage
 import Foundation
 import Synchronization
-import Dispatch
 
 /// One block's figures in the explorer's index, with running totals from genesis up to and including it.
 ///
@@ -173,10 +172,8 @@ public enum IndexKind {
 /// a transaction touches, at scattered places in its table). The index trails the head by the blocks committed
 /// while a catch-up runs; a chain stored before the index existed is indexed the same way.
 public final class ExplorerIndexer: Sendable {
-    let queue = DispatchQueue(label: "cairn.explorer.index", qos: .utility)
-    /// Whether a catch-up runs on the queue, and whether another was asked for meanwhile.
-    let pending = Mutex<(running: Bool, again: Bool)>((false, false))
-    /// One catch-up at a time, whether on the queue or called directly.
+    let worker = CoalescingWorker(label: "cairn.explorer.index")
+    /// One catch-up at a time, whether on the worker or called directly.
     let exclusive = Mutex<Void>(())
     /// The last error a background catch-up met (it is retried at the next request).
     let lastError = Mutex<String?>(nil)
@@ -185,29 +182,13 @@ public final class ExplorerIndexer: Sendable {
 
     /// Asks for a catch-up soon on the background queue; requests made while one runs fold into one more run.
     public func request(_ chain: Chain) {
-        let start = pending.withLock { state -> Bool in
-            if state.running { state.again = true; return false }
-            state.running = true
-            return true
-        }
-        guard start else { return }
-        queue.async { self.drain(chain) }
-    }
-
-    private func drain(_ chain: Chain) {
-        while true {
+        worker.request { [self] in
             do {
                 try catchUp(chain)
                 lastError.withLock { $0 = nil }
             } catch {
                 lastError.withLock { $0 = "\(error)" }
             }
-            let again = pending.withLock { state -> Bool in
-                if state.again { state.again = false; return true }
-                state.running = false
-                return false
-            }
-            if !again { return }
         }
     }
 
@@ -320,8 +301,7 @@ public final class ExplorerIndexer: Sendable {
 
         let totals = providers.map { (key: IndexKind.providerTotals($0.key), value: $0.value.canonicalBytes) }
             + models.map { (key: IndexKind.modelTotals($0.key), value: $0.value.canonicalBytes) }
-        let ordered = refs.sorted { ($0.kind, $0.index) < ($1.kind, $1.index) || ($0.kind == $1.kind && $0.index == $1.index && $0.key.lexicographicallyPrecedes($1.key)) }
-        return (IndexBatch(height: header.height, stats: stats.canonicalBytes, refs: ordered, totals: totals), stats)
+        return (IndexBatch(height: header.height, stats: stats.canonicalBytes, refs: Array(refs), totals: totals), stats)
     }
 
     /// An `amount` attribute's ucairn part (`12ucairn` or `12ucairn,3other`), or nil.

@@ -98,14 +98,23 @@ enum Format {
 
     static func count(_ n: some BinaryInteger) -> String { grouped(String(n)) }
 
+    /// The Gregorian calendar in UTC, for block times.
+    static let utc: Calendar = {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "UTC")!
+        return c
+    }()
+
+    /// A block time's (Unix milliseconds) date and time of day in UTC.
+    static func parts(_ milliseconds: UInt64) -> DateComponents {
+        utc.dateComponents([.year, .month, .day, .hour, .minute, .second],
+                           from: Date(timeIntervalSince1970: TimeInterval(min(milliseconds / 1000, 253_402_300_799))))
+    }
+
     /// A block time (Unix milliseconds) as UTC.
     static func time(_ milliseconds: UInt64) -> String {
-        let date = Date(timeIntervalSince1970: TimeInterval(min(milliseconds / 1000, 253_402_300_799)))
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return f.string(from: date)
+        let p = parts(milliseconds)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", p.year ?? 0, p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0, p.second ?? 0)
     }
 
     /// How long before `now` the block time `milliseconds` was (both Unix milliseconds).

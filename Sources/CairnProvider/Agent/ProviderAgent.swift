@@ -63,21 +63,10 @@ public struct ProviderAgent: Service {
 
     /// The node, waited for up to a minute (it may be starting beside the provider, as on the devnet).
     func connect(http: HTTPClient) async throws -> NodeChain {
-        let deadline = ContinuousClock.now + .seconds(60)
-        var logged = false
-        while true {
-            do {
-                return try await NodeChain(url: config.nodeURL, key: key, http: http)
-            } catch {
-                guard ContinuousClock.now < deadline, !Task.isShuttingDownGracefully, !Task.isCancelled else {
-                    throw ProviderError(.node, "cannot reach the node at \(config.nodeURL): \(error)")
-                }
-                if !logged {
-                    logger.notice("waiting for the node", metadata: ["node": "\(config.nodeURL)"])
-                    logged = true
-                }
-                try await Task.sleep(for: .milliseconds(250))
-            }
+        do {
+            return try await NodeWait.until(config.nodeURL, logger: logger) { try await NodeChain(url: config.nodeURL, key: key, http: http) }
+        } catch {
+            throw ProviderError(.node, "cannot reach the node at \(config.nodeURL): \(error)")
         }
     }
 
