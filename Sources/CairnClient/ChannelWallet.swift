@@ -107,7 +107,7 @@ public actor ChannelWallet {
         }
         if let known = channelsByID[view.id] { return known }
         let channel = WalletChannel(id: view.id, provider: view.provider, deposit: view.deposit, delivered: view.claimed,
-                                    perModel: view.claimedPerModel, closing: view.state != "open", receipts: 0)
+                                    perModel: view.claimedPerModel, usage: view.claimedUsage, closing: view.state != "open", receipts: 0)
         channelsByID[view.id] = channel
         try save()
         return channel
@@ -162,6 +162,13 @@ public actor ChannelWallet {
             throw refuse("model cumulative \(r.modelCumulative) is not \(before) plus \(cost)")
         }
         guard cumulative <= channel.deposit else { throw refuse("cumulative \(cumulative) is above the deposit \(channel.deposit)") }
+        guard let usage = channel.usage.adding(tokens: r.tokens, to: r.modelID) else { throw refuse("the channel's token count overflows") }
+        let counted = usage.usage(for: r.modelID)
+        guard r.modelTokens == counted.tokens, r.modelRequests == counted.requests else {
+            throw refuse("model usage \(r.modelTokens) tokens and \(r.modelRequests) requests is not the \(counted.tokens) tokens and "
+                         + "\(counted.requests) requests counted")
+        }
+        channel.usage = usage
         if cost > .zero {
             if let index { parts[index].amount = modelTotal } else {
                 parts.append(ModelAmount(modelID: r.modelID, amount: modelTotal))

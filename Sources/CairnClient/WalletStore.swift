@@ -12,16 +12,47 @@ public struct WalletChannel: Sendable, Codable, Equatable {
     public var delivered: Amount
     /// `delivered` by model, sorted by model id.
     public var perModel: [ModelAmount]
+    /// The tokens and requests of the receipts accepted, by model, sorted by model id.
+    public var usage: [ModelUsage]
     /// Whether the client has started closing the channel.
     public var closing: Bool
     /// Receipts accepted on this channel.
     public var receipts: UInt64
 
+    public init(id: UInt64, provider: Address, deposit: Amount, delivered: Amount, perModel: [ModelAmount], usage: [ModelUsage] = [],
+                closing: Bool, receipts: UInt64) {
+        self.id = id
+        self.provider = provider
+        self.deposit = deposit
+        self.delivered = delivered
+        self.perModel = perModel
+        self.usage = usage
+        self.closing = closing
+        self.receipts = receipts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, provider, deposit, delivered, perModel, usage, closing, receipts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(UInt64.self, forKey: .id)
+        provider = try c.decode(Address.self, forKey: .provider)
+        deposit = try c.decode(Amount.self, forKey: .deposit)
+        delivered = try c.decode(Amount.self, forKey: .delivered)
+        perModel = try c.decode([ModelAmount].self, forKey: .perModel)
+        // Wallets written before usage was counted have none.
+        usage = try c.decodeIfPresent([ModelUsage].self, forKey: .usage) ?? []
+        closing = try c.decode(Bool.self, forKey: .closing)
+        receipts = try c.decode(UInt64.self, forKey: .receipts)
+    }
+
     /// The deposit not yet promised to the provider.
     public var available: Amount { deposit.subtracting(delivered) ?? .zero }
 
-    /// The voucher that pays for everything delivered so far.
-    public var voucher: Voucher { Voucher(channelID: id, cumulative: delivered, perModel: perModel) }
+    /// The voucher that pays for everything delivered so far, with its usage.
+    public var voucher: Voucher { Voucher(channelID: id, cumulative: delivered, perModel: perModel, usage: usage) }
 }
 
 /// The wallet's file: every channel of one client on one chain, written atomically.

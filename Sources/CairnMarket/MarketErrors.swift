@@ -58,6 +58,12 @@ public enum MarketError {
     public static func voucherBelowClaimed(_ id: UInt64, _ what: String, got: Amount, claimed: Amount) -> LedgerError {
         LedgerError(module: codespace, code: 13, message: "voucher for channel \(id): \(what) \(got) is below the \(claimed) already claimed")
     }
+    /// A voucher whose tokens or requests for a model are below what was claimed for it (the same code: a voucher below
+    /// what was claimed).
+    public static func voucherUsageBelowClaimed(_ id: UInt64, model: UInt64, got: ModelUsage, claimed: ModelUsage) -> LedgerError {
+        LedgerError(module: codespace, code: 13, message: "voucher for channel \(id): model \(model)'s usage (\(got.tokens) tokens, "
+                    + "\(got.requests) requests) is below the \(claimed.tokens) tokens and \(claimed.requests) requests already claimed")
+    }
     /// A voucher whose cumulative is above the channel's deposit.
     public static func voucherAboveDeposit(_ id: UInt64, cumulative: Amount, deposit: Amount) -> LedgerError {
         LedgerError(module: codespace, code: 14, message: "voucher for channel \(id): cumulative \(cumulative) is above the deposit \(deposit)")

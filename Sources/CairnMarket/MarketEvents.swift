@@ -41,12 +41,16 @@ public enum MarketEvents {
 
     /// `market.claimed`: id and channel (the same id), provider, cumulative, amount (this claim), fee,
     /// burned, treasury, royalties, provider_amount.
-    public static func claimed(_ id: UInt64, provider: Address, cumulative: Amount, split: ClaimSplit) -> Event {
+    /// A claim: what it paid and how it was split, and what it paid for: `tokens` and `requests` in all, and `served`
+    /// per model as `MODEL:TOKENS:REQUESTS` joined by commas (the increase over the channel's earlier claims).
+    public static func claimed(_ id: UInt64, provider: Address, cumulative: Amount, split: ClaimSplit, served: [ModelUsage] = []) -> Event {
         Event(type: "market.claimed", [
             ("id", "\(id)"), ("channel", "\(id)"), ("provider", provider.bech32), ("cumulative", cumulative.description),
             ("amount", split.amount.description), ("fee", split.fee.description), ("burned", split.burned.description),
             ("treasury", split.treasury.description), ("royalties", split.royalties.description),
             ("provider_amount", split.provider.description),
+            ("tokens", "\(served.reduce(UInt64(0)) { $0 &+ $1.tokens })"), ("requests", "\(served.reduce(UInt64(0)) { $0 &+ $1.requests })"),
+            ("served", served.map { "\($0.modelID):\($0.tokens):\($0.requests)" }.joined(separator: ",")),
         ])
     }
 

@@ -47,6 +47,11 @@ extension MarketModule {
             sum = s
             previous = p.modelID
         }
+        previous = nil
+        for u in c.claimedUsage {
+            if let previous, u.modelID <= previous { violations.append("channel \(id) claimed usage is not sorted") }
+            previous = u.modelID
+        }
         if sum != c.claimed.value { violations.append("channel \(id) per-model claims sum to \(sum), not claimed \(c.claimed)") }
         if (c.state == .open) != (c.settleHeight == 0) { violations.append("channel \(id) is \(c.state.name) with settle height \(c.settleHeight)") }
         return violations

@@ -8,7 +8,7 @@ extension MarketModule {
     ///
     /// Refused: a signer other than the channel's provider; a closed channel or one past its settle height;
     /// a voucher not signed by the channel's voucher key on this chain; a cumulative equal to (nothing new)
-    /// or below what was claimed, or any model's amount below what was claimed for it; a cumulative above
+    /// or below what was claimed, or any model's amount, tokens or requests below what was claimed for it; a cumulative above
     /// the deposit; a model with an increase that is not registered.
     func claim(_ signed: SignedVoucher, signer: Address, context: ExecutionContext) throws(LedgerError) {
         let voucher = signed.voucher
@@ -45,8 +45,15 @@ extension MarketModule {
         // Every model claimed before is in the voucher with at least its amount, so the voucher's parts
         // (sorted, non-zero, summing to the cumulative) are the new per-model totals.
         record.claimedPerModel = voucher.perModel
+        let served = voucher.usage.compactMap { u -> ModelUsage? in
+            let before = record.claimedUsage.usage(for: u.modelID)
+            let d = ModelUsage(modelID: u.modelID, tokens: u.tokens - before.tokens, requests: u.requests - before.requests)
+            return d.tokens > 0 || d.requests > 0 ? d : nil
+        }
+        // Every model's usage claimed before is in the voucher with at least its counts (checked above).
+        record.claimedUsage = voucher.usage
         store.write(record, id)
-        context.emit(MarketEvents.claimed(id, provider: signer, cumulative: voucher.cumulative, split: split))
+        context.emit(MarketEvents.claimed(id, provider: signer, cumulative: voucher.cumulative, split: split, served: served))
     }
 
     /// Claims only ever increase, in total and per model, and never pass the deposit.
@@ -59,6 +66,12 @@ extension MarketModule {
         for c in record.claimedPerModel {
             let got = voucher.amount(for: c.modelID)
             guard got >= c.amount else { throw MarketError.voucherBelowClaimed(id, "model \(c.modelID)", got: got, claimed: c.amount) }
+        }
+        for c in record.claimedUsage {
+            let got = voucher.usage.usage(for: c.modelID)
+            guard got.tokens >= c.tokens, got.requests >= c.requests else {
+                throw MarketError.voucherUsageBelowClaimed(id, model: c.modelID, got: got, claimed: c)
+            }
         }
         guard voucher.cumulative <= record.deposit else {
             throw MarketError.voucherAboveDeposit(id, cumulative: voucher.cumulative, deposit: record.deposit)

@@ -50,7 +50,7 @@ extension MarketModule {
 
     static func view(_ id: UInt64, _ c: ChannelRecord) -> ChannelView {
         ChannelView(id: id, client: c.client, provider: c.provider, voucherKey: c.voucherKey.hexString, deposit: c.deposit,
-                    claimed: c.claimed, claimedPerModel: c.claimedPerModel, state: c.state.name, openedHeight: c.openedHeight,
+                    claimed: c.claimed, claimedPerModel: c.claimedPerModel, claimedUsage: c.claimedUsage, state: c.state.name, openedHeight: c.openedHeight,
                     settleHeight: c.settleHeight)
     }
 

@@ -65,6 +65,8 @@ public struct ChannelRecord: Sendable, Equatable, CanonicalCodable {
     public var claimed: Amount
     /// What was claimed per model, sorted by model id, no zero amounts; sums to `claimed`.
     public var claimedPerModel: [ModelAmount]
+    /// The tokens and requests of the claimed vouchers per model, sorted by model id.
+    public var claimedUsage: [ModelUsage]
     /// Open, closing or closed.
     public var state: ChannelState
     /// The height the channel was opened at.
@@ -80,6 +82,7 @@ public struct ChannelRecord: Sendable, Equatable, CanonicalCodable {
         self.deposit = deposit
         claimed = .zero
         claimedPerModel = []
+        claimedUsage = []
         state = .open
         self.openedHeight = openedHeight
         settleHeight = 0
@@ -107,6 +110,7 @@ public struct ChannelRecord: Sendable, Equatable, CanonicalCodable {
         w.write(state.rawValue)
         w.write(openedHeight)
         w.write(settleHeight)
+        ModelUsage.write(claimedUsage, to: &w)
     }
 
     /// Decodes the canonical encoding.
@@ -123,6 +127,8 @@ public struct ChannelRecord: Sendable, Equatable, CanonicalCodable {
         state = s
         openedHeight = try r.readUInt64()
         settleHeight = try r.readUInt64()
+        // Records written before usage was claimed end here.
+        claimedUsage = r.isAtEnd ? [] : try ModelUsage.read(from: &r)
     }
 }
 

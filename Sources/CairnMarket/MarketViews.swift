@@ -40,6 +40,8 @@ public struct ChannelView: Sendable, Equatable, Codable {
     public var claimed: Amount
     /// What was claimed per model.
     public var claimedPerModel: [ModelAmount]
+    /// The tokens and requests the claimed vouchers paid for, per model.
+    public var claimedUsage: [ModelUsage]
     /// `open`, `closing` or `closed`.
     public var state: String
     public var openedHeight: UInt64
@@ -47,7 +49,7 @@ public struct ChannelView: Sendable, Equatable, Codable {
     public var settleHeight: UInt64
 
     public init(id: UInt64, client: Address, provider: Address, voucherKey: String, deposit: Amount, claimed: Amount,
-                claimedPerModel: [ModelAmount], state: String, openedHeight: UInt64, settleHeight: UInt64) {
+                claimedPerModel: [ModelAmount], claimedUsage: [ModelUsage] = [], state: String, openedHeight: UInt64, settleHeight: UInt64) {
         self.id = id
         self.client = client
         self.provider = provider
@@ -55,6 +57,7 @@ public struct ChannelView: Sendable, Equatable, Codable {
         self.deposit = deposit
         self.claimed = claimed
         self.claimedPerModel = claimedPerModel
+        self.claimedUsage = claimedUsage
         self.state = state
         self.openedHeight = openedHeight
         self.settleHeight = settleHeight

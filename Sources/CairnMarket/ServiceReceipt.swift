@@ -18,6 +18,8 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
     public var promptTokens: UInt32
     public var completionTokens: UInt32
     public var embeddingTokens: UInt32
+    /// Every token the request counted: prompt, completion and embedding tokens.
+    public var tokens: UInt64 { UInt64(promptTokens) + UInt64(completionTokens) + UInt64(embeddingTokens) }
     /// The price the request was charged at.
     public var price: ModelPrice
     /// This request's cost: `price.cost(...)` of the token counts.
@@ -26,10 +28,14 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
     public var cumulative: Amount
     /// The model's part of `cumulative`.
     public var modelCumulative: Amount
+    /// The model's tokens and requests on the channel after this request (this request's tokens and one request
+    /// included); the client's next voucher counts them.
+    public var modelTokens: UInt64
+    public var modelRequests: UInt64
 
     public init(provider: Address, channelID: UInt64, requestHash: Hash, outputHash: Hash, modelID: UInt64, model: String,
                 promptTokens: UInt32, completionTokens: UInt32, embeddingTokens: UInt32, price: ModelPrice, cost: Amount,
-                cumulative: Amount, modelCumulative: Amount) {
+                cumulative: Amount, modelCumulative: Amount, modelTokens: UInt64 = 0, modelRequests: UInt64 = 0) {
         self.provider = provider
         self.channelID = channelID
         self.requestHash = requestHash
@@ -43,6 +49,8 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         self.cost = cost
         self.cumulative = cumulative
         self.modelCumulative = modelCumulative
+        self.modelTokens = modelTokens
+        self.modelRequests = modelRequests
     }
 
     public func encode(to w: inout CanonicalWriter) {
@@ -59,6 +67,8 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         w.write(cost)
         w.write(cumulative)
         w.write(modelCumulative)
+        w.write(modelTokens)
+        w.write(modelRequests)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -75,6 +85,8 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         cost = try r.readAmount()
         cumulative = try r.readAmount()
         modelCumulative = try r.readAmount()
+        modelTokens = try r.readUInt64()
+        modelRequests = try r.readUInt64()
     }
 
     /// Signs the receipt with the provider's key (domain `cairn/receipt/v1`).

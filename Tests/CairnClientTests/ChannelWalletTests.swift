@@ -28,16 +28,19 @@ import Testing
                     openedHeight: 3, settleHeight: 0)
     }
 
-    /// A receipt as an honest provider signs it after `delivered` for a request of the given token counts.
-    func receipt(channel: UInt64 = 1, delivered: Amount, prompt: UInt32 = 100, completion: UInt32 = 50,
-                 signer: PrivateKey? = nil, cost: Amount? = nil, cumulative: Amount? = nil, price: ModelPrice? = nil) -> SignedReceipt {
+    /// A receipt as an honest provider signs it after `delivered` (and `tokensBefore` in `requestsBefore` requests) for a
+    /// request of the given token counts.
+    func receipt(channel: UInt64 = 1, delivered: Amount, tokensBefore: UInt64 = 0, requestsBefore: UInt64 = 0, prompt: UInt32 = 100,
+                 completion: UInt32 = 50, signer: PrivateKey? = nil, cost: Amount? = nil, cumulative: Amount? = nil,
+                 price: ModelPrice? = nil, modelTokens: UInt64? = nil) -> SignedReceipt {
         let p = price ?? self.price
         let c = cost ?? p.cost(promptTokens: prompt, completionTokens: completion, embeddingTokens: 0)
         let total = cumulative ?? Amount(delivered.value + c.value)
         let r = ServiceReceipt(provider: (signer ?? provider).publicKey.address, channelID: channel, requestHash: Hash.sha256([1]),
                                outputHash: Hash.sha256([2]), modelID: p.modelID, model: "smollm2", promptTokens: prompt,
                                completionTokens: completion, embeddingTokens: 0, price: p, cost: c, cumulative: total,
-                               modelCumulative: total)
+                               modelCumulative: total, modelTokens: modelTokens ?? tokensBefore + UInt64(prompt) + UInt64(completion),
+                               modelRequests: requestsBefore + 1)
         return r.signed(by: signer ?? provider, chainID: Self.chainID)
     }
 
@@ -48,11 +51,14 @@ import Testing
         // 100 prompt tokens at 2 ucairn each plus 50 completion tokens at 4 ucairn each.
         let first = try await w.accept(receipt(delivered: .zero), channel: 1, price: price)
         #expect(first.delivered == 400)
-        let second = try await w.accept(receipt(delivered: 400, prompt: 1, completion: 0), channel: 1, price: price)
+        let second = try await w.accept(receipt(delivered: 400, tokensBefore: 150, requestsBefore: 1, prompt: 1, completion: 0),
+                                        channel: 1, price: price)
         // 1 token at 2 ucairn per token.
         #expect(second.delivered == 402)
         let voucher = try await w.voucher(for: 1)
-        #expect(voucher.voucher == Voucher(channelID: 1, cumulative: 402, perModel: [ModelAmount(modelID: 7, amount: 402)]))
+        // The voucher also counts the receipts' tokens (150 + 1) and requests (2).
+        #expect(voucher.voucher == Voucher(channelID: 1, cumulative: 402, perModel: [ModelAmount(modelID: 7, amount: 402)],
+                                           usage: [ModelUsage(modelID: 7, tokens: 151, requests: 2)]))
         #expect(voucher.isSigned(by: client.publicKey, chainID: Self.chainID))
         #expect(!voucher.isSigned(by: client.publicKey, chainID: "other-chain"))
     }
@@ -84,6 +90,34 @@ import Testing
         let bad = receipt(delivered: .zero, cost: cost, cumulative: cumulative)
         await #expect(throws: ClientError.self, "\(label)") { try await w.accept(bad, channel: 1, price: price) }
         #expect(try await w.channel(1)?.delivered == .zero)
+    }
+
+    @Test(arguments: [UInt64(149), 151, 0])
+    func receiptThatMiscountsTheModelsTokensIsRefused(_ modelTokens: UInt64) async throws {
+        let w = try wallet()
+        _ = try await w.adopt(view())
+        let bad = receipt(delivered: .zero, modelTokens: modelTokens)
+        await #expect(throws: ClientError.self) { try await w.accept(bad, channel: 1, price: price) }
+        #expect(try await w.voucher(for: 1).voucher.usage.isEmpty)
+    }
+
+    @Test func usageSurvivesReopeningAndAWalletWrittenWithoutItLoads() async throws {
+        do {
+            let w = try wallet()
+            _ = try await w.adopt(view())
+            _ = try await w.accept(receipt(delivered: .zero), channel: 1, price: price)
+        }
+        #expect(try #require(await wallet().channel(1)).usage == [ModelUsage(modelID: 7, tokens: 150, requests: 1)])
+        // A wallet file from before usage was counted: the channel loads with none.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var channels = try #require(json["channels"] as? [[String: Any]])
+        channels[0].removeValue(forKey: "usage")
+        var old = json
+        old["channels"] = channels
+        try JSONSerialization.data(withJSONObject: old).write(to: URL(fileURLWithPath: path))
+        let reopened = try #require(await wallet().channel(1))
+        #expect(reopened.usage.isEmpty && reopened.delivered == 400)
     }
 
     @Test func receiptAtAnotherPriceIsRefused() async throws {

@@ -83,6 +83,55 @@ import Testing
         #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
     }
 
+    @Test func claimsRecordTheTokensAndRequestsTheyPaidFor() throws {
+        let f = try MarketFixture()
+        try f.registerProvider()
+        let id = try f.open(deposit: 1_000_000)
+        let first = try f.succeed(f.provider, MsgClaim(voucher: f.voucher(id, [(1, 5_000), (2, 1_000)], usage: [
+            ModelUsage(modelID: 1, tokens: 1_200, requests: 3), ModelUsage(modelID: 2, tokens: 40, requests: 2),
+        ])))
+        let e1 = try #require(first.events.first { $0.type == "market.claimed" })
+        #expect(e1["tokens"] == "1240" && e1["requests"] == "5" && e1["served"] == "1:1200:3,2:40:2")
+        // The next claim records the increase only; a model whose usage did not move is left out.
+        let second = try f.succeed(f.provider, MsgClaim(voucher: f.voucher(id, [(1, 9_000), (2, 1_000)], usage: [
+            ModelUsage(modelID: 1, tokens: 2_000, requests: 5), ModelUsage(modelID: 2, tokens: 40, requests: 2),
+        ])))
+        let e2 = try #require(second.events.first { $0.type == "market.claimed" })
+        #expect(e2["tokens"] == "800" && e2["requests"] == "2" && e2["served"] == "1:800:2")
+        #expect(try f.channel(id).claimedUsage == [ModelUsage(modelID: 1, tokens: 2_000, requests: 5), ModelUsage(modelID: 2, tokens: 40, requests: 2)])
+        // A voucher that pays more but counts fewer tokens or requests than were claimed, or leaves a model's usage out: code 13.
+        try f.refuse(f.provider, MsgClaim(voucher: f.voucher(id, [(1, 10_000), (2, 1_000)], usage: [
+            ModelUsage(modelID: 1, tokens: 1_999, requests: 6), ModelUsage(modelID: 2, tokens: 40, requests: 2),
+        ])), code: 13)
+        try f.refuse(f.provider, MsgClaim(voucher: f.voucher(id, [(1, 10_000), (2, 1_000)], usage: [
+            ModelUsage(modelID: 1, tokens: 2_100, requests: 4), ModelUsage(modelID: 2, tokens: 40, requests: 2),
+        ])), code: 13)
+        try f.refuse(f.provider, MsgClaim(voucher: f.voucher(id, [(1, 10_000), (2, 1_000)], usage: [
+            ModelUsage(modelID: 1, tokens: 2_100, requests: 6),
+        ])), code: 13)
+        // Malformed usage (unsorted, an all-zero entry): the transaction is not included.
+        for usage in [[ModelUsage(modelID: 2, tokens: 50, requests: 3), ModelUsage(modelID: 1, tokens: 2_100, requests: 6)],
+                      [ModelUsage(modelID: 1, tokens: 2_100, requests: 6), ModelUsage(modelID: 2, tokens: 0, requests: 0)]] {
+            #expect(throws: PaymentShapeError.self) { try f.voucher(id, [(1, 10_000), (2, 1_000)], usage: usage).voucher.validate() }
+        }
+        #expect(try f.channel(id).claimed == 10_000)
+        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+    }
+
+    @Test func aChannelRecordWrittenBeforeUsageWasClaimedReadsWithNone() throws {
+        var record = ChannelRecord(client: PrivateKey.deterministic("c").publicKey.address, provider: PrivateKey.deterministic("p").publicKey.address,
+                                   voucherKey: Array(repeating: 7, count: 32), deposit: 100, openedHeight: 3)
+        record.claimed = 10
+        record.claimedPerModel = [ModelAmount(modelID: 1, amount: 10)]
+        let withUsage = record.canonicalBytes
+        // The earlier encoding ends after the settle height: without the empty usage list's 4-byte count.
+        var earlier = withUsage
+        earlier.removeLast(4)
+        #expect(try ChannelRecord(canonicalBytes: earlier) == record)
+        record.claimedUsage = [ModelUsage(modelID: 1, tokens: 9, requests: 1)]
+        #expect(try ChannelRecord(canonicalBytes: record.canonicalBytes) == record)
+    }
+
     @Test func theSameVoucherClaimedTwiceInOneBlockPaysOnce() throws {
         let f = try MarketFixture()
         try f.registerProvider()

@@ -108,11 +108,12 @@ final class MarketFixture {
         return try #require(id)
     }
 
-    /// A voucher for `channel` over `parts` (model id, cumulative amount), signed by `key` (the client's by default).
-    func voucher(_ channel: UInt64, _ parts: [(UInt64, Amount)], key: PrivateKey? = nil, chainID: String? = nil) -> SignedVoucher {
+    /// A voucher for `channel` over `parts` (model id, cumulative amount) and `usage`, signed by `key` (the client's by default).
+    func voucher(_ channel: UInt64, _ parts: [(UInt64, Amount)], usage: [ModelUsage] = [], key: PrivateKey? = nil,
+                 chainID: String? = nil) -> SignedVoucher {
         let perModel = parts.map { ModelAmount(modelID: $0.0, amount: $0.1) }
         let total = Amount(perModel.reduce(UInt128(0)) { $0 + $1.amount.value })
-        return Voucher(channelID: channel, cumulative: total, perModel: perModel)
+        return Voucher(channelID: channel, cumulative: total, perModel: perModel, usage: usage)
             .signed(by: key ?? client.key, chainID: chainID ?? harness.chainID)
     }
 

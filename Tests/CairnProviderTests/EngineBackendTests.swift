@@ -57,7 +57,7 @@ struct EngineBackendTests {
 
             let long = String(repeating: "word ", count: 300)
             let tooLong = try await h.request("/v1/chat/completions", body: ProviderHarness.chat(long, model: "smollm2"),
-                                              voucher: h.voucher(after: second, deliveredBefore: [(8, third.receipt.modelCumulative)]))
+                                              voucher: h.voucher(after: second, earlier: [third]))
             #expect(tooLong.status == 400)
             #expect(tooLong.errorCode == "context_length_exceeded")
         }

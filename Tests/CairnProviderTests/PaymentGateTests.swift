@@ -19,8 +19,14 @@ import CairnProvider
         ChannelTab(channelID: 1, delivered: amount, deliveredPerModel: amount > .zero ? [ModelAmount(modelID: model, amount: amount)] : [])
     }
 
-    static func header(_ parts: [(UInt64, Amount)], channel: UInt64 = 1, signer: PrivateKey? = nil, chainID: String = TestClient.chainID) -> String {
-        client.voucher(channel, parts, signer: signer, chainID: chainID).headerValue
+    static func header(_ parts: [(UInt64, Amount)], usage: [ModelUsage] = [], channel: UInt64 = 1, signer: PrivateKey? = nil,
+                       chainID: String = TestClient.chainID) -> String {
+        client.voucher(channel, parts, usage: usage, signer: signer, chainID: chainID).headerValue
+    }
+
+    /// `requests` requests of `tokens` tokens in all on `model`.
+    static func used(_ tokens: UInt64, _ requests: UInt64, model: UInt64 = model) -> [ModelUsage] {
+        [ModelUsage(modelID: model, tokens: tokens, requests: requests)]
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -58,6 +64,18 @@ import CairnProvider
         Case(name: "replayed first voucher after a delivery", record: delivered(30), voucher: header([]), expected: .voucherBelowDelivered),
         Case(name: "voucher moving a model's amount to another model", record: delivered(100), voucher: header([(model + 1, 100)]),
              expected: .voucherBelowDelivered),
+        Case(name: "voucher counting fewer tokens than delivered",
+             record: ChannelTab(channelID: 1, delivered: 100, deliveredPerModel: [ModelAmount(modelID: model, amount: 100)],
+                                deliveredUsage: used(500, 2)),
+             voucher: header([(model, 100)], usage: used(499, 2)), expected: .voucherBelowDelivered),
+        Case(name: "voucher counting fewer requests than delivered",
+             record: ChannelTab(channelID: 1, delivered: 100, deliveredPerModel: [ModelAmount(modelID: model, amount: 100)],
+                                deliveredUsage: used(500, 2)),
+             voucher: header([(model, 100)], usage: used(500, 1)), expected: .voucherBelowDelivered),
+        Case(name: "voucher covering amounts and usage delivered",
+             record: ChannelTab(channelID: 1, delivered: 100, deliveredPerModel: [ModelAmount(modelID: model, amount: 100)],
+                                deliveredUsage: used(500, 2)),
+             voucher: header([(model, 100)], usage: used(500, 2)), expected: nil),
         Case(name: "closing channel", chain: chain(state: .closing), voucher: header([]), expected: .channelClosing),
         Case(name: "closed channel", chain: chain(state: .closed), voucher: header([]), expected: .channelClosing),
         Case(name: "deposit left below the request's maximum cost", record: delivered(950), voucher: header([(model, 950)]), maxCost: 51,
@@ -88,14 +106,17 @@ import CairnProvider
         gate.chainUpdated(Self.chain())
         let first = Self.header([])
         let ticket = try gate.authorize(voucherHeader: first, channelHeader: "1", modelID: Self.model, maxCost: 100).get()
-        let deliveryResult = gate.delivered(ticket, cost: 40)
+        let deliveryResult = gate.delivered(ticket, cost: 40, tokens: 12)
         let delivery = try #require(deliveryResult)
-        #expect(delivery == PaymentGate.Delivery(cost: 40, cumulative: 40, modelCumulative: 40))
-        // The same voucher again no longer covers what was delivered.
+        #expect(delivery == PaymentGate.Delivery(cost: 40, cumulative: 40, modelCumulative: 40, modelUsage: Self.used(12, 1)[0]))
+        // The same voucher again no longer covers what was delivered, nor one that pays without counting the request.
         let again = gate.authorize(voucherHeader: first, channelHeader: "1", modelID: Self.model, maxCost: 100)
         #expect(again.failureCode == .voucherBelowDelivered)
-        // The voucher of the receipt's cumulative does.
-        let paid = try gate.authorize(voucherHeader: Self.header([(Self.model, 40)]), channelHeader: "1", modelID: Self.model, maxCost: 100).get()
+        let uncounted = gate.authorize(voucherHeader: Self.header([(Self.model, 40)]), channelHeader: "1", modelID: Self.model, maxCost: 100)
+        #expect(uncounted.failureCode == .voucherBelowDelivered)
+        // The voucher of the receipt's cumulative and usage does.
+        let paid = try gate.authorize(voucherHeader: Self.header([(Self.model, 40)], usage: Self.used(12, 1)), channelHeader: "1",
+                                      modelID: Self.model, maxCost: 100).get()
         #expect(gate.record(1)?.voucher?.voucher.cumulative == 40)
         gate.release(paid)
         #expect(gate.record(1)?.delivered == 40)
@@ -114,13 +135,13 @@ import CairnProvider
         #expect(gate.record(1)?.voucher?.voucher.cumulative == 0)
         // The client closes the channel; its voucher for the last request is still taken and kept for the claim.
         gate.chainUpdated(Self.chain(state: .closing))
-        let record = try gate.settle(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1").get()
+        let record = try gate.settle(voucherHeader: Self.header([(Self.model, 30)], usage: Self.used(0, 1)), channelHeader: "1").get()
         #expect(record.voucher?.voucher.cumulative == 30 && record.delivered == 30)
         // A closing channel serves no new request, and a closed one takes no voucher.
-        #expect(gate.authorize(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1", modelID: Self.model, maxCost: 1)
-            .failureCode == .channelClosing)
+        #expect(gate.authorize(voucherHeader: Self.header([(Self.model, 30)], usage: Self.used(0, 1)), channelHeader: "1", modelID: Self.model,
+                               maxCost: 1).failureCode == .channelClosing)
         gate.chainUpdated(Self.chain(state: .closed))
-        #expect(gate.settle(voucherHeader: Self.header([(Self.model, 30)]), channelHeader: "1").failureCode == .channelClosing)
+        #expect(gate.settle(voucherHeader: Self.header([(Self.model, 30)], usage: Self.used(0, 1)), channelHeader: "1").failureCode == .channelClosing)
     }
 
     @Test func oneRequestAtATimePerChannel() throws {
@@ -142,7 +163,8 @@ import CairnProvider
         #expect(delivery.cost == 60)
         #expect(gate.record(1)?.delivered == 60)
         // 40 left: a request that may cost 41 is refused.
-        let next = gate.authorize(voucherHeader: Self.header([(Self.model, 60)]), channelHeader: "1", modelID: Self.model, maxCost: 41)
+        let next = gate.authorize(voucherHeader: Self.header([(Self.model, 60)], usage: Self.used(0, 1)), channelHeader: "1", modelID: Self.model,
+                                  maxCost: 41)
         #expect(next.failureCode == .channelUnfunded)
     }
 
@@ -150,14 +172,16 @@ import CairnProvider
         var gate = PaymentGate(chainID: TestClient.chainID, provider: Self.provider)
         gate.chainUpdated(Self.chain())
         let a = try gate.authorize(voucherHeader: Self.header([]), channelHeader: "1", modelID: 9, maxCost: 50).get()
-        _ = gate.delivered(a, cost: 20)
-        let b = try gate.authorize(voucherHeader: Self.header([(9, 20)]), channelHeader: "1", modelID: 3, maxCost: 50).get()
-        let deliveryResult = gate.delivered(b, cost: 15)
+        _ = gate.delivered(a, cost: 20, tokens: 7)
+        let b = try gate.authorize(voucherHeader: Self.header([(9, 20)], usage: Self.used(7, 1, model: 9)), channelHeader: "1", modelID: 3,
+                                   maxCost: 50).get()
+        let deliveryResult = gate.delivered(b, cost: 15, tokens: 5)
         let delivery = try #require(deliveryResult)
         #expect(delivery.cumulative == 35)
         #expect(delivery.modelCumulative == 15)
         let record = try #require(gate.record(1))
         #expect(record.deliveredPerModel == [ModelAmount(modelID: 3, amount: 15), ModelAmount(modelID: 9, amount: 20)])
+        #expect(record.deliveredUsage == [ModelUsage(modelID: 3, tokens: 5, requests: 1), ModelUsage(modelID: 9, tokens: 7, requests: 1)])
         try record.validate()
     }
 }

@@ -288,6 +288,16 @@ def check_claims(devnet, ledger, owner, royalty_bps, channels, owner_before):
         assert sums[part] > 0 or bps == 0, f"Σ {part} is 0: the claims are too small to check the split ({sums})"
     spend = ledger.total()["spend"]
     assert sums["amount"] == spend, f"Σ claimed {sums['amount']} != the gateway's spend {spend}"
+    # What the claims paid for, as the chain records it: every token and request the gateway was billed for.
+    served = ledger.total()
+    claimed_tokens = sum(int(e.get("tokens", 0)) for _, _, e, _ in claims)
+    claimed_requests = sum(int(e.get("requests", 0)) for _, _, e, _ in claims)
+    billed_tokens = served["prompt_tokens"] + served["completion_tokens"] + served["embedding_tokens"]
+    assert claimed_tokens == billed_tokens, f"the claims record {claimed_tokens} tokens, the gateway was billed for {billed_tokens}"
+    assert claimed_requests == served["requests"], f"the claims record {claimed_requests} requests, the gateway made {served['requests']}"
+    for c in channels:
+        usage = {int(u["modelID"]): (int(u["tokens"]), int(u["requests"])) for u in c.get("claimedUsage") or []}
+        assert all(t > 0 and n > 0 for t, n in usage.values()), f"channel {c['id']}: claimedUsage {usage}"
     assert sums["fee"] == sums["burned"] + sums["treasury"]
     assert sums["provider_amount"] + sums["royalties"] + sums["fee"] == sums["amount"]
     for provider in set(per_provider_amount) | {e[0] for e in ledger.entries}:

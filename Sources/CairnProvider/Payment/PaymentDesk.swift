@@ -71,7 +71,8 @@ public actor PaymentDesk {
         let prompt = TokenCount.clamp(promptTokens), completion = TokenCount.clamp(completionTokens)
         let embedding = TokenCount.clamp(embeddingTokens)
         let cost = model.price.cost(promptTokens: prompt, completionTokens: completion, embeddingTokens: embedding)
-        guard let delivery = gate.delivered(ticket, cost: cost), let record = gate.record(ticket.channelID) else {
+        let tokens = UInt64(prompt) + UInt64(completion) + UInt64(embedding)
+        guard let delivery = gate.delivered(ticket, cost: cost, tokens: tokens), let record = gate.record(ticket.channelID) else {
             throw ProviderError(.invalidRequest, "request \(ticket.serial) on channel \(ticket.channelID) is not in flight")
         }
         if delivery.cost < cost {
@@ -82,7 +83,8 @@ public actor PaymentDesk {
         let receipt = ServiceReceipt(
             provider: provider, channelID: ticket.channelID, requestHash: requestHash, outputHash: outputHash,
             modelID: model.modelID, model: model.name, promptTokens: prompt, completionTokens: completion, embeddingTokens: embedding,
-            price: model.price, cost: delivery.cost, cumulative: delivery.cumulative, modelCumulative: delivery.modelCumulative)
+            price: model.price, cost: delivery.cost, cumulative: delivery.cumulative, modelCumulative: delivery.modelCumulative,
+            modelTokens: delivery.modelUsage.tokens, modelRequests: delivery.modelUsage.requests)
         return receipt.signed(by: key, chainID: gate.chainID)
     }
 

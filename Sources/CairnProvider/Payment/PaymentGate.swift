@@ -1,5 +1,5 @@
 public import CairnPrimitives
-import CairnMarket
+public import CairnMarket
 import Foundation
 
 /// The provider's side of the payment protocol as a pure state machine: no I/O, no clock.
@@ -162,14 +162,22 @@ public struct PaymentGate: Sendable {
             return .failure(.init(.voucherBelowDelivered, "the voucher gives model \(part.modelID) \(voucher.amount(for: part.modelID)), "
                                   + "below the \(part.amount) delivered for it"))
         }
+        for part in record.deliveredUsage {
+            let got = voucher.usage.usage(for: part.modelID)
+            guard got.tokens >= part.tokens, got.requests >= part.requests else {
+                return .failure(.init(.voucherBelowDelivered, "the voucher counts \(got.tokens) tokens and \(got.requests) requests for model "
+                                      + "\(part.modelID), below the \(part.tokens) tokens and \(part.requests) requests delivered"))
+            }
+        }
         return .success(signed)
     }
 
-    /// Whether `new` should replace `old` as the voucher to claim: a higher total, and no model lower.
+    /// Whether `new` should replace `old` as the voucher to claim: a higher total, and no model lower, in amount or usage.
     static func dominates(_ new: SignedVoucher, _ old: SignedVoucher?) -> Bool {
         guard let old else { return true }
         guard new.voucher.cumulative > old.voucher.cumulative else { return false }
         return old.voucher.perModel.allSatisfy { new.voucher.amount(for: $0.modelID) >= $0.amount }
+            && new.voucher.usage.covers(old.voucher.usage)
     }
 
     /// What one delivery charged and the channel's totals after it.
@@ -178,17 +186,20 @@ public struct PaymentGate: Sendable {
         public var cost: Amount
         public var cumulative: Amount
         public var modelCumulative: Amount
+        /// The model's tokens and requests on the channel after it.
+        public var modelUsage: ModelUsage
 
-        public init(cost: Amount, cumulative: Amount, modelCumulative: Amount) {
+        public init(cost: Amount, cumulative: Amount, modelCumulative: Amount, modelUsage: ModelUsage) {
             self.cost = cost
             self.cumulative = cumulative
             self.modelCumulative = modelCumulative
+            self.modelUsage = modelUsage
         }
     }
 
-    /// Records that an authorized request was served at `cost` (capped at its maximum); nil for a ticket that is
-    /// not the channel's request in flight.
-    public mutating func delivered(_ ticket: Authorization, cost: Amount) -> Delivery? {
+    /// Records that an authorized request was served at `cost` (capped at its maximum), counting `tokens`; nil for a
+    /// ticket that is not the channel's request in flight.
+    public mutating func delivered(_ ticket: Authorization, cost: Amount, tokens: UInt64 = 0) -> Delivery? {
         guard var account = accounts[ticket.channelID], account.inFlight == ticket else { return nil }
         let charged = min(cost, ticket.maxCost)
         var record = account.record
@@ -198,10 +209,13 @@ public struct PaymentGate: Sendable {
         record.deliveredPerModel.removeAll { $0.modelID == ticket.modelID }
         if modelTotal > .zero { record.deliveredPerModel.append(ModelAmount(modelID: ticket.modelID, amount: modelTotal)) }
         record.deliveredPerModel.sort { $0.modelID < $1.modelID }
+        // A channel's count cannot reach 2^64 tokens: a client could only get there through a voucher it signed.
+        record.deliveredUsage = record.deliveredUsage.adding(tokens: tokens, to: ticket.modelID) ?? record.deliveredUsage
         account.record = record
         account.inFlight = nil
         accounts[ticket.channelID] = account
-        return Delivery(cost: charged, cumulative: record.delivered, modelCumulative: modelTotal)
+        return Delivery(cost: charged, cumulative: record.delivered, modelCumulative: modelTotal,
+                        modelUsage: record.deliveredUsage.usage(for: ticket.modelID))
     }
 
     /// Ends an authorized request that delivered nothing (it failed, or the client left before the end).

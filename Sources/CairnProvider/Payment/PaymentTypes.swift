@@ -90,12 +90,16 @@ public struct ChannelTab: Sendable, Equatable {
     public var delivered: Amount
     /// Sorted by model id, no zero amounts; sums to `delivered`.
     public var deliveredPerModel: [ModelAmount]
+    /// The tokens and requests delivered, by model, sorted by model id.
+    public var deliveredUsage: [ModelUsage]
     public var voucher: SignedVoucher?
 
-    public init(channelID: UInt64, delivered: Amount = .zero, deliveredPerModel: [ModelAmount] = [], voucher: SignedVoucher? = nil) {
+    public init(channelID: UInt64, delivered: Amount = .zero, deliveredPerModel: [ModelAmount] = [], deliveredUsage: [ModelUsage] = [],
+                voucher: SignedVoucher? = nil) {
         self.channelID = channelID
         self.delivered = delivered
         self.deliveredPerModel = deliveredPerModel
+        self.deliveredUsage = deliveredUsage
         self.voucher = voucher
     }
 
@@ -119,6 +123,13 @@ public struct ChannelTab: Sendable, Equatable {
         }
         guard sum == delivered else {
             throw ProviderError(.corruptStore, "channel \(channelID): delivered per model sums to \(sum), not the total \(delivered)")
+        }
+        previous = nil
+        for u in deliveredUsage {
+            if let previous, u.modelID <= previous {
+                throw ProviderError(.corruptStore, "channel \(channelID): delivered usage is not sorted by model id without repeats")
+            }
+            previous = u.modelID
         }
         if let voucher, voucher.voucher.channelID != channelID {
             throw ProviderError(.corruptStore, "channel \(channelID): the stored voucher is for channel \(voucher.voucher.channelID)")

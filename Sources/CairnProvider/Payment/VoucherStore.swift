@@ -3,8 +3,8 @@ import CairnPrimitives
 import CairnMarket
 import GRDB
 
-/// The provider's durable payment records: per channel, what was delivered (in total and per model) and the
-/// client's best voucher, in SQLite (WAL, `synchronous=FULL`) under the provider's home.
+/// The provider's durable payment records: per channel, what was delivered (in total, per model, and in tokens and
+/// requests per model) and the client's best voucher, in SQLite (WAL, `synchronous=FULL`) under the provider's home.
 ///
 /// A record is written before the receipt of the request that changed it is returned, so a provider killed at any
 /// point keeps every voucher it accepted and every delivery it signed for.
@@ -48,6 +48,10 @@ public final class VoucherStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2-delivered-usage") { db in
+            // Tokens and requests delivered per model, as JSON; records from before count none.
+            try db.execute(sql: "ALTER TABLE channels ADD COLUMN delivered_usage TEXT NOT NULL DEFAULT '[]'")
+        }
         return m
     }
 
@@ -55,12 +59,14 @@ public final class VoucherStore: Sendable {
     public func save(_ record: ChannelTab) throws(ProviderError) {
         do {
             let perModel = String(decoding: try JSONEncoder().encode(record.deliveredPerModel), as: UTF8.self)
+            let usage = String(decoding: try JSONEncoder().encode(record.deliveredUsage), as: UTF8.self)
             try queue.write { db in
                 try db.execute(sql: """
-                    INSERT INTO channels (channel_id, delivered, delivered_per_model, voucher) VALUES (?, ?, ?, ?)
+                    INSERT INTO channels (channel_id, delivered, delivered_per_model, delivered_usage, voucher) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(channel_id) DO UPDATE SET delivered = excluded.delivered,
-                        delivered_per_model = excluded.delivered_per_model, voucher = excluded.voucher
-                    """, arguments: [Int64(bitPattern: record.channelID), record.delivered.description, perModel,
+                        delivered_per_model = excluded.delivered_per_model, delivered_usage = excluded.delivered_usage,
+                        voucher = excluded.voucher
+                    """, arguments: [Int64(bitPattern: record.channelID), record.delivered.description, perModel, usage,
                                      record.voucher.map { Data($0.canonicalBytes) }])
             }
         } catch {
@@ -96,6 +102,10 @@ public final class VoucherStore: Sendable {
               let perModel = try? JSONDecoder().decode([ModelAmount].self, from: Data(perModelText.utf8)) else {
             throw corrupt("delivered_per_model is not a list of model amounts")
         }
+        guard let usageText = value("delivered_usage", String.self),
+              let usage = try? JSONDecoder().decode([ModelUsage].self, from: Data(usageText.utf8)) else {
+            throw corrupt("delivered_usage is not a list of model usages")
+        }
         var voucher: SignedVoucher?
         let stored: DatabaseValue = row["voucher"]
         if !stored.isNull {
@@ -104,7 +114,7 @@ public final class VoucherStore: Sendable {
                 throw corrupt("the voucher does not decode (\(error))")
             }
         }
-        let record = ChannelTab(channelID: id, delivered: delivered, deliveredPerModel: perModel, voucher: voucher)
+        let record = ChannelTab(channelID: id, delivered: delivered, deliveredPerModel: perModel, deliveredUsage: usage, voucher: voucher)
         do { try record.validate() } catch { throw corrupt(error.message) }
         return record
     }

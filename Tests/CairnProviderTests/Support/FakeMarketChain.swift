@@ -104,10 +104,12 @@ struct TestClient {
                     deposit: deposit, claimed: .zero, claimedPerModel: [], state: state, openedHeight: 1, settleHeight: settleHeight)
     }
 
-    /// A voucher for `channel` promising `parts` (model id, amount), signed by the channel's voucher key.
-    func voucher(_ channel: UInt64, _ parts: [(UInt64, Amount)], signer: PrivateKey? = nil, chainID: String = TestClient.chainID) -> SignedVoucher {
+    /// A voucher for `channel` promising `parts` (model id, amount) for `usage`, signed by the channel's voucher key.
+    func voucher(_ channel: UInt64, _ parts: [(UInt64, Amount)], usage: [ModelUsage] = [], signer: PrivateKey? = nil,
+                 chainID: String = TestClient.chainID) -> SignedVoucher {
         let perModel = parts.filter { $0.1 > .zero }.sorted { $0.0 < $1.0 }.map { ModelAmount(modelID: $0.0, amount: $0.1) }
         let total = perModel.reduce(Amount.zero) { $0.adding($1.amount)! }
-        return Voucher(channelID: channel, cumulative: total, perModel: perModel).signed(by: signer ?? voucherKey, chainID: chainID)
+        let counted = usage.filter { $0.tokens > 0 || $0.requests > 0 }.sorted { $0.modelID < $1.modelID }
+        return Voucher(channelID: channel, cumulative: total, perModel: perModel, usage: counted).signed(by: signer ?? voucherKey, chainID: chainID)
     }
 }

@@ -91,11 +91,14 @@ struct ProviderHarness {
         return Reply(status: Int(response.status.code), headers: headers, body: String(buffer: bytes))
     }
 
-    /// The voucher that pays for everything delivered per the last receipt (empty before any).
-    func voucher(after receipt: SignedReceipt?, deliveredBefore: [(UInt64, Amount)] = []) -> SignedVoucher {
-        var parts = Dictionary(deliveredBefore, uniquingKeysWith: { $1 })
-        if let r = receipt?.receipt { parts[r.modelID] = r.modelCumulative }
-        return client.voucher(1, parts.map { ($0.key, $0.value) })
+    /// The voucher that pays for everything delivered per the last receipt (empty before any), with the models of
+    /// `earlier` receipts (the last one of each other model) as they stood after them.
+    func voucher(after receipt: SignedReceipt?, earlier: [SignedReceipt] = []) -> SignedVoucher {
+        var parts: [UInt64: (Amount, ModelUsage)] = [:]
+        for r in (earlier + [receipt].compactMap { $0 }).map(\.receipt) {
+            parts[r.modelID] = (r.modelCumulative, ModelUsage(modelID: r.modelID, tokens: r.modelTokens, requests: r.modelRequests))
+        }
+        return client.voucher(1, parts.map { ($0.key, $0.value.0) }, usage: parts.values.map(\.1))
     }
 
     static func chat(_ content: String, maxTokens: Int? = 4, stream: Bool = false, model: String = "fake-chat") -> String {
