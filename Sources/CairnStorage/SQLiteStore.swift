@@ -145,6 +145,10 @@ public final class SQLiteStore: Sendable {
         m.registerMigration("v4-explorer-index") { db in
             try db.execute(sql: ExplorerTables.create)
         }
+        // The node's probes of the providers' endpoints, for their uptime: this node's observations, not chain state.
+        m.registerMigration("v5-provider-probes") { db in
+            try db.execute(sql: ProbeTables.create)
+        }
         return m
     }
 

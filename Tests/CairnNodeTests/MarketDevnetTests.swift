@@ -1,5 +1,8 @@
 import Testing
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -137,7 +140,8 @@ import CairnTestSupport
             }
         }
         #expect(chunks > 0 && done)
-        _ = try await wallet.accept(try #require(streamReceipt), channel: channel.id, price: chatPrice)
+        let secondReceipt = try #require(streamReceipt)
+        _ = try await wallet.accept(secondReceipt, channel: channel.id, price: chatPrice)
 
         // Embeddings of two texts from MiniLM.
         let embed = try JSONSerialization.data(withJSONObject: ["model": "minilm", "input": ["a cat sat on the mat", "the stock market fell"]])
@@ -177,6 +181,25 @@ import CairnTestSupport
         #expect(closed.state == "closed")
         #expect(closed.claimed == afterEmbeddings.delivered, "the provider claimed \(closed.claimed) of \(afterEmbeddings.delivered) delivered")
         #expect(closed.claimedPerModel == afterEmbeddings.perModel)
+        // The chain records what the claim paid for: every token of the three receipts, per model, and the requests.
+        let embedReceipt = try #require(vectors.receipt).receipt
+        #expect(closed.claimedUsage == [
+            ModelUsage(modelID: 1, tokens: firstReceipt.receipt.tokens + secondReceipt.receipt.tokens, requests: 2),
+            ModelUsage(modelID: 2, tokens: embedReceipt.tokens, requests: 1),
+        ])
+        #expect(embedReceipt.embeddingTokens > 0 && secondReceipt.receipt.completionTokens > 0)
+        // The explorer's index counts them for the provider (it trails the head: read until it has caught up).
+        let tokens = firstReceipt.receipt.tokens + secondReceipt.receipt.tokens + embedReceipt.tokens
+        let digits = String(tokens).reversed().enumerated().map { $0.offset > 0 && $0.offset % 3 == 0 ? ",\($0.element)" : "\($0.element)" }
+        let served = "\(String(digits.joined().reversed())) tokens in 3 requests"
+        var page = ""
+        let indexed = ContinuousClock.now + .seconds(30)
+        while !page.contains(served), ContinuousClock.now < indexed {
+            let (body, _) = try await URLSession.shared.data(from: URL(string: d.url + "/explorer/providers/\(providerAddress.bech32)")!)
+            page = String(decoding: body, as: UTF8.self)
+            if !page.contains(served) { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(page.contains(served), "the provider page does not show '\(served)'")
 
         // The refund: exactly the deposit not claimed returns to the client.
         let clientAfterSettle = try await d.balance(clientKey.publicKey.address)

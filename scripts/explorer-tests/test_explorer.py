@@ -1,9 +1,9 @@
 """The node's HTML explorer (/explorer) in headless Chromium, against a `cairn devnet` with real activity: chat
 completions and embeddings through the gateway (payment channels, provider claims), a token transfer and a voted
 governance proposal from the CLI. Every page must load with HTTP 200, an <h1> and no problem the browser reports
-(console errors, uncaught exceptions, failed sub-resources); search must land on the right page; bad input must give a
-readable HTML error page and leave the node answering. Full-page screenshots go to
-${CAIRN_TEST_OUTPUT:-test-output}/explorer/.
+(console errors, uncaught exceptions, failed sub-resources); search must land on the right page; the provider pages
+must show the uptime the node probed; bad input must give a readable HTML error page and leave the node answering.
+Full-page screenshots go to ${CAIRN_TEST_OUTPUT:-test-output}/explorer/.
 """
 
 import json
@@ -193,6 +193,54 @@ def check_search(b, report, height, block_hash, tx_hash, address, provider, mode
     search("no-such-thing-42", statuses=(404,), extra=says_not_found)
 
 
+def check_uptime(b, report, providers):
+    """The node probes every provider's endpoint (every 5 s on the devnet): each provider page shows its uptime from
+    those probes, and the providers list has a 24 h uptime column."""
+    def probed(page):
+        problems = []
+        if "Uptime (as probed by this node)" not in page.text:
+            problems.append("no uptime section")
+        elif "probes answered" not in page.text:
+            problems.append(f"the uptime section shows no probe: {page.text[page.text.find('Uptime'):][:200]!r}")
+        return problems
+
+    def has_column(page):
+        return [] if "Uptime 24h" in page.text else ["the providers list has no 'Uptime 24h' column"]
+
+    check_page(b, report, "/explorer/providers", extra=has_column)
+    for p in providers:
+        check_page(b, report, f"/explorer/providers/{p}", extra=probed)
+
+
+def check_tokens(b, report, channels):
+    """Tokens served come from the claims: the overview's total is at least what the client's claimed channels record
+    on chain (claims only add), and each such channel's page lists its claimed tokens."""
+    claimed = sum(int(u["tokens"]) for c in channels for u in c.get("claimedUsage") or [])
+    requests = sum(int(u["requests"]) for c in channels for u in c.get("claimedUsage") or [])
+
+    def served(page):
+        m = re.search(r"Tokens served\s+([\d,]+) in ([\d,]+) requests", page.text)
+        if not m:
+            return ["the overview shows no 'Tokens served' figure"]
+        tokens, count = int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
+        if claimed == 0 or tokens < claimed or count < requests:
+            return [f"the overview shows {tokens} tokens in {count} requests, the claimed channels {claimed} in {requests}"]
+        return []
+
+    def per_model(page):
+        # Later claims may have raised the figures since: each model's row shows at least what was claimed then.
+        problems = []
+        for u in c.get("claimedUsage") or []:
+            rows = [m for m in re.finditer(r"\t[\d.,]+ CAIRN\t([\d,]+)\t([\d,]+)", page.text)]
+            if not rows or max(int(m.group(1).replace(",", "")) for m in rows) < int(u["tokens"]):
+                problems.append(f"the channel page shows no row with at least {u['tokens']} tokens for model {u['modelID']}")
+        return problems
+
+    check_page(b, report, "/explorer", extra=served)
+    for c in channels:
+        check_page(b, report, f"/explorer/channels/{c['id']}", extra=per_model)
+
+
 def check_bad_input(d, b, report):
     def has_text(page):
         return [] if page.text.strip() != (page.h1 or "").strip() else ["the error page says nothing beyond its <h1>"]
@@ -263,6 +311,10 @@ def main():
             log("search:")
             check_search(b, report, transfer["height"], block["hash"], transfer["txHash"], d.address("dev3"),
                          providers[0], models)
+            log("uptime:")
+            check_uptime(b, report, providers)
+            log("tokens served:")
+            check_tokens(b, report, channels)
             log("bad input:")
             check_bad_input(d, b, report)
             log(f"{report.visited} pages in {time.monotonic() - t:.1f}s")

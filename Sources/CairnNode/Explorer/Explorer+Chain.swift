@@ -50,6 +50,7 @@ extension Explorer {
             ("Transactions / s", HTML(text: tps)),
             ("Active providers", HTML(text: "\(active.count) of \(providers.count)")),
             ("Models served", HTML.join(served.map { Links.model($0, name: names[$0]) }, separator: ", ")),
+            ("Tokens served", HTML(text: "\(Format.count(headStats.totalTokens)) in \(Format.count(headStats.totalRequests)) requests")),
             ("Paid for inference", HTML(text: Format.cairn(headStats.totalPaid))),
             ("Royalties paid", HTML(text: Format.cairn(headStats.totalRoyalties))),
             ("Supply", HTML(text: Format.cairn(supply))),
@@ -68,6 +69,8 @@ extension Explorer {
                                     series: [.init(name: "paid", style: "s1", values: series.paid),
                                              .init(name: "royalties", style: "s3", values: series.royalties)],
                                     bars: true, unit: cairn)
+        let tokensChart = Chart.render(title: "Tokens served per period (claimed)", labels: series.labels,
+                                       series: [.init(name: "tokens", style: "s1", values: series.tokens)], bars: true, unit: Chart.compact)
         let supplyChart = Chart.render(title: "Emission and burn per period (CAIRN)", labels: series.labels,
                                        series: [.init(name: "emitted", style: "s1", values: series.minted),
                                                 .init(name: "burned", style: "s2", values: series.burned),
@@ -106,7 +109,7 @@ extension Explorer {
         let body: HTML = """
             <h1>Network overview</h1>\(stalled)
             <section class="cards">\(cardHTML)</section>
-            <section class="charts">\(payments)\(supplyChart)\(txChart)\(stake)</section>
+            <section class="charts">\(tokensChart)\(payments)\(supplyChart)\(txChart)\(stake)</section>
             <p class="muted">Periods split blocks 0 to \(Format.count(indexed)) into \(series.labels.count) equal spans; labels are each span's first block time (UTC).</p>
             <h2>Decentralization</h2>\(decentralization)
             <div class="two"><section><h2>Latest blocks</h2>\(Table.make(["Height", "Age", "Txs", "Burned"], latestBlocks, numeric: [2, 3]))
@@ -121,6 +124,7 @@ extension Explorer {
         var labels: [String] = []
         var transactions: [Double] = []
         var paid: [Double] = []
+        var tokens: [Double] = []
         var royalties: [Double] = []
         var minted: [Double] = []
         var burned: [Double] = []
@@ -144,6 +148,7 @@ extension Explorer {
                               : String(format: "%02d:%02d:%02d", hour, minute, second))
             out.transactions.append(Double(b.totalTransactions - a.totalTransactions))
             out.paid.append(Double(b.totalPaid.value) - Double(a.totalPaid.value))
+            out.tokens.append(Double(b.totalTokens &- a.totalTokens))
             out.royalties.append(Double(b.totalRoyalties.value) - Double(a.totalRoyalties.value))
             out.minted.append(Double(b.totalMinted.value) - Double(a.totalMinted.value))
             out.burned.append(Double(b.totalBurned.value) - Double(a.totalBurned.value))
@@ -208,7 +213,7 @@ extension Explorer {
         ]
         if let s {
             facts += [("Burned", HTML(text: Format.cairn(s.burned))), ("Emitted", HTML(text: Format.cairn(s.minted))),
-                      ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)))"))]
+                      ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)) for \(Format.count(s.tokens)) tokens in \(Format.count(s.requests)) requests)"))]
         }
         let rows = zip(block.transactions, receipts).map { tx, r -> [HTML] in
             [HTML(text: "\(r.index)"), Links.tx(r.txHash), Links.account(tx.body.sender),

@@ -29,15 +29,17 @@ extension Explorer {
     func providers() throws -> Output {
         let list = try chain.withState { try LedgerWiring.market.providerViews(state: $0) }
         let names = try modelNames()
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let rows = try list.sorted { ($0.active ? 0 : 1, $1.stake) < ($1.active ? 0 : 1, $0.stake) }.map { p -> [HTML] in
             let t = try providerTotals(p.address)
             return [Links.provider(p.address), status(p), HTML(text: hardware(p.hardware)),
                     HTML.join(p.models.map { Links.model($0.modelID, name: names[$0.modelID]) }, separator: ", "),
-                    HTML(text: Format.cairn(p.stake)), HTML(text: Format.count(t.claims)), HTML(text: Format.cairn(t.earned))]
+                    HTML(text: Format.cairn(p.stake)), try uptimeCell(p.address, now: now), HTML(text: Format.count(t.claims)),
+                    HTML(text: Format.count(t.tokens)), HTML(text: Format.cairn(t.earned))]
         }
         let body: HTML = """
             <h1>Providers</h1><p>\(list.filter(\.active).count) active of \(list.count) registered.</p>
-            \(Table.make(["Provider", "Status", "Hardware", "Models", "Stake", "Claims", "Earned"], rows, numeric: [4, 5, 6], empty: "No provider has registered yet."))
+            \(Table.make(["Provider", "Status", "Hardware", "Models", "Stake", "Uptime 24h", "Claims", "Tokens served", "Earned"], rows, numeric: [4, 5, 6, 7, 8], empty: "No provider has registered yet."))
             """
         return .page(title: "Providers", body: body)
     }
@@ -70,6 +72,7 @@ extension Explorer {
             ("On the network since", HTML("\(Links.block(p.registeredHeight))\(since.map { " (" + Format.duration(now > $0.time ? (now - $0.time) / 1000 : 0) + ", \(Format.count(head - p.registeredHeight)) blocks)" } ?? "")")),
             ("Last updated", Links.block(p.updatedHeight)),
             ("Claims", HTML(text: Format.count(t.claims))),
+            ("Served (claimed)", HTML(text: "\(Format.count(t.tokens)) tokens in \(Format.count(t.requests)) requests")),
             ("Paid by clients", HTML(text: Format.cairn(t.paid))),
             ("Earned (after fee and royalties)", HTML(text: Format.cairn(t.earned))),
             ("Last claim", t.claims == 0 ? "never" : Links.block(t.lastClaimHeight)),
@@ -82,6 +85,7 @@ extension Explorer {
         let body: HTML = """
             <h1>Provider</h1>
             \(Table.facts(facts))
+            \(try uptimeSection(a, now: now))
             <h2>Models and prices (per million tokens)</h2>\(Table.make(["Model", "Prompt", "Completion", "Embedding"], prices, numeric: [1, 2, 3]))
             <h2>Payment channels</h2>\(Table.make(channelHeaders, channels.reversed().prefix(50).map { channelRow($0, names: names) }, numeric: [4, 5], empty: "No channels."))
             <h2>Activity</h2>\(try activity(positions) { "/explorer/providers/\(a.bech32)?before=\($0.height).\($0.index)" })
@@ -95,14 +99,15 @@ extension Explorer {
         let (list, providers) = try chain.withState { s in
             (try LedgerWiring.models.models(state: s, after: after, limit: Self.pageSize + 1), try LedgerWiring.market.providerViews(state: s))
         }
-        let rows = list.prefix(Self.pageSize).map { m -> [HTML] in
+        let rows = try list.prefix(Self.pageSize).map { m -> [HTML] in
             let serving = providers.filter { $0.active && $0.models.contains { $0.modelID == m.id } }.count
+            let totals = try chain.store.read { try $0.total(IndexKind.modelTotals(m.id)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
             return [Links.model(m.id, name: m.name), HTML(text: m.architecture), Links.account(m.owner), HTML(text: Format.bps(m.royaltyBps)),
-                    HTML(text: "\(serving)"), HTML(text: Format.cairn(m.royaltiesEarned))]
+                    HTML(text: "\(serving)"), HTML(text: Format.count(totals.tokens)), HTML(text: Format.cairn(m.royaltiesEarned))]
         }
         var body: HTML = """
             <h1>Models</h1>
-            \(Table.make(["Model", "Architecture", "Owner", "Royalty", "Providers", "Royalties earned"], Array(rows), numeric: [3, 4, 5], empty: "No models here."))
+            \(Table.make(["Model", "Architecture", "Owner", "Royalty", "Providers", "Tokens served", "Royalties earned"], Array(rows), numeric: [3, 4, 5, 6], empty: "No models here."))
             """
         if list.count > Self.pageSize, let last = list.prefix(Self.pageSize).last {
             body = "\(body)<p class=\"pager\">\(HTML.link("/explorer/models?after=\(last.id)", "More →"))</p>"
@@ -124,6 +129,7 @@ extension Explorer {
             ("Revenue shares", m.sharesDenom.map { HTML(text: "\(Format.count(m.shares.value)) shares (\($0))") } ?? "not issued"),
             ("Royalties earned", HTML(text: Format.cairn(m.royaltiesEarned))),
             ("Claims that paid a royalty", HTML(text: Format.count(totals.payments))),
+            ("Served (claimed)", HTML(text: "\(Format.count(totals.tokens)) tokens in \(Format.count(totals.requests)) requests")),
             ("Registered", Links.block(m.registeredHeight)),
         ]
         let serving = providers.compactMap { p -> [HTML]? in
@@ -175,12 +181,17 @@ extension Explorer {
             ("Claimed", HTML(text: Format.cairn(c.claimed))), ("Opened", Links.block(c.openedHeight)),
         ]
         if c.settleHeight > 0 { facts.append(("Settles at", Links.block(c.settleHeight))) }
-        let perModel = c.claimedPerModel.map { [Links.model($0.modelID, name: names[$0.modelID]), HTML(text: Format.cairn($0.amount))] }
+        let models = Set(c.claimedPerModel.map(\.modelID)).union(c.claimedUsage.map(\.modelID)).sorted()
+        let perModel = models.map { id -> [HTML] in
+            let u = c.claimedUsage.usage(for: id)
+            return [Links.model(id, name: names[id]), HTML(text: Format.cairn(c.claimedPerModel.first { $0.modelID == id }?.amount ?? .zero)),
+                    HTML(text: Format.count(u.tokens)), HTML(text: Format.count(u.requests))]
+        }
         let positions = try chain.store.read { try $0.refs(kind: IndexKind.channel, key: IndexKind.idKey(channelID), before: before, limit: Self.pageSize + 1) }
         let body: HTML = """
             <h1>Payment channel #\(channelID)</h1>
             \(Table.facts(facts))
-            <h2>Claimed per model</h2>\(Table.make(["Model", "Claimed"], perModel, numeric: [1], empty: "Nothing claimed yet."))
+            <h2>Claimed per model</h2>\(Table.make(["Model", "Claimed", "Tokens", "Requests"], perModel, numeric: [1, 2, 3], empty: "Nothing claimed yet."))
             <h2>History</h2>\(try activity(positions) { "/explorer/channels/\(channelID)?before=\($0.height).\($0.index)" })
             """
         return .page(title: "Channel \(channelID)", body: body)

@@ -1,5 +1,6 @@
 public import CairnPrimitives
 import CairnLedger
+import CairnMarket
 import CairnStorage
 import Foundation
 import Synchronization
@@ -27,6 +28,9 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
     public var paid: Amount
     public var royalties: Amount
     public var protocolFees: Amount
+    /// What the claims paid for: tokens and requests served (the increase in the claimed vouchers' usage).
+    public var tokens: UInt64
+    public var requests: UInt64
 
     /// Totals from genesis to this block, included.
     public var totalTransactions: UInt64
@@ -35,9 +39,14 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
     public var totalRoyalties: Amount
     public var totalMinted: Amount
     public var totalBurned: Amount
+    public var totalTokens: UInt64
+    public var totalRequests: UInt64
+
+    /// The encoding's version; an index written with another is rebuilt.
+    static let version: UInt8 = 2
 
     public func encode(to w: inout CanonicalWriter) {
-        w.write(UInt8(1))
+        w.write(Self.version)
         w.write(time)
         w.write(transactions)
         w.write(failed)
@@ -58,11 +67,15 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
         w.write(totalRoyalties)
         w.write(totalMinted)
         w.write(totalBurned)
+        w.write(tokens)
+        w.write(requests)
+        w.write(totalTokens)
+        w.write(totalRequests)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         let version = try r.readUInt8()
-        guard version == 1 else { throw DecodeError("unknown block-stats version \(version)") }
+        guard version == Self.version else { throw DecodeError("unknown block-stats version \(version)") }
         time = try r.readUInt64()
         transactions = try r.readUInt32()
         failed = try r.readUInt32()
@@ -83,6 +96,10 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
         totalRoyalties = try r.readAmount()
         totalMinted = try r.readAmount()
         totalBurned = try r.readAmount()
+        tokens = try r.readUInt64()
+        requests = try r.readUInt64()
+        totalTokens = try r.readUInt64()
+        totalRequests = try r.readUInt64()
     }
 
     init(header: BlockHeader) {
@@ -100,6 +117,10 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
         paid = .zero
         royalties = .zero
         protocolFees = .zero
+        tokens = 0
+        requests = 0
+        totalTokens = 0
+        totalRequests = 0
         totalTransactions = 0
         totalClaims = 0
         totalPaid = .zero
@@ -109,13 +130,16 @@ public struct BlockStats: Sendable, Equatable, CanonicalCodable {
     }
 }
 
-/// What the index keeps for a provider: its claims, what they paid and what it kept after fee and royalties.
+/// What the index keeps for a provider: its claims, what they paid, what it kept after fee and royalties, and the
+/// tokens and requests they paid for.
 public struct ProviderTotals: Sendable, Equatable, CanonicalCodable {
     public var claims: UInt64 = 0
     public var paid: Amount = .zero
     public var earned: Amount = .zero
     public var firstClaimHeight: UInt64 = 0
     public var lastClaimHeight: UInt64 = 0
+    public var tokens: UInt64 = 0
+    public var requests: UInt64 = 0
 
     public init() {}
 
@@ -125,6 +149,8 @@ public struct ProviderTotals: Sendable, Equatable, CanonicalCodable {
         w.write(earned)
         w.write(firstClaimHeight)
         w.write(lastClaimHeight)
+        w.write(tokens)
+        w.write(requests)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -133,24 +159,33 @@ public struct ProviderTotals: Sendable, Equatable, CanonicalCodable {
         earned = try r.readAmount()
         firstClaimHeight = try r.readUInt64()
         lastClaimHeight = try r.readUInt64()
+        tokens = try r.readUInt64()
+        requests = try r.readUInt64()
     }
 }
 
-/// What the index keeps for a model: the claims that paid it a royalty and how much.
+/// What the index keeps for a model: the claims that paid it a royalty and how much, and the tokens and requests
+/// claims paid for on it.
 public struct ModelTotals: Sendable, Equatable, CanonicalCodable {
     public var payments: UInt64 = 0
     public var royalties: Amount = .zero
+    public var tokens: UInt64 = 0
+    public var requests: UInt64 = 0
 
     public init() {}
 
     public func encode(to w: inout CanonicalWriter) {
         w.write(payments)
         w.write(royalties)
+        w.write(tokens)
+        w.write(requests)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         payments = try r.readUInt64()
         royalties = try r.readAmount()
+        tokens = try r.readUInt64()
+        requests = try r.readUInt64()
     }
 }
 
@@ -207,6 +242,8 @@ public final class ExplorerIndexer: Sendable {
             stats.totalRoyalties = p.totalRoyalties
             stats.totalMinted = p.totalMinted
             stats.totalBurned = p.totalBurned
+            stats.totalTokens = p.totalTokens
+            stats.totalRequests = p.totalRequests
         }
         var refs = Set<IndexBatch.Ref>()
         var providers: [Address: ProviderTotals] = [:]
@@ -255,9 +292,21 @@ public final class ExplorerIndexer: Sendable {
                     stats.paid = stats.paid.plus(amount)
                     stats.royalties = stats.royalties.plus(e["royalties"].flatMap(Amount.init(decimal:)) ?? .zero)
                     stats.protocolFees = stats.protocolFees.plus(e["fee"].flatMap(Amount.init(decimal:)) ?? .zero)
+                    let served = Self.served(e["served"])
+                    let tokens = served.reduce(UInt64(0)) { $0 &+ $1.tokens }, requests = served.reduce(UInt64(0)) { $0 &+ $1.requests }
+                    stats.tokens &+= tokens
+                    stats.requests &+= requests
+                    for u in served {
+                        var t = try model(u.modelID)
+                        t.tokens &+= u.tokens
+                        t.requests &+= u.requests
+                        models[u.modelID] = t
+                    }
                     if let p = e["provider"].flatMap({ try? Address(bech32: $0) }) {
                         var t = try provider(p)
                         t.claims += 1
+                        t.tokens &+= tokens
+                        t.requests &+= requests
                         t.paid = t.paid.plus(amount)
                         t.earned = t.earned.plus(e["provider_amount"].flatMap(Amount.init(decimal:)) ?? .zero)
                         if t.firstClaimHeight == 0 { t.firstClaimHeight = header.height }
@@ -298,10 +347,22 @@ public final class ExplorerIndexer: Sendable {
         stats.totalRoyalties = stats.totalRoyalties.plus(stats.royalties)
         stats.totalMinted = stats.totalMinted.plus(stats.minted)
         stats.totalBurned = stats.totalBurned.plus(stats.burned)
+        stats.totalTokens &+= stats.tokens
+        stats.totalRequests &+= stats.requests
 
         let totals = providers.map { (key: IndexKind.providerTotals($0.key), value: $0.value.canonicalBytes) }
             + models.map { (key: IndexKind.modelTotals($0.key), value: $0.value.canonicalBytes) }
         return (IndexBatch(height: header.height, stats: stats.canonicalBytes, refs: Array(refs), totals: totals), stats)
+    }
+
+    /// A claim's `served` attribute (`MODEL:TOKENS:REQUESTS` joined by commas); entries that do not parse are skipped.
+    static func served(_ text: String?) -> [ModelUsage] {
+        guard let text, !text.isEmpty else { return [] }
+        return text.split(separator: ",").compactMap { entry in
+            let f = entry.split(separator: ":")
+            guard f.count == 3, let id = UInt64(f[0]), let tokens = UInt64(f[1]), let requests = UInt64(f[2]) else { return nil }
+            return ModelUsage(modelID: id, tokens: tokens, requests: requests)
+        }
     }
 
     /// An `amount` attribute's ucairn part (`12ucairn` or `12ucairn,3other`), or nil.
@@ -322,6 +383,11 @@ public final class ExplorerIndexer: Sendable {
     func catchUpAlone(_ chain: Chain, chunk: Int) throws -> UInt64 {
         let store = chain.store
         guard let head = try store.head() else { return 0 }
+        // An index written by an earlier version of the figures is rebuilt from the blocks.
+        if let top = try store.read({ try $0.indexHead() }),
+           let bytes = try store.read({ try $0.blockStats(at: top) }), bytes.first != BlockStats.version {
+            try store.dropIndex()
+        }
         var next = try store.read { try $0.indexHead() }.map { $0 + 1 } ?? 0
         var done: UInt64 = 0
         var previous: BlockStats? = next == 0 ? nil : try store.read { snap in

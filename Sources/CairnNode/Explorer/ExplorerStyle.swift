@@ -60,5 +60,8 @@ enum ExplorerStyle {
         .pager { margin: 10px 0; }
         .attr { display: inline-block; margin-right: 10px; overflow-wrap: anywhere; }
         .description { white-space: pre-wrap; }
+        figure.uptime { margin-top: 12px; }
+        svg.strip { width: 100%; max-width: 574px; height: auto; display: block; }
+        svg rect.none { fill: var(--line); } .key.none { background: var(--line); }
         """
 }

@@ -4,7 +4,7 @@ public import Foundation
 
 /// A node's home folder:
 /// - `config/genesis.json`: the genesis file
-/// - `config/node.json`: listen port and block interval
+/// - `config/node.json`: listen port, block interval and provider probe interval
 /// - `config/validator_key.json`: the validator's private key (owner-only permissions)
 /// - `data/chain.sqlite`: the store
 public struct NodeHome: Sendable {
@@ -29,11 +29,30 @@ public struct NodeHome: Sendable {
         public var rpcHost: String
         public var rpcPort: Int
         public var blockIntervalMilliseconds: Int
+        /// Seconds between two probes of each active provider's endpoint (for the explorer's uptime); 0 turns probing off.
+        public var probeIntervalSeconds: Int
 
-        public init(rpcHost: String = "127.0.0.1", rpcPort: Int = 26657, blockIntervalMilliseconds: Int = 1000) {
+        /// The probe interval of a config that names none (one written before there were probes).
+        public static let defaultProbeIntervalSeconds = 30
+
+        public init(rpcHost: String = "127.0.0.1", rpcPort: Int = 26657, blockIntervalMilliseconds: Int = 1000,
+                    probeIntervalSeconds: Int = Config.defaultProbeIntervalSeconds) {
             self.rpcHost = rpcHost
             self.rpcPort = rpcPort
             self.blockIntervalMilliseconds = blockIntervalMilliseconds
+            self.probeIntervalSeconds = probeIntervalSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case rpcHost, rpcPort, blockIntervalMilliseconds, probeIntervalSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            rpcHost = try c.decode(String.self, forKey: .rpcHost)
+            rpcPort = try c.decode(Int.self, forKey: .rpcPort)
+            blockIntervalMilliseconds = try c.decode(Int.self, forKey: .blockIntervalMilliseconds)
+            probeIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .probeIntervalSeconds) ?? Config.defaultProbeIntervalSeconds
         }
     }
 

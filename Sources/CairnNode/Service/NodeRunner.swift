@@ -9,7 +9,7 @@ public import ServiceLifecycle
 import UnixSignals
 import Foundation
 
-/// Opens a node from its home folder and runs its services (HTTP API and block production) until
+/// Opens a node from its home folder and runs its services (HTTP API, block production, provider probes) until
 /// SIGINT or SIGTERM.
 public struct NodeRunner: Sendable {
     public let home: NodeHome
@@ -36,7 +36,8 @@ public struct NodeRunner: Sendable {
     }
 
     /// Runs the node, and `services` beside it in the same service group (they start with it and stop with it);
-    /// `onReady` gets the node once the HTTP server listens.
+    /// `onReady` gets the node once the HTTP server listens. With a positive `config.probeIntervalSeconds` the node
+    /// also probes the active providers' endpoints (`ProviderProbe`).
     public func run(config: NodeHome.Config, services: [any Service] = [],
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
         let node = try open()
@@ -48,7 +49,11 @@ public struct NodeRunner: Sendable {
             onServerRunning: { _ in await onReady(node) },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [app, producer] + services, gracefulShutdownSignals: [.sigterm, .sigint],
+        var own: [any Service] = [app, producer]
+        if config.probeIntervalSeconds > 0 {
+            own.append(ProviderProbe(chain: node.chain, settings: .init(interval: .seconds(config.probeIntervalSeconds)), logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: own + services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }

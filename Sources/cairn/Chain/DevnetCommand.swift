@@ -30,6 +30,9 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
     @Option(help: "Port of the gateway's OpenAI API (on 127.0.0.1).") var gatewayPort: Int = 8080
     @Flag(help: "Run no gateway.") var noGateway = false
+    @Option(help: ArgumentHelp("Seconds between the node's probes of each provider's endpoint (the explorer's uptime); 0 turns probing off.",
+                               valueName: "seconds"))
+    var probeInterval: Int = 5
 
     /// Short periods, so that unbonding can be watched to the end on a devnet: a minute at the default block time.
     static var stakingParams: StakingParams {
@@ -58,7 +61,8 @@ struct DevnetCommand: AsyncParsableCommand {
         try await reportingFailure {
             let nodeHome = NodeHome(path: home)
             if reset { try? FileManager.default.removeItem(at: nodeHome.root) }
-            var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime)
+            guard probeInterval >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(probeInterval)") }
+            var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime, probeIntervalSeconds: probeInterval)
             if !nodeHome.isInitialized {
                 guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }
                 guard (0...8).contains(providers) else { throw CLIError("--providers must be between 0 and 8") }
@@ -85,6 +89,7 @@ struct DevnetCommand: AsyncParsableCommand {
                 config = try nodeHome.loadConfig()
                 config.rpcPort = rpcPort
                 config.blockIntervalMilliseconds = blockTime
+                config.probeIntervalSeconds = probeInterval
             }
             let keys = (try? Keyring(home: home).list()) ?? []
             let url = "http://127.0.0.1:\(config.rpcPort)"

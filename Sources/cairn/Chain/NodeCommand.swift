@@ -44,6 +44,9 @@ struct NodeCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Port of the HTTP API (overrides the config).") var rpcPort: Int?
         @Option(help: "Milliseconds between blocks (overrides the config).") var blockTime: Int?
+        @Option(help: ArgumentHelp("Seconds between probes of each active provider's endpoint, for the explorer's uptime; 0 turns probing off (overrides the config, default \(NodeHome.Config.defaultProbeIntervalSeconds)).",
+                                   valueName: "seconds"))
+        var probeInterval: Int?
 
         func run() async throws {
             try await reportingFailure {
@@ -52,6 +55,10 @@ struct NodeCommand: AsyncParsableCommand {
                 var config = try home.loadConfig()
                 if let rpcPort { config.rpcPort = rpcPort }
                 if let blockTime { config.blockIntervalMilliseconds = blockTime }
+                if let probeInterval {
+                    guard probeInterval >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(probeInterval)") }
+                    config.probeIntervalSeconds = probeInterval
+                }
                 try await runNode(home: home, config: config, banner: nil)
             }
         }
