@@ -92,6 +92,9 @@ public final class SQLiteStore: Sendable {
     /// Opens (creating if needed) the database at `path`.
     public init(path: String) throws {
         var config = Configuration()
+        // Another connection may hold the file for a moment (the last checkpoint of a store just released, an
+        // index or probe write): wait for it rather than fail.
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB of page cache: tree-node inserts land on random B-tree pages.
