@@ -196,6 +196,25 @@ import Testing
         }
     }
 
+    @Test func openBLASRunsAVX512KernelsWhereTheProcessorHasThem() {
+        let core = BLASSetup.core
+        let wish = ProcessInfo.processInfo.environment["CAIRN_BLAS_CORETYPE"]
+        if wish == nil, BLASSetup.hasAVX512() {
+            #expect(BLASSetup.avx512Cores.contains(core.name.lowercased()), "\(core)")
+        }
+        // The kernels it chose compute: a product checked against the naive sum, with shapes that use their edges.
+        let (m, n, k) = (37, 53, 71)
+        let a = Self.randomFloats(m * k, seed: 21), b = Self.randomFloats(n * k, seed: 22)
+        var c = [Float](repeating: 0, count: m * n)
+        MatMul.sgemm(a: a, b: b, c: &c, m: m, n: n, k: k, transposeB: true)
+        for i in 0..<m {
+            for j in 0..<n {
+                let reference = (0..<k).reduce(Float(0)) { $0 + a[i * k + $1] * b[j * k + $1] }
+                #expect(abs(c[i * n + j] - reference) < 1e-3, "[\(i), \(j)]")
+            }
+        }
+    }
+
     @Test func fastExpAndSoftmaxAreAccurate() {
         let inputs = (0..<3488).map { Float($0 - 1744) / 20 }  // -87.2 ..< 87.2, where Float's exp is finite and normal
         for chunk in stride(from: 0, to: inputs.count, by: 16) {

@@ -115,6 +115,6 @@ enum BERTKernels {
 
     /// Keeps OpenBLAS single-threaded: the engine runs its calls in parallel on a ``ComputePool`` instead.
     static func useSingleThreadedBLAS() {
-        openblas_set_num_threads(1)
+        MatMul.setBLASThreads(1)
     }
 }

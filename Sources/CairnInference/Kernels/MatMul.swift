@@ -3,7 +3,7 @@ import COpenBLAS
 /// Batched products `Y = X · Wᵀ` for prefill: weights are decoded to an F32 tile, then OpenBLAS `sgemm` runs.
 ///
 /// Decoding one matrix at a time keeps the F32 copy to a few megabytes (the whole model in F32 would be
-/// ~540 MB), while the matmul itself gets OpenBLAS's packed AVX-512 kernels.
+/// ~540 MB), while the matmul itself gets OpenBLAS's packed kernels (AVX-512 where the processor has it, see ``BLASSetup``).
 public enum MatMul {
     /// Computes `output[t][r] = Σ_c x[t][c] · matrix[r][c]` for `tokens` rows of `x`.
     ///
@@ -43,14 +43,16 @@ public enum MatMul {
         m: Int, n: Int, k: Int, transposeB: Bool, alpha: Float = 1, beta: Float = 0,
         lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
+        BLASSetup.ensure()
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha,
             a, blasint(lda ?? k), b, blasint(ldb ?? (transposeB ? k : n)), beta, c, blasint(ldc ?? n))
     }
 
-    /// Limits OpenBLAS's own threading (the engine parallelises around single-threaded calls).
+    /// Limits OpenBLAS's own threading (the engine parallelises around single-threaded calls), after ``BLASSetup``.
     public static func setBLASThreads(_ threads: Int) {
+        BLASSetup.ensure()
         openblas_set_num_threads(Int32(threads))
     }
 }

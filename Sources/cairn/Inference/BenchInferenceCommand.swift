@@ -28,6 +28,7 @@ struct BenchInferenceCommand: AsyncParsableCommand {
             let prompt = try benchPrompt(model: model)
             print("SmolLM2-135M Q4_1, \(ComputePool.shared.threadCount) threads, prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
             print("decode kernels: \(MatVecKernels.preferred) (CAIRN_KERNELS=float selects floating-point)")
+            print("BLAS kernels (prefill, MiniLM): \(BLASSetup.core)")
             var bestPrefill = Double.infinity, bestTTFT = Double.infinity, bestDecode = Double.infinity
             for _ in 0..<max(1, runs) {
                 let t0 = now()
