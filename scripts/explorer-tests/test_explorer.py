@@ -219,7 +219,7 @@ def check_tokens(b, report, channels):
     requests = sum(int(u["requests"]) for c in channels for u in c.get("claimedUsage") or [])
 
     def served(page):
-        m = re.search(r"Tokens served\s+([\d,]+) in ([\d,]+) requests", page.text)
+        m = re.search(r"Tokens served\s+([\d,]+) tokens? in ([\d,]+) requests?", page.text)
         if not m:
             return ["the overview shows no 'Tokens served' figure"]
         tokens, count = int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))

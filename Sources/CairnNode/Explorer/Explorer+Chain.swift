@@ -50,7 +50,7 @@ extension Explorer {
             ("Transactions / s", HTML(text: tps)),
             ("Active providers", HTML(text: "\(active.count) of \(providers.count)")),
             ("Models served", HTML.join(served.map { Links.model($0, name: names[$0]) }, separator: ", ")),
-            ("Tokens served", HTML(text: "\(Format.count(headStats.totalTokens)) in \(Format.count(headStats.totalRequests)) requests")),
+            ("Tokens served", HTML(text: Format.served(tokens: headStats.totalTokens, requests: headStats.totalRequests))),
             ("Paid for inference", HTML(text: Format.cairn(headStats.totalPaid))),
             ("Royalties paid", HTML(text: Format.cairn(headStats.totalRoyalties))),
             ("Supply", HTML(text: Format.cairn(supply))),
@@ -213,7 +213,7 @@ extension Explorer {
         ]
         if let s {
             facts += [("Burned", HTML(text: Format.cairn(s.burned))), ("Emitted", HTML(text: Format.cairn(s.minted))),
-                      ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)) for \(Format.count(s.tokens)) tokens in \(Format.count(s.requests)) requests)"))]
+                      ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)) for \(Format.served(tokens: s.tokens, requests: s.requests)))"))]
         }
         let rows = zip(block.transactions, receipts).map { tx, r -> [HTML] in
             [HTML(text: "\(r.index)"), Links.tx(r.txHash), Links.account(tx.body.sender),

@@ -72,7 +72,7 @@ extension Explorer {
             ("On the network since", HTML("\(Links.block(p.registeredHeight))\(since.map { " (" + Format.duration(now > $0.time ? (now - $0.time) / 1000 : 0) + ", \(Format.count(head - p.registeredHeight)) blocks)" } ?? "")")),
             ("Last updated", Links.block(p.updatedHeight)),
             ("Claims", HTML(text: Format.count(t.claims))),
-            ("Served (claimed)", HTML(text: "\(Format.count(t.tokens)) tokens in \(Format.count(t.requests)) requests")),
+            ("Served (claimed)", HTML(text: Format.served(tokens: t.tokens, requests: t.requests))),
             ("Paid by clients", HTML(text: Format.cairn(t.paid))),
             ("Earned (after fee and royalties)", HTML(text: Format.cairn(t.earned))),
             ("Last claim", t.claims == 0 ? "never" : Links.block(t.lastClaimHeight)),
@@ -129,7 +129,7 @@ extension Explorer {
             ("Revenue shares", m.sharesDenom.map { HTML(text: "\(Format.count(m.shares.value)) shares (\($0))") } ?? "not issued"),
             ("Royalties earned", HTML(text: Format.cairn(m.royaltiesEarned))),
             ("Claims that paid a royalty", HTML(text: Format.count(totals.payments))),
-            ("Served (claimed)", HTML(text: "\(Format.count(totals.tokens)) tokens in \(Format.count(totals.requests)) requests")),
+            ("Served (claimed)", HTML(text: Format.served(tokens: totals.tokens, requests: totals.requests))),
             ("Registered", Links.block(m.registeredHeight)),
         ]
         let serving = providers.compactMap { p -> [HTML]? in

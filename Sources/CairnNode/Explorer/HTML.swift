@@ -98,6 +98,11 @@ enum Format {
 
     static func count(_ n: some BinaryInteger) -> String { grouped(String(n)) }
 
+    /// "1,234 tokens in 5 requests", singular where one.
+    static func served(tokens: UInt64, requests: UInt64) -> String {
+        "\(count(tokens)) \(tokens == 1 ? "token" : "tokens") in \(count(requests)) \(requests == 1 ? "request" : "requests")"
+    }
+
     /// The Gregorian calendar in UTC, for block times.
     static let utc: Calendar = {
         var c = Calendar(identifier: .gregorian)
