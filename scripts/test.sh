@@ -23,26 +23,24 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   done
 fi
 echo "tests finished in $(( $(date +%s) - start ))s (build included), exit $status"
+# suite NAME TIMEOUT SCRIPT: runs a Python suite's runner within TIMEOUT; sets suite_status.
+suite() {
+  local start=$(date +%s)
+  set +e
+  timeout -k 30s "$2" bash "$3"
+  suite_status=$?
+  set -e
+  if [ "$suite_status" -eq 124 ] || [ "$suite_status" -eq 137 ]; then
+    echo "the $1 tests did not finish within $2"
+  fi
+  echo "$1 tests finished in $(( $(date +%s) - start ))s, exit $suite_status"
+}
 # The gateway through the official openai Python client, against real devnets (scripts/openai-tests).
-openai_start=$(date +%s)
-set +e
-timeout -k 30s "${CAIRN_OPENAI_TEST_TIMEOUT:-20m}" bash scripts/openai-tests/run.sh
-openai_status=$?
-set -e
-if [ "$openai_status" -eq 124 ] || [ "$openai_status" -eq 137 ]; then
-  echo "the openai tests did not finish within ${CAIRN_OPENAI_TEST_TIMEOUT:-20m}"
-fi
-echo "openai tests finished in $(( $(date +%s) - openai_start ))s, exit $openai_status"
+suite openai "${CAIRN_OPENAI_TEST_TIMEOUT:-20m}" scripts/openai-tests/run.sh
+openai_status=$suite_status
 # The explorer's pages in headless Chromium against a devnet with activity (scripts/explorer-tests).
-explorer_start=$(date +%s)
-set +e
-timeout -k 30s "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" bash scripts/explorer-tests/run.sh
-explorer_status=$?
-set -e
-if [ "$explorer_status" -eq 124 ] || [ "$explorer_status" -eq 137 ]; then
-  echo "the explorer tests did not finish within ${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}"
-fi
-echo "explorer tests finished in $(( $(date +%s) - explorer_start ))s, exit $explorer_status"
+suite explorer "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" scripts/explorer-tests/run.sh
+explorer_status=$suite_status
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
 exit "$explorer_status"

@@ -67,11 +67,8 @@ extension MarketModule {
             let got = voucher.amount(for: c.modelID)
             guard got >= c.amount else { throw MarketError.voucherBelowClaimed(id, "model \(c.modelID)", got: got, claimed: c.amount) }
         }
-        for c in record.claimedUsage {
-            let got = voucher.usage.usage(for: c.modelID)
-            guard got.tokens >= c.tokens, got.requests >= c.requests else {
-                throw MarketError.voucherUsageBelowClaimed(id, model: c.modelID, got: got, claimed: c)
-            }
+        if let (got, claimed) = voucher.usage.shortfall(against: record.claimedUsage) {
+            throw MarketError.voucherUsageBelowClaimed(id, model: claimed.modelID, got: got, claimed: claimed)
         }
         guard voucher.cumulative <= record.deposit else {
             throw MarketError.voucherAboveDeposit(id, cumulative: voucher.cumulative, deposit: record.deposit)

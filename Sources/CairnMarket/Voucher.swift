@@ -48,13 +48,18 @@ extension [ModelUsage] {
         first { $0.modelID == modelID } ?? ModelUsage(modelID: modelID, tokens: 0, requests: 0)
     }
 
-    /// Whether every model's tokens and requests are at least those in `other`.
-    public func covers(_ other: [ModelUsage]) -> Bool {
-        other.allSatisfy { o in
-            let u = usage(for: o.modelID)
-            return u.tokens >= o.tokens && u.requests >= o.requests
+    /// The first entry of `needed` that this list counts fewer tokens or requests of, with this list's count of its
+    /// model; nil when every model's count is at least the needed one.
+    public func shortfall(against needed: [ModelUsage]) -> (have: ModelUsage, need: ModelUsage)? {
+        for n in needed {
+            let have = usage(for: n.modelID)
+            if have.tokens < n.tokens || have.requests < n.requests { return (have, n) }
         }
+        return nil
     }
+
+    /// Whether every model's tokens and requests are at least those in `other`.
+    public func covers(_ other: [ModelUsage]) -> Bool { shortfall(against: other) == nil }
 
     /// The list with `tokens` and one request added to `modelID`'s entry (sorted by model id); nil on overflow.
     public func adding(tokens: UInt64, to modelID: UInt64) -> [ModelUsage]? {

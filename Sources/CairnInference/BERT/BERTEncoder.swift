@@ -20,7 +20,7 @@ public final class BERTEncoder: Sendable {
         self.config = config
         self.weights = try BERTWeights(file: file, config: config)
         self.pool = pool
-        BERTKernels.useSingleThreadedBLAS()
+        MatMul.setBLASThreads(1)
     }
 
     /// The mean of each sequence's final hidden states over its unmasked tokens: `[batchSize][hiddenSize]`.

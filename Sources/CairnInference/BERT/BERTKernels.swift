@@ -112,9 +112,4 @@ enum BERTKernels {
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(headSize), Int32(n),
             1, scores, Int32(n), v, stride, 0, context + head * headSize, Int32(hidden))
     }
-
-    /// Keeps OpenBLAS single-threaded: the engine runs its calls in parallel on a ``ComputePool`` instead.
-    static func useSingleThreadedBLAS() {
-        MatMul.setBLASThreads(1)
-    }
 }

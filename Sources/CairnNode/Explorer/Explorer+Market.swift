@@ -14,6 +14,10 @@ extension Explorer {
         try chain.store.read { try $0.total(IndexKind.providerTotals(a)) }.map { try ProviderTotals(canonicalBytes: $0) } ?? ProviderTotals()
     }
 
+    func modelTotals(_ id: UInt64) throws -> ModelTotals {
+        try chain.store.read { try $0.total(IndexKind.modelTotals(id)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
+    }
+
     func hardware(_ h: Hardware) -> String {
         var parts = ["\(h.cpuCores) CPU cores", Format.bytes(h.memoryBytes)]
         if h.gpus > 0 { parts.append("\(h.gpus) × \(h.gpuModel.isEmpty ? "GPU" : h.gpuModel)") }
@@ -101,7 +105,7 @@ extension Explorer {
         }
         let rows = try list.prefix(Self.pageSize).map { m -> [HTML] in
             let serving = providers.filter { $0.active && $0.models.contains { $0.modelID == m.id } }.count
-            let totals = try chain.store.read { try $0.total(IndexKind.modelTotals(m.id)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
+            let totals = try modelTotals(m.id)
             return [Links.model(m.id, name: m.name), HTML(text: m.architecture), Links.account(m.owner), HTML(text: Format.bps(m.royaltyBps)),
                     HTML(text: "\(serving)"), HTML(text: Format.count(totals.tokens)), HTML(text: Format.cairn(m.royaltiesEarned))]
         }
@@ -121,7 +125,7 @@ extension Explorer {
             guard let m = try LedgerWiring.models.model(modelID, state: s) else { return nil }
             return (m, try LedgerWiring.market.providerViews(state: s))
         }) else { throw Failure.notFound("There is no model \(modelID) in the registry.") }
-        let totals = try chain.store.read { try $0.total(IndexKind.modelTotals(modelID)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
+        let totals = try modelTotals(modelID)
         let facts: [(String, HTML)] = [
             ("Id", HTML(text: "\(m.id)")), ("Name", HTML(text: m.name)), ("Architecture", HTML(text: m.architecture)),
             ("Format", HTML(text: "\(m.format)")), ("Licence", HTML(text: m.licence)), ("Weights hash", "<code>\(m.weightsHash.hex)</code>"),

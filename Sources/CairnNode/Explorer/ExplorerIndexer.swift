@@ -208,8 +208,9 @@ public enum IndexKind {
 /// while a catch-up runs; a chain stored before the index existed is indexed the same way.
 public final class ExplorerIndexer: Sendable {
     let worker = CoalescingWorker(label: "cairn.explorer.index")
-    /// One catch-up at a time, whether on the worker or called directly.
-    let exclusive = Mutex<Void>(())
+    /// One catch-up at a time, whether on the worker or called directly; holds whether the stored index's version
+    /// was checked (once, at the first catch-up).
+    let exclusive = Mutex<Bool>(false)
     /// The last error a background catch-up met (it is retried at the next request).
     let lastError = Mutex<String?>(nil)
 
@@ -377,17 +378,24 @@ public final class ExplorerIndexer: Sendable {
     /// Indexes the stored blocks the index does not hold yet, `chunk` blocks per transaction; returns how many.
     @discardableResult
     public func catchUp(_ chain: Chain, chunk: Int = 500) throws -> UInt64 {
-        try exclusive.withLock { _ in try catchUpAlone(chain, chunk: chunk) }
+        try exclusive.withLock { checked in
+            if !checked {
+                try dropIndexOfAnotherVersion(chain.store)
+                checked = true
+            }
+            return try catchUpAlone(chain, chunk: chunk)
+        }
+    }
+
+    /// Drops an index written by an earlier version of the figures: it is rebuilt from the blocks.
+    func dropIndexOfAnotherVersion(_ store: SQLiteStore) throws {
+        let stored = try store.read { snap in try snap.indexHead().flatMap { try snap.blockStats(at: $0) } }
+        if let stored, stored.first != BlockStats.version { try store.dropIndex() }
     }
 
     func catchUpAlone(_ chain: Chain, chunk: Int) throws -> UInt64 {
         let store = chain.store
         guard let head = try store.head() else { return 0 }
-        // An index written by an earlier version of the figures is rebuilt from the blocks.
-        if let top = try store.read({ try $0.indexHead() }),
-           let bytes = try store.read({ try $0.blockStats(at: top) }), bytes.first != BlockStats.version {
-            try store.dropIndex()
-        }
         var next = try store.read { try $0.indexHead() }.map { $0 + 1 } ?? 0
         var done: UInt64 = 0
         var previous: BlockStats? = next == 0 ? nil : try store.read { snap in

@@ -162,12 +162,9 @@ public struct PaymentGate: Sendable {
             return .failure(.init(.voucherBelowDelivered, "the voucher gives model \(part.modelID) \(voucher.amount(for: part.modelID)), "
                                   + "below the \(part.amount) delivered for it"))
         }
-        for part in record.deliveredUsage {
-            let got = voucher.usage.usage(for: part.modelID)
-            guard got.tokens >= part.tokens, got.requests >= part.requests else {
-                return .failure(.init(.voucherBelowDelivered, "the voucher counts \(got.tokens) tokens and \(got.requests) requests for model "
-                                      + "\(part.modelID), below the \(part.tokens) tokens and \(part.requests) requests delivered"))
-            }
+        if let (got, part) = voucher.usage.shortfall(against: record.deliveredUsage) {
+            return .failure(.init(.voucherBelowDelivered, "the voucher counts \(got.tokens) tokens and \(got.requests) requests for model "
+                                  + "\(part.modelID), below the \(part.tokens) tokens and \(part.requests) requests delivered"))
         }
         return .success(signed)
     }

@@ -61,7 +61,7 @@ struct DevnetCommand: AsyncParsableCommand {
         try await reportingFailure {
             let nodeHome = NodeHome(path: home)
             if reset { try? FileManager.default.removeItem(at: nodeHome.root) }
-            guard probeInterval >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(probeInterval)") }
+            let probeInterval = try checkProbeInterval(probeInterval)
             var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime, probeIntervalSeconds: probeInterval)
             if !nodeHome.isInitialized {
                 guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }

@@ -55,10 +55,7 @@ struct NodeCommand: AsyncParsableCommand {
                 var config = try home.loadConfig()
                 if let rpcPort { config.rpcPort = rpcPort }
                 if let blockTime { config.blockIntervalMilliseconds = blockTime }
-                if let probeInterval {
-                    guard probeInterval >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(probeInterval)") }
-                    config.probeIntervalSeconds = probeInterval
-                }
+                if let probeInterval { config.probeIntervalSeconds = try checkProbeInterval(probeInterval) }
                 try await runNode(home: home, config: config, banner: nil)
             }
         }

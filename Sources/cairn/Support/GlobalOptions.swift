@@ -62,3 +62,9 @@ func parseListen(_ listen: String) throws -> (host: String, port: Int) {
     }
     return (String(listen[..<colon]), port)
 }
+
+/// `--probe-interval SECONDS`: 0 (no probes) or more.
+func checkProbeInterval(_ seconds: Int) throws -> Int {
+    guard seconds >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(seconds)") }
+    return seconds
+}
