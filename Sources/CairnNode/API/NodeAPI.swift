@@ -51,10 +51,12 @@ public struct NodeAPI: Sendable {
         let chain = node.chain
         let head = try chain.head()
         guard let header = try chain.header(at: head.height) else { throw APIError.notFound("head block missing") }
-        let baseFee = try chain.withState { try chain.ledger.baseFee(state: $0) }
+        // From the stored state, like everything else here: the node's cached parameters are updated a moment after
+        // the commit that changed them, when readers may already see the block.
+        let (baseFee, params) = try chain.withState { (try chain.ledger.baseFee(state: $0), try chain.ledger.params(state: $0)) }
         let pending = node.metrics.mempoolSize
         return StatusView(chainID: node.chainID, height: head.height, latestBlockHash: head.blockHash, latestBlockTime: header.time,
-                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: node.params.blockGasLimit)
+                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: params.blockGasLimit)
     }
 
     func block(_ param: String) throws -> BlockView {
