@@ -32,6 +32,13 @@ public enum FastMath {
     /// Replaces `x` (`count` floats) by its softmax.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
+        let inverse = 1 / exponentiate(x, count: count).sum
+        for j in 0..<count { x[j] *= inverse }
+    }
+
+    /// Replaces `x` (`count` floats) by `e^(x - max x)` and returns `max x` and the sum of the new values
+    /// (softmax without the division; an empty `x` gives `(-infinity, 0)`).
+    public static func exponentiate(_ x: UnsafeMutablePointer<Float>, count: Int) -> (maximum: Float, sum: Float) {
         let raw = UnsafeMutableRawPointer(x)
         var i = 0
         var vmax = SIMD16<Float>(repeating: -.infinity)
@@ -58,8 +65,7 @@ public enum FastMath {
             sum += x[i]
             i += 1
         }
-        let inverse = 1 / (vsum.sum() + sum)
-        for j in 0..<count { x[j] *= inverse }
+        return (maximum, vsum.sum() + sum)
     }
 
     /// SwiGLU in place: `gate[i] = gate[i] · sigmoid(gate[i]) · up[i]`.

@@ -27,18 +27,18 @@ extension LlamaModel {
         for (i, token) in tokens.enumerated() {
             weights.tokenEmbedding.dequantize(rows: Int(token)..<Int(token) + 1, into: b.x + i * d)
         }
+        let cache = state.cache
         for (l, layer) in weights.layers.enumerated() {
-            let keys = state.keyCache + l * contextLength * kvDim
-            let values = state.valueCache + l * contextLength * kvDim
             normRows(b.x, weight: layer.attentionNorm, into: b.xb, tokens: t)
             MatMul.multiply(layer.query, x: b.xb, tokens: t, output: b.q, tile: b.tile, pool: pool)
-            MatMul.multiply(layer.key, x: b.xb, tokens: t, output: keys + start * kvDim, tile: b.tile, pool: pool)
-            MatMul.multiply(layer.value, x: b.xb, tokens: t, output: values + start * kvDim, tile: b.tile, pool: pool)
+            MatMul.multiply(layer.key, x: b.xb, tokens: t, output: b.k, tile: b.tile, pool: pool)
+            MatMul.multiply(layer.value, x: b.xb, tokens: t, output: b.v, tile: b.tile, pool: pool)
             pool.run(chunks: t) { i in
                 rope.apply(b.q + i * d, heads: c.headCount, headDimension: hd, position: start + i)
-                rope.apply(keys + (start + i) * kvDim, heads: c.kvHeadCount, headDimension: hd, position: start + i)
+                rope.apply(b.k + i * kvDim, heads: c.kvHeadCount, headDimension: hd, position: start + i)
+                cache.store(layer: l, start: start + i, count: 1, keys: b.k + i * kvDim, values: b.v + i * kvDim, stride: kvDim)
             }
-            attendBatch(b, keys: keys, values: values, tokens: t, start: start)
+            attendBatch(b, layer: l, tokens: t, start: start)
             MatMul.multiply(layer.output, x: b.xb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)
             normRows(b.x, weight: layer.feedForwardNorm, into: b.xb, tokens: t)
             MatMul.multiply(layer.gate, x: b.xb, tokens: t, output: b.hb, tile: b.tile, pool: pool)
@@ -64,22 +64,27 @@ extension LlamaModel {
         }
     }
 
-    /// Causal attention of the chunk's queries (`b.q`) over cached positions `0..<start + tokens`, into `b.xb`.
-    private func attendBatch(
-        _ b: LlamaRunState.PrefillBuffers, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>,
-        tokens t: Int, start: Int
-    ) {
-        let c = config, d = c.dimension, kvDim = c.kvDimension, hd = c.headDimension
+    /// Causal attention of the chunk's queries (`b.q`) over the cached positions `0..<start + tokens` of
+    /// `layer`, into `b.xb`.
+    private func attendBatch(_ b: LlamaRunState.PrefillBuffers, layer: Int, tokens t: Int, start: Int) {
+        let c = config, d = c.dimension, hd = c.headDimension
         let group = c.headCount / c.kvHeadCount
         let span = start + t
         let scale = 1 / Float(hd).squareRoot()
+        // Each KV head's cached keys and values as Float rows, for sgemm.
+        let cache = state.cache
+        pool.run(chunks: c.kvHeadCount) { g in
+            cache.load(layer: layer, head: g, count: span, keys: b.cachedKeys + g * contextLength * hd,
+                       values: b.cachedValues + g * contextLength * hd)
+        }
         pool.run(chunks: c.headCount) { h in
-            let kvOffset = (h / group) * hd
+            let keys = b.cachedKeys + (h / group) * contextLength * hd
+            let values = b.cachedValues + (h / group) * contextLength * hd
             let scores = b.scores + h * t * span
             // scores[i][j] = q_i · k_j / sqrt(hd) for j < span
             MatMul.sgemm(
-                a: b.q + h * hd, b: keys + kvOffset, c: scores, m: t, n: span, k: hd, transposeB: true,
-                alpha: scale, lda: d, ldb: kvDim, ldc: span)
+                a: b.q + h * hd, b: keys, c: scores, m: t, n: span, k: hd, transposeB: true,
+                alpha: scale, lda: d, ldb: hd, ldc: span)
             for i in 0..<t {
                 let row = scores + i * span
                 let visible = start + i + 1
@@ -88,8 +93,8 @@ extension LlamaModel {
             }
             // out_h = scores · V_h, written into head h's columns of xb.
             MatMul.sgemm(
-                a: scores, b: values + kvOffset, c: b.xb + h * hd, m: t, n: hd, k: span, transposeB: false,
-                lda: span, ldb: kvDim, ldc: d)
+                a: scores, b: values, c: b.xb + h * hd, m: t, n: hd, k: span, transposeB: false,
+                lda: span, ldb: hd, ldc: d)
         }
     }
 }

@@ -1,7 +1,8 @@
 /// Preallocated activations and KV cache for one sequence; decode touches only these buffers.
 ///
 /// Shapes use `D = dimension`, `H = hiddenDimension`, `KV = kvDimension`, `C = contextLength`,
-/// `L = layerCount`, `V = vocabularySize`, `N = headCount`, `T = prefillChunk`.
+/// `L = layerCount`, `V = vocabularySize`, `N = headCount`, `T = prefillChunk`, `HD = headDimension`,
+/// `S = maximumAttentionSegments`, `KVH = kvHeadCount`.
 final class LlamaRunState {
     let contextLength: Int
     let prefillChunk: Int
@@ -10,14 +11,17 @@ final class LlamaRunState {
     let xb: UnsafeMutablePointer<Float>  // [D] normed input / attention output
     let xb2: UnsafeMutablePointer<Float>  // [D] projection output
     let q: UnsafeMutablePointer<Float>  // [D] query of the current token
+    let k: UnsafeMutablePointer<Float>  // [KV] key of the current token
+    let v: UnsafeMutablePointer<Float>  // [KV] value of the current token
     let hb: UnsafeMutablePointer<Float>  // [H] gate, then SwiGLU output
     let hb2: UnsafeMutablePointer<Float>  // [H] up
     let scores: UnsafeMutablePointer<Float>  // [N][C] attention weights per head
+    let partialOutputs: UnsafeMutablePointer<Float>  // [N][S][HD] attention output per segment, unnormalised
+    let partialMaxima: UnsafeMutablePointer<Float>  // [N][S] the largest score per segment
+    let partialSums: UnsafeMutablePointer<Float>  // [N][S] the softmax denominator per segment
     let matVecInput: MatVecInput  // [max(D, H)] a matvec input prepared for the kernels
     let logits: UnsafeMutablePointer<Float>  // [V]
-    // KV cache:
-    let keyCache: UnsafeMutablePointer<Float>  // [L][C][KV]
-    let valueCache: UnsafeMutablePointer<Float>  // [L][C][KV]
+    let cache: KVCache
     // Prefill (allocated on first use, T tokens at a time):
     private(set) var batch: PrefillBuffers?
 
@@ -26,6 +30,10 @@ final class LlamaRunState {
         let x: UnsafeMutablePointer<Float>  // [T][D] residual stream
         let xb: UnsafeMutablePointer<Float>  // [T][D] normed input / attention output
         let q: UnsafeMutablePointer<Float>  // [T][D] queries
+        let k: UnsafeMutablePointer<Float>  // [T][KV] keys
+        let v: UnsafeMutablePointer<Float>  // [T][KV] values
+        let cachedKeys: UnsafeMutablePointer<Float>  // [KVH][C][HD] the cache's keys as Float, per KV head
+        let cachedValues: UnsafeMutablePointer<Float>  // [KVH][C][HD] the cache's values as Float
         let hb: UnsafeMutablePointer<Float>  // [T][H] gate, then SwiGLU output
         let hb2: UnsafeMutablePointer<Float>  // [T][H] up
         let scores: UnsafeMutablePointer<Float>  // [N][T][C] attention weights (rows packed to the span in use)
@@ -35,6 +43,10 @@ final class LlamaRunState {
             x = .allocate(capacity: t * c.dimension)
             xb = .allocate(capacity: t * c.dimension)
             q = .allocate(capacity: t * c.dimension)
+            k = .allocate(capacity: t * c.kvDimension)
+            v = .allocate(capacity: t * c.kvDimension)
+            cachedKeys = .allocate(capacity: c.kvDimension * context)
+            cachedValues = .allocate(capacity: c.kvDimension * context)
             hb = .allocate(capacity: t * c.hiddenDimension)
             hb2 = .allocate(capacity: t * c.hiddenDimension)
             scores = .allocate(capacity: c.headCount * t * context)
@@ -42,11 +54,11 @@ final class LlamaRunState {
         }
 
         deinit {
-            for p in [x, xb, q, hb, hb2, scores, tile] { p.deallocate() }
+            for p in [x, xb, q, k, v, cachedKeys, cachedValues, hb, hb2, scores, tile] { p.deallocate() }
         }
     }
 
-    init(config c: LlamaConfig, contextLength: Int, prefillChunk: Int) {
+    init(config c: LlamaConfig, contextLength: Int, prefillChunk: Int, cache precision: KVCachePrecision) {
         self.contextLength = contextLength
         self.prefillChunk = prefillChunk
         func zeroed(_ n: Int) -> UnsafeMutablePointer<Float> {
@@ -58,15 +70,30 @@ final class LlamaRunState {
         xb = zeroed(c.dimension)
         xb2 = zeroed(c.dimension)
         q = zeroed(c.dimension)
+        k = zeroed(c.kvDimension)
+        v = zeroed(c.kvDimension)
         hb = zeroed(c.hiddenDimension)
         hb2 = zeroed(c.hiddenDimension)
         scores = zeroed(c.headCount * contextLength)
+        partialOutputs = zeroed(c.headCount * Self.maximumAttentionSegments * c.headDimension)
+        partialMaxima = zeroed(c.headCount * Self.maximumAttentionSegments)
+        partialSums = zeroed(c.headCount * Self.maximumAttentionSegments)
         matVecInput = MatVecInput(capacity: max(c.dimension, c.hiddenDimension))
         logits = zeroed(c.vocabularySize)
-        // The cache is left uninitialised: positions are written before they are read, and untouched pages
-        // of a short conversation never become resident.
-        keyCache = .allocate(capacity: c.layerCount * contextLength * c.kvDimension)
-        valueCache = .allocate(capacity: c.layerCount * contextLength * c.kvDimension)
+        cache = KVCache(
+            precision: precision, layers: c.layerCount, heads: c.kvHeadCount, positions: contextLength,
+            headDimension: c.headDimension)
+    }
+
+    /// The most segments decode attention splits the cached positions into.
+    static let maximumAttentionSegments = 8
+
+    /// The segments per KV head for `positions` cached positions: enough for about two work items per thread,
+    /// but segments of at least 64 positions, and at most ``maximumAttentionSegments``. Fewer, longer segments
+    /// stream the cache better (measured: two segments per KV head decode 8% faster than eight at 400 positions).
+    static func attentionSegments(positions: Int, kvHeads: Int, threads: Int) -> Int {
+        let wanted = (2 * threads + kvHeads - 1) / kvHeads
+        return max(1, min(maximumAttentionSegments, wanted, positions / 64))
     }
 
     func prefillBuffers(config: LlamaConfig) -> PrefillBuffers {
@@ -77,6 +104,8 @@ final class LlamaRunState {
     }
 
     deinit {
-        for p in [x, xb, xb2, q, hb, hb2, scores, logits, keyCache, valueCache] { p.deallocate() }
+        for p in [x, xb, xb2, q, k, v, hb, hb2, scores, partialOutputs, partialMaxima, partialSums, logits] {
+            p.deallocate()
+        }
     }
 }
