@@ -6,6 +6,8 @@ import Testing
 @Suite struct KernelTests {
     /// A pool with more threads than cores, to exercise claiming under contention (pools live for the process).
     static let threePool = ComputePool(threads: 3)
+    static let serialPool = ComputePool(threads: 1)
+    static let twoPool = ComputePool(threads: 2)
 
     static func randomFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var rng = Xoshiro256(seed: seed)
@@ -142,8 +144,28 @@ import Testing
         #expect(serial == parallel)
     }
 
-    @Test(arguments: [false, true])
-    func fusedMatVecWritesEachOutput(planar: Bool) {
+    @Test func matVecRangesCoverEveryRowOnceAtAlignedCuts() {
+        for rows in [1, 15, 16, 17, 100, 232, 576, 49_152] {
+            for parts in 1...5 {
+                let ranges = (0..<parts).map { MatVec.range($0, of: parts, rows: rows) }
+                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == rows, "\(rows) rows in \(parts)")
+                for (left, right) in zip(ranges, ranges.dropFirst()) {
+                    #expect(left.upperBound == right.lowerBound)
+                    #expect(right.lowerBound % MatVec.rowAlignment == 0 || right.lowerBound == rows)
+                }
+                if rows >= 16 * parts * MatVec.rowAlignment {
+                    let sizes = ranges.map(\.count)
+                    #expect(sizes.max()! - sizes.min()! <= MatVec.rowAlignment, "\(rows) rows in \(parts): \(sizes)")
+                }
+            }
+        }
+    }
+
+    /// The fused product cuts the three matrices' rows as one sequence, so with two and three threads the cuts
+    /// fall inside matrices; every output must equal the matrix's own product.
+    @Test(arguments: [false, true], [2, 3])
+    func fusedMatVecWritesEachOutput(planar: Bool, threads: Int) {
+        let pool = threads == 3 ? Self.threePool : Self.twoPool
         let planar = planar && MatVecKernels.integerAvailable
         let storage = PlanarStorage(capacity: 8192)
         var (a, _, _) = Self.matrix(.q4_1, rows: 70, columns: 64, seed: 5)
@@ -161,13 +183,13 @@ import Testing
                     f2.withUnsafeMutableBufferPointer { o2 in
                         MatVec.multiply(
                             a, into: o0.baseAddress!, b, into: o1.baseAddress!, c, into: o2.baseAddress!,
-                            x: xp.baseAddress!, input: input, pool: .shared)
+                            x: xp.baseAddress!, input: input, pool: pool)
                     }
                 }
             }
             for (i, m) in [a, b, c].enumerated() {
                 single[i].withUnsafeMutableBufferPointer {
-                    MatVec.multiply(m, x: xp.baseAddress!, input: input, output: $0.baseAddress!, pool: .shared)
+                    MatVec.multiply(m, x: xp.baseAddress!, input: input, output: $0.baseAddress!, pool: Self.serialPool)
                 }
             }
         }

@@ -105,7 +105,16 @@ public final class ComputePool: @unchecked Sendable {
             }
             seen = job.load(ordering: .acquiring) >> 48
             inFlight.wrappingAdd(1, ordering: .sequentiallyConsistent)
-            while let chunk = claim() { body!(chunk) }
+            if var chunk = claim() {
+                // Read once per job: each read of the closure retains and releases its context, an atomic
+                // operation on a line the caller's thread uses too.
+                let work = body!
+                repeat {
+                    work(chunk)
+                    guard let next = claim() else { break }
+                    chunk = next
+                } while true
+            }
             inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         }
     }

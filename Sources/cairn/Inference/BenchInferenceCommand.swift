@@ -19,6 +19,8 @@ struct BenchInferenceCommand: AsyncParsableCommand {
     var runs = 3
     @Flag(help: "Skip the MiniLM embedding measurement.")
     var skipEmbeddings = false
+    @Flag(help: "Also time decode's matrix-vector products alone, over every layer's weights, on one thread and on all.")
+    var matVec = false
 
     func run() async throws {
         try await reportingFailure {
@@ -50,11 +52,45 @@ struct BenchInferenceCommand: AsyncParsableCommand {
             print(format("decode", decodeRate, "tokens/s", reference: 170))
             print("time to first token: \(fixed(bestTTFT * 1000, 1)) ms (\(prompt.count)-token prompt)")
             print("SmolLM2 peak resident memory: \(fixed(Double(peakResidentKiB()) / 1024, 1)) MiB (goal < 300 MiB)")
+            if matVec { benchMatVec(model: model) }
             if skipEmbeddings {
                 print("MiniLM: skipped (--skip-embeddings)")
             } else {
                 try await benchEmbeddings(locator: locator)
             }
+        }
+    }
+
+    /// Decode's matrix-vector products without the rest of decode: every layer's seven projections and the
+    /// classifier, applied to a fixed input as decode applies them, timed on one thread and on the shared pool.
+    private func benchMatVec(model: LlamaModel) {
+        let c = model.config
+        let width = max(c.dimension, c.hiddenDimension)
+        let input = MatVecInput(capacity: width)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: max(width, c.vocabularySize))
+        defer { x.deallocate(); out.deallocate() }
+        var rng = Xoshiro256(seed: 1)
+        for i in 0..<width { x[i] = rng.nextUnitFloat() * 2 - 1 }
+        let layers = model.weights.layers
+        let layerBytes = layers.reduce(0) { $0 + $1.matrices.reduce(0) { $0 + $1.byteCount } }
+        for pool in [ComputePool(threads: 1), ComputePool.shared] {
+            var bestLayers = Double.infinity, bestClassifier = Double.infinity
+            for _ in 0..<max(3, runs) {
+                let t0 = now()
+                for layer in layers {
+                    for m in layer.matrices { MatVec.multiply(m, x: x, input: input, output: out, pool: pool) }
+                }
+                let t1 = now()
+                MatVec.multiply(model.weights.output, x: x, input: input, output: out, pool: pool)
+                let t2 = now()
+                bestLayers = min(bestLayers, t1 - t0)
+                bestClassifier = min(bestClassifier, t2 - t1)
+            }
+            let rows = layers.reduce(0) { $0 + $1.matrices.reduce(0) { $0 + $1.rows } }
+            print("matvec, \(pool.threadCount) thread\(pool.threadCount == 1 ? "" : "s"): layers \(fixed(bestLayers * 1000, 3)) ms "
+                + "(\(fixed(Double(layerBytes) / bestLayers / 1e9, 1)) GB/s, \(fixed(bestLayers * 1e9 / Double(rows), 1)) ns/row), "
+                + "classifier \(fixed(bestClassifier * 1000, 3)) ms (\(fixed(Double(model.weights.output.byteCount) / bestClassifier / 1e9, 1)) GB/s)")
         }
     }
 
