@@ -45,18 +45,7 @@ public enum BLASSetup {
 
     /// Whether the processor has the AVX-512 subsets OpenBLAS's SkylakeX kernels use (from `/proc/cpuinfo`).
     static func hasAVX512() -> Bool {
-        // Read line by line: /proc files report a size of 0, so whole-file reads see nothing.
-        guard let file = fopen("/proc/cpuinfo", "r") else { return false }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0, let line {
-            let text = String(cString: line)
-            guard text.hasPrefix("flags") else { continue }
-            let flags = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
-            return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-        }
-        return false
+        let flags = MatVecKernels.processorFlags()
+        return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
     }
 }

@@ -105,15 +105,15 @@ public final class ComputePool: @unchecked Sendable {
             }
             seen = job.load(ordering: .acquiring) >> 48
             inFlight.wrappingAdd(1, ordering: .sequentiallyConsistent)
-            if var chunk = claim() {
+            if let first = claim() {
                 // Read once per job: each read of the closure retains and releases its context, an atomic
                 // operation on a line the caller's thread uses too.
                 let work = body!
-                repeat {
-                    work(chunk)
-                    guard let next = claim() else { break }
-                    chunk = next
-                } while true
+                var chunk: Int? = first
+                while let c = chunk {
+                    work(c)
+                    chunk = claim()
+                }
             }
             inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent)
         }

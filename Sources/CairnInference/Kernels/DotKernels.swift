@@ -10,8 +10,8 @@ public enum DotKernels {
     }
 
     // Lane-by-lane conversions: the generic SIMD conversion initialisers are not inlined (they show up as calls
-    // in profiles), while these scalar-per-lane forms are turned into vpmovzxbd/vpmovsxbd + vcvtdq2ps by LLVM's
-    // SLP vectoriser.
+    // in profiles), while these scalar-per-lane forms are turned into vpmovzxbd/vpmovsxbd + vcvtdq2ps (or, from
+    // float16, one vcvtph2ps) by LLVM's SLP vectoriser.
     @inline(__always)
     static func floats(_ b: SIMD16<UInt8>) -> SIMD16<Float> {
         SIMD16<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]), Float(b[7]), Float(b[8]), Float(b[9]), Float(b[10]), Float(b[11]), Float(b[12]), Float(b[13]), Float(b[14]), Float(b[15]))
@@ -20,6 +20,11 @@ public enum DotKernels {
     @inline(__always)
     static func floats(_ b: SIMD16<Int8>) -> SIMD16<Float> {
         SIMD16<Float>(Float(b[0]), Float(b[1]), Float(b[2]), Float(b[3]), Float(b[4]), Float(b[5]), Float(b[6]), Float(b[7]), Float(b[8]), Float(b[9]), Float(b[10]), Float(b[11]), Float(b[12]), Float(b[13]), Float(b[14]), Float(b[15]))
+    }
+
+    @inline(__always)
+    static func floats(_ h: SIMD16<Float16>) -> SIMD16<Float> {
+        SIMD16<Float>(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]), Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]), Float(h[8]), Float(h[9]), Float(h[10]), Float(h[11]), Float(h[12]), Float(h[13]), Float(h[14]), Float(h[15]))
     }
 
     /// The sum of the lanes as a tree of vector adds (the standard `sum()` adds the 16 lanes one by one).
@@ -130,8 +135,7 @@ public enum DotKernels {
         var acc = SIMD16<Float>()
         var i = 0
         while i + 16 <= count {
-            let h = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
-            acc = acc.addingProduct(SIMD16<Float>(unsafeBitCast(h, to: SIMD16<Float16>.self)), load16(x + i))
+            acc = acc.addingProduct(floats(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<Float16>.self)), load16(x + i))
             i += 16
         }
         var tail: Float = 0

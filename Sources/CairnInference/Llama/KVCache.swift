@@ -40,13 +40,9 @@ extension Float: KVElement {
 }
 
 extension Float16: KVElement {
-    // Lane by lane: the generic SIMD conversion is a call, this form compiles to one vcvtph2ps.
     @inline(__always)
     static func load16(_ p: UnsafeRawPointer) -> SIMD16<Float> {
-        let h = p.loadUnaligned(as: SIMD16<Float16>.self)
-        return SIMD16<Float>(
-            Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]), Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]),
-            Float(h[8]), Float(h[9]), Float(h[10]), Float(h[11]), Float(h[12]), Float(h[13]), Float(h[14]), Float(h[15]))
+        DotKernels.floats(p.loadUnaligned(as: SIMD16<Float16>.self))
     }
 
     @inline(__always)
@@ -96,30 +92,23 @@ final class KVCache {
         ((layer * heads + head) * positions + position) * headDimension * elementBytes
     }
 
-    /// Stores the keys and values of `count` positions from `start` in `layer`: row `i` of `keys` and `values`
-    /// (`heads × headDimension` floats each, rows `stride` floats apart) is position `start + i`.
-    func store(
-        layer: Int, start: Int, count: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, stride: Int
-    ) {
-        precondition(start >= 0 && start + count <= positions, "positions outside the cache")
+    /// Stores the keys and values of `position` in `layer`, `heads × headDimension` floats each.
+    func store(layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>) {
+        precondition(position >= 0 && position < positions, "position outside the cache")
         switch precision {
-        case .float16: store(Float16.self, layer: layer, start: start, count: count, keys: k, values: v, stride: stride)
-        case .float32: store(Float.self, layer: layer, start: start, count: count, keys: k, values: v, stride: stride)
+        case .float16: store(Float16.self, layer: layer, position: position, keys: k, values: v)
+        case .float32: store(Float.self, layer: layer, position: position, keys: k, values: v)
         }
     }
 
     private func store<E: KVElement>(
-        _: E.Type, layer: Int, start: Int, count: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>,
-        stride: Int
+        _: E.Type, layer: Int, position: Int, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>
     ) {
-        for i in 0..<count {
-            for h in 0..<heads {
-                let at = offset(layer: layer, head: h, position: start + i)
-                let source = i * stride + h * headDimension
-                for d in 0..<headDimension {
-                    E.store(k[source + d], keys + at, d)
-                    E.store(v[source + d], values + at, d)
-                }
+        for h in 0..<heads {
+            let at = offset(layer: layer, head: h, position: position), source = h * headDimension
+            for d in 0..<headDimension {
+                E.store(k[source + d], keys + at, d)
+                E.store(v[source + d], values + at, d)
             }
         }
     }

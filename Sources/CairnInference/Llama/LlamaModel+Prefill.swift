@@ -36,7 +36,7 @@ extension LlamaModel {
             pool.run(chunks: t) { i in
                 rope.apply(b.q + i * d, heads: c.headCount, headDimension: hd, position: start + i)
                 rope.apply(b.k + i * kvDim, heads: c.kvHeadCount, headDimension: hd, position: start + i)
-                cache.store(layer: l, start: start + i, count: 1, keys: b.k + i * kvDim, values: b.v + i * kvDim, stride: kvDim)
+                cache.store(layer: l, position: start + i, keys: b.k + i * kvDim, values: b.v + i * kvDim)
             }
             attendBatch(b, layer: l, tokens: t, start: start)
             MatMul.multiply(layer.output, x: b.xb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)

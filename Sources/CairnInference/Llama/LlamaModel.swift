@@ -41,9 +41,6 @@ public final class LlamaModel {
         try self.init(file: GGUFFile(path: path), contextLength: contextLength)
     }
 
-    /// How the KV cache stores keys and values.
-    public var cachePrecision: KVCachePrecision { state.cache.precision }
-
     /// The logits of the last evaluated position, `vocabularySize` floats.
     ///
     /// The buffer belongs to the model: it is overwritten by the next ``decode(token:position:)`` or
@@ -67,7 +64,7 @@ public final class LlamaModel {
             throw InferenceError(.invalidRequest, "position \(position) is outside the context of \(contextLength)")
         }
         let c = config, s = state
-        let d = c.dimension, kvDim = c.kvDimension
+        let d = c.dimension
         weights.tokenEmbedding.dequantize(rows: Int(token)..<Int(token) + 1, into: s.x)
         for (l, layer) in weights.layers.enumerated() {
             layer.attentionNorm.withUnsafeBufferPointer {
@@ -78,7 +75,7 @@ public final class LlamaModel {
                 pool: pool)
             rope.apply(s.q, heads: c.headCount, headDimension: c.headDimension, position: position)
             rope.apply(s.k, heads: c.kvHeadCount, headDimension: c.headDimension, position: position)
-            s.cache.store(layer: l, start: position, count: 1, keys: s.k, values: s.v, stride: kvDim)
+            s.cache.store(layer: l, position: position, keys: s.k, values: s.v)
             attend(layer: l, position: position)
             MatVec.multiply(layer.output, x: s.xb, input: s.matVecInput, output: s.xb2, pool: pool)
             VectorOps.add(s.x, s.xb2, count: d)
