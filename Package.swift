@@ -172,7 +172,11 @@ let package = Package(
         ),
         .target(
             name: "CairnTestSupport",
-            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode"],
+            dependencies: [
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

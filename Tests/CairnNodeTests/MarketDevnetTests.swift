@@ -41,7 +41,7 @@ import CairnTestSupport
 
         init() async throws {
             devnet = try await StakingGovernanceDevnetTests.Devnet(chainID: MarketDevnetTests.chainID, blockTime: 200, accounts: 4)
-            providerPort = Int.random(in: 30_000...60_000)
+            providerPort = try FreePort.next()
         }
 
         var providerURL: String { "http://127.0.0.1:\(providerPort)" }
@@ -240,7 +240,7 @@ import CairnTestSupport
     @Test(.enabled(if: modelsInstalled), .timeLimit(.minutes(3)))
     func theDevnetRunsAProviderThatListsItselfAndServes() async throws {
         let dir = try TemporaryDirectory()
-        let rpc = Int.random(in: 30_000...40_000), providerPort = Int.random(in: 40_001...50_000), gatewayPort = Int.random(in: 50_001...60_000)
+        let rpc = try FreePort.next(), providerPort = try FreePort.next(), gatewayPort = try FreePort.next()
         let devnet = try CairnProcess(["devnet", "--home", dir.path("devnet"), "--rpc-port", "\(rpc)", "--block-time", "200",
                                        "--providers", "1", "--provider-port", "\(providerPort)", "--gateway-port", "\(gatewayPort)",
                                        "--models-dir", MarketDevnetTests.modelsDirectory],

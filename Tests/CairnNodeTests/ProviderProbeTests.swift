@@ -256,14 +256,14 @@ final class FakeEndpoint: Sendable {
 
     let state: State
     let port: Int
-    let task: Task<Void, any Error>
+    let task: GracefulTask
     /// How many requests reached the route.
     var requests: Int { state.requests.withLock { $0 } }
 
     /// Changes how the endpoint answers from the next request on.
     func answer(_ mode: Mode) { state.mode.withLock { $0 = mode } }
 
-    init(state: State, port: Int, task: Task<Void, any Error>) {
+    init(state: State, port: Int, task: GracefulTask) {
         self.state = state
         self.port = port
         self.task = task
@@ -292,17 +292,16 @@ final class FakeEndpoint: Sendable {
         let (ready, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService() }
+        let task = GracefulTask { try await app.runService() }
         for await port in ready where port > 0 {
             return FakeEndpoint(state: state, port: port, task: task)
         }
-        task.cancel()
+        await task.stop()
         throw StartFailure()
     }
 
     /// Stops the server; connections to its port are refused from then on.
     func stop() async {
-        task.cancel()
-        _ = await task.result
+        await task.stop()
     }
 }

@@ -41,12 +41,13 @@ struct InProcessNode: Sendable {
         let runner = NodeRunner(home: home, logger: logger)
 
         var lastError: (any Error)?
-        // A random port may be taken by another test or process: try a few.
+        // A free port may still be taken before the node binds it (another process): try a few.
         for _ in 0..<8 {
-            let port = Int.random(in: 30_000...60_000)
+            let port = try FreePort.next()
             let config = NodeHome.Config(rpcHost: "127.0.0.1", rpcPort: port, blockIntervalMilliseconds: 200)
             let (ready, continuation) = AsyncStream<Result<Node, any Error>>.makeStream()
-            let task = Task {
+            // Stopped gracefully, as a signal stops the node (see GracefulTask).
+            let task = GracefulTask {
                 do {
                     try await runner.run(config: config) { node in continuation.yield(.success(node)) }
                     continuation.yield(.failure(StartFailure(description: "the node stopped before it was ready")))
@@ -63,26 +64,14 @@ struct InProcessNode: Sendable {
             switch first {
             case let .success(node)?:
                 let running = InProcessNode(node: node, port: port, home: home)
-                do {
-                    let result = try await body(running)
-                    task.cancel()
-                    _ = await task.result
-                    withExtendedLifetime(dir) {}
-                    return result
-                } catch {
-                    task.cancel()
-                    _ = await task.result
-                    withExtendedLifetime(dir) {}
-                    throw error
-                }
+                defer { withExtendedLifetime(dir) {} }
+                return try await task.stop { try await body(running) }
             case let .failure(error)?:
                 lastError = error
-                task.cancel()
-                _ = await task.result
+                await task.stop()
             case nil:
                 lastError = StartFailure(description: "the node never reported ready")
-                task.cancel()
-                _ = await task.result
+                await task.stop()
             }
         }
         throw StartFailure(description: "could not start an in-process node: \(lastError.map { "\($0)" } ?? "unknown")")

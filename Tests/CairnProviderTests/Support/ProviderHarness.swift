@@ -40,7 +40,14 @@ struct ProviderHarness {
                      _ body: (ProviderHarness) async throws -> Void) async throws {
         let upstream = FakeOpenAIServer()
         let (upstreamPort, upstreamTask) = try await TestServer.start(upstream.router())
-        defer { upstreamTask.cancel() }
+        try await upstreamTask.stop {
+            try await with(upstream: upstream, port: upstreamPort, deposit: deposit, backend: backend, body)
+        }
+    }
+
+    private static func with(upstream: FakeOpenAIServer, port upstreamPort: Int, deposit: Amount,
+                             backend: (@Sendable (String) throws -> any InferenceBackend)?,
+                             _ body: (ProviderHarness) async throws -> Void) async throws {
         let url = "http://127.0.0.1:\(upstreamPort)/v1"
         let inference = try backend?(url) ?? OpenAIProxyBackend(
             url: url, routes: [.init(served: chatModel, upstreamName: "upstream-chat"), .init(served: embeddingModel, upstreamName: "upstream-embed")],
@@ -53,8 +60,9 @@ struct ProviderHarness {
         let desk = try PaymentDesk(store: store, chain: chain, key: providerKey, logger: logger)
         let server = ProviderServer(backend: inference, desk: desk, logger: logger)
         let (port, task) = try await TestServer.start(server.router())
-        defer { task.cancel() }
-        try await body(ProviderHarness(chain: chain, desk: desk, store: store, upstream: upstream, port: port, home: home))
+        try await task.stop {
+            try await body(ProviderHarness(chain: chain, desk: desk, store: store, upstream: upstream, port: port, home: home))
+        }
     }
 
     /// One exchange with the provider.
