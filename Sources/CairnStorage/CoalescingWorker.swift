@@ -24,6 +24,13 @@ public final class CoalescingWorker: Sendable {
         queue.async { self.drain(job) }
     }
 
+    /// Waits until the job running now and any waiting after it have finished (jobs asked for later are not
+    /// waited for).
+    public func waitUntilIdle() {
+        // Every job runs inside the one queue block that `request` started, so the queue's next block runs after them.
+        queue.sync {}
+    }
+
     private func drain(_ first: @escaping @Sendable () -> Void) {
         var job = first
         while true {

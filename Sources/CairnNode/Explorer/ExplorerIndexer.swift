@@ -228,6 +228,9 @@ public final class ExplorerIndexer: Sendable {
         }
     }
 
+    /// Waits until the background catch-up that is running or asked for has finished.
+    public func waitForBackgroundCatchUp() { worker.waitUntilIdle() }
+
     /// Why the last background catch-up failed, if it did.
     public var failure: String? { lastError.withLock { $0 } }
 
