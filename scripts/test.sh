@@ -23,6 +23,19 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   done
 fi
 echo "tests finished in $(( $(date +%s) - start ))s (build included), exit $status"
+# What went wrong in the Swift tests, repeated at the very end of the output: the failures, any fatal error, and
+# the tests that started but never reported a result (after a crash, the crashed test is among them).
+swift_summary() {
+  [ "$status" -ne 0 ] || return 0
+  echo "the Swift tests exited with $status:"
+  grep -a -E '^✘|Fatal error|Precondition failed|Assertion failed|Program crashed' "$log" | head -40 || true
+  echo "tests that started and never reported a result:"
+  sed -n -E 's/^◇ Test ([^ ]+) started\.$/\1/p' "$log" | while read -r name; do
+    grep -a -q -E "^[✔✘↷] Test ${name//[()]/.} " "$log" || echo "  $name"
+  done
+  # The crashed thread's frames, from the backtrace Swift's runtime prints.
+  awk '/crashed:$/ { on = 1 } /^Registers:/ { on = 0 } on && shown++ < 40' "$log"
+}
 # suite NAME TIMEOUT SCRIPT: runs a Python suite's runner within TIMEOUT; sets suite_status.
 suite() {
   local start=$(date +%s)
@@ -41,6 +54,6 @@ openai_status=$suite_status
 # The explorer's pages in headless Chromium against a devnet with activity (scripts/explorer-tests).
 suite explorer "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" scripts/explorer-tests/run.sh
 explorer_status=$suite_status
-if [ "$status" -ne 0 ]; then exit "$status"; fi
+if [ "$status" -ne 0 ]; then swift_summary; exit "$status"; fi
 if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
 exit "$explorer_status"
