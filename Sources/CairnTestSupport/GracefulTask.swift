@@ -1,5 +1,5 @@
-public import Logging
-public import ServiceLifecycle
+import Logging
+import ServiceLifecycle
 
 /// Work that a test starts in the background and stops with a graceful shutdown, as a signal stops the product.
 ///

@@ -269,8 +269,6 @@ final class FakeEndpoint: Sendable {
         self.task = task
     }
 
-    struct StartFailure: Error {}
-
     static func start() async throws -> FakeEndpoint {
         let state = State()
         let router = Router()
@@ -287,17 +285,8 @@ final class FakeEndpoint: Sendable {
                 return Response(status: .ok)
             }
         }
-        var logger = Logger(label: "cairn.test.endpoint")
-        logger.logLevel = .critical
-        let (ready, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = GracefulTask { try await app.runService() }
-        for await port in ready where port > 0 {
-            return FakeEndpoint(state: state, port: port, task: task)
-        }
-        await task.stop()
-        throw StartFailure()
+        let (port, task) = try await LoopbackServer.start(router)
+        return FakeEndpoint(state: state, port: port, task: task)
     }
 
     /// Stops the server; connections to its port are refused from then on.

@@ -39,7 +39,7 @@ import Glibc
         for _ in 0..<40 {
             let router = Router()
             router.get("/") { _, _ in "ok" }
-            let (port, task) = try await TestServer.start(router)
+            let (port, task) = try await LoopbackServer.start(router)
             // Clients keep connecting from another thread while the server stops.
             let stopAt = ContinuousClock.now + .milliseconds(20)
             let (done, finished) = AsyncStream<Int>.makeStream()

@@ -1,9 +1,7 @@
 import Foundation
 import Synchronization
 import Hummingbird
-import Logging
 import CairnProvider
-import CairnTestSupport
 
 /// A tiny OpenAI-compatible server standing in for llama.cpp server, vLLM or Ollama: it writes "Hello from the
 /// fake server" a word per token (up to `max_tokens`), counts a prompt token per word, and embeds each text as
@@ -95,22 +93,5 @@ final class FakeOpenAIServer: Sendable {
             }
             try await writer.finish(nil)
         })
-    }
-}
-
-/// Runs a router on a free loopback port until the returned task is stopped (gracefully: see ``GracefulTask``).
-enum TestServer {
-    struct StartFailure: Error {}
-
-    static func start(_ router: Router<BasicRequestContext>) async throws -> (port: Int, task: GracefulTask) {
-        var logger = Logger(label: "cairn.test.http")
-        logger.logLevel = .critical
-        let (ready, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = GracefulTask { try await app.runService() }
-        for await port in ready where port > 0 { return (port, task) }
-        await task.stop()
-        throw StartFailure()
     }
 }

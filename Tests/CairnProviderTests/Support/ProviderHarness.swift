@@ -39,7 +39,7 @@ struct ProviderHarness {
     static func with(deposit: Amount = 1_000, backend: (@Sendable (String) throws -> any InferenceBackend)? = nil,
                      _ body: (ProviderHarness) async throws -> Void) async throws {
         let upstream = FakeOpenAIServer()
-        let (upstreamPort, upstreamTask) = try await TestServer.start(upstream.router())
+        let (upstreamPort, upstreamTask) = try await LoopbackServer.start(upstream.router())
         try await upstreamTask.stop {
             try await with(upstream: upstream, port: upstreamPort, deposit: deposit, backend: backend, body)
         }
@@ -59,7 +59,7 @@ struct ProviderHarness {
         let store = try VoucherStore(path: VoucherStore.path(home: home.url.path))
         let desk = try PaymentDesk(store: store, chain: chain, key: providerKey, logger: logger)
         let server = ProviderServer(backend: inference, desk: desk, logger: logger)
-        let (port, task) = try await TestServer.start(server.router())
+        let (port, task) = try await LoopbackServer.start(server.router())
         try await task.stop {
             try await body(ProviderHarness(chain: chain, desk: desk, store: store, upstream: upstream, port: port, home: home))
         }
