@@ -100,15 +100,35 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnApp",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnChain",
+            dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnConsensus"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnNode",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
-                "CairnConsensus",
+                "CairnConsensus", "CairnChain", "CairnApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnExplorer",
+            dependencies: [
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
+                "CairnChain", "CairnApp", "CairnNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -161,7 +181,7 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
-                "CairnNode", "CairnClient", "CairnInference", "CairnProvider", "CairnGateway",
+                "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnInference", "CairnProvider", "CairnGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -173,7 +193,8 @@ let package = Package(
         .target(
             name: "CairnTestSupport",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnNode",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnConsensus",
+                "CairnChain", "CairnApp",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -187,17 +208,17 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnLedgerTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStorage", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStorage", "CairnChain", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnStakingTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnNode", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnApp", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnMarketTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnNode", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnApp", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -207,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnModelsTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnNode", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnApp", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -218,8 +239,8 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnClient", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket",
-                "CairnStorage", "CairnTestSupport",
+                "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger",
+                "CairnBank", "CairnModels", "CairnMarket", "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -156,32 +156,4 @@ extension StoreSnapshot {
         let stmt = try db.cachedStatement(sql: "SELECT value FROM ex_totals WHERE key = ?")
         return try Data.fetchOne(stmt, arguments: [Data(key)]).map { Array($0) }
     }
-
-    /// The transaction at position `index` of block `height`.
-    public func transaction(height: UInt64, index: Int) throws -> StoredTransactionRecord? {
-        guard let h = Int64(exactly: height) else { return nil }
-        guard let r = try Row.fetchOne(db, sql: "SELECT hash, body, receipt FROM txs WHERE height = ? AND idx = ?",
-                                       arguments: [h, index]) else { return nil }
-        return StoredTransactionRecord(hash: Hash(bytes: Array(r["hash"] as Data))!, height: height, index: index,
-                                       bytes: Array(r["body"] as Data), receipt: Array(r["receipt"] as Data))
-    }
-
-    /// Up to `limit` transactions strictly before position (`height`, `index`), newest first.
-    public func transactions(before: IndexPosition?, limit: Int) throws -> [StoredTransactionRecord] {
-        let rows: [Row]
-        if let before {
-            let h = Int64(clamping: before.height)
-            rows = try Row.fetchAll(db, sql: """
-                SELECT hash, height, idx, body, receipt FROM txs WHERE (height, idx) < (?, ?)
-                ORDER BY height DESC, idx DESC LIMIT ?
-                """, arguments: [h, Int64(before.index), limit])
-        } else {
-            rows = try Row.fetchAll(db, sql: "SELECT hash, height, idx, body, receipt FROM txs ORDER BY height DESC, idx DESC LIMIT ?",
-                                    arguments: [limit])
-        }
-        return rows.map {
-            StoredTransactionRecord(hash: Hash(bytes: Array($0["hash"] as Data))!, height: UInt64($0["height"] as Int64), index: $0["idx"],
-                                    bytes: Array($0["body"] as Data), receipt: Array($0["receipt"] as Data))
-        }
-    }
 }

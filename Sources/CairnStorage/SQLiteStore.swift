@@ -54,6 +54,13 @@ public struct StoredHead: Sendable, Equatable {
     /// The version (block height) that stored the state tree's root node.
     public var stateRootVersion: UInt64
 
+    public init(height: UInt64, blockHash: Hash, stateRoot: Hash, stateRootVersion: UInt64) {
+        self.height = height
+        self.blockHash = blockHash
+        self.stateRoot = stateRoot
+        self.stateRootVersion = stateRootVersion
+    }
+
     /// The state tree's root, to apply the next block to.
     public var root: TreeRoot { TreeRoot(hash: stateRoot, version: stateRootVersion) }
 }

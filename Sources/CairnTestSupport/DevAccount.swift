@@ -1,7 +1,7 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnBank
-import CairnNode
+import CairnApp
 
 /// A deterministic key pair for tests and devnets: the same name always gives the same key.
 public struct DevAccount: Sendable, Hashable {
@@ -68,5 +68,5 @@ public enum TestGenesis {
     }
 
     /// The ledger wired as the node wires it.
-    public static func makeLedger() -> Ledger { NodeRunner.makeLedger() }
+    public static func makeLedger() -> Ledger { LedgerWiring.makeLedger() }
 }

@@ -1,7 +1,7 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnBank
-import CairnNode
+import CairnApp
 
 /// The node's ledger over an in-memory state, block after block, with the proposer chosen per block and
 /// every module's invariants checked after each block: module tests drive it with signed transactions.

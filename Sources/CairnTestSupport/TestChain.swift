@@ -1,10 +1,12 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnStorage
-public import CairnNode
+public import CairnChain
+import CairnConsensus
 
-/// A `Chain` on a SQLite file in a fresh temporary folder, wired as the node wires it, with a helper
-/// that produces blocks the way the node's block producer does (header, Solo signature, commit).
+/// A `Chain` on a SQLite file in a fresh temporary folder, wired as the node wires it (the Solo engine of `validator`
+/// checks every certificate), with a helper that produces blocks the way the node's block producer does (header, Solo
+/// signature, commit).
 public final class TestChain {
     public let directory: TemporaryDirectory
     public let chain: Chain
@@ -22,7 +24,8 @@ public final class TestChain {
         self.directory = try directory ?? TemporaryDirectory()
         self.validator = validator
         let store = try SQLiteStore(path: self.directory.path("chain.sqlite"))
-        chain = Chain(store: store, ledger: TestGenesis.makeLedger(), genesis: genesis)
+        chain = Chain(store: store, ledger: TestGenesis.makeLedger(), genesis: genesis,
+                      verifier: try SoloEngine(validator: validator.publicKey, key: nil))
         _ = try chain.open()
     }
 
@@ -70,11 +73,8 @@ public final class TestChain {
                                          transactions: transactions, signatures: Ledger.verifySignatures(transactions),
                                          mode: mode, parentRoot: head.root)
         let exec = executed.execution
-        var header = BlockHeader(
-            chainID: chainID, height: height, time: blockTime, previousHash: head.blockHash,
-            txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
-            receiptRoot: MerkleRoot.of(exec.receipts.map { Hash.sha256($0.canonicalBytes) }),
-            baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: validator.address)
+        var header = executed.header(chainID: chainID, height: height, time: blockTime, previousHash: head.blockHash,
+                                     proposer: validator.address)
         editHeader(&header)
         let signature = validator.key.sign(domain: .block, chainID: chainID, payload: header.canonicalBytes)
         let certificate = CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: signature)])

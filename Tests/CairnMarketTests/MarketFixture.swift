@@ -1,7 +1,7 @@
 import CairnBank
 import CairnLedger
 import CairnMarket
-import CairnNode
+import CairnApp
 import CairnPrimitives
 import CairnStaking
 import CairnTestSupport

@@ -1,7 +1,7 @@
 import CairnBank
 import CairnLedger
 import CairnModels
-import CairnNode
+import CairnApp
 import CairnPrimitives
 import CairnTestSupport
 import Testing

@@ -5,6 +5,8 @@ import CairnLedger
 import CairnBank
 import CairnStorage
 import CairnNode
+import CairnChain
+import CairnExplorer
 import CairnClient
 import CairnTestSupport
 
@@ -12,14 +14,16 @@ import CairnTestSupport
 /// served by a real node over HTTP.
 @Suite struct ExplorerTests {
     /// Block `height`'s indexed figures, after catching the index up (it trails the head, off the commit path).
-    static func stats(_ chain: Chain, _ height: UInt64) throws -> BlockStats {
-        try chain.indexer.catchUp(chain)
+    static func stats(_ indexer: ExplorerIndexer, _ chain: Chain, _ height: UInt64) throws -> BlockStats {
+        try indexer.catchUp()
         return try BlockStats(canonicalBytes: try #require(try chain.store.read { try $0.blockStats(at: height) }))
     }
 
     @Test func theIndexAddsUpTheBlocksAndIsRebuiltIdenticallyFromTheStoredBlocks() throws {
         let accounts = DevAccount.make(3, prefix: "explorer")
         let test = try TestChain(genesis: try TestGenesis.make(accounts: accounts, balance: 1_000_000_000))
+        let indexer = ExplorerIndexer(chain: test.chain, store: test.chain.store)
+        indexer.start()
         var nonces = [UInt64](repeating: 0, count: accounts.count)
         var expectedTxs: UInt64 = 0
         var expectedBurn = Amount.zero
@@ -32,17 +36,17 @@ import CairnTestSupport
             let block = try test.produceBlock(txs)
             expectedTxs += UInt64(block.receipts.count)
             for r in block.receipts { expectedBurn = Amount(expectedBurn.value + r.burned.value) }
-            let s = try Self.stats(test.chain, block.header.height)
+            let s = try Self.stats(indexer, test.chain, block.header.height)
             #expect(s.transactions == UInt32(block.receipts.count))
             #expect(s.totalTransactions == expectedTxs)
             #expect(s.feesBurned == Amount(block.receipts.reduce(UInt128(0)) { $0 + $1.burned.value }))
             #expect(s.time == block.header.time)
         }
         let head = try test.head().height
-        let last = try Self.stats(test.chain, head)
+        let last = try Self.stats(indexer, test.chain, head)
         #expect(last.totalBurned >= expectedBurn, "every base fee burned is counted")
         // Genesis's initial balances are not emission.
-        #expect(try Self.stats(test.chain, 0).minted == .zero)
+        #expect(try Self.stats(indexer, test.chain, 0).minted == .zero)
 
         // Each account's activity lists the transactions it sent and received, newest first.
         let recipient = accounts[1].address
@@ -52,9 +56,8 @@ import CairnTestSupport
         #expect(refs.last == IndexPosition(height: 0, index: IndexBatch.blockEvents), "genesis minted its balance")
         #expect(refs == refs.sorted(by: >))
         for p in txRefs {
-            let record = try #require(try test.chain.store.read { try $0.transaction(height: p.height, index: Int(p.index)) })
-            let tx = try Transaction(canonicalBytes: record.bytes)
-            let receipt = try Receipt(canonicalBytes: record.receipt)
+            let record = try #require(try test.chain.transaction(height: p.height, index: Int(p.index)))
+            let (tx, receipt) = (record.transaction, record.receipt)
             let touches = tx.body.sender == recipient || receipt.events.contains { $0["recipient"] == recipient.bech32 }
             #expect(touches)
         }
@@ -65,12 +68,13 @@ import CairnTestSupport
 
         // Dropped and rebuilt from the stored blocks (as for a chain stored before the index existed): the same bytes.
         // The first chain's background catch-up (asked for by its last commit) must not run after the drop.
-        test.chain.indexer.waitForBackgroundCatchUp()
+        indexer.waitForBackgroundCatchUp()
         let before = try (0...head).map { h in try test.chain.store.read { try $0.blockStats(at: h) } }
         try test.chain.store.dropIndex()
         #expect(try test.chain.store.read { try $0.indexHead() } == nil)
         let reopened = try test.reopen()
-        try reopened.chain.indexer.catchUp(reopened.chain)
+        let reindexer = ExplorerIndexer(chain: reopened.chain, store: reopened.chain.store)
+        try reindexer.catchUp()
         #expect(try reopened.chain.store.read { try $0.indexHead() } == head)
         let after = try (0...head).map { h in try reopened.chain.store.read { try $0.blockStats(at: h) } }
         #expect(after == before)
@@ -78,7 +82,7 @@ import CairnTestSupport
 
         // The rebuilt index goes on with the next blocks.
         let next = try reopened.produceBlock([accounts[0].send(5, to: recipient, nonce: nonces[0])])
-        #expect(try Self.stats(reopened.chain, next.header.height).totalTransactions == expectedTxs + 1)
+        #expect(try Self.stats(reindexer, reopened.chain, next.header.height).totalTransactions == expectedTxs + 1)
     }
 
     @Test func everyPageRendersAndBadInputGetsAClearPage() async throws {
@@ -87,7 +91,7 @@ import CairnTestSupport
             for nonce in 0..<3 {
                 receipts.append(try await NodeAPITests.transfer(node, amount: Amount(UInt128(1_000 + nonce)), nonce: UInt64(nonce)).1)
             }
-            try node.node.chain.indexer.catchUp(node.node.chain)
+            try node.indexer.catchUp()
             let hash = receipts[0].txHash
             let height = receipts[0].height
             let recipient = NodeAPITests.recipient.bech32

@@ -12,6 +12,7 @@ import CairnModels
 import CairnMarket
 import CairnStorage
 import CairnNode
+import CairnExplorer
 import CairnClient
 import CairnTestSupport
 
@@ -59,7 +60,7 @@ import CairnTestSupport
                                             bond: MarketParams.default.minProviderStake)
             _ = try await client.send([MsgSend(to: idle.address, coins: [Coin(denom: Denom.native, amount: 10_000_000)])], key: funded.key)
             try await Self.registerProvider(client, idle, endpoint: "http://127.0.0.1:\(endpoint.port)", modelID: modelID, bond: 1_000_000)
-            let store = node.node.chain.store
+            let store = node.store
             let up = funded.address
 
             // Before any probe, both provider pages say so.
@@ -68,7 +69,7 @@ import CairnTestSupport
             #expect(before.text.contains("Uptime (as probed by this node)"))
             #expect(before.text.contains("not probed yet"))
 
-            let probe = ProviderProbe(chain: node.node.chain, settings: .init(interval: .milliseconds(100), timeout: .milliseconds(400)),
+            let probe = ProviderProbe(chain: node.chain, store: node.store, settings: .init(interval: .milliseconds(100), timeout: .milliseconds(400)),
                                       logger: Self.quiet)
             let running = Task { try await probe.run() }
 
@@ -147,7 +148,7 @@ import CairnTestSupport
                 Self.sample(a, now - 3 * Self.day, ok: true), Self.sample(a, now - 6 * Self.day, ok: false),
                 Self.sample(a, now - 7 * Self.day - Self.hour, ok: true),
             ]
-            try await node.node.chain.store.recordProbes(samples, now: now)
+            try await node.store.recordProbes(samples, now: now)
             let page = try await node.request("GET", "/explorer/providers/\(a.bech32)")
             #expect(page.status == 200)
             for text in ["66.7%", "2 of 3 probes answered", "50.0%", "3 of 6 probes answered", "<strong class=\"ok\">up</strong>",

@@ -1,6 +1,6 @@
 import CairnBank
 import CairnLedger
-import CairnNode
+import CairnApp
 import CairnPrimitives
 import CairnStaking
 import CairnTestSupport

@@ -1,6 +1,8 @@
 import Hummingbird
 import CairnPrimitives
 import CairnLedger
+import CairnApp
+import CairnChain
 import CairnGovernance
 
 /// `GET /v1/gov/...`, `/v1/treasury` and `/v1/decentralization`: reads of the latest committed state.
@@ -25,7 +27,7 @@ extension NodeAPI {
     func addGovRoutes(to router: Router<BasicRequestContext>) {
         let gov = LedgerWiring.gov
         router.get("/v1/treasury") { _, _ in
-            try json(TreasuryView(address: ModuleAccount.treasury, balance: try node.chain.withState { try gov.treasuryBalance(state: $0) }))
+            try json(TreasuryView(address: ModuleAccount.treasury, balance: try chain.withState { try gov.treasuryBalance(state: $0) }))
         }
         router.get("/v1/gov/proposals") { req, _ in
             let limit = try boundedInt(req.uri.queryParameters.get("limit"), name: "limit", default: 50, range: 1...100)
@@ -33,11 +35,11 @@ extension NodeAPI {
                 guard let v = UInt64(text) else { throw APIError.badRequest("bad_query", "'before' must be a proposal id") }
                 return v
             }
-            return try json(ProposalsView(proposals: try node.chain.withState { try gov.proposals(state: $0, before: before, limit: limit) }))
+            return try json(ProposalsView(proposals: try chain.withState { try gov.proposals(state: $0, before: before, limit: limit) }))
         }
         router.get("/v1/gov/proposals/:id") { _, ctx in
             let id = try proposalID(ctx.parameters.get("id") ?? "")
-            return try json(try node.chain.withState { state throws -> ProposalDetailView in
+            return try json(try chain.withState { state throws -> ProposalDetailView in
                 guard let p = try gov.proposal(id, state: state) else { throw APIError.notFound("no proposal \(id)") }
                 return ProposalDetailView(proposal: p, tally: try gov.tally(of: id, state: state), votes: try gov.votes(of: id, state: state),
                                           deposits: try gov.deposits(of: id, state: state))
@@ -45,7 +47,7 @@ extension NodeAPI {
         }
         router.get("/v1/gov/proposals/:id/tally") { _, ctx in
             let id = try proposalID(ctx.parameters.get("id") ?? "")
-            return try json(try node.chain.withState { state throws -> TallyResult in
+            return try json(try chain.withState { state throws -> TallyResult in
                 guard try gov.proposal(id, state: state) != nil else { throw APIError.notFound("no proposal \(id)") }
                 guard let t = try gov.tally(of: id, state: state) else {
                     throw APIError.notFound("proposal \(id) is still in its deposit period: no votes yet")
@@ -54,7 +56,7 @@ extension NodeAPI {
             })
         }
         router.get("/v1/decentralization") { _, _ in
-            try json(try node.chain.withState { try gov.decentralization(state: $0) })
+            try json(try chain.withState { try gov.decentralization(state: $0) })
         }
     }
 

@@ -1,6 +1,8 @@
 import Hummingbird
 import CairnPrimitives
 import CairnLedger
+import CairnApp
+import CairnChain
 import CairnModels
 
 /// `GET /v1/registry/models...`: the model registry, read from the latest committed state.
@@ -21,7 +23,7 @@ extension NodeAPI {
             }
             let name = query.get("name")
             let owner = try query.get("owner").map { text throws -> Address in try parseAddress(text) }
-            return try json(ModelsListView(models: try node.chain.withState { state throws -> [ModelView] in
+            return try json(ModelsListView(models: try chain.withState { state throws -> [ModelView] in
                 // A hash or a name picks at most one model; the other filters then narrow it.
                 let found: [ModelView]
                 if let hash {
@@ -40,7 +42,7 @@ extension NodeAPI {
         }
         router.get("/v1/registry/models/:id") { _, ctx in
             let id = try modelID(ctx.parameters.get("id") ?? "", what: "model id")
-            guard let view = try node.chain.withState({ try models.model(id, state: $0) }) else {
+            guard let view = try chain.withState({ try models.model(id, state: $0) }) else {
                 throw APIError.notFound("no model \(id)")
             }
             return try json(view)
@@ -48,7 +50,7 @@ extension NodeAPI {
         router.get("/v1/registry/models/:id/holders/:address") { _, ctx in
             let id = try modelID(ctx.parameters.get("id") ?? "", what: "model id")
             let holder = try parseAddress(ctx.parameters.get("address") ?? "")
-            guard let view = try node.chain.withState({ try models.holding(of: holder, model: id, state: $0) }) else {
+            guard let view = try chain.withState({ try models.holding(of: holder, model: id, state: $0) }) else {
                 throw APIError.notFound("no model \(id)")
             }
             return try json(view)

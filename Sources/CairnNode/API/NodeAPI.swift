@@ -1,20 +1,28 @@
 public import Hummingbird
+import HTTPTypes
 public import CairnPrimitives
 import CairnLedger
-public import CairnBank
+import CairnBank
+import CairnChain
+import CairnApp
 import CairnStorage
 import Foundation
 
-/// The node's HTTP API under `/v1` and `/metrics`; described by `openapi/node.yaml`.
+/// The node's HTTP API under `/v1` and `/metrics`, described by `openapi/node.yaml`, and the sites the node serves
+/// beside it (the explorer).
+///
+/// Reads go through the chain's read-only `ChainReader`; only submissions reach the node itself.
 public struct NodeAPI: Sendable {
     let node: Node
-    let bank: BankModule
+    let chain: any ChainReader
+    let sites: [any NodeSite]
     /// Largest request body accepted.
     public static let maxBodyBytes = 256 * 1024
 
-    public init(node: Node, bank: BankModule) {
+    public init(node: Node, sites: [any NodeSite] = []) {
         self.node = node
-        self.bank = bank
+        self.chain = node.chain
+        self.sites = sites
     }
 
     /// The router with every route and the JSON error middleware.
@@ -34,7 +42,7 @@ public struct NodeAPI: Sendable {
         addMarketRoutes(to: router)
         addModelsRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }
-        Explorer(node: node).addRoutes(to: router)
+        for site in sites { mount(site, on: router) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: node.metrics.render(now: Date().timeIntervalSince1970))))
@@ -47,8 +55,22 @@ public struct NodeAPI: Sendable {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder.api.encode(value))))
     }
 
+    /// Routes GET requests for the site's root and everything below it to the site.
+    func mount(_ site: any NodeSite, on router: Router<BasicRequestContext>) {
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            let path = String(request.uri.path.dropFirst(site.root.count))
+            var query: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters where query[String(name)] == nil { query[String(name)] = String(value) }
+            let page = await site.get(path: path, query: query)
+            var headers: HTTPFields = [.contentType: page.contentType]
+            for h in page.headers { if let name = HTTPField.Name(h.name) { headers[name] = h.value } }
+            return Response(status: .init(code: page.status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: page.body)))
+        }
+        router.get(RouterPath(site.root), use: handler)
+        router.get(RouterPath(site.root + "/**"), use: handler)
+    }
+
     func status() throws -> StatusView {
-        let chain = node.chain
         let head = try chain.head()
         guard let header = try chain.header(at: head.height) else { throw APIError.notFound("head block missing") }
         // From the stored state, like everything else here: the node's cached parameters are updated a moment after
@@ -62,10 +84,10 @@ public struct NodeAPI: Sendable {
     func block(_ param: String) throws -> BlockView {
         let height: UInt64
         if param == "latest" {
-            height = try node.chain.head().height
+            height = try chain.head().height
         } else if let h = UInt64(param) {
             height = h
-        } else if let hash = Hash(hex: param), let h = try node.chain.store.read({ try $0.height(ofBlock: hash) }) {
+        } else if let hash = Hash(hex: param), let h = try chain.height(ofBlock: hash) {
             height = h
         } else if Hash(hex: param) != nil {
             throw APIError.notFound("no block with hash \(param)")
@@ -73,12 +95,13 @@ public struct NodeAPI: Sendable {
             throw APIError.badRequest("bad_height", "'\(param.prefix(80))' is not a block height, 'latest' or a block hash")
         }
         // Heights above the head are answered here: the store keys blocks by a signed 64-bit integer.
-        let head = try node.chain.head().height
-        guard height <= head, let (block, _, events) = try node.chain.block(at: height) else {
+        let head = try chain.head().height
+        guard height <= head, let committed = try chain.block(at: height) else {
             throw APIError.notFound("no block at height \(height) (the head is \(head))")
         }
-        return BlockView(hash: block.header.hash, header: block.header, transactions: block.transactions.map(\.hash),
-                         blockEvents: events,
+        let block = committed.block
+        return BlockView(hash: block.header.hash, header: block.header, transactions: committed.receipts.map(\.txHash),
+                         blockEvents: committed.blockEvents,
                          signatures: block.commit.signatures.map { .init(validator: $0.validator.address.bech32, signature: $0.signature.hexString) })
     }
 
@@ -86,12 +109,11 @@ public struct NodeAPI: Sendable {
         guard let hash = Hash(hex: param) else {
             throw APIError.badRequest("bad_hash", "'\(param.prefix(80))' is not a transaction hash (64 hex characters)")
         }
-        guard let record = try node.chain.store.read({ try $0.transaction(hash) }) else {
+        guard let record = try chain.transaction(hash) else {
             throw APIError.notFound("no committed transaction \(hash)")
         }
-        let tx = try Transaction(canonicalBytes: record.bytes)
-        let receipt = try Receipt(canonicalBytes: record.receipt)
-        let messages = (try? node.chain.ledger.decodeMessages(tx)) ?? []
+        let tx = record.transaction, receipt = record.receipt
+        let messages = (try? chain.ledger.decodeMessages(tx)) ?? []
         let b = tx.body
         return TransactionView(hash: hash, height: record.height, index: record.index, chainID: b.chainID, sender: b.sender,
                                signer: b.signer.rawRepresentation.hexString, nonce: b.nonce, gasLimit: b.gasLimit,
@@ -105,7 +127,7 @@ public struct NodeAPI: Sendable {
         do { address = try Address(bech32: param) } catch {
             throw APIError.badRequest("bad_address", error.description)
         }
-        let chain = node.chain
+        let bank = LedgerWiring.bank
         let (nonce, balances) = try chain.withState {
             (try chain.ledger.nonce(of: address, state: $0), try bank.balances(of: address, state: $0))
         }
@@ -118,23 +140,20 @@ public struct NodeAPI: Sendable {
 
     /// The account read from the same snapshot as its proofs, so values and proofs agree.
     func provenAccount(_ address: Address) throws -> AccountView {
-        let chain = node.chain
-        return try chain.store.read { snap in
-            guard let head = try snap.head() else { throw APIError.notFound("no head") }
-            let state = SnapshotState(snapshot: snap)
-            let nonce = try chain.ledger.nonce(of: address, state: state)
+        let (ledger, bank) = (chain.ledger, LedgerWiring.bank)
+        return try chain.withProvableState { provable in
+            let state = provable.state
+            let nonce = try ledger.nonce(of: address, state: state)
             let balances = try bank.balances(of: address, state: state)
             var keys = [Ledger.nonceKey(address)]
             var denoms = Set(balances.map(\.denom))
             denoms.insert(Denom.native)
             keys += denoms.sorted().map { BankKeys.balance(address, $0) }
-            let tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: chain.cache))
             let entries = try keys.map { key in
-                AccountProof.Entry(key: key.hexString, value: try snap.get(key)?.hexString,
-                                   proof: try tree.prove(root: head.root, key: key))
+                AccountProof.Entry(key: key.hexString, value: try state.get(key)?.hexString, proof: try provable.prove(key))
             }
             return AccountView(address: address, nonce: nonce, balances: balances,
-                               proof: AccountProof(height: head.height, stateRoot: head.stateRoot, entries: entries))
+                               proof: AccountProof(height: provable.head.height, stateRoot: provable.head.stateRoot, entries: entries))
         }
     }
 

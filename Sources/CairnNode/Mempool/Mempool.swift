@@ -91,9 +91,6 @@ public struct Mempool: Sendable {
         bySender[sender] = kept.isEmpty ? nil : kept
     }
 
-    /// Senders with pending transactions.
-    public var senders: [Address] { Array(bySender.keys) }
-
     /// Transactions for the next block: highest tip first (then earliest arrival), each sender's in
     /// nonce order, until `gasLimit` is used up.
     public func select(gasLimit: UInt64, maxCount: Int = .max) -> [Transaction] {

@@ -18,8 +18,9 @@ struct BlockProducer: Service {
                     return
                 }
                 do {
-                    let header = try await node.produceBlock(now: UInt64(Date().timeIntervalSince1970 * 1000))
-                    logger.debug("committed block", metadata: ["height": "\(header.height)", "txs": "\(header.gasUsed)"])
+                    let block = try await node.produceBlock(now: UInt64(Date().timeIntervalSince1970 * 1000))
+                    logger.debug("committed block", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions)",
+                                                               "gas_used": "\(block.header.gasUsed)"])
                 } catch {
                     logger.error("block production failed: \(error)")
                 }

@@ -2,6 +2,7 @@ public import CairnPrimitives
 public import CairnLedger
 public import CairnConsensus
 public import CairnStorage
+public import CairnChain
 import Foundation
 import Synchronization
 
@@ -18,7 +19,7 @@ public struct SubmitError: Error, Sendable, Equatable {
     init(_ e: LedgerError) { self.init(code: "\(e.module)/\(e.code)", message: e.message) }
 }
 
-/// The single owner of the mempool and of block production; reads go straight to the store.
+/// The single owner of the mempool and of block production; reads go to the chain (`ChainReader`), not through the actor.
 public actor Node {
     public nonisolated let chain: Chain
     public nonisolated let hub: EventHub
@@ -83,18 +84,17 @@ public actor Node {
         metrics.setMempoolSize(mempool.count)
     }
 
-    /// Precheck then admit.
-    public func submit(_ bytes: [UInt8]) throws(SubmitError) -> Hash {
-        let (tx, hash) = try precheck(bytes)
-        try admit(tx, hash: hash)
-        return hash
-    }
-
     public var mempoolCount: Int { mempool.count }
+
+    /// A block this node produced: its header and how many transactions it included.
+    public struct ProducedBlock: Sendable {
+        public let header: BlockHeader
+        public let transactions: Int
+    }
 
     /// Builds, finalizes and commits the next block from the mempool (possibly empty).
     @discardableResult
-    public func produceBlock(now: UInt64) async throws -> BlockHeader {
+    public func produceBlock(now: UInt64) async throws -> ProducedBlock {
         let started = Date()
         let height = head.height + 1
         guard engine.isLocalProposer(height: height) else { throw ConsensusError("this node is not the proposer of block \(height)") }
@@ -105,11 +105,7 @@ public actor Node {
                                          signatures: [Bool](repeating: true, count: txs.count), mode: .propose,
                                          parentRoot: head.root)
         let exec = executed.execution
-        let header = BlockHeader(
-            chainID: chainID, height: height, time: time, previousHash: head.blockHash,
-            txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
-            receiptRoot: MerkleRoot.of(exec.receipts.map { Hash.sha256($0.canonicalBytes) }),
-            baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: proposer)
+        let header = executed.header(chainID: chainID, height: height, time: time, previousHash: head.blockHash, proposer: proposer)
         let certificate = try await engine.finalize(header)
         try chain.commit(header: header, certificate: certificate, executed: executed)
         head = try chain.head()
@@ -126,6 +122,6 @@ public actor Node {
         metrics.blockCommitted(height: height, txs: exec.included.count, commitSeconds: seconds, now: Date().timeIntervalSince1970)
         metrics.setMempoolSize(mempool.count)
         hub.publish(BlockRecord(header: header, receipts: exec.receipts, blockEvents: exec.blockEvents).json)
-        return header
+        return ProducedBlock(header: header, transactions: exec.included.count)
     }
 }

@@ -1,16 +1,16 @@
-public import CairnPrimitives
 public import CairnLedger
-import CairnBank
 import CairnConsensus
-import CairnStorage
+import CairnChain
+import CairnApp
+public import CairnStorage
 import Hummingbird
 public import Logging
 public import ServiceLifecycle
 import UnixSignals
 import Foundation
 
-/// Opens a node from its home folder and runs its services (HTTP API, block production, provider probes) until
-/// SIGINT or SIGTERM.
+/// Opens a node from its home folder and runs its services (HTTP API with the sites given, block production, and the
+/// services given) until SIGINT or SIGTERM.
 public struct NodeRunner: Sendable {
     public let home: NodeHome
     public let logger: Logger
@@ -23,25 +23,24 @@ public struct NodeRunner: Sendable {
     /// The ledger with every module registered (see `LedgerWiring`).
     public static func makeLedger() -> Ledger { LedgerWiring.makeLedger() }
 
-    /// Opens the store and the chain, checking the stored head against the genesis and header.
-    public func open() throws -> Node {
+    /// Opens the home's store.
+    public func openStore() throws -> SQLiteStore {
+        try SQLiteStore(path: home.databasePath)
+    }
+
+    /// Opens the chain on `store` (the home's when nil), checking the stored head against the genesis and header.
+    public func open(store: SQLiteStore? = nil) throws -> Node {
         let genesis = try home.loadGenesis()
-        guard let validator = genesis.validators.first?.key, genesis.validators.count == 1 else {
-            throw NodeHomeError("the Solo engine needs exactly one genesis validator with a valid key")
-        }
-        let store = try SQLiteStore(path: home.databasePath)
-        let chain = Chain(store: store, ledger: NodeRunner.makeLedger(), genesis: genesis)
-        let engine = try SoloEngine(validator: validator, key: try home.loadValidatorKey())
+        let engine = try SoloEngine(genesis: genesis, key: try home.loadValidatorKey())
+        let chain = Chain(store: try store ?? openStore(), ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: engine)
         return try Node(chain: chain, engine: engine)
     }
 
-    /// Runs the node, and `services` beside it in the same service group (they start with it and stop with it);
-    /// `onReady` gets the node once the HTTP server listens. With a positive `config.probeIntervalSeconds` the node
-    /// also probes the active providers' endpoints (`ProviderProbe`).
-    public func run(config: NodeHome.Config, services: [any Service] = [],
+    /// Runs `node` with its HTTP API (and `sites` beside it) and block production, and `services` in the same service
+    /// group (they start with it and stop with it); `onReady` gets the node once the HTTP server listens.
+    public func run(_ node: Node, config: NodeHome.Config, sites: [any NodeSite] = [], services: [any Service] = [],
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
-        let node = try open()
-        let api = NodeAPI(node: node, bank: BankModule())
+        let api = NodeAPI(node: node, sites: sites)
         let producer = BlockProducer(node: node, interval: .milliseconds(config.blockIntervalMilliseconds), logger: logger)
         let app = Application(
             router: api.router(),
@@ -49,11 +48,7 @@ public struct NodeRunner: Sendable {
             onServerRunning: { _ in await onReady(node) },
             logger: logger
         )
-        var own: [any Service] = [app, producer]
-        if config.probeIntervalSeconds > 0 {
-            own.append(ProviderProbe(chain: node.chain, settings: .init(interval: .seconds(config.probeIntervalSeconds)), logger: logger))
-        }
-        let group = ServiceGroup(configuration: .init(services: own + services, gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: [app, producer] + services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }

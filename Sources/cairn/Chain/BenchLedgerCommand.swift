@@ -1,5 +1,7 @@
 import ArgumentParser
-import CairnNode
+import CairnChain
+import CairnApp
+import CairnConsensus
 import CairnLedger
 import CairnBank
 import CairnPrimitives
@@ -95,7 +97,8 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         let genesis = Genesis(chainID: "bench", genesisTime: 0, params: params,
                               validators: [GenesisValidator(name: "v", publicKey: validator.publicKey)],
                               modules: ["bank": try JSONValue(encoding: BankGenesis(balances: balances))])
-        let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: NodeRunner.makeLedger(), genesis: genesis)
+        let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: LedgerWiring.makeLedger(),
+                          genesis: genesis, verifier: try SoloEngine(validator: validator.publicKey, key: nil))
         var head = try chain.open()
         // Every block is signed before the clock starts: signing is the clients' work, not the chain's.
         let blocks = (0..<count).map { b in
@@ -126,9 +129,8 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
                                              transactions: txs, signatures: signatures, mode: .replay, parentRoot: head.root)
             let exec = executed.execution
-            let header = BlockHeader(chainID: "bench", height: head.height + 1, time: UInt64(b + 1), previousHash: head.blockHash,
-                                     txRoot: MerkleRoot.of(exec.receipts.map(\.txHash)), stateRoot: executed.stateRoot,
-                                     receiptRoot: .zero, baseFee: exec.baseFee, gasUsed: exec.gasUsed, proposer: validator.publicKey.address)
+            let header = executed.header(chainID: "bench", height: head.height + 1, time: UInt64(b + 1), previousHash: head.blockHash,
+                                         proposer: validator.publicKey.address)
             let sig = validator.sign(domain: .block, chainID: "bench", payload: header.canonicalBytes)
             let executedAt = Date()
             try chain.commit(header: header, certificate: CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: sig)]), executed: executed)

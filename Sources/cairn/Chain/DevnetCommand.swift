@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnNode
+import CairnApp
 import CairnLedger
 import CairnBank
 import CairnStaking

@@ -1,5 +1,9 @@
 import ArgumentParser
 import CairnNode
+import CairnChain
+import CairnApp
+import CairnConsensus
+import CairnExplorer
 import CairnLedger
 import CairnBank
 import CairnClient
@@ -70,10 +74,12 @@ struct NodeCommand: AsyncParsableCommand {
             try await reportingFailure {
                 let home = NodeHome(path: global.home)
                 let genesis = try home.loadGenesis()
-                let source = Chain(store: try SQLiteStore(path: home.databasePath), ledger: NodeRunner.makeLedger(), genesis: genesis)
+                let engine = try SoloEngine(genesis: genesis, key: nil)
+                let source = Chain(store: try SQLiteStore(path: home.databasePath), ledger: LedgerWiring.makeLedger(), genesis: genesis,
+                                   verifier: engine)
                 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString).sqlite")
                 defer { try? FileManager.default.removeItem(at: tmp) }
-                let target = Chain(store: try SQLiteStore(path: tmp.path), ledger: NodeRunner.makeLedger(), genesis: genesis)
+                let target = Chain(store: try SQLiteStore(path: tmp.path), ledger: LedgerWiring.makeLedger(), genesis: genesis, verifier: engine)
                 let n = try source.replay(into: target)
                 let head = try source.head()
                 if global.json { try printJSON(["blocks": "\(n)", "stateRoot": head.stateRoot.hex]) } else {
@@ -84,11 +90,22 @@ struct NodeCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs a node from `home` until Ctrl-C, printing `banner` once the API listens.
+/// Runs a node from `home` until Ctrl-C, printing `banner` once the API listens: the chain node with its API, the
+/// explorer beside it (its index kept behind the head), the provider prober when `config` asks for one, and `services`.
 func runNode(home: NodeHome, config: NodeHome.Config, banner: String?, services: [any Service] = []) async throws {
     let logger = cairnLogger("cairn.node")
     let runner = NodeRunner(home: home, logger: logger)
-    try await runner.run(config: config, services: services) { node in
+    let store = try runner.openStore()
+    let node = try runner.open(store: store)
+    let indexer = ExplorerIndexer(chain: node.chain, store: store)
+    indexer.start()
+    var own = services
+    if config.probeIntervalSeconds > 0 {
+        own.append(ProviderProbe(chain: node.chain, store: store, settings: .init(interval: .seconds(config.probeIntervalSeconds)),
+                                 logger: logger))
+    }
+    let explorer = Explorer(chain: node.chain, store: store, indexer: indexer)
+    try await runner.run(node, config: config, sites: [explorer], services: own) { node in
         let head = await node.head
         print("node for chain '\(node.chainID)' at height \(head.height), API on http://\(config.rpcHost):\(config.rpcPort)")
         if let banner { print(banner) }

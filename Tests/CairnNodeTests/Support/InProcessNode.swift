@@ -7,10 +7,14 @@ import CairnPrimitives
 import CairnLedger
 import CairnBank
 import CairnNode
+import CairnChain
+import CairnStorage
+import CairnExplorer
 import CairnClient
 import CairnTestSupport
 
-/// A node run in this process by `NodeRunner` on a loopback port, with one funded account.
+/// A node run in this process by `NodeRunner` on a loopback port, with the explorer beside it as the CLI wires it, and
+/// one funded account.
 struct InProcessNode: Sendable {
     static let chainID = "api-test"
     static let funded = DevAccount("api-funded")
@@ -19,6 +23,10 @@ struct InProcessNode: Sendable {
     let node: Node
     let port: Int
     let home: NodeHome
+    /// The node's store, which also holds the explorer's index and probes.
+    let store: SQLiteStore
+    let indexer: ExplorerIndexer
+    var chain: Chain { node.chain }
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     struct StartFailure: Error, CustomStringConvertible {
@@ -46,10 +54,15 @@ struct InProcessNode: Sendable {
             let port = try FreePort.next()
             let config = NodeHome.Config(rpcHost: "127.0.0.1", rpcPort: port, blockIntervalMilliseconds: 200)
             let (ready, continuation) = AsyncStream<Result<Node, any Error>>.makeStream()
+            let store = try runner.openStore()
+            let opened = try runner.open(store: store)
+            let indexer = ExplorerIndexer(chain: opened.chain, store: store)
+            indexer.start()
+            let explorer = Explorer(chain: opened.chain, store: store, indexer: indexer)
             // Stopped gracefully, as a signal stops the node (see GracefulTask).
             let task = GracefulTask {
                 do {
-                    try await runner.run(config: config) { node in continuation.yield(.success(node)) }
+                    try await runner.run(opened, config: config, sites: [explorer]) { node in continuation.yield(.success(node)) }
                     continuation.yield(.failure(StartFailure(description: "the node stopped before it was ready")))
                 } catch {
                     continuation.yield(.failure(error))
@@ -63,7 +76,7 @@ struct InProcessNode: Sendable {
             }
             switch first {
             case let .success(node)?:
-                let running = InProcessNode(node: node, port: port, home: home)
+                let running = InProcessNode(node: node, port: port, home: home, store: store, indexer: indexer)
                 defer { withExtendedLifetime(dir) {} }
                 return try await task.stop { try await body(running) }
             case let .failure(error)?:

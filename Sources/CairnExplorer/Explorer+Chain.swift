@@ -5,8 +5,9 @@ import CairnBank
 import CairnStaking
 import CairnMarket
 import CairnGovernance
+import CairnApp
+import CairnChain
 import CairnModels
-import HTTPTypes
 import Foundation
 
 /// The overview, blocks, transactions and accounts.
@@ -16,8 +17,8 @@ extension Explorer {
     func overview() throws -> Output {
         let head = try chain.head()
         // The index trails the head by the blocks committed while it catches up (usually none or one).
-        guard let indexed = try chain.store.read({ try $0.indexHead() }), let headStats = try stats(at: indexed) else {
-            throw Failure(status: .serviceUnavailable, title: "Indexing",
+        guard let indexed = try store.readIndex({ try $0.indexHead() }), let headStats = try stats(at: indexed) else {
+            throw Failure(status: 503, title: "Indexing",
                           message: "The explorer's index is still being built; try again in a moment.")
         }
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
@@ -60,7 +61,7 @@ extension Explorer {
             ("Treasury", HTML(text: Format.cairn(treasury))),
             ("Staking ratio", HTML(text: Format.percent(stakingRatio))),
         ]
-        let stalled = chain.indexer.failure.map { HTML("<p class=\"error\">The index stopped at block \(Format.count(indexed)): \($0)</p>") } ?? ""
+        let stalled = indexer.failure.map { HTML("<p class=\"error\">The index stopped at block \(Format.count(indexed)): \($0)</p>") } ?? ""
         let cardHTML = HTML.join(cards.map { "<div class=\"card\"><span>\($0.0)</span><strong>\($0.1)</strong></div>" })
 
         let series = try timeSeries(head: indexed)
@@ -96,12 +97,12 @@ extension Explorer {
                                           groupRows("Validators", report.validators) + groupRows("Providers", report.providers),
                                           numeric: [1, 2, 3, 4, 5])
 
-        let latestBlocks = try chain.store.read { try $0.blockStats(before: indexed + 1, limit: 8) }.map { row -> [HTML] in
+        let latestBlocks = try store.readIndex { try $0.blockStats(before: indexed + 1, limit: 8) }.map { row -> [HTML] in
             let s = try BlockStats(canonicalBytes: row.stats)
             return [Links.block(row.height), HTML(text: Format.age(s.time, now: now)), HTML(text: "\(s.transactions)"),
                     HTML(text: Format.cairn(s.burned))]
         }
-        let latestTxs = try chain.store.read { try $0.transactions(before: nil, limit: 8) }.map { record -> [HTML] in
+        let latestTxs = try chain.transactions(before: nil, limit: 8).map { record -> [HTML] in
             let row = try txRow(record)
             return [row[0], row[1], row[3], row[5]]
         }
@@ -135,7 +136,7 @@ extension Explorer {
     func timeSeries(head: UInt64, periods: UInt64 = 40) throws -> TimeSeries {
         let n = max(1, min(periods, head))
         let points = (0...n).map { head * $0 / n }
-        let all = try chain.store.read { snap in try points.map { try snap.blockStats(at: $0) } }
+        let all = try store.readIndex { index in try points.map { try index.blockStats(at: $0) } }
         var out = TimeSeries()
         for i in 0..<Int(n) {
             guard let a = try all[i].map({ try BlockStats(canonicalBytes: $0) }),
@@ -162,15 +163,14 @@ extension Explorer {
         let head = try chain.head().height
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         // One row more than a page says whether there is an older page.
-        let (rows, more) = try chain.store.read { snap in
-            let found = try snap.blockStats(before: before, limit: Self.pageSize + 1)
-            return (try found.prefix(Self.pageSize).map { row -> (height: UInt64, cells: [HTML]) in
-                let s = try BlockStats(canonicalBytes: row.stats)
-                let hash = try snap.block(at: row.height)?.hash
-                return (row.height, [Links.block(row.height), hash.map { HTML(text: Format.short($0.hex)) } ?? "",
-                                     HTML(text: "\(Format.time(s.time)) (\(Format.age(s.time, now: now)))"), HTML(text: "\(s.transactions)"),
-                                     HTML(text: Format.count(s.gasUsed)), HTML(text: Format.cairn(s.burned)), Links.account(s.proposer)])
-            }, found.count > Self.pageSize)
+        let found = try store.readIndex { try $0.blockStats(before: before, limit: Self.pageSize + 1) }
+        let more = found.count > Self.pageSize
+        let rows = try found.prefix(Self.pageSize).map { row -> (height: UInt64, cells: [HTML]) in
+            let s = try BlockStats(canonicalBytes: row.stats)
+            let hash = try chain.header(at: row.height)?.hash
+            return (row.height, [Links.block(row.height), hash.map { HTML(text: Format.short($0.hex)) } ?? "",
+                                 HTML(text: "\(Format.time(s.time)) (\(Format.age(s.time, now: now)))"), HTML(text: "\(s.transactions)"),
+                                 HTML(text: Format.count(s.gasUsed)), HTML(text: Format.cairn(s.burned)), Links.account(s.proposer)])
         }
         var body: HTML = """
             <h1>Blocks</h1><p>\(Format.count(head + 1)) blocks; newest first.</p>
@@ -188,14 +188,15 @@ extension Explorer {
         if let h = UInt64(param) {
             height = h
         } else if let hash = Hash(hex: param) {
-            guard let h = try chain.store.read({ try $0.height(ofBlock: hash) }) else { throw Failure.notFound("No block has the hash \(hash.hex).") }
+            guard let h = try chain.height(ofBlock: hash) else { throw Failure.notFound("No block has the hash \(hash.hex).") }
             height = h
         } else {
             throw Failure.badInput("'\(param.prefix(80))' is not a block height or a block hash (64 hex characters).")
         }
-        guard height <= head, let (block, receipts, events) = try chain.block(at: height) else {
+        guard height <= head, let committed = try chain.block(at: height) else {
             throw Failure.notFound("There is no block \(height): the chain's height is \(head).")
         }
+        let (block, receipts, events) = (committed.block, committed.receipts, committed.blockEvents)
         let h = block.header
         let s = try stats(at: height)
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
@@ -243,8 +244,8 @@ extension Explorer {
     // MARK: Transactions
 
     func transactions(before: IndexPosition?) throws -> Output {
-        let records = try chain.store.read { try $0.transactions(before: before, limit: Self.pageSize + 1) }
-        let total = try chain.store.read { try $0.indexHead() }.flatMap { try stats(at: $0) }?.totalTransactions
+        let records = try chain.transactions(before: before, limit: Self.pageSize + 1)
+        let total = try store.readIndex { index in try index.indexHead().flatMap { try index.stats(at: $0) } }?.totalTransactions
         var body: HTML = """
             <h1>Transactions</h1><p>\(total.map { Format.count($0) } ?? "–") transactions; newest first.</p>
             \(Table.make(["Block", "Transaction", "From", "Messages", "Fee", "Result"], try records.prefix(Self.pageSize).map { try txRow($0) }, numeric: [4], empty: "No transactions here."))
@@ -260,11 +261,10 @@ extension Explorer {
         guard let hash = Hash(hex: text) else {
             throw Failure.badInput("'\(param.prefix(80))' is not a transaction hash (64 hex characters).")
         }
-        guard let record = try chain.store.read({ try $0.transaction(hash) }) else {
+        guard let record = try chain.transaction(hash) else {
             throw Failure.notFound("No committed transaction has the hash \(hash.hex). A transaction still in the mempool shows here once a block includes it.")
         }
-        let tx = try Transaction(canonicalBytes: record.bytes)
-        let r = try Receipt(canonicalBytes: record.receipt)
+        let (tx, r) = (record.transaction, record.receipt)
         let b = tx.body
         let messages = (try? chain.ledger.decodeMessages(tx)) ?? []
         let encoder = JSONEncoder()
@@ -313,7 +313,7 @@ extension Explorer {
              try market.channelViews(client: a, state: s), try market.channelViews(provider: a, state: s),
              try models.models(ownedBy: a, state: s, limit: 100), try market.providerView(a, state: s))
         }
-        let positions = try chain.store.read {
+        let positions = try store.readIndex {
             try $0.refs(kind: IndexKind.account, key: a.bytes, before: before, limit: Self.pageSize + 1)
         }
         var facts: [(String, HTML)] = [("Address", "<code>\(a.bech32)</code>"), ("Nonce", HTML(text: "\(nonce)"))]

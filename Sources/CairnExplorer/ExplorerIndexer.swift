@@ -2,6 +2,7 @@ public import CairnPrimitives
 import CairnLedger
 import CairnMarket
 import CairnStorage
+public import CairnChain
 import Foundation
 import Synchronization
 
@@ -207,6 +208,8 @@ public enum IndexKind {
 /// a transaction touches, at scattered places in its table). The index trails the head by the blocks committed
 /// while a catch-up runs; a chain stored before the index existed is indexed the same way.
 public final class ExplorerIndexer: Sendable {
+    let chain: any ChainReader
+    let store: any ExplorerStore
     let worker = CoalescingWorker(label: "cairn.explorer.index")
     /// One catch-up at a time, whether on the worker or called directly; holds whether the stored index's version
     /// was checked (once, at the first catch-up).
@@ -214,13 +217,23 @@ public final class ExplorerIndexer: Sendable {
     /// The last error a background catch-up met (it is retried at the next request).
     let lastError = Mutex<String?>(nil)
 
-    public init() {}
+    /// An indexer of `chain` writing into `store`; `start()` sets it going.
+    public init(chain: any ChainReader, store: any ExplorerStore) {
+        self.chain = chain
+        self.store = store
+    }
+
+    /// Catches up after every commit of the chain from now on, and once now (for blocks stored before).
+    public func start() {
+        chain.onCommit { [self] _ in request() }
+        request()
+    }
 
     /// Asks for a catch-up soon on the background queue; requests made while one runs fold into one more run.
-    public func request(_ chain: Chain) {
+    public func request() {
         worker.request { [self] in
             do {
-                try catchUp(chain)
+                try catchUp()
                 lastError.withLock { $0 = nil }
             } catch {
                 lastError.withLock { $0 = "\(error)" }
@@ -380,41 +393,39 @@ public final class ExplorerIndexer: Sendable {
 
     /// Indexes the stored blocks the index does not hold yet, `chunk` blocks per transaction; returns how many.
     @discardableResult
-    public func catchUp(_ chain: Chain, chunk: Int = 500) throws -> UInt64 {
+    public func catchUp(chunk: Int = 500) throws -> UInt64 {
         try exclusive.withLock { checked in
             if !checked {
-                try dropIndexOfAnotherVersion(chain.store)
+                try dropIndexOfAnotherVersion()
                 checked = true
             }
-            return try catchUpAlone(chain, chunk: chunk)
+            return try catchUpAlone(chunk: chunk)
         }
     }
 
     /// Drops an index written by an earlier version of the figures: it is rebuilt from the blocks.
-    func dropIndexOfAnotherVersion(_ store: SQLiteStore) throws {
-        let stored = try store.read { snap in try snap.indexHead().flatMap { try snap.blockStats(at: $0) } }
+    func dropIndexOfAnotherVersion() throws {
+        let stored = try store.readIndex { index in try index.indexHead().flatMap { try index.blockStats(at: $0) } }
         if let stored, stored.first != BlockStats.version { try store.dropIndex() }
     }
 
-    func catchUpAlone(_ chain: Chain, chunk: Int) throws -> UInt64 {
-        let store = chain.store
-        guard let head = try store.head() else { return 0 }
-        var next = try store.read { try $0.indexHead() }.map { $0 + 1 } ?? 0
+    func catchUpAlone(chunk: Int) throws -> UInt64 {
+        let head = try chain.head()
+        var next = try store.readIndex { try $0.indexHead() }.map { $0 + 1 } ?? 0
         var done: UInt64 = 0
-        var previous: BlockStats? = next == 0 ? nil : try store.read { snap in
-            try snap.blockStats(at: next - 1).map { try BlockStats(canonicalBytes: $0) }
-        }
+        var previous: BlockStats? = next == 0 ? nil : try store.readIndex { try $0.stats(at: next - 1) }
         while next <= head.height {
             var batches: [IndexBatch] = []
             var pending: [[UInt8]: [UInt8]] = [:]
             let end = min(head.height, next + UInt64(chunk) - 1)
             for height in next...end {
-                guard let (block, receipts, events) = try chain.block(at: height) else {
+                guard let committed = try chain.block(at: height) else {
                     throw StorageError(.notFound, "block \(height) is missing from the store")
                 }
-                let (batch, stats) = try store.read { snap in
-                    try Self.batch(header: block.header, transactions: block.transactions, receipts: receipts, blockEvents: events,
-                                   previous: previous, total: { key in try pending[key] ?? snap.total(key) })
+                let block = committed.block
+                let (batch, stats) = try store.readIndex { index in
+                    try Self.batch(header: block.header, transactions: block.transactions, receipts: committed.receipts,
+                                   blockEvents: committed.blockEvents, previous: previous, total: { key in try pending[key] ?? index.total(key) })
                 }
                 for t in batch.totals { pending[t.key] = t.value }
                 batches.append(batch)

@@ -21,7 +21,7 @@ extension Explorer {
     static func since(days: UInt64, now: UInt64) -> UInt64 { now > days * day ? now - days * day : 0 }
 
     func uptime(_ a: Address, now: UInt64) throws -> Uptime {
-        try chain.store.read { s in
+        try store.readIndex { s in
             Uptime(day: try s.probeTally(a, since: Self.since(days: 1, now: now)),
                    week: try s.probeTally(a, since: Self.since(days: 7, now: now)),
                    recent: try s.probes(a, limit: Self.uptimeStripSamples))
@@ -30,7 +30,7 @@ extension Explorer {
 
     /// The providers list's cell: the last 24 hours' uptime, or "not probed yet".
     func uptimeCell(_ a: Address, now: UInt64) throws -> HTML {
-        let day = try chain.store.read { try $0.probeTally(a, since: Self.since(days: 1, now: now)) }
+        let day = try store.readIndex { try $0.probeTally(a, since: Self.since(days: 1, now: now)) }
         guard let share = day.uptime else { return "<span class=\"muted\">not probed yet</span>" }
         return "<span title=\"\(Format.count(day.ok)) of \(Format.count(day.samples)) probes answered\">\(Format.percent(share))</span>"
     }

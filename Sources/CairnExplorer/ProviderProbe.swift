@@ -1,6 +1,8 @@
 import CairnPrimitives
 import CairnMarket
 import CairnStorage
+import CairnApp
+public import CairnChain
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -37,16 +39,19 @@ public struct ProviderProbe: Service {
     /// The most of an answer read; a longer one is a failed probe.
     static let maxBodyBytes = 1 << 20
 
-    let chain: Chain
+    let chain: any ChainReader
+    let store: any ExplorerStore
     let settings: Settings
     let logger: Logger
     /// Wall-clock time, Unix milliseconds: when each sample was taken.
     let now: @Sendable () -> UInt64
 
-    /// A probe of the providers registered on `chain`, recording into `chain`'s store.
+    /// A probe of the providers registered on `chain`, recording into `store`.
     /// - Parameter now: the wall clock in Unix milliseconds (nil: the system's).
-    public init(chain: Chain, settings: Settings = Settings(), logger: Logger, now: (@Sendable () -> UInt64)? = nil) {
+    public init(chain: any ChainReader, store: any ExplorerStore, settings: Settings = Settings(), logger: Logger,
+                now: (@Sendable () -> UInt64)? = nil) {
         self.chain = chain
+        self.store = store
         self.settings = settings
         self.logger = logger
         self.now = now ?? { UInt64(Date().timeIntervalSince1970 * 1000) }
@@ -99,7 +104,7 @@ public struct ProviderProbe: Service {
         }
         // A round cut short by shutdown is not recorded: its probes were cancelled, not failed.
         guard !Task.isCancelled else { return samples }
-        do { try await chain.store.recordProbes(samples, now: now()) } catch {
+        do { try await store.recordProbes(samples, now: now()) } catch {
             logger.warning("cannot record provider probes", metadata: ["error": "\(error)"])
         }
         return samples

@@ -1,24 +1,40 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnStorage
+public import CairnConsensus
 import Foundation
+import Synchronization
 
 /// The ledger bound to its store: executes blocks on the committed state, updates the state tree and
 /// commits each block with all its changes in one SQLite transaction.
+///
+/// Every block it accepts, its own or another's, carries a commit certificate that `verifier` checks before the
+/// block is stored; genesis is accepted by its file.
 public final class Chain: Sendable {
-    public let store: SQLiteStore
+    package let store: SQLiteStore
     public let ledger: Ledger
     public let genesis: Genesis
+    /// Checks the commit certificate of every block the chain accepts.
+    public let verifier: any CommitVerifier
     /// About 80 MiB when full: the nodes of the last few blocks of 10,000 transfers.
     let cache = TreeNodeCache(capacity: 1 << 18)
     let stateCache = StateCache(capacity: 1 << 19)
-    /// Files committed blocks into the explorer's index, behind the head, off the commit path.
-    public let indexer = ExplorerIndexer()
+    /// Told of every commit, after the block is stored.
+    let listeners = Mutex<[@Sendable (StoredHead) -> Void]>([])
 
-    public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis) {
+    public init(store: SQLiteStore, ledger: Ledger, genesis: Genesis, verifier: any CommitVerifier) {
         self.store = store
         self.ledger = ledger
         self.genesis = genesis
+        self.verifier = verifier
+    }
+
+    public func onCommit(_ listener: @escaping @Sendable (StoredHead) -> Void) {
+        listeners.withLock { $0.append(listener) }
+    }
+
+    func notify(_ head: StoredHead) {
+        for listener in listeners.withLock({ $0 }) { listener(head) }
     }
 
     /// A block executed and its state root computed, ready to be signed and committed.
@@ -36,7 +52,6 @@ public final class Chain: Sendable {
     public func open() throws -> StoredHead {
         if let head = try store.head() {
             try checkHead(head)
-            indexer.request(self)
             return head
         }
         let execution = try ledger.initGenesis(genesis)
@@ -49,7 +64,8 @@ public final class Chain: Sendable {
         return try store.head()!
     }
 
-    /// Refuses a store whose recorded state root differs from its head header's, or whose tree root is missing.
+    /// Refuses a store whose recorded state root differs from its head header's, whose tree root is missing, or whose
+    /// head block's certificate does not verify.
     public func checkHead(_ head: StoredHead) throws {
         try store.read { snap in
             guard let block = try snap.block(at: head.height) else {
@@ -68,19 +84,12 @@ public final class Chain: Sendable {
             if head.stateRoot != .zero, try snap.treeNode(head.root.key)?.hash != head.stateRoot {
                 throw StorageError(.headMismatch, "the state tree root \(head.stateRoot) of block \(head.height) is not stored at its recorded version \(head.stateRootVersion)")
             }
+            if head.height > 0 {
+                do { try verifier.verify(header, commit: try CommitCertificate(canonicalBytes: block.commit)) } catch {
+                    throw StorageError(.headMismatch, "the head block \(head.height)'s commit certificate does not verify: \(error)")
+                }
+            }
         }
-    }
-
-    /// The current head.
-    public func head() throws -> StoredHead {
-        guard let h = try store.head() else { throw StorageError(.notFound, "the chain has no genesis yet") }
-        return h
-    }
-
-    /// The header of the block at `height`.
-    public func header(at height: UInt64) throws -> BlockHeader? {
-        guard let b = try store.read({ try $0.block(at: height) }) else { return nil }
-        return try BlockHeader(canonicalBytes: b.header)
     }
 
     /// Executes `transactions` as the next block on the committed head state.
@@ -106,8 +115,15 @@ public final class Chain: Sendable {
         }
     }
 
-    /// Commits a finalized block and everything it changed, atomically.
+    /// Commits a finalized block and everything it changed, atomically, once its certificate verifies.
+    ///
+    /// - Throws: `InvalidBlock` when the certificate does not verify for the header (nothing is stored then).
     public func commit(header: BlockHeader, certificate: CommitCertificate, executed: Executed) throws {
+        if header.height > 0 {
+            do { try verifier.verify(header, commit: certificate) } catch {
+                throw InvalidBlock(message: "block \(header.height): the commit certificate does not verify: \(error)")
+            }
+        }
         let txs = zip(executed.execution.included, executed.execution.receipts).map { tx, receipt in
             CommitBatch.StoredTransaction(hash: receipt.txHash, bytes: tx.canonicalBytes, receipt: receipt.canonicalBytes)
         }
@@ -117,22 +133,9 @@ public final class Chain: Sendable {
             height: header.height, blockHash: header.hash, header: header.canonicalBytes, commit: certificate.canonicalBytes,
             time: header.time, transactions: txs, blockEvents: events.bytes, stateChanges: executed.stateChanges,
             treeNodes: executed.treeNodes, stateRoot: executed.root))
-        indexer.request(self)
         cache.insert(executed.treeNodes.lazy.map { ($0.key, $0.value) })
         stateCache.insert(executed.stateChanges.lazy.map { (StateKeyBytes($0.key), $0.value) })
-    }
-
-    /// Reads committed state through `body`.
-    public func withState<T>(_ body: (any StateReader) throws -> T) throws -> T {
-        try store.read { try body(SnapshotState(snapshot: $0)) }
-    }
-
-    /// A proof of `key`'s value under the head state root.
-    public func prove(key: [UInt8]) throws -> (proof: StateProof, value: [UInt8]?, height: UInt64, root: Hash) {
-        try store.read { snap in
-            guard let head = try snap.head() else { throw StorageError(.notFound, "no head") }
-            let tree = StateTree(source: CachedTreeSource(snapshot: snap, cache: cache))
-            return (try tree.prove(root: head.root, key: key), try snap.get(key), head.height, head.stateRoot)
-        }
+        notify(StoredHead(height: header.height, blockHash: header.hash, stateRoot: executed.root.hash,
+                          stateRootVersion: executed.root.version))
     }
 }

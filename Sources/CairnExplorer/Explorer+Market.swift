@@ -1,21 +1,22 @@
 import CairnPrimitives
 import CairnLedger
 import CairnStorage
+import CairnApp
+import CairnChain
 import CairnMarket
 import CairnModels
 import CairnGovernance
 import CairnStaking
-import HTTPTypes
 import Foundation
 
 /// Providers, models, payment channels and governance.
 extension Explorer {
     func providerTotals(_ a: Address) throws -> ProviderTotals {
-        try chain.store.read { try $0.total(IndexKind.providerTotals(a)) }.map { try ProviderTotals(canonicalBytes: $0) } ?? ProviderTotals()
+        try store.readIndex { try $0.total(IndexKind.providerTotals(a)) }.map { try ProviderTotals(canonicalBytes: $0) } ?? ProviderTotals()
     }
 
     func modelTotals(_ id: UInt64) throws -> ModelTotals {
-        try chain.store.read { try $0.total(IndexKind.modelTotals(id)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
+        try store.readIndex { try $0.total(IndexKind.modelTotals(id)) }.map { try ModelTotals(canonicalBytes: $0) } ?? ModelTotals()
     }
 
     func hardware(_ h: Hardware) -> String {
@@ -85,7 +86,7 @@ extension Explorer {
             [Links.model(m.modelID, name: names[m.modelID]), HTML(text: Format.cairn(m.promptPerMillion)),
              HTML(text: Format.cairn(m.completionPerMillion)), HTML(text: Format.cairn(m.embeddingPerMillion))]
         }
-        let positions = try chain.store.read { try $0.refs(kind: IndexKind.account, key: a.bytes, before: before, limit: Self.pageSize + 1) }
+        let positions = try store.readIndex { try $0.refs(kind: IndexKind.account, key: a.bytes, before: before, limit: Self.pageSize + 1) }
         let body: HTML = """
             <h1>Provider</h1>
             \(Table.facts(facts))
@@ -141,7 +142,7 @@ extension Explorer {
             return [Links.provider(p.address), status(p), HTML(text: Format.cairn(price.promptPerMillion)),
                     HTML(text: Format.cairn(price.completionPerMillion)), HTML(text: Format.cairn(price.embeddingPerMillion)), HTML(text: Format.cairn(p.stake))]
         }
-        let positions = try chain.store.read { try $0.refs(kind: IndexKind.model, key: IndexKind.idKey(modelID), before: before, limit: Self.pageSize + 1) }
+        let positions = try store.readIndex { try $0.refs(kind: IndexKind.model, key: IndexKind.idKey(modelID), before: before, limit: Self.pageSize + 1) }
         let body: HTML = """
             <h1>Model \(m.name)</h1>
             \(Table.facts(facts))
@@ -191,7 +192,7 @@ extension Explorer {
             return [Links.model(id, name: names[id]), HTML(text: Format.cairn(c.claimedPerModel.first { $0.modelID == id }?.amount ?? .zero)),
                     HTML(text: Format.count(u.tokens)), HTML(text: Format.count(u.requests))]
         }
-        let positions = try chain.store.read { try $0.refs(kind: IndexKind.channel, key: IndexKind.idKey(channelID), before: before, limit: Self.pageSize + 1) }
+        let positions = try store.readIndex { try $0.refs(kind: IndexKind.channel, key: IndexKind.idKey(channelID), before: before, limit: Self.pageSize + 1) }
         let body: HTML = """
             <h1>Payment channel #\(channelID)</h1>
             \(Table.facts(facts))
@@ -251,7 +252,7 @@ extension Explorer {
         }
         let voteRows = votes.map { [Links.account($0.voter), HTML(text: $0.option.name)] }
         let depositRows = deposits.map { [Links.account($0.depositor), HTML(text: Format.cairn($0.amount))] }
-        let positions = try chain.store.read { try $0.refs(kind: IndexKind.proposal, key: IndexKind.idKey(proposalID), before: before, limit: Self.pageSize + 1) }
+        let positions = try store.readIndex { try $0.refs(kind: IndexKind.proposal, key: IndexKind.idKey(proposalID), before: before, limit: Self.pageSize + 1) }
         let body: HTML = """
             <h1>Proposal #\(p.id): \(p.title)</h1>
             <p class="description">\(p.description)</p>

@@ -1,65 +1,78 @@
-public import Hummingbird
 import CairnPrimitives
 import CairnLedger
 import CairnStorage
 import CairnModels
 import CairnMarket
 import CairnGovernance
+import CairnApp
+public import CairnChain
+public import CairnNode
 import Foundation
 
-/// The network explorer: server-rendered pages at `/explorer`, read from the same store as the JSON API and
-/// from the explorer index the node keeps beside its blocks. No script, and nothing loaded from elsewhere.
-public struct Explorer: Sendable {
-    let node: Node
+/// The network explorer: server-rendered pages at `/explorer`, read from the chain (`ChainReader`) and from the
+/// explorer's own index beside it (`ExplorerStore`). No script, and nothing loaded from elsewhere.
+///
+/// The node serves it as one of its sites; the explorer never sees the HTTP framework.
+public struct Explorer: NodeSite {
+    let chain: any ChainReader
+    let store: any ExplorerStore
+    let indexer: ExplorerIndexer
     /// Rows per page of every list.
     static let pageSize = 25
 
-    public init(node: Node) { self.node = node }
+    /// The explorer of `chain`, reading the index `indexer` keeps in `store`.
+    public init(chain: any ChainReader, store: any ExplorerStore, indexer: ExplorerIndexer) {
+        self.chain = chain
+        self.store = store
+        self.indexer = indexer
+    }
 
-    var chain: Chain { node.chain }
+    public var root: String { "/explorer" }
 
     /// A page that could not be shown: its status, a title and what went wrong, in words.
     struct Failure: Error {
-        let status: HTTPResponse.Status
+        let status: Int
         let title: String
         let message: String
         /// A page to go to instead, with its link text.
         var seeAlso: (href: String, text: String)?
 
-        static func badInput(_ message: String) -> Failure { Failure(status: .badRequest, title: "Bad request", message: message) }
-        static func notFound(_ message: String) -> Failure { Failure(status: .notFound, title: "Not found", message: message) }
+        static func badInput(_ message: String) -> Failure { Failure(status: 400, title: "Bad request", message: message) }
+        static func notFound(_ message: String) -> Failure { Failure(status: 404, title: "Not found", message: message) }
     }
 
-    public func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/explorer") { req, _ in page(req) { try overview() } }
-        router.get("/explorer/style.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: ExplorerStyle.css)))
+    /// The query of one page request.
+    struct Query {
+        let values: [String: String]
+        subscript(name: String) -> String? { values[name] }
+    }
+
+    public func get(path: String, query values: [String: String]) async -> SiteResponse {
+        let q = Query(values: values)
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        if parts == ["style.css"] {
+            return SiteResponse(status: 200, contentType: "text/css; charset=utf-8", headers: [("Cache-Control", "max-age=3600")],
+                                body: ExplorerStyle.css)
         }
-        router.get("/explorer/search") { req, _ in page(req) { try search(req.uri.queryParameters.get("q") ?? "") } }
-        router.get("/explorer/blocks") { req, _ in page(req) { try blocks(before: try cursor(req, "before")) } }
-        router.get("/explorer/blocks/:id") { req, ctx in page(req) { try block(ctx.parameters.get("id") ?? "") } }
-        router.get("/explorer/txs") { req, _ in page(req) { try transactions(before: try position(req)) } }
-        router.get("/explorer/txs/:hash") { req, ctx in page(req) { try transaction(ctx.parameters.get("hash") ?? "") } }
-        router.get("/explorer/accounts/:address") { req, ctx in
-            page(req) { try account(ctx.parameters.get("address") ?? "", before: try position(req)) }
-        }
-        router.get("/explorer/providers") { req, _ in page(req) { try providers() } }
-        router.get("/explorer/providers/:address") { req, ctx in
-            page(req) { try provider(ctx.parameters.get("address") ?? "", before: try position(req)) }
-        }
-        router.get("/explorer/models") { req, _ in page(req) { try models(after: try cursor(req, "after")) } }
-        router.get("/explorer/models/:id") { req, ctx in page(req) { try model(ctx.parameters.get("id") ?? "", before: try position(req)) } }
-        router.get("/explorer/channels") { req, _ in page(req) { try channels(before: try cursor(req, "before")) } }
-        router.get("/explorer/channels/:id") { req, ctx in
-            page(req) { try channel(ctx.parameters.get("id") ?? "", before: try position(req)) }
-        }
-        router.get("/explorer/proposals") { req, _ in page(req) { try proposals(before: try cursor(req, "before")) } }
-        router.get("/explorer/proposals/:id") { req, ctx in
-            page(req) { try proposal(ctx.parameters.get("id") ?? "", before: try position(req)) }
-        }
-        router.get("/explorer/**") { req, _ in
-            page(req) { throw Failure.notFound("There is no explorer page at \(req.uri.path.prefix(200)).") }
+        return page {
+            switch (parts.first, parts.count) {
+            case (nil, _): return try overview()
+            case ("search", 1): return try search(q["q"] ?? "")
+            case ("blocks", 1): return try blocks(before: try cursor(q, "before"))
+            case ("blocks", 2): return try block(parts[1])
+            case ("txs", 1): return try transactions(before: try position(q))
+            case ("txs", 2): return try transaction(parts[1])
+            case ("accounts", 2): return try account(parts[1], before: try position(q))
+            case ("providers", 1): return try providers()
+            case ("providers", 2): return try provider(parts[1], before: try position(q))
+            case ("models", 1): return try models(after: try cursor(q, "after"))
+            case ("models", 2): return try model(parts[1], before: try position(q))
+            case ("channels", 1): return try channels(before: try cursor(q, "before"))
+            case ("channels", 2): return try channel(parts[1], before: try position(q))
+            case ("proposals", 1): return try proposals(before: try cursor(q, "before"))
+            case ("proposals", 2): return try proposal(parts[1], before: try position(q))
+            default: throw Failure.notFound("There is no explorer page at \(String((root + path).prefix(200))).")
+            }
         }
     }
 
@@ -72,26 +85,23 @@ public struct Explorer: Sendable {
     }
 
     /// Renders `body`'s page in the frame, or the failure page; never lets an error out as a bare 500.
-    func page(_ request: Request, _ body: () throws -> Output) -> Response {
+    func page(_ body: () throws -> Output) -> SiteResponse {
         do {
             switch try body() {
             case let .page(title, html):
-                return respond(.ok, title: title, body: html)
+                return respond(200, title: title, body: html)
             case let .redirect(location):
-                return Response(status: .found, headers: [.location: location, .contentType: "text/html; charset=utf-8"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: "<a href=\"\(HTML.escape(location))\">\(HTML.escape(location))</a>")))
+                return SiteResponse(status: 302, contentType: "text/html; charset=utf-8", headers: [("Location", location)],
+                                    body: "<a href=\"\(HTML.escape(location))\">\(HTML.escape(location))</a>")
             }
         } catch let f as Failure {
             return failure(f)
-        } catch let e as APIError {
-            return failure(Failure(status: e.status, title: e.status == .notFound ? "Not found" : "Bad request", message: e.message))
         } catch {
-            return failure(Failure(status: .internalServerError, title: "Something went wrong",
-                                   message: "The node could not read this page: \(error)"))
+            return failure(Failure(status: 500, title: "Something went wrong", message: "The node could not read this page: \(error)"))
         }
     }
 
-    func failure(_ f: Failure) -> Response {
+    func failure(_ f: Failure) -> SiteResponse {
         respond(f.status, title: f.title, body: """
             <h1>\(f.title)</h1>
             <p class="error">\(f.message)</p>
@@ -100,7 +110,7 @@ public struct Explorer: Sendable {
             """)
     }
 
-    func respond(_ status: HTTPResponse.Status, title: String, body: HTML) -> Response {
+    func respond(_ status: Int, title: String, body: HTML) -> SiteResponse {
         let html: HTML = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -109,24 +119,23 @@ public struct Explorer: Sendable {
             <nav><a href="/explorer/blocks">Blocks</a><a href="/explorer/txs">Transactions</a><a href="/explorer/providers">Providers</a><a href="/explorer/models">Models</a><a href="/explorer/channels">Channels</a><a href="/explorer/proposals">Governance</a></nav>
             <form action="/explorer/search" method="get"><input type="search" name="q" placeholder="Height, hash, address, model" aria-label="Search"><button>Search</button></form>
             </header><main>\(body)</main>
-            <footer>Chain \(node.chainID) · served by this node · <a href="/v1/status">JSON API</a></footer></body></html>
+            <footer>Chain \(chain.chainID) · served by this node · <a href="/v1/status">JSON API</a></footer></body></html>
             """
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: html.markup)))
+        return SiteResponse(status: status, contentType: "text/html; charset=utf-8", headers: [("Cache-Control", "no-store")], body: html.markup)
     }
 
     // MARK: Query parameters
 
     /// An unsigned number from the query, or nil when absent.
-    func cursor(_ req: Request, _ name: String) throws -> UInt64? {
-        guard let text = req.uri.queryParameters.get(name), !text.isEmpty else { return nil }
+    func cursor(_ q: Query, _ name: String) throws -> UInt64? {
+        guard let text = q[name], !text.isEmpty else { return nil }
         guard let v = UInt64(text) else { throw Failure.badInput("'\(name)' must be a whole number from 0 to \(UInt64.max), not '\(text.prefix(60))'.") }
         return v
     }
 
     /// A `before=HEIGHT.INDEX` position in a list of transactions (index -1: a block's own events).
-    func position(_ req: Request) throws -> IndexPosition? {
-        guard let text = req.uri.queryParameters.get("before"), !text.isEmpty else { return nil }
+    func position(_ q: Query) throws -> IndexPosition? {
+        guard let text = q["before"], !text.isEmpty else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let h = UInt64(parts[0]), let i = Int32(parts[1]), i >= -1 else {
             throw Failure.badInput("'before' must be a position HEIGHT.INDEX, not '\(text.prefix(60))'.")
@@ -158,8 +167,8 @@ public struct Explorer: Sendable {
         }
         let hex = q.lowercased().hasPrefix("0x") ? String(q.dropFirst(2)) : q
         if let hash = Hash(hex: hex) {
-            if try chain.store.read({ try $0.transaction(hash) }) != nil { return .redirect("/explorer/txs/\(hash.hex)") }
-            if let h = try chain.store.read({ try $0.height(ofBlock: hash) }) { return .redirect("/explorer/blocks/\(h)") }
+            if try chain.transaction(hash) != nil { return .redirect("/explorer/txs/\(hash.hex)") }
+            if let h = try chain.height(ofBlock: hash) { return .redirect("/explorer/blocks/\(h)") }
             throw Failure.notFound("Nothing found for '\(q)': no block or transaction has this hash.")
         }
         if q.lowercased().hasPrefix(Address.prefix + "1") {
@@ -185,7 +194,7 @@ public struct Explorer: Sendable {
     // MARK: Shared parts
 
     func stats(at height: UInt64) throws -> BlockStats? {
-        try chain.store.read { try $0.blockStats(at: height) }.map { try BlockStats(canonicalBytes: $0) }
+        try store.readIndex { try $0.stats(at: height) }
     }
 
     /// A list of transactions (and block events) as rows, with a link to the next page.
@@ -196,7 +205,7 @@ public struct Explorer: Sendable {
                 rows.append([Links.block(p.height), "<span class=\"muted\">block events</span>", "", "", "", ""])
                 continue
             }
-            guard let record = try chain.store.read({ try $0.transaction(height: p.height, index: Int(p.index)) }) else { continue }
+            guard let record = try chain.transaction(height: p.height, index: Int(p.index)) else { continue }
             rows.append(try txRow(record))
         }
         var html = Table.make(["Block", "Transaction", "From", "Messages", "Fee", "Result"], rows, numeric: [4], empty: "No activity yet.")
@@ -206,9 +215,8 @@ public struct Explorer: Sendable {
         return html
     }
 
-    func txRow(_ record: StoredTransactionRecord) throws -> [HTML] {
-        let tx = try Transaction(canonicalBytes: record.bytes)
-        let receipt = try Receipt(canonicalBytes: record.receipt)
+    func txRow(_ record: CommittedTransaction) throws -> [HTML] {
+        let (tx, receipt) = (record.transaction, record.receipt)
         let types = Set(tx.body.messages.map(\.type)).sorted().joined(separator: ", ")
         return [Links.block(record.height), Links.tx(record.hash), Links.account(tx.body.sender), HTML(text: types),
                 HTML(text: Format.cairn(receipt.fee)), result(receipt)]

@@ -1,0 +1,54 @@
+import CairnPrimitives
+public import CairnLedger
+import CairnStorage
+import CairnConsensus
+
+extension Chain {
+    /// Re-executes every stored block from genesis into `target` (an empty chain with the same genesis), checking each
+    /// block's commit certificate with `target`'s verifier and its state root, transaction root and receipts against
+    /// what is stored here.
+    ///
+    /// - Returns: the number of blocks replayed.
+    /// - Throws: `InvalidBlock` naming the first block that does not check out.
+    @discardableResult
+    public func replay(into target: Chain) throws -> UInt64 {
+        let head = try head()
+        var targetHead = try target.open()
+        guard let genesisHeader = try header(at: 0), genesisHeader.stateRoot == targetHead.stateRoot else {
+            throw InvalidBlock(message: "genesis state roots differ")
+        }
+        // Each block's signatures are checked while the block before it executes and commits.
+        func fetch(_ height: UInt64) throws -> (CommittedBlock, PendingSignatures)? {
+            try block(at: height).map { ($0, PendingSignatures($0.block.transactions)) }
+        }
+        var next = try fetch(1)
+        var height: UInt64 = 1
+        while height <= head.height {
+            guard let (stored, signatures) = next else {
+                throw InvalidBlock(message: "block \(height) is missing")
+            }
+            let block = stored.block
+            next = height < head.height ? try fetch(height + 1) : nil
+            // Checked before the block is executed: a forged certificate is named as such, whatever else is wrong.
+            do { try target.verifier.verify(block.header, commit: block.commit) } catch {
+                throw InvalidBlock(message: "block \(height): the commit certificate does not verify: \(error)")
+            }
+            let executed = try target.execute(
+                height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
+                signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.root)
+            guard executed.execution.receipts == stored.receipts else {
+                throw InvalidBlock(message: "block \(height): replayed receipts differ from the stored ones")
+            }
+            let expected = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
+                                           previousHash: targetHead.blockHash, proposer: block.header.proposer)
+            let differences = block.header.differences(from: expected)
+            guard differences.isEmpty else {
+                throw InvalidBlock(message: "block \(height): the header does not match the replay in its \(differences.joined(separator: ", "))")
+            }
+            try target.commit(header: block.header, certificate: block.commit, executed: executed)
+            targetHead = try target.head()
+            height += 1
+        }
+        return head.height
+    }
+}
