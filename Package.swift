@@ -208,7 +208,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnLedgerTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStorage", "CairnChain", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnModels",
+                           "CairnStorage", "CairnChain", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -240,10 +241,11 @@ let package = Package(
             name: "CairnNodeTests",
             dependencies: [
                 "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger",
-                "CairnBank", "CairnModels", "CairnMarket", "CairnStorage", "CairnTestSupport",
+                "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -49,9 +49,16 @@ public final class Chain: Sendable {
     }
 
     /// Commits genesis into an empty store, or checks the stored head; returns the head.
+    ///
+    /// - Throws: `LegacyStoreError` for a store an earlier version wrote that must be migrated first.
     public func open() throws -> StoredHead {
         if let head = try store.head() {
             try checkHead(head)
+            if try hasLegacyParameterEncoding() {
+                throw LegacyStoreError(description: "the store (head at height \(head.height)) was written by an earlier version, which stored "
+                                       + "ledger parameters as JSON text; this version encodes them canonically, so the same blocks give "
+                                       + "other state roots")
+            }
             return head
         }
         let execution = try ledger.initGenesis(genesis)

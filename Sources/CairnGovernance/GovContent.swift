@@ -1,10 +1,10 @@
 public import CairnPrimitives
 public import CairnLedger
-import Foundation
 
 /// One parameter to change: `module.key` set to `value`.
 ///
-/// The value travels and is stored as its sorted-key JSON text, so a message has one encoding.
+/// The value travels and is stored as its canonical JSON text (`JSONValue.canonicalText`), so a message has one
+/// encoding whatever JSON library wrote it; a text in any other form is refused.
 public struct ParameterChange: Sendable, Equatable, Codable {
     /// A module name, or `ledger` for the core's chain parameters.
     public var module: String
@@ -18,12 +18,7 @@ public struct ParameterChange: Sendable, Equatable, Codable {
     }
 
     /// The canonical JSON text of `value`.
-    public var valueText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // A JSONValue always encodes (a non-finite number cannot be decoded into one in the first place).
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
+    public var valueText: String { value.canonicalText }
 
     func encode(to w: inout CanonicalWriter) {
         w.write(module)
@@ -35,10 +30,12 @@ public struct ParameterChange: Sendable, Equatable, Codable {
         module = try r.readString(limit: 64)
         key = try r.readString(limit: 64)
         let text = try r.readString(limit: GovLimits.maxValueBytes)
-        do { value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) } catch {
+        do { value = try JSONValue(parsing: text) } catch {
             throw DecodeError("parameter value is not JSON: \(text.prefix(40))")
         }
-        guard valueText == text else { throw DecodeError("parameter value is not in canonical (sorted-key, compact) JSON form") }
+        guard Array(valueText.utf8) == Array(text.utf8) else {
+            throw DecodeError("parameter value \(text.prefix(40)) is not in canonical JSON form (\(valueText.prefix(40)))")
+        }
     }
 }
 

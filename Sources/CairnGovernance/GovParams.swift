@@ -1,8 +1,8 @@
 public import CairnPrimitives
 public import CairnLedger
 
-/// Governance parameters, stored at `gov/params` as sorted-key JSON; governance changes them by vote.
-public struct GovParams: Sendable, Equatable, Codable {
+/// Governance parameters, stored at `gov/params` in the canonical parameter encoding; governance changes them by vote.
+public struct GovParams: Sendable, Equatable, Codable, ParameterSet {
     /// Total deposit (ucairn) a proposal needs before its voting period starts.
     public var minDeposit: Amount
     /// Blocks a proposal may gather deposits before it expires.
@@ -52,6 +52,18 @@ public struct GovParams: Sendable, Equatable, Codable {
         self.maxDescriptionBytes = maxDescriptionBytes
     }
 
+    public static var defaults: GovParams { .default }
+
+    /// In encoding order; never reorder.
+    public static var fields: [ParameterField<GovParams>] {
+        [.init("minDeposit", .amount(\.minDeposit)), .init("depositPeriodBlocks", .uint64(\.depositPeriodBlocks)),
+         .init("votingPeriodBlocks", .uint64(\.votingPeriodBlocks)), .init("quorumBps", .uint32(\.quorumBps)),
+         .init("thresholdBps", .uint32(\.thresholdBps)), .init("vetoBps", .uint32(\.vetoBps)),
+         .init("burnDepositOnVeto", .bool(\.burnDepositOnVeto)), .init("burnDepositOnNoQuorum", .bool(\.burnDepositOnNoQuorum)),
+         .init("burnDepositOnExpiry", .bool(\.burnDepositOnExpiry)), .init("voterCapBps", .uint32(\.voterCapBps)),
+         .init("quadraticVoting", .bool(\.quadraticVoting)), .init("maxDescriptionBytes", .int(\.maxDescriptionBytes))]
+    }
+
     /// Checks every range; the error names the offending parameter.
     public func validate() throws(LedgerError) {
         func check(_ ok: Bool, _ key: String, _ why: String) throws(LedgerError) {
@@ -88,19 +100,17 @@ extension GovModule {
     public var hasParameters: Bool { true }
 
     public func parameters(state: any StateReader) throws -> JSONValue? {
-        try JSONValue(encoding: try params(state: state))
+        try params(state: state).jsonValue
     }
 
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
         let current = try GovStore(state: context.state).params()
-        let updated = try ParameterCoding.replacing(key, with: value, in: current, module: name)
-        try updated.validate()
+        let updated = try current.replacing(key, with: value, module: name)
         try GovStore(state: context.state).setParams(updated)
     }
 
     /// The stored parameters (the defaults before genesis wrote any).
     public func params(state: any StateReader) throws -> GovParams {
-        guard let raw = try state.get(GovKeys.params) else { return .default }
-        return try ParameterCoding.decode(GovParams.self, from: raw)
+        try GovParams.stored(try state.get(GovKeys.params))
     }
 }

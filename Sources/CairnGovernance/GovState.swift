@@ -44,8 +44,8 @@ struct GovReader {
     let state: any StateReader
 
     func params() throws(LedgerError) -> GovParams {
-        guard let raw = try get(GovKeys.params, "parameters") else { return .default }
-        do { return try ParameterCoding.decode(GovParams.self, from: raw) } catch { throw GovError.corruptRecord("gov/params: \(error)") }
+        let raw = try get(GovKeys.params, "parameters")
+        do { return try GovParams.stored(raw) } catch { throw GovError.corruptRecord("gov/params: \(error)") }
     }
 
     func nextID() throws(LedgerError) -> UInt64 {
@@ -119,7 +119,7 @@ struct GovStore {
     func params() throws(LedgerError) -> GovParams { try read.params() }
 
     func setParams(_ p: GovParams) throws(LedgerError) {
-        do { state.set(GovKeys.params, try ParameterCoding.encode(p)) } catch { throw GovError.corruptRecord("params encode: \(error)") }
+        state.set(GovKeys.params, p.canonicalBytes)
     }
 
     func setNextID(_ id: UInt64) { state.set(GovKeys.nextID, GovKeys.be(id)) }

@@ -36,7 +36,7 @@ extension Ledger {
     public func initGenesis(_ genesis: Genesis) throws -> BlockExecution {
         try genesis.params.validate()
         let state = StateOverlay(base: EmptyState())
-        state.set(Ledger.paramsKey, try Ledger.encodeParams(genesis.params))
+        state.set(Ledger.paramsKey, genesis.params.canonicalBytes)
         state.set(Ledger.chainKey, Array(genesis.chainID.utf8))
         var w = CanonicalWriter()
         w.write(genesis.params.initialBaseFee)

@@ -50,14 +50,15 @@ public struct Ledger: Sendable {
         return try r.readAmount()
     }
 
-    /// The stored form of `params`: JSON with sorted keys. A plain `JSONEncoder` writes an object's keys
-    /// in hash order, which Swift seeds per process, so two nodes would store different bytes and roots.
-    public static func encodeParams(_ params: ChainParams) throws -> [UInt8] { try ParameterCoding.encode(params) }
-
-    /// The chain parameters stored at genesis.
+    /// The chain parameters in force (stored at genesis, changed by governance).
     public func params(state: any StateReader) throws -> ChainParams {
-        guard let raw = try state.get(Ledger.paramsKey) else { return .default }
-        return try ParameterCoding.decode(ChainParams.self, from: raw)
+        try ChainParams.stored(try state.get(Ledger.paramsKey))
+    }
+
+    /// Whether `state` was written by a version that stored parameters as JSON text: such a store's roots differ from
+    /// what this version computes, so it must be migrated (re-executed) before it is used.
+    public func hasLegacyParameterEncoding(state: any StateReader) throws -> Bool {
+        try state.get(Ledger.paramsKey)?.first == ParameterEncoding.legacyJSONMarker
     }
 
     /// The chain id stored at genesis.

@@ -1,5 +1,4 @@
 public import CairnPrimitives
-import Foundation
 
 /// Reads and changes any module's parameters by name; governance uses it to execute parameter-change
 /// proposals. The ledger implements it (module `ledger` is the core's `ChainParams`) and hands it to
@@ -13,45 +12,10 @@ public protocol ParameterRouter: Sendable {
     func setParameter(module: String, key: String, value: JSONValue, context: ExecutionContext) throws(LedgerError)
 }
 
-/// Parameter helpers for modules that keep a `Codable` parameter struct as sorted-key JSON.
-public enum ParameterCoding {
-    /// Sorted-key JSON: a plain `JSONEncoder` writes an object's keys in hash order, which Swift seeds per
-    /// process, so two nodes would store different bytes and roots.
-    public static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(value))
-    }
-
-    /// Decodes stored parameters.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(bytes))
-    }
-
-    /// `current` with `key` replaced by `value`: the key must already exist in `current`'s JSON form and the
-    /// result must decode as `T`; range checks are the caller's.
-    public static func replacing<T: Codable>(_ key: String, with value: JSONValue, in current: T, module: String) throws(LedgerError) -> T {
-        let object: [String: JSONValue]
-        do {
-            guard case let .object(o) = try JSONValue(encoding: current) else { throw CoreError.invalidParameter(module, key, "not an object") }
-            object = o
-        } catch let e as LedgerError { throw e } catch { throw CoreError.invalidParameter(module, key, "\(error)") }
-        guard object[key] != nil else { throw CoreError.unknownParameter(module, key, known: object.keys.sorted()) }
-        var updated = object
-        updated[key] = value
-        do { return try JSONValue.object(updated).decode(as: T.self) } catch {
-            throw CoreError.invalidParameter(module, key, "value \(value.compactDescription) does not have the parameter's type")
-        }
-    }
-}
-
 extension JSONValue {
     /// A short JSON rendering for error messages.
     public var compactDescription: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return "?" }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = canonicalText
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }
 }
@@ -80,7 +44,7 @@ extension Ledger: ParameterRouter {
     }
 
     public func parameters(module: String, state: any StateReader) throws -> JSONValue? {
-        if module == Ledger.parameterModule { return try JSONValue(encoding: params(state: state)) }
+        if module == Ledger.parameterModule { return try params(state: state).jsonValue }
         guard let m = modules.first(where: { $0.name == module }) else { return nil }
         return try m.parameters(state: state)
     }
@@ -89,11 +53,7 @@ extension Ledger: ParameterRouter {
         if module == Ledger.parameterModule {
             let current: ChainParams
             do { current = try params(state: context.state) } catch { throw CoreError.invalidParameter(module, key, "stored parameters: \(error)") }
-            let updated = try ParameterCoding.replacing(key, with: value, in: current, module: module)
-            try updated.validate()
-            do { context.state.set(Ledger.paramsKey, try Ledger.encodeParams(updated)) } catch {
-                throw CoreError.invalidParameter(module, key, "\(error)")
-            }
+            context.state.set(Ledger.paramsKey, try current.replacing(key, with: value, module: module).canonicalBytes)
             return
         }
         guard let m = modules.first(where: { $0.name == module }), m.hasParameters else {

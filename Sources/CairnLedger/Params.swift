@@ -1,7 +1,8 @@
 public import CairnPrimitives
 
-/// Chain-wide parameters of the ledger core, fixed in genesis (governance will change them later).
-public struct ChainParams: Sendable, Equatable, Codable {
+/// Chain-wide parameters of the ledger core, set in genesis and changed by governance; stored at `ledger/params` in the
+/// canonical parameter encoding (`ParameterSet`).
+public struct ChainParams: Sendable, Equatable, Codable, ParameterSet {
     /// Most gas all transactions of a block may use.
     public var blockGasLimit: UInt64
     /// Base fee per gas of the first block (ucairn).
@@ -28,6 +29,15 @@ public struct ChainParams: Sendable, Equatable, Codable {
         self.baseFeeChangeDenominator = baseFeeChangeDenominator
         self.maxTxBytes = maxTxBytes
         self.maxMemoBytes = maxMemoBytes
+    }
+
+    public static var defaults: ChainParams { .default }
+
+    /// In encoding order; never reorder.
+    public static var fields: [ParameterField<ChainParams>] {
+        [.init("blockGasLimit", .uint64(\.blockGasLimit)), .init("initialBaseFee", .amount(\.initialBaseFee)),
+         .init("minBaseFee", .amount(\.minBaseFee)), .init("baseFeeChangeDenominator", .uint64(\.baseFeeChangeDenominator)),
+         .init("maxTxBytes", .int(\.maxTxBytes)), .init("maxMemoBytes", .int(\.maxMemoBytes))]
     }
 
     /// The gas target: half the block gas limit.

@@ -1,8 +1,8 @@
 public import CairnPrimitives
 public import CairnLedger
 
-/// The market module's parameters, at `market/params` (sorted-key JSON); governance changes them.
-public struct MarketParams: Sendable, Equatable, Codable {
+/// The market module's parameters, at `market/params` in the canonical parameter encoding; governance changes them.
+public struct MarketParams: Sendable, Equatable, Codable, ParameterSet {
     /// The least bonded stake (ucairn) of a provider listed as active.
     public var minProviderStake: Amount
     /// The protocol fee on every claim, basis points of each model's part.
@@ -22,6 +22,14 @@ public struct MarketParams: Sendable, Equatable, Codable {
         self.protocolFeeBps = protocolFeeBps
         self.feeBurnBps = feeBurnBps
         self.settleDelayBlocks = settleDelayBlocks
+    }
+
+    public static var defaults: MarketParams { .default }
+
+    /// In encoding order; never reorder.
+    public static var fields: [ParameterField<MarketParams>] {
+        [.init("minProviderStake", .amount(\.minProviderStake)), .init("protocolFeeBps", .uint32(\.protocolFeeBps)),
+         .init("feeBurnBps", .uint32(\.feeBurnBps)), .init("settleDelayBlocks", .uint64(\.settleDelayBlocks))]
     }
 
     /// The most blocks a settle delay may be.
@@ -45,24 +53,23 @@ extension MarketModule {
     public func params(state: any StateReader) throws(LedgerError) -> MarketParams {
         let raw: [UInt8]?
         do { raw = try state.get(MarketKeys.params) } catch { throw MarketError.corrupt("params: \(error)") }
-        guard let raw else { return .default }
-        do { return try ParameterCoding.decode(MarketParams.self, from: raw) } catch { throw MarketError.corrupt("params: \(error)") }
+        do { return try MarketParams.stored(raw) } catch { throw MarketError.corrupt("params: \(error)") }
     }
 
     func store(_ params: MarketParams, context: ExecutionContext) throws(LedgerError) {
         try params.validate()
-        do { context.state.set(MarketKeys.params, try ParameterCoding.encode(params)) } catch { throw MarketError.corrupt("params: \(error)") }
+        context.state.set(MarketKeys.params, params.canonicalBytes)
     }
 
     /// Governance may change the market's parameters.
     public var hasParameters: Bool { true }
 
     /// The stored parameters as a JSON object.
-    public func parameters(state: any StateReader) throws -> JSONValue? { try JSONValue(encoding: params(state: state)) }
+    public func parameters(state: any StateReader) throws -> JSONValue? { try params(state: state).jsonValue }
 
     /// Validates and stores one changed parameter; nothing is written when the change is refused.
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
-        let updated = try ParameterCoding.replacing(key, with: value, in: try params(state: context.state), module: name)
+        let updated = try params(state: context.state).replacing(key, with: value, module: name)
         try store(updated, context: context)
     }
 }

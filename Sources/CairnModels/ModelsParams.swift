@@ -1,8 +1,8 @@
 public import CairnPrimitives
 public import CairnLedger
 
-/// The models module's parameters, at `models/params` (sorted-key JSON); governance changes them.
-public struct ModelsParams: Sendable, Equatable, Codable {
+/// The models module's parameters, at `models/params` in the canonical parameter encoding; governance changes them.
+public struct ModelsParams: Sendable, Equatable, Codable, ParameterSet {
     /// The highest royalty a model can be registered with, in basis points. Lowering it leaves models
     /// registered before with the royalty they have.
     public var maxRoyaltyBps: UInt32
@@ -14,6 +14,11 @@ public struct ModelsParams: Sendable, Equatable, Codable {
     public init(maxRoyaltyBps: UInt32) {
         self.maxRoyaltyBps = maxRoyaltyBps
     }
+
+    public static var defaults: ModelsParams { .default }
+
+    /// In encoding order; never reorder.
+    public static var fields: [ParameterField<ModelsParams>] { [.init("maxRoyaltyBps", .uint32(\.maxRoyaltyBps))] }
 
     /// Checks every range; the error names the parameter.
     public func validate() throws(LedgerError) {
@@ -28,24 +33,23 @@ extension ModelsModule {
     public func params(state: any StateReader) throws(LedgerError) -> ModelsParams {
         let raw: [UInt8]?
         do { raw = try state.get(ModelsKeys.params) } catch { throw ModelsError.corrupt("params: \(error)") }
-        guard let raw else { return .default }
-        do { return try ParameterCoding.decode(ModelsParams.self, from: raw) } catch { throw ModelsError.corrupt("params: \(error)") }
+        do { return try ModelsParams.stored(raw) } catch { throw ModelsError.corrupt("params: \(error)") }
     }
 
     func store(_ params: ModelsParams, context: ExecutionContext) throws(LedgerError) {
         try params.validate()
-        do { context.state.set(ModelsKeys.params, try ParameterCoding.encode(params)) } catch { throw ModelsError.corrupt("params: \(error)") }
+        context.state.set(ModelsKeys.params, params.canonicalBytes)
     }
 
     /// The module has parameters governance can change.
     public var hasParameters: Bool { true }
 
     /// The parameters as a JSON object.
-    public func parameters(state: any StateReader) throws -> JSONValue? { try JSONValue(encoding: params(state: state)) }
+    public func parameters(state: any StateReader) throws -> JSONValue? { try params(state: state).jsonValue }
 
     /// Validates and sets one parameter (`maxRoyaltyBps`).
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
-        let updated = try ParameterCoding.replacing(key, with: value, in: try params(state: context.state), module: name)
+        let updated = try params(state: context.state).replacing(key, with: value, module: name)
         try store(updated, context: context)
     }
 }

@@ -44,21 +44,20 @@ public struct StakingModule: LedgerModule {
     public func params(state: any StateReader) throws(LedgerError) -> StakingParams {
         let raw: [UInt8]?
         do { raw = try state.get(StakingKeys.params) } catch { throw StakingError.corrupt("params: \(error)") }
-        guard let raw else { return .default }
-        do { return try ParameterCoding.decode(StakingParams.self, from: raw) } catch { throw StakingError.corrupt("params: \(error)") }
+        do { return try StakingParams.stored(raw) } catch { throw StakingError.corrupt("params: \(error)") }
     }
 
     func store(_ params: StakingParams, context: ExecutionContext) throws(LedgerError) {
         try params.validate()
-        do { context.state.set(StakingKeys.params, try ParameterCoding.encode(params)) } catch { throw StakingError.corrupt("params: \(error)") }
+        context.state.set(StakingKeys.params, params.canonicalBytes)
     }
 
     public var hasParameters: Bool { true }
 
-    public func parameters(state: any StateReader) throws -> JSONValue? { try JSONValue(encoding: params(state: state)) }
+    public func parameters(state: any StateReader) throws -> JSONValue? { try params(state: state).jsonValue }
 
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
-        let updated = try ParameterCoding.replacing(key, with: value, in: try params(state: context.state), module: name)
+        let updated = try params(state: context.state).replacing(key, with: value, module: name)
         try store(updated, context: context)
     }
 

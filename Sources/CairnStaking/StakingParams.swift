@@ -1,8 +1,8 @@
 public import CairnPrimitives
 public import CairnLedger
 
-/// The staking module's parameters, at `staking/params` (sorted-key JSON); governance changes them.
-public struct StakingParams: Sendable, Equatable, Codable {
+/// The staking module's parameters, at `staking/params` in the canonical parameter encoding; governance changes them.
+public struct StakingParams: Sendable, Equatable, Codable, ParameterSet {
     /// Blocks undelegated stake waits before it is paid out; it stays slashable meanwhile.
     public var unbondingBlocks: UInt64
     /// The least an operator must bond itself to register, and keep bonded while it has any.
@@ -54,6 +54,19 @@ public struct StakingParams: Sendable, Equatable, Codable {
         self.downtimeJailBlocks = downtimeJailBlocks
         self.doubleSignSlashBps = doubleSignSlashBps
         self.maxEvidenceAgeBlocks = maxEvidenceAgeBlocks
+    }
+
+    public static var defaults: StakingParams { .default }
+
+    /// In encoding order; never reorder.
+    public static var fields: [ParameterField<StakingParams>] {
+        [.init("unbondingBlocks", .uint64(\.unbondingBlocks)), .init("minSelfBond", .amount(\.minSelfBond)),
+         .init("inflationInitialBps", .uint32(\.inflationInitialBps)), .init("inflationDecayBps", .uint32(\.inflationDecayBps)),
+         .init("inflationFloorBps", .uint32(\.inflationFloorBps)), .init("blocksPerYear", .uint64(\.blocksPerYear)),
+         .init("communityTaxBps", .uint32(\.communityTaxBps)), .init("signedBlocksWindow", .uint64(\.signedBlocksWindow)),
+         .init("minSignedBps", .uint32(\.minSignedBps)), .init("downtimeSlashBps", .uint32(\.downtimeSlashBps)),
+         .init("downtimeJailBlocks", .uint64(\.downtimeJailBlocks)), .init("doubleSignSlashBps", .uint32(\.doubleSignSlashBps)),
+         .init("maxEvidenceAgeBlocks", .uint64(\.maxEvidenceAgeBlocks))]
     }
 
     /// Checks every range; the error names the parameter.

@@ -228,6 +228,27 @@ public final class SQLiteStore: Sendable {
     public func checkpoint() throws {
         try checkpointer.run()
     }
+
+    /// Copies the log into the database file and closes every connection: the file can then be moved. The store must
+    /// not be used afterwards.
+    public func close() throws {
+        checkpointer.worker.waitUntilIdle()
+        try checkpointer.run()
+        try pool.close()
+        try checkpointer.connection.close()
+    }
+
+    /// Copies the probe samples of the store at `path` (an earlier store of the same node) into this one.
+    public func copyProbes(from path: String) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS earlier", arguments: [path])
+            defer { try? db.execute(sql: "DETACH DATABASE earlier") }
+            try db.inTransaction {
+                try db.execute(sql: "INSERT OR IGNORE INTO provider_probes SELECT * FROM earlier.provider_probes")
+                return .commit
+            }
+        }
+    }
 }
 
 /// Binds and steps a prepared statement through SQLite's C interface: the block commit writes tens of

@@ -31,7 +31,10 @@ import Testing
 
     @Test(arguments: [
         ("ledger", "noSuchKey", JSONValue.number(1), "has no parameter 'noSuchKey'"),
-        ("ledger", "blockGasLimit", JSONValue.string("lots"), "does not have the parameter's type"),
+        ("ledger", "blockGasLimit", JSONValue.string("lots"), "must be a whole number, got \"lots\""),
+        ("ledger", "blockGasLimit", JSONValue.string("18446744073709551616"), "must be a whole number from 0 to 18446744073709551615"),
+        ("ledger", "blockGasLimit", JSONValue.number(0.5), "must be a whole number, got 0.5"),
+        ("ledger", "initialBaseFee", JSONValue.bool(true), "must be an amount in ucairn"),
         ("ledger", "blockGasLimit", JSONValue.number(5), "must be at least 10000"),
         ("nosuch", "anything", JSONValue.number(1), "module 'nosuch' has no parameter"),
         ("gov", "quorumBps", JSONValue.number(20_000), "must be between 1 and 10000"),

@@ -29,11 +29,16 @@ public struct NodeRunner: Sendable {
     }
 
     /// Opens the chain on `store` (the home's when nil), checking the stored head against the genesis and header.
+    ///
+    /// - Throws: a `NodeHomeError` naming `cairn node migrate` for a store an earlier version wrote.
     public func open(store: SQLiteStore? = nil) throws -> Node {
         let genesis = try home.loadGenesis()
         let engine = try SoloEngine(genesis: genesis, key: try home.loadValidatorKey())
         let chain = Chain(store: try store ?? openStore(), ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: engine)
-        return try Node(chain: chain, engine: engine)
+        do { return try Node(chain: chain, engine: engine) } catch let e as LegacyStoreError {
+            throw NodeHomeError("\(home.databasePath): \(e.description). Run `\(migrateCommand)` to migrate it (it re-executes every "
+                                + "block and signs it again with the validator key; the old store is kept beside it)")
+        }
     }
 
     /// Runs `node` with its HTTP API (and `sites` beside it) and block production, and `services` in the same service

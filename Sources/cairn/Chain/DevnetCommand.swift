@@ -87,6 +87,11 @@ struct DevnetCommand: AsyncParsableCommand {
                     return modules
                 }
             } else {
+                // A devnet holds its validator key: a store an earlier version wrote is migrated on the spot.
+                if let done = try await NodeRunner(home: nodeHome, logger: cairnLogger("cairn.node")).migrateStore() {
+                    print("migrated the devnet's store from an earlier version: \(done.blocks) blocks re-executed and signed again "
+                          + "(the old store is kept at \(done.backup))")
+                }
                 config = try nodeHome.loadConfig()
                 config.rpcPort = rpcPort
                 config.blockIntervalMilliseconds = blockTime

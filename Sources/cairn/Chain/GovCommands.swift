@@ -48,7 +48,7 @@ struct GovTx: AsyncParsableCommand {
             let module = String(text[..<dot]), key = String(text[text.index(after: dot)..<eq])
             let raw = String(text[text.index(after: eq)...])
             let value: JSONValue
-            if let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8)) { value = parsed } else { value = .string(raw) }
+            if let parsed = try? JSONValue(parsing: raw) { value = parsed } else { value = .string(raw) }
             return ParameterChange(module: module, key: key, value: value)
         }
     }

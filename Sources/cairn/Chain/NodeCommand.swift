@@ -15,7 +15,7 @@ import Foundation
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a validator node.",
-                                                    subcommands: [Init.self, Start.self, Verify.self])
+                                                    subcommands: [Init.self, Start.self, Verify.self, Migrate.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a node home: validator key, genesis, config.")
@@ -79,11 +79,43 @@ struct NodeCommand: AsyncParsableCommand {
                                    verifier: engine)
                 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString).sqlite")
                 defer { try? FileManager.default.removeItem(at: tmp) }
+                if try source.hasLegacyParameterEncoding() {
+                    throw CLIError("the store was written by an earlier version (ledger parameters as JSON text) and cannot be replayed by this "
+                                   + "one: migrate it first with `cairn node migrate --home \(global.home)`")
+                }
                 let target = Chain(store: try SQLiteStore(path: tmp.path), ledger: LedgerWiring.makeLedger(), genesis: genesis, verifier: engine)
                 let n = try source.replay(into: target)
                 let head = try source.head()
                 if global.json { try printJSON(["blocks": "\(n)", "stateRoot": head.stateRoot.hex]) } else {
                     print("replayed \(n) blocks from genesis: every state root, receipt and the head root \(head.stateRoot) match")
+                }
+            }
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Migrate a store an earlier version wrote: re-execute every block under this version's encoding and sign it again (node must be stopped).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await reportingFailure {
+                let home = NodeHome(path: global.home)
+                guard home.isInitialized else { throw CLIError("\(home.root.path) has no node") }
+                let runner = NodeRunner(home: home, logger: cairnLogger("cairn.node"))
+                guard let done = try await runner.migrateStore() else {
+                    if global.json { try printJSON(["migrated": "0"]) } else { print("the store at \(home.databasePath) needs no migration") }
+                    return
+                }
+                if global.json {
+                    try printJSON(["migrated": "\(done.blocks)", "stateRoot": done.newStateRoot.hex, "previousStateRoot": done.oldStateRoot.hex,
+                                   "backup": done.backup])
+                } else {
+                    print("""
+                        migrated \(done.blocks) blocks: every block re-executed with the same transactions, receipts unchanged, and signed again
+                        state root at the head: \(done.newStateRoot) (was \(done.oldStateRoot))
+                        the store as it was is kept at \(done.backup)
+                        """)
                 }
             }
         }

@@ -1,0 +1,50 @@
+public import CairnLedger
+public import CairnConsensus
+import CairnStorage
+
+/// A store an earlier version wrote with its parameters as JSON text: this version computes other state roots from the
+/// same blocks, so the store must be migrated (re-executed) before a node uses it.
+public struct LegacyStoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+extension Chain {
+    /// Whether the stored state keeps its parameters as JSON text, as versions before the canonical parameter encoding
+    /// did.
+    public func hasLegacyParameterEncoding() throws -> Bool {
+        try withState { try ledger.hasLegacyParameterEncoding(state: $0) }
+    }
+
+    /// Re-executes every stored block of this chain (a store of an earlier version) into `target`, an empty chain of the
+    /// same genesis, and makes each block final again with `engine`: the same transactions in the same blocks, at the
+    /// same times and proposers, under this version's encoding and so with new state roots, block hashes and
+    /// certificates.
+    ///
+    /// Each stored block's certificate is checked first, and each block's receipts must come out exactly as stored.
+    /// - Returns: the number of blocks migrated.
+    /// - Throws: `InvalidBlock` naming the first block that does not check out (nothing is changed in this chain).
+    public func migrate(into target: Chain, finalizing engine: any ConsensusEngine) async throws -> UInt64 {
+        let head = try head()
+        var targetHead = try target.open()
+        var height: UInt64 = 1
+        while height <= head.height {
+            guard let stored = try block(at: height) else { throw InvalidBlock(message: "block \(height) is missing") }
+            let block = stored.block
+            do { try verifier.verify(block.header, commit: block.commit) } catch {
+                throw InvalidBlock(message: "block \(height): the stored commit certificate does not verify: \(error)")
+            }
+            let executed = try target.execute(
+                height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
+                signatures: Ledger.verifySignatures(block.transactions), mode: .replay, parentRoot: targetHead.root)
+            guard executed.execution.receipts == stored.receipts else {
+                throw InvalidBlock(message: "block \(height): re-executed receipts differ from the stored ones")
+            }
+            let header = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
+                                         previousHash: targetHead.blockHash, proposer: block.header.proposer)
+            try target.commit(header: header, certificate: try await engine.finalize(header), executed: executed)
+            targetHead = try target.head()
+            height += 1
+        }
+        return head.height
+    }
+}

@@ -1,0 +1,84 @@
+public import CairnPrimitives
+import CairnLedger
+import CairnConsensus
+import CairnChain
+import CairnStorage
+import Foundation
+
+extension NodeRunner {
+    /// What a migration did.
+    public struct Migration: Sendable {
+        /// Blocks re-executed after genesis.
+        public let blocks: UInt64
+        public let oldStateRoot: Hash
+        public let newStateRoot: Hash
+        /// Where the store as it was is kept.
+        public let backup: String
+    }
+
+    /// The command that migrates this home's store.
+    public var migrateCommand: String { "cairn node migrate --home \(home.root.path)" }
+
+    /// Migrates the home's store when an earlier version wrote it (parameters as JSON text): re-executes every block
+    /// into a new store under this version's encoding, signs each again with the validator key, copies the provider
+    /// probes, then puts the new store in place and keeps the old one as `chain.sqlite.pre-migration`.
+    ///
+    /// A failure (or a crash) before the last step leaves the store as it was; the half-made new one is removed at
+    /// the next try.
+    /// - Returns: what was done, or nil when the store needs no migration.
+    public func migrateStore() async throws -> Migration? {
+        let genesis = try home.loadGenesis()
+        let path = home.databasePath
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let old = try SQLiteStore(path: path)
+        let source = Chain(store: old, ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: try SoloEngine(genesis: genesis, key: nil))
+        guard try old.head() != nil, try source.hasLegacyParameterEncoding() else {
+            try old.close()
+            return nil
+        }
+        guard let key = try home.loadValidatorKey() else {
+            try old.close()
+            throw NodeHomeError("the store at \(path) must be migrated, and each migrated block signed again by the validator; "
+                                + "this home holds no validator key (\(home.validatorKeyFile.path))")
+        }
+        let engine = try SoloEngine(genesis: genesis, key: key)
+        let fresh = path + ".migrating"
+        try Self.removeDatabase(at: fresh)
+        let target = try SQLiteStore(path: fresh)
+        let oldRoot = try source.head().stateRoot
+        let blocks: UInt64
+        do {
+            blocks = try await source.migrate(into: Chain(store: target, ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: engine),
+                                              finalizing: engine)
+            try target.copyProbes(from: path)
+        } catch {
+            try? target.close()
+            try? old.close()
+            try? Self.removeDatabase(at: fresh)
+            throw error
+        }
+        let newRoot = try target.head()?.stateRoot ?? .zero
+        try target.close()
+        try old.close()
+        let backup = path + ".pre-migration"
+        try Self.removeDatabase(at: backup)
+        try Self.moveDatabase(from: path, to: backup)
+        try Self.moveDatabase(from: fresh, to: path)
+        return Migration(blocks: blocks, oldStateRoot: oldRoot, newStateRoot: newRoot, backup: backup)
+    }
+
+    /// The files of the SQLite database at `path`: the database, its write-ahead log and its shared memory.
+    static func databaseFiles(_ path: String) -> [String] { [path, path + "-wal", path + "-shm"] }
+
+    static func removeDatabase(at path: String) throws {
+        for file in databaseFiles(path) where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.removeItem(atPath: file)
+        }
+    }
+
+    static func moveDatabase(from source: String, to destination: String) throws {
+        for (from, to) in zip(databaseFiles(source), databaseFiles(destination)) where FileManager.default.fileExists(atPath: from) {
+            try FileManager.default.moveItem(atPath: from, toPath: to)
+        }
+    }
+}
