@@ -1,3 +1,4 @@
+import CairnPrimitives
 public import CairnLedger
 public import CairnConsensus
 import CairnStorage
@@ -28,15 +29,17 @@ extension Chain {
         var targetHead = try target.open()
         var height: UInt64 = 1
         while height <= head.height {
-            guard let stored = try block(at: height) else { throw InvalidBlock(message: "block \(height) is missing") }
-            let block = stored.block
+            guard let block = try storedParts(at: height) else { throw InvalidBlock(message: "block \(height) is missing") }
             do { try verifier.verify(block.header, commit: block.commit) } catch {
                 throw InvalidBlock(message: "block \(height): the stored commit certificate does not verify: \(error)")
             }
-            let executed = try target.execute(
-                height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
-                signatures: Ledger.verifySignatures(block.transactions), mode: .replay, parentRoot: targetHead.root)
-            guard executed.execution.receipts == stored.receipts else {
+            let transactions: [CheckedTransaction]
+            do { transactions = try PendingChecks(block.transactions, ledger: target.ledger).wait() } catch {
+                throw InvalidBlock(message: "block \(height): \(error.message)")
+            }
+            let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
+                                              transactions: transactions, mode: .replay, parentRoot: targetHead.root)
+            guard executed.execution.receipts == block.receipts else {
                 throw InvalidBlock(message: "block \(height): re-executed receipts differ from the stored ones")
             }
             let header = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,

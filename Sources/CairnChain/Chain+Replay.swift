@@ -17,25 +17,29 @@ extension Chain {
         guard let genesisHeader = try header(at: 0), genesisHeader.stateRoot == targetHead.stateRoot else {
             throw InvalidBlock(message: "genesis state roots differ")
         }
-        // Each block's signatures are checked while the block before it executes and commits.
-        func fetch(_ height: UInt64) throws -> (CommittedBlock, PendingSignatures)? {
-            try block(at: height).map { ($0, PendingSignatures($0.block.transactions)) }
+        // Each block's transactions are decoded and checked, signatures included, while the block before it executes and
+        // commits.
+        func fetch(_ height: UInt64) throws -> (StoredBlockParts, PendingChecks)? {
+            try storedParts(at: height).map { ($0, PendingChecks($0.transactions, ledger: target.ledger)) }
         }
         var next = try fetch(1)
         var height: UInt64 = 1
         while height <= head.height {
-            guard let (stored, signatures) = next else {
+            guard let (stored, checks) = next else {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
-            let block = stored.block
+            let block = stored
             next = height < head.height ? try fetch(height + 1) : nil
             // Checked before the block is executed: a forged certificate is named as such, whatever else is wrong.
             do { try target.verifier.verify(block.header, commit: block.commit) } catch {
                 throw InvalidBlock(message: "block \(height): the commit certificate does not verify: \(error)")
             }
-            let executed = try target.execute(
-                height: height, time: block.header.time, proposer: block.header.proposer, transactions: block.transactions,
-                signatures: signatures.wait(), mode: .replay, parentRoot: targetHead.root)
+            let transactions: [CheckedTransaction]
+            do { transactions = try checks.wait() } catch {
+                throw InvalidBlock(message: "block \(height): \(error.message)")
+            }
+            let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
+                                              transactions: transactions, mode: .replay, parentRoot: targetHead.root)
             guard executed.execution.receipts == stored.receipts else {
                 throw InvalidBlock(message: "block \(height): replayed receipts differ from the stored ones")
             }
@@ -50,5 +54,22 @@ extension Chain {
             height += 1
         }
         return head.height
+    }
+
+    /// A stored block's parts as the replay needs them: the header and certificate decoded, the transactions as bytes.
+    struct StoredBlockParts {
+        let header: BlockHeader
+        let commit: CommitCertificate
+        let transactions: [[UInt8]]
+        let receipts: [Receipt]
+    }
+
+    func storedParts(at height: UInt64) throws -> StoredBlockParts? {
+        try store.read { snap in
+            guard let stored = try snap.block(at: height) else { return nil }
+            let records = try snap.transactions(inBlock: height)
+            return StoredBlockParts(header: try BlockHeader(canonicalBytes: stored.header), commit: try CommitCertificate(canonicalBytes: stored.commit),
+                                    transactions: records.map(\.bytes), receipts: try records.map { try Receipt(canonicalBytes: $0.receipt) })
+        }
     }
 }

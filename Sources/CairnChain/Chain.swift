@@ -99,12 +99,12 @@ public final class Chain: Sendable {
         }
     }
 
-    /// Executes `transactions` as the next block on the committed head state.
-    public func execute(height: UInt64, time: UInt64, proposer: Address, transactions: [Transaction], signatures: [Bool],
+    /// Executes `transactions` (checked, see `Ledger.check`) as the next block on the committed head state.
+    public func execute(height: UInt64, time: UInt64, proposer: Address, transactions: [CheckedTransaction],
                         mode: ExecutionMode, parentRoot: TreeRoot) throws -> Executed {
         let execution = try store.read { snap in
             try ledger.executeBlock(base: CachedHeadState(snapshot: snap, cache: stateCache), height: height, time: time, proposer: proposer,
-                                    transactions: transactions, signatures: signatures, mode: mode)
+                                    transactions: transactions, mode: mode)
         }
         return try computeRoot(execution, on: parentRoot, version: height)
     }
@@ -132,7 +132,7 @@ public final class Chain: Sendable {
             }
         }
         let txs = zip(executed.execution.included, executed.execution.receipts).map { tx, receipt in
-            CommitBatch.StoredTransaction(hash: receipt.txHash, bytes: tx.canonicalBytes, receipt: receipt.canonicalBytes)
+            CommitBatch.StoredTransaction(hash: tx.hash, bytes: tx.bytes, receipt: receipt.canonicalBytes)
         }
         var events = CanonicalWriter()
         events.write(array: executed.execution.blockEvents) { w, e in e.encode(to: &w) }

@@ -14,10 +14,10 @@ public struct BlockExecution {
     /// Every write of the block, not yet committed.
     public let state: StateOverlay
     /// The transactions included, in order.
-    public let included: [Transaction]
+    public let included: [CheckedTransaction]
     public let receipts: [Receipt]
     /// Transactions dropped while proposing, with why.
-    public let dropped: [(tx: Transaction, error: LedgerError)]
+    public let dropped: [(tx: CheckedTransaction, error: LedgerError)]
     /// Events of the block's end (not tied to a transaction).
     public let blockEvents: [Event]
     public let gasUsed: UInt64
@@ -53,29 +53,30 @@ extension Ledger {
 
     /// Executes `txs` as block `height` on top of `base`.
     ///
-    /// - Parameter signatures: each transaction's signature check, from `verifySignatures` (done apart so
-    ///   it can run on all cores, and skipped for transactions the mempool already checked).
+    /// Each transaction comes checked (decoded, hashed, its messages decoded and its signature verified, apart from
+    /// execution and on all cores); execution enforces those verdicts and makes again the checks that depend on the
+    /// parameters in force.
     public func executeBlock(base: any StateReader, height: UInt64, time: UInt64, proposer: Address,
-                             transactions txs: [Transaction], signatures: [Bool], mode: ExecutionMode) throws -> BlockExecution {
+                             transactions txs: [CheckedTransaction], mode: ExecutionMode) throws -> BlockExecution {
         let state = StateOverlay(base: base)
         let params = try params(state: state)
         guard let chainID = try chainID(state: state) else { throw InvalidBlock(message: "state has no chain id: genesis missing") }
         let baseFee = try baseFee(state: state)
         let context = ExecutionContext(state: state, chainID: chainID, height: height, time: time, proposer: proposer)
         context.parameters = self
-        var included = [Transaction]()
+        var included = [CheckedTransaction]()
         var receipts = [Receipt]()
-        var dropped = [(tx: Transaction, error: LedgerError)]()
+        var dropped = [(tx: CheckedTransaction, error: LedgerError)]()
         var gasUsed: UInt64 = 0
         for (i, tx) in txs.enumerated() {
-            let bytes = tx.canonicalBytes
             do {
-                guard signatures[i] else { throw CoreError.badSignature() }
-                let messages = try checkStateless(tx, byteCount: bytes.count, chainID: chainID, params: params)
+                guard tx.signatureValid else { throw CoreError.badSignature() }
+                try checkLimits(tx, chainID: chainID, params: params)
+                let messages = try tx.messages.get()
                 guard tx.body.gasLimit <= params.blockGasLimit - gasUsed else {
                     throw CoreError.gasLimitTooHigh(tx.body.gasLimit, blockLimit: params.blockGasLimit - gasUsed)
                 }
-                let receipt = try apply(tx, hash: Hash.sha256(bytes), byteCount: bytes.count, messages: messages,
+                let receipt = try apply(tx.transaction, hash: tx.hash, byteCount: tx.bytes.count, messages: messages,
                                         index: UInt32(included.count), baseFee: baseFee, context: context)
                 gasUsed += receipt.gasUsed
                 included.append(tx)

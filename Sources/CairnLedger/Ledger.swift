@@ -91,63 +91,6 @@ public struct Ledger: Sendable {
 
     /// Gas a transaction of `byteCount` bytes needs before its messages.
     public static func intrinsicGas(byteCount: Int) -> UInt64 { CoreGas.base + CoreGas.perByte * UInt64(byteCount) }
-
-    /// Checks that need no state: chain id, size, fee fields, messages. The signature is checked separately.
-    public func checkStateless(_ tx: Transaction, byteCount: Int, chainID: String, params: ChainParams) throws(LedgerError) -> [any LedgerMessage] {
-        guard tx.body.chainID == chainID else { throw CoreError.wrongChain(tx.body.chainID, expected: chainID) }
-        guard byteCount <= params.maxTxBytes else { throw CoreError.txTooLarge(byteCount, limit: params.maxTxBytes) }
-        guard tx.body.memo.utf8.count <= params.maxMemoBytes else {
-            throw CoreError.memoTooLong(tx.body.memo.utf8.count, limit: params.maxMemoBytes)
-        }
-        guard tx.body.maxPriorityFeePerGas <= tx.body.maxFeePerGas else { throw CoreError.priorityAboveMax() }
-        guard tx.body.gasLimit <= params.blockGasLimit else {
-            throw CoreError.gasLimitTooHigh(tx.body.gasLimit, blockLimit: params.blockGasLimit)
-        }
-        let intrinsic = Ledger.intrinsicGas(byteCount: byteCount)
-        guard tx.body.gasLimit >= intrinsic else { throw CoreError.gasLimitTooLow(tx.body.gasLimit, intrinsic: intrinsic) }
-        guard tx.body.maxFeePerGas.multiplied(by: UInt128(tx.body.gasLimit)) != nil else { throw CoreError.overflow("max fee") }
-        return try decodeMessages(tx)
-    }
-
-    /// Checks every signature, spread over all cores; the result is the same whatever the core count.
-    public static func verifySignatures(_ txs: [Transaction]) -> [Bool] {
-        var results = [Bool](repeating: false, count: txs.count)
-        let chunks = max(1, min(txs.count / 64, ProcessInfo.processInfo.activeProcessorCount * 4))
-        results.withUnsafeMutableBufferPointer { out in
-            let buffer = UncheckedSendable(out)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let start = txs.count * c / chunks
-                let end = txs.count * (c + 1) / chunks
-                for i in start..<end { buffer.value[i] = txs[i].hasValidSignature }
-            }
-        }
-        return results
-    }
-}
-
-/// Signature checks of a block started ahead of its execution, so that they run on the other cores while
-/// the block before it executes and commits (execution and commit are sequential; checks are not).
-public final class PendingSignatures: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    // Written once on the verifying queue before `done` is signalled; read only after waiting on it.
-    private var results: [Bool] = []
-    private var taken = false
-
-    /// Starts checking `txs` on a global queue.
-    public init(_ txs: [Transaction]) {
-        DispatchQueue.global(qos: .userInitiated).async {
-            self.results = Ledger.verifySignatures(txs)
-            self.done.signal()
-        }
-    }
-
-    /// Waits for the checks to finish; one result per transaction, in order. Call it once.
-    public func wait() -> [Bool] {
-        precondition(!taken, "PendingSignatures.wait() called twice")
-        taken = true
-        done.wait()
-        return results
-    }
 }
 
 /// Lets a buffer cross into `concurrentPerform`, where each iteration writes disjoint indices.

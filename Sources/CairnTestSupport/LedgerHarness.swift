@@ -38,8 +38,8 @@ public final class LedgerHarness {
     public func block(_ txs: [Transaction] = [], proposer: Address) throws -> BlockExecution {
         height += 1
         time += 1_000
-        let execution = try ledger.executeBlock(base: state, height: height, time: time, proposer: proposer, transactions: txs,
-                                                signatures: Ledger.verifySignatures(txs), mode: .propose)
+        let execution = try ledger.executeBlock(base: state, height: height, time: time, proposer: proposer,
+                                                transactions: txs.map(ledger.check), mode: .propose)
         for (tx, _) in execution.dropped { nonces[tx.body.sender] = min(nonces[tx.body.sender, default: 0], tx.body.nonce) }
         state.apply(execution.state.changes)
         try audit()

@@ -54,7 +54,7 @@ public final class TestChain {
     public func execute(_ transactions: [Transaction], mode: ExecutionMode, time: UInt64? = nil) throws -> BlockExecution {
         let head = try chain.head()
         return try chain.execute(height: head.height + 1, time: try nextTime(time), proposer: validator.address,
-                                 transactions: transactions, signatures: Ledger.verifySignatures(transactions), mode: mode,
+                                 transactions: transactions.map(chain.ledger.check), mode: mode,
                                  parentRoot: head.root).execution
     }
 
@@ -70,7 +70,7 @@ public final class TestChain {
         let height = head.height + 1
         let blockTime = try nextTime(time)
         let executed = try chain.execute(height: height, time: blockTime, proposer: validator.address,
-                                         transactions: transactions, signatures: Ledger.verifySignatures(transactions),
+                                         transactions: transactions.map(chain.ledger.check),
                                          mode: mode, parentRoot: head.root)
         let exec = executed.execution
         var header = executed.header(chainID: chainID, height: height, time: blockTime, previousHash: head.blockHash,

@@ -51,7 +51,7 @@ struct Uninclusable: Sendable, CustomStringConvertible {
         let before = try f.snapshot([Uninclusable.poor.address])
         let block = try f.produce([tx, good])
 
-        #expect(block.execution.included == [good])
+        #expect(block.execution.included.map(\.transaction) == [good])
         #expect(block.execution.dropped.count == 1)
         let error = try #require(block.execution.dropped.first?.error)
         #expect(error.module == "ledger")
@@ -74,7 +74,7 @@ struct Uninclusable: Sendable, CustomStringConvertible {
         #expect(throws: InvalidBlock.self) { try f.chain.produceBlock([bad.make(f)], mode: .replay) }
         #expect(try f.chain.head() == head)
         // The same block without it replays.
-        #expect(try f.chain.execute([good], mode: .replay).included == [good])
+        #expect(try f.chain.execute([good], mode: .replay).included.map(\.transaction) == [good])
     }
 
     @Test func aNonceAlreadyUsedIsDroppedAsReplay() throws {
@@ -96,7 +96,7 @@ struct Uninclusable: Sendable, CustomStringConvertible {
         let f = try LedgerFixture(params: params)
         let txs = (0..<3).map { f.accounts[$0].send(1, to: f.accounts[3].address, nonce: 0, gasLimit: 50_000) }
         let block = try f.produce(txs)
-        #expect(block.execution.included == Array(txs.prefix(2)))
+        #expect(block.execution.included.map(\.transaction) == Array(txs.prefix(2)))
         #expect(block.execution.dropped.first?.error.matches(CoreError.gasLimitTooHigh(0, blockLimit: 0)) == true)
     }
 
@@ -108,7 +108,7 @@ struct Uninclusable: Sendable, CustomStringConvertible {
         let first = poor.send(790_000, to: f.accounts[0].address, nonce: 0, gasLimit: 10_000, maxFee: 20, tip: 0)
         let second = poor.send(1, to: f.accounts[0].address, nonce: 1, gasLimit: 10_000, maxFee: 20, tip: 0)
         let block = try f.produce([first, second])
-        #expect(block.execution.included == [first])
+        #expect(block.execution.included.map(\.transaction) == [first])
         #expect(block.execution.dropped.first?.error.code == 5)
     }
 }

@@ -53,7 +53,7 @@ struct LedgerFixture {
         let block = try chain.produceBlock(txs, mode: mode, time: time)
         let after = try snapshot(touched)
         let violations = try chain.withState { try LedgerAudit.bankViolations(state: $0) }
-            + LedgerAudit.nonceViolations(before: before, after: after, included: LedgerAudit.includedCounts(block.execution.included))
+            + LedgerAudit.nonceViolations(before: before, after: after, included: LedgerAudit.includedCounts(block.execution.included.map(\.transaction)))
         #expect(violations == [], "after block \(block.header.height)", sourceLocation: sourceLocation)
         return block
     }

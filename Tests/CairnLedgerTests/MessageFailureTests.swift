@@ -16,7 +16,7 @@ import Testing
         let tx = alice.transaction(messages, nonce: 0, gasLimit: 100_000)
         let block = try f.produce([tx])
 
-        #expect(block.execution.included == [tx])
+        #expect(block.execution.included.map(\.transaction) == [tx])
         let receipt = try #require(block.receipts.first)
         #expect(!receipt.success)
         #expect(receipt.failedMessage == 1)

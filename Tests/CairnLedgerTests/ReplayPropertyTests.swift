@@ -39,7 +39,7 @@ import Testing
 
             let included = block.execution.included
             let exec = try f.ledger.executeBlock(base: memState, height: height, time: block.header.time, proposer: block.header.proposer,
-                                                 transactions: included, signatures: Ledger.verifySignatures(included), mode: .replay)
+                                                 transactions: included, mode: .replay)
             memState.apply(exec.state.changes)
             memRoot = try memNodes.apply(root: memRoot, writes: exec.state.changes)
             #expect(memRoot == block.header.stateRoot, "height \(height)")

@@ -84,24 +84,52 @@ import Testing
         return txs
     }
 
-    @Test func signaturesAreCheckedTheSameWhateverTheBatchSize() {
+    /// Each transaction's signature verdict, checked from its bytes in batches over every core.
+    func verdicts(_ txs: [Transaction]) throws -> [Bool] {
+        try TestGenesis.makeLedger().checkAll(txs.map(\.canonicalBytes)).map { try $0.get().signatureValid }
+    }
+
+    @Test func signaturesAreCheckedTheSameWhateverTheBatchSize() throws {
         let txs = transfers(300, breakingEvery: 37, from: 0, byte: 5, bit: 0x40)
         let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
         #expect(expected.filter { !$0 }.count == 9)
-        #expect(Ledger.verifySignatures(txs) == expected)
-        #expect(Ledger.verifySignatures([]) == [])
-        #expect(Ledger.verifySignatures(Array(txs.prefix(1))) == [false])
+        #expect(try verdicts(txs) == expected)
+        #expect(try verdicts([]) == [])
+        #expect(try verdicts(Array(txs.prefix(1))) == [false])
     }
 
-    @Test func signaturesCheckedAheadGiveTheSameResultsInOrder() {
+    @Test func checksMadeAheadGiveTheSameResultsInOrder() throws {
+        let ledger = TestGenesis.makeLedger()
         let txs = transfers(200, breakingEvery: 41, from: 3, byte: 0, bit: 0x01)
         let expected = txs.map { (tx: Transaction) in tx.hasValidSignature }
         #expect(expected.filter { !$0 }.count == 5)
         // Two batches in flight at once, as when one block is checked while another executes.
-        let first = PendingSignatures(txs)
-        let second = PendingSignatures(Array(txs.reversed()))
-        #expect(second.wait() == expected.reversed())
-        #expect(first.wait() == expected)
-        #expect(PendingSignatures([]).wait() == [])
+        let first = PendingChecks(txs.map(\.canonicalBytes), ledger: ledger)
+        let second = PendingChecks(txs.reversed().map(\.canonicalBytes), ledger: ledger)
+        let secondChecked = try second.wait()
+        let firstChecked = try first.wait()
+        #expect(secondChecked.map(\.signatureValid) == expected.reversed())
+        #expect(firstChecked.map(\.signatureValid) == expected)
+        #expect(firstChecked.map(\.transaction) == txs)
+        #expect(firstChecked.map(\.hash) == txs.map(\.hash))
+        #expect(try PendingChecks([], ledger: ledger).wait().isEmpty)
+    }
+
+    /// Checked once from its bytes: the hash is of those bytes, the messages are decoded, and bytes that do not decode
+    /// are named with their position in the block.
+    @Test func aTransactionIsCheckedOnceFromItsBytes() throws {
+        let ledger = TestGenesis.makeLedger()
+        let tx = alice.send(5, to: bob.address, nonce: 0)
+        let checked = try ledger.check(bytes: tx.canonicalBytes)
+        #expect(checked.hash == Hash.sha256(tx.canonicalBytes) && checked.bytes == tx.canonicalBytes)
+        #expect(try checked.messages.get().count == 1 && checked.signatureValid)
+        var unknown = tx.body
+        unknown.messages = [RawMessage(type: "nobody/nothing", body: [])]
+        let refused = ledger.check(unknown.signed(with: alice.key))
+        #expect(throws: LedgerError.self) { try refused.messages.get() }
+        #expect(refused.signatureValid)
+        let pending = PendingChecks([tx.canonicalBytes, Array(tx.canonicalBytes.dropLast())], ledger: ledger)
+        let error = #expect(throws: DecodeError.self) { try pending.wait() }
+        #expect(error?.message.hasPrefix("transaction 1 does not decode") == true)
     }
 }

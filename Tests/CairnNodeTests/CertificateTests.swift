@@ -29,8 +29,7 @@ import Testing
         let node = try NodeRunner(home: home, logger: logger).open()
         for nonce in 0..<blocks {
             let tx = sender.send(5, to: DevAccount("certificate-recipient").address, nonce: UInt64(nonce), chainID: "certificate-test")
-            let (checked, hash) = try node.precheck(tx.canonicalBytes)
-            try await node.admit(checked, hash: hash)
+            try await node.admit(try node.precheck(tx.canonicalBytes))
             try await node.produceBlock(now: TestGenesis.defaultTime + UInt64(nonce + 1) * 1_000)
         }
         return (dir, home)
@@ -78,7 +77,7 @@ import Testing
         let head = try test.head()
         let txs = [accounts[0].send(5, to: accounts[1].address, nonce: 0)]
         let executed = try test.chain.execute(height: 1, time: TestGenesis.defaultTime + 1_000, proposer: test.validator.address,
-                                              transactions: txs, signatures: Ledger.verifySignatures(txs), mode: .propose,
+                                              transactions: txs.map(test.ledger.check), mode: .propose,
                                               parentRoot: head.root)
         let header = executed.header(chainID: test.chainID, height: 1, time: TestGenesis.defaultTime + 1_000, previousHash: head.blockHash,
                                      proposer: test.validator.address)

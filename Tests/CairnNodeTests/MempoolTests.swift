@@ -14,20 +14,23 @@ import CairnTestSupport
     static let sink = DevAccount("sink").address
     static let rich: Amount = 1_000_000_000_000
 
-    /// A transfer of 1 ucairn; its fee reserve is `maxFee * gas` (20 * 50,000 = 1,000,000 by default).
+    static let ledger = TestGenesis.makeLedger()
+
+    /// A transfer of 1 ucairn, checked as the node checks a submission; its fee reserve is `maxFee * gas`
+    /// (20 * 50,000 = 1,000,000 by default).
     static func tx(_ from: DevAccount, nonce: UInt64, tip: Amount, maxFee: Amount = 20, gas: UInt64 = 50_000,
-                   amount: Amount = 1) -> Transaction {
-        from.send(amount, to: sink, nonce: nonce, gasLimit: gas, maxFee: maxFee, tip: tip)
+                   amount: Amount = 1) -> CheckedTransaction {
+        ledger.check(from.send(amount, to: sink, nonce: nonce, gasLimit: gas, maxFee: maxFee, tip: tip))
     }
 
     /// Inserts `tx` against a rich account with committed nonce `nonce`, expecting acceptance.
-    static func admit(_ pool: inout Mempool, _ tx: Transaction, committed nonce: UInt64 = 0,
+    static func admit(_ pool: inout Mempool, _ tx: CheckedTransaction, committed nonce: UInt64 = 0,
                       sourceLocation: SourceLocation = #_sourceLocation) {
-        let rejection = pool.insert(tx, hash: tx.hash, nonce: nonce, balance: rich)
-        #expect(rejection == nil, "unexpected rejection \(rejection.map(\.code) ?? "")", sourceLocation: sourceLocation)
+        let rejection = pool.insert(tx, nonce: nonce, balance: rich)
+        #expect(rejection == nil, "unexpected rejection \(rejection.map(\.code.rawValue) ?? "")", sourceLocation: sourceLocation)
     }
 
-    static func senders(_ txs: [Transaction]) -> [Address] { txs.map(\.body.sender) }
+    static func senders(_ txs: [CheckedTransaction]) -> [Address] { txs.map(\.body.sender) }
 
     @Test func selectionOrdersByTipThenArrival() {
         var pool = Mempool()
@@ -55,22 +58,22 @@ import CairnTestSupport
     @Test func aNonceGapIsRejected() {
         var pool = Mempool()
         let gap = Self.tx(Self.alice, nonce: 1, tip: 1)
-        let rejection = pool.insert(gap, hash: gap.hash, nonce: 0, balance: Self.rich)
+        let rejection = pool.insert(gap, nonce: 0, balance: Self.rich)
         #expect(rejection == .nonceGap(got: 1, expected: 0))
-        #expect(rejection?.code == "nonce_gap")
+        #expect(rejection?.code == .nonceGap)
         #expect(pool.count == 0)
 
         Self.admit(&pool, Self.tx(Self.alice, nonce: 0, tip: 1))
         let skip = Self.tx(Self.alice, nonce: 2, tip: 1)
-        #expect(pool.insert(skip, hash: skip.hash, nonce: 0, balance: Self.rich) == .nonceGap(got: 2, expected: 1))
+        #expect(pool.insert(skip, nonce: 0, balance: Self.rich) == .nonceGap(got: 2, expected: 1))
     }
 
     @Test func aNonceBelowTheCommittedNonceIsRejected() {
         var pool = Mempool()
         let stale = Self.tx(Self.alice, nonce: 4, tip: 1)
-        let rejection = pool.insert(stale, hash: stale.hash, nonce: 5, balance: Self.rich)
+        let rejection = pool.insert(stale, nonce: 5, balance: Self.rich)
         #expect(rejection == .nonceTooLow(got: 4, expected: 5))
-        #expect(rejection?.code == "nonce_too_low")
+        #expect(rejection?.code == .nonceTooLow)
         #expect(pool.count == 0)
     }
 
@@ -78,7 +81,7 @@ import CairnTestSupport
         var pool = Mempool()
         let tx = Self.tx(Self.alice, nonce: 0, tip: 1)
         Self.admit(&pool, tx)
-        #expect(pool.insert(tx, hash: tx.hash, nonce: 0, balance: Self.rich) == .duplicate)
+        #expect(pool.insert(tx, nonce: 0, balance: Self.rich) == .duplicate)
         #expect(pool.count == 1)
     }
 
@@ -103,7 +106,7 @@ import CairnTestSupport
         Self.admit(&pool, original)
         // Another amount, so the replacement is a different transaction even at the same prices.
         let replacement = Self.tx(Self.alice, nonce: 0, tip: r.tip, maxFee: r.maxFee, amount: 2)
-        let rejection = pool.insert(replacement, hash: replacement.hash, nonce: 0, balance: Self.rich)
+        let rejection = pool.insert(replacement, nonce: 0, balance: Self.rich)
         #expect(pool.count == 1)
         if r.accepted {
             #expect(rejection == nil)
@@ -112,7 +115,7 @@ import CairnTestSupport
             #expect(pool.select(gasLimit: .max) == [replacement])
         } else {
             #expect(rejection == .underpricedReplacement)
-            #expect(rejection?.code == "replacement_underpriced")
+            #expect(rejection?.code == .underpricedReplacement)
             #expect(pool.contains(original.hash))
             #expect(pool.select(gasLimit: .max) == [original])
         }
@@ -125,7 +128,7 @@ import CairnTestSupport
         let c = Self.tx(Self.carol, nonce: 0, tip: 3)
         for t in [a, b, c] { Self.admit(&pool, t) }
         let d = Self.tx(Self.dave, nonce: 0, tip: 4)
-        #expect(pool.insert(d, hash: d.hash, nonce: 0, balance: Self.rich) == nil)
+        #expect(pool.insert(d, nonce: 0, balance: Self.rich) == nil)
         #expect(pool.count == 3)
         #expect(!pool.contains(b.hash), "the tip-1 transaction is the one evicted")
         #expect(pool.contains(a.hash) && pool.contains(c.hash) && pool.contains(d.hash))
@@ -138,9 +141,9 @@ import CairnTestSupport
             Self.admit(&pool, Self.tx(account, nonce: 0, tip: t))
         }
         let d = Self.tx(Self.dave, nonce: 0, tip: tip)
-        let rejection = pool.insert(d, hash: d.hash, nonce: 0, balance: Self.rich)
+        let rejection = pool.insert(d, nonce: 0, balance: Self.rich)
         #expect(rejection == .full)
-        #expect(rejection?.code == "mempool_full")
+        #expect(rejection?.code == .full)
         #expect(pool.count == 3)
     }
 
@@ -152,7 +155,7 @@ import CairnTestSupport
         Self.admit(&pool, a0)
         Self.admit(&pool, Self.tx(Self.bob, nonce: 0, tip: 5))
         let a1 = Self.tx(Self.alice, nonce: 1, tip: 10)
-        let rejection = pool.insert(a1, hash: a1.hash, nonce: 0, balance: Self.rich)
+        let rejection = pool.insert(a1, nonce: 0, balance: Self.rich)
         #expect(pool.count <= 2)
         if rejection == nil {
             #expect(pool.contains(a0.hash), "alice's nonce 1 is pending, so her nonce 0 must be too")
@@ -165,11 +168,11 @@ import CairnTestSupport
         var pool = Mempool()
         let balance: Amount = 1_999_999 // one reserve of 1,000,000 fits, two do not
         let first = Self.tx(Self.alice, nonce: 0, tip: 1)
-        #expect(pool.insert(first, hash: first.hash, nonce: 0, balance: balance) == nil)
+        #expect(pool.insert(first, nonce: 0, balance: balance) == nil)
         let second = Self.tx(Self.alice, nonce: 1, tip: 1)
-        let rejection = pool.insert(second, hash: second.hash, nonce: 0, balance: balance)
+        let rejection = pool.insert(second, nonce: 0, balance: balance)
         #expect(rejection == .insufficientBalance(needed: 2_000_000, available: balance))
-        #expect(rejection?.code == "insufficient_balance")
+        #expect(rejection?.code == .insufficientBalance)
         #expect(pool.count == 1)
     }
 
@@ -177,9 +180,9 @@ import CairnTestSupport
         var pool = Mempool()
         let balance: Amount = 1_500_000
         let original = Self.tx(Self.alice, nonce: 0, tip: 1)
-        #expect(pool.insert(original, hash: original.hash, nonce: 0, balance: balance) == nil)
+        #expect(pool.insert(original, nonce: 0, balance: balance) == nil)
         let replacement = Self.tx(Self.alice, nonce: 0, tip: 2)
-        #expect(pool.insert(replacement, hash: replacement.hash, nonce: 0, balance: balance) == nil)
+        #expect(pool.insert(replacement, nonce: 0, balance: balance) == nil)
     }
 
     @Test(arguments: [

@@ -164,21 +164,20 @@ public struct NodeAPI: Sendable {
         guard let bytes = [UInt8](hex: body.tx) else {
             throw APIError.badRequest("bad_encoding", "field 'tx' must be the transaction's canonical bytes in hex")
         }
-        let tx: Transaction
-        let hash: Hash
+        let tx: CheckedTransaction
         do throws(SubmitError) {
-            (tx, hash) = try node.precheck(bytes)
+            tx = try node.precheck(bytes)
         } catch {
             node.metrics.rejectedTransaction()
-            throw APIError(.badRequest, error.code, error.message)
+            throw APIError(.badRequest, error.code.rawValue, error.message)
         }
         do throws(SubmitError) {
             // `admit` counts its own rejections.
-            try await node.admit(tx, hash: hash)
+            try await node.admit(tx)
         } catch {
-            throw APIError(error.code == "internal" ? .internalServerError : .badRequest, error.code, error.message)
+            throw APIError(error.code == .internal ? .internalServerError : .badRequest, error.code.rawValue, error.message)
         }
-        return try json(SubmitResponse(hash: hash))
+        return try json(SubmitResponse(hash: tx.hash))
     }
 
     func events() -> Response {

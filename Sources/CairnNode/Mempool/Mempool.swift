@@ -6,8 +6,8 @@ public import CairnLedger
 /// A pure state machine; the node owns it and feeds it the sender's committed nonce and balance.
 public struct Mempool: Sendable {
     public struct Entry: Sendable {
-        public let tx: Transaction
-        public let hash: Hash
+        public let tx: CheckedTransaction
+        public var hash: Hash { tx.hash }
         public let arrival: UInt64
         public let reserve: Amount
         var tip: Amount { tx.body.maxPriorityFeePerGas }
@@ -32,7 +32,8 @@ public struct Mempool: Sendable {
 
     /// Admits `tx` (already checked statelessly, signature included) against the sender's committed
     /// `nonce` and native `balance`.
-    public mutating func insert(_ tx: Transaction, hash: Hash, nonce committed: UInt64, balance: Amount) -> MempoolRejection? {
+    public mutating func insert(_ tx: CheckedTransaction, nonce committed: UInt64, balance: Amount) -> MempoolRejection? {
+        let hash = tx.hash
         let sender = tx.body.sender
         let body = tx.body
         guard byHash[hash] == nil else { return .duplicate }
@@ -58,7 +59,7 @@ public struct Mempool: Sendable {
             queue = bySender[sender, default: [:]]
         }
         if let old = replacing { byHash[old.hash] = nil }
-        queue[body.nonce] = Entry(tx: tx, hash: hash, arrival: nextArrival, reserve: reserve)
+        queue[body.nonce] = Entry(tx: tx, arrival: nextArrival, reserve: reserve)
         nextArrival += 1
         bySender[sender] = queue
         byHash[hash] = sender
@@ -93,13 +94,13 @@ public struct Mempool: Sendable {
 
     /// Transactions for the next block: highest tip first (then earliest arrival), each sender's in
     /// nonce order, until `gasLimit` is used up.
-    public func select(gasLimit: UInt64, maxCount: Int = .max) -> [Transaction] {
+    public func select(gasLimit: UInt64, maxCount: Int = .max) -> [CheckedTransaction] {
         let all = bySender.values.flatMap(\.values).sorted {
             $0.tip != $1.tip ? $0.tip > $1.tip : $0.arrival < $1.arrival
         }
         var firstNonce: [Address: UInt64] = [:]
         for (sender, q) in bySender { firstNonce[sender] = q.keys.min() }
-        var out = [Transaction]()
+        var out = [CheckedTransaction]()
         var gas: UInt64 = 0
         var next = firstNonce
         var waiting: [Address: [UInt64: Entry]] = [:]
@@ -134,16 +135,27 @@ public enum MempoolRejection: Sendable, Equatable {
     case insufficientBalance(needed: Amount, available: Amount)
     case full
 
-    /// A stable code for API responses.
-    public var code: String {
+    /// The mempool's stable codes, answered by the API; never change a raw value.
+    public enum Code: String, Sendable, CaseIterable {
+        case duplicate = "mempool_duplicate"
+        case nonceTooLow = "nonce_too_low"
+        case nonceGap = "nonce_gap"
+        case underpricedReplacement = "replacement_underpriced"
+        case senderLimit = "sender_limit"
+        case insufficientBalance = "insufficient_balance"
+        case full = "mempool_full"
+    }
+
+    /// This rejection's stable code.
+    public var code: Code {
         switch self {
-        case .duplicate: "mempool_duplicate"
-        case .nonceTooLow: "nonce_too_low"
-        case .nonceGap: "nonce_gap"
-        case .underpricedReplacement: "replacement_underpriced"
-        case .senderLimit: "sender_limit"
-        case .insufficientBalance: "insufficient_balance"
-        case .full: "mempool_full"
+        case .duplicate: .duplicate
+        case .nonceTooLow: .nonceTooLow
+        case .nonceGap: .nonceGap
+        case .underpricedReplacement: .underpricedReplacement
+        case .senderLimit: .senderLimit
+        case .insufficientBalance: .insufficientBalance
+        case .full: .full
         }
     }
 

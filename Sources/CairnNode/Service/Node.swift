@@ -6,19 +6,6 @@ public import CairnChain
 import Foundation
 import Synchronization
 
-/// Why the node refused a submitted transaction: a stable code and a message.
-public struct SubmitError: Error, Sendable, Equatable {
-    public let code: String
-    public let message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    init(_ e: LedgerError) { self.init(code: "\(e.module)/\(e.code)", message: e.message) }
-}
-
 /// The single owner of the mempool and of block production; reads go to the chain (`ChainReader`), not through the actor.
 public actor Node {
     public nonisolated let chain: Chain
@@ -48,25 +35,26 @@ public actor Node {
         metrics.blockCommitted(height: head.height, txs: 0, commitSeconds: 0, now: Date().timeIntervalSince1970)
     }
 
-    /// Decodes and checks a transaction without touching state: size, encoding, chain id, fields, signature.
+    /// Checks a submitted transaction once, without touching state: size, encoding, chain id, fields, messages,
+    /// signature. The checked value goes on to the mempool, execution and storage as it is.
     /// Runs outside the actor so signature checks of concurrent submissions use every core.
-    public nonisolated func precheck(_ bytes: [UInt8]) throws(SubmitError) -> (Transaction, Hash) {
+    public nonisolated func precheck(_ bytes: [UInt8]) throws(SubmitError) -> CheckedTransaction {
+        let params = self.params
         guard bytes.count <= params.maxTxBytes else {
             throw SubmitError(CoreError.txTooLarge(bytes.count, limit: params.maxTxBytes))
         }
-        let tx: Transaction
-        do { tx = try Transaction(canonicalBytes: bytes) } catch {
-            throw SubmitError(code: "malformed_tx", message: "transaction bytes do not decode: \(error.message)")
+        let checked: CheckedTransaction
+        do { checked = try chain.ledger.check(bytes: bytes) } catch {
+            throw SubmitError(.malformedTx, "transaction bytes do not decode: \(error.message)")
         }
-        do { _ = try chain.ledger.checkStateless(tx, byteCount: bytes.count, chainID: chainID, params: params) } catch {
+        do { _ = try chain.ledger.checkStateless(checked, chainID: chainID, params: params) } catch {
             throw SubmitError(error)
         }
-        guard tx.hasValidSignature else { throw SubmitError(CoreError.badSignature()) }
-        return (tx, Hash.sha256(bytes))
+        return checked
     }
 
     /// Admits a prechecked transaction to the mempool after the stateful checks.
-    public func admit(_ tx: Transaction, hash: Hash) throws(SubmitError) {
+    public func admit(_ tx: CheckedTransaction) throws(SubmitError) {
         let sender = tx.body.sender
         let nonce: UInt64
         let balance: Amount
@@ -75,11 +63,11 @@ public actor Node {
                 (try chain.ledger.nonce(of: sender, state: state), try chain.ledger.feeBank.nativeBalance(of: sender, state: state))
             }
         } catch {
-            throw SubmitError(code: "internal", message: "state read failed: \(error)")
+            throw SubmitError(.internal, "state read failed: \(error)")
         }
-        if let rejection = mempool.insert(tx, hash: hash, nonce: nonce, balance: balance) {
+        if let rejection = mempool.insert(tx, nonce: nonce, balance: balance) {
             metrics.rejectedTransaction()
-            throw SubmitError(code: rejection.code, message: rejection.message)
+            throw SubmitError(rejection)
         }
         metrics.setMempoolSize(mempool.count)
     }
@@ -101,8 +89,7 @@ public actor Node {
         let txs = mempool.select(gasLimit: params.blockGasLimit)
         let proposer = engine.proposer(forHeight: height)
         let time = max(now, headHeader.time)
-        let executed = try chain.execute(height: height, time: time, proposer: proposer, transactions: txs,
-                                         signatures: [Bool](repeating: true, count: txs.count), mode: .propose,
+        let executed = try chain.execute(height: height, time: time, proposer: proposer, transactions: txs, mode: .propose,
                                          parentRoot: head.root)
         let exec = executed.execution
         let header = executed.header(chainID: chainID, height: height, time: time, previousHash: head.blockHash, proposer: proposer)
