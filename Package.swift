@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         .target(
@@ -133,9 +134,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnWire",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnClient",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket",
+                "CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnMarket", "CairnWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -144,7 +150,7 @@ let package = Package(
         .target(
             name: "CairnProvider",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnInference",
+                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnWire", "CairnInference",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -157,7 +163,7 @@ let package = Package(
         .target(
             name: "CairnGateway",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnClient", "CairnProvider",
+                "CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnClient", "CairnWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -181,7 +187,8 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
-                "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnInference", "CairnProvider", "CairnGateway",
+                "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
+                "CairnGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -193,8 +200,8 @@ let package = Package(
         .target(
             name: "CairnTestSupport",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnConsensus",
-                "CairnChain", "CairnApp",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnMarket", "CairnModels",
+                "CairnConsensus", "CairnChain", "CairnApp",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -251,8 +258,8 @@ let package = Package(
         .testTarget(
             name: "CairnProviderTests",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnInference", "CairnProvider",
-                "CairnTestSupport",
+                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnWire", "CairnInference",
+                "CairnProvider", "CairnTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -262,12 +269,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnGatewayTests",
-            dependencies: ["CairnPrimitives", "CairnMarket", "CairnGateway", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnMarket", "CairnClient", "CairnWire", "CairnGateway", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CairnClientTests",
-            dependencies: ["CairnPrimitives", "CairnClient", "CairnMarket", "CairnTestSupport"],
+            dependencies: ["CairnPrimitives", "CairnClient", "CairnMarket", "CairnWire", "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

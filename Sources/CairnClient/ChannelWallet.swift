@@ -55,9 +55,8 @@ public actor ChannelWallet {
     /// Opens a channel to `provider` escrowing `deposit`, with this wallet's key as the voucher key.
     public func open(to provider: Address, deposit: Amount) async throws(ClientError) -> WalletChannel {
         let receipt = try await node.send([MsgOpenChannel(provider: provider, deposit: deposit, voucherKey: key.publicKey)], key: key)
-        guard let event = receipt.events.first(where: { $0.type == "market.channel_opened" }),
-              let raw = event["id"], let id = UInt64(raw) else {
-            throw ClientError("the open-channel transaction \(receipt.txHash) has no market.channel_opened event")
+        guard let id = receipt.events.lazy.compactMap(MarketEvents.ChannelOpened.init).first?.id else {
+            throw ClientError("the open-channel transaction \(receipt.txHash) has no \(MarketEvents.ChannelOpened.type) event")
         }
         let channel = WalletChannel(id: id, provider: provider, deposit: deposit, delivered: .zero, perModel: [], closing: false, receipts: 0)
         channelsByID[id] = channel

@@ -1,52 +1,20 @@
 import CairnMarket
+import CairnWire
 import Foundation
 import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// Splits a Server-Sent Events byte stream into events (`event:` name and joined `data:` lines).
-struct SSEParser {
-    var buffer: [UInt8] = []
-
-    /// Feeds bytes; returns the events completed by them.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [(event: String?, data: String)] {
-        buffer.append(contentsOf: bytes)
-        var events: [(String?, String)] = []
-        while let end = boundary() {
-            let block = String(decoding: buffer[..<end.start], as: UTF8.self)
-            buffer.removeFirst(end.end)
-            var name: String?
-            var data: [String] = []
-            for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
-                let l = line.hasSuffix("\r") ? line.dropLast() : line[...]
-                if l.hasPrefix("event:") { name = l.dropFirst(6).trimmingCharacters(in: .whitespaces) }
-                else if l.hasPrefix("data:") { data.append(String(l.dropFirst(5).drop { $0 == " " })) }
-            }
-            if name != nil || !data.isEmpty { events.append((name, data.joined(separator: "\n"))) }
-        }
-        return events
-    }
-
-    /// The first blank line (`\n\n` or `\r\n\r\n`): where its block ends and where the next begins.
-    func boundary() -> (start: Int, end: Int)? {
-        var i = 0
-        while i + 1 < buffer.count {
-            if buffer[i] == 10, buffer[i + 1] == 10 { return (i, i + 2) }
-            if buffer[i] == 13, i + 3 < buffer.count, buffer[i + 1] == 10, buffer[i + 2] == 13, buffer[i + 3] == 10 { return (i, i + 4) }
-            i += 1
-        }
-        return nil
-    }
-}
-
 /// One streamed request: a URLSession data delegate that turns the arriving bytes into stream events.
 final class StreamingRequest: NSObject, URLSessionDataDelegate, Sendable {
     struct State {
-        var parser = SSEParser()
+        var parser = ServerSentEventParser()
         var status = 0
         var errorBody: [UInt8] = []
         var finished = false
+        /// Why the stream could not be read, when it could not.
+        var failure: String?
     }
 
     let continuation: AsyncThrowingStream<ProviderStreamEvent, any Error>.Continuation
@@ -80,8 +48,13 @@ final class StreamingRequest: NSObject, URLSessionDataDelegate, Sendable {
                 s.errorBody.append(contentsOf: data)
                 return []
             }
-            return s.parser.feed(data).compactMap { e -> ProviderStreamEvent? in
-                if e.event == ProviderClient.receiptEvent {
+            let parsed: [ServerSentEvent]
+            do throws(WireError) { parsed = try s.parser.feed(data) } catch {
+                s.failure = error.message
+                return []
+            }
+            return parsed.compactMap { e -> ProviderStreamEvent? in
+                if e.event == CairnHeader.receiptEvent {
                     guard let r = SignedReceipt(headerValue: e.data) else { return nil }
                     return .receipt(r)
                 }
@@ -93,11 +66,13 @@ final class StreamingRequest: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let (status, body) = state.withLock { ($0.status, $0.errorBody) }
-        if let error {
+        let (status, body, failure) = state.withLock { ($0.status, $0.errorBody, $0.failure) }
+        if let failure {
+            continuation.finish(throwing: ClientError("the provider's stream does not read: \(failure)"))
+        } else if let error {
             continuation.finish(throwing: ClientError("the provider's stream failed: \(error.localizedDescription)"))
         } else if !(200..<300).contains(status) {
-            let parsed = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: Data(body))
+            let parsed = try? JSONDecoder().decode(OpenAIErrorBody.self, from: Data(body))
             continuation.finish(throwing: ClientError(parsed?.error.message ?? "the provider answered HTTP \(status)",
                                                       code: parsed?.error.code, status: status))
         } else {

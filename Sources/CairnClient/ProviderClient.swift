@@ -1,5 +1,6 @@
 import CairnPrimitives
 public import CairnMarket
+import CairnWire
 public import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -12,15 +13,6 @@ public struct ProviderResponse: Sendable {
     public var body: Data
     /// The provider's signed receipt (successful responses only).
     public var receipt: SignedReceipt?
-}
-
-/// OpenAI's error body, `{"error": {"message", "code", ...}}`, as far as the client reads it.
-struct OpenAIErrorEnvelope: Decodable {
-    struct Detail: Decodable {
-        var message: String
-        var code: String?
-    }
-    var error: Detail
 }
 
 /// One event of a streamed answer.
@@ -36,10 +28,6 @@ public enum ProviderStreamEvent: Sendable, Equatable {
 /// Calls a provider's OpenAI-compatible endpoints with a channel's voucher, and reads its receipts.
 public struct ProviderClient: Sendable {
     public let baseURL: URL
-    /// The header naming the channel a voucher pays on.
-    public static let channelHeader = "X-Cairn-Channel"
-    /// The SSE event name of the receipt at the end of a stream.
-    public static let receiptEvent = "cairn-receipt"
     let session: URLSession
     let timeout: TimeInterval
 
@@ -62,8 +50,8 @@ public struct ProviderClient: Sendable {
         req.timeoutInterval = timeout
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let voucher {
-            req.setValue(voucher.headerValue, forHTTPHeaderField: SignedVoucher.headerName)
-            req.setValue(String(voucher.voucher.channelID), forHTTPHeaderField: Self.channelHeader)
+            req.setValue(voucher.headerValue, forHTTPHeaderField: CairnHeader.voucher)
+            req.setValue(String(voucher.voucher.channelID), forHTTPHeaderField: CairnHeader.channel)
         }
         return req
     }
@@ -77,7 +65,7 @@ public struct ProviderClient: Sendable {
             throw ClientError("cannot reach the provider at \(baseURL.absoluteString): \(error.localizedDescription)")
         }
         let http = response as? HTTPURLResponse
-        let receipt = (http?.value(forHTTPHeaderField: SignedReceipt.headerName)).flatMap(SignedReceipt.init(headerValue:))
+        let receipt = (http?.value(forHTTPHeaderField: CairnHeader.receipt)).flatMap(SignedReceipt.init(headerValue:))
         return ProviderResponse(status: http?.statusCode ?? 0, body: data, receipt: receipt)
     }
 
@@ -87,7 +75,7 @@ public struct ProviderClient: Sendable {
     public func settle(_ voucher: SignedVoucher) async throws(ClientError) {
         let answer = try await post("/v1/cairn/vouchers", body: Data(), voucher: voucher)
         guard answer.status == 200 else {
-            let parsed = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: answer.body)
+            let parsed = try? JSONDecoder().decode(OpenAIErrorBody.self, from: answer.body)
             throw ClientError(parsed?.error.message ?? "the provider answered HTTP \(answer.status)", code: parsed?.error.code,
                               status: answer.status)
         }

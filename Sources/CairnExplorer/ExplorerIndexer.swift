@@ -1,6 +1,9 @@
 public import CairnPrimitives
 import CairnLedger
+import CairnBank
 import CairnMarket
+import CairnModels
+import CairnGovernance
 import CairnStorage
 public import CairnChain
 import Foundation
@@ -282,62 +285,45 @@ public final class ExplorerIndexer: Sendable {
                         refs.insert(.init(kind: IndexKind.account, key: a.bytes, index: index))
                     }
                 }
-                let module = e.type.prefix { $0 != "." }
-                switch module {
-                case "market":
-                    if let id = (e["channel"] ?? e["id"]).flatMap(UInt64.init) {
-                        refs.insert(.init(kind: IndexKind.channel, key: IndexKind.idKey(id), index: index))
-                    }
-                case "models":
-                    if let id = e["id"].flatMap(UInt64.init) {
-                        refs.insert(.init(kind: IndexKind.model, key: IndexKind.idKey(id), index: index))
-                    }
-                case "gov":
-                    if let id = e["proposal_id"].flatMap(UInt64.init) {
-                        refs.insert(.init(kind: IndexKind.proposal, key: IndexKind.idKey(id), index: index))
-                    }
-                default: break
+                if let id = MarketEvents.channelID(of: e) {
+                    refs.insert(.init(kind: IndexKind.channel, key: IndexKind.idKey(id), index: index))
+                } else if let id = ModelsEvents.modelID(of: e) {
+                    refs.insert(.init(kind: IndexKind.model, key: IndexKind.idKey(id), index: index))
+                } else if let id = GovEvents.proposalID(of: e) {
+                    refs.insert(.init(kind: IndexKind.proposal, key: IndexKind.idKey(id), index: index))
                 }
-                switch e.type {
-                case "bank.mint":
-                    if let a = nativeAmount(e["amount"]) { stats.minted = stats.minted.plus(a) }
-                case "bank.burn":
-                    if let a = nativeAmount(e["amount"]) { stats.burned = stats.burned.plus(a) }
-                case "market.claimed":
-                    let amount = e["amount"].flatMap(Amount.init(decimal:)) ?? .zero
+                if let mint = BankEvents.Mint(e), mint.coin.denom == Denom.native {
+                    stats.minted = stats.minted.plus(mint.coin.amount)
+                } else if let burn = BankEvents.Burn(e), burn.coin.denom == Denom.native {
+                    stats.burned = stats.burned.plus(burn.coin.amount)
+                } else if let claim = MarketEvents.Claimed(e) {
                     stats.claims += 1
-                    stats.paid = stats.paid.plus(amount)
-                    stats.royalties = stats.royalties.plus(e["royalties"].flatMap(Amount.init(decimal:)) ?? .zero)
-                    stats.protocolFees = stats.protocolFees.plus(e["fee"].flatMap(Amount.init(decimal:)) ?? .zero)
-                    let served = Self.served(e["served"])
-                    let tokens = served.reduce(UInt64(0)) { $0 &+ $1.tokens }, requests = served.reduce(UInt64(0)) { $0 &+ $1.requests }
+                    stats.paid = stats.paid.plus(claim.amount)
+                    stats.royalties = stats.royalties.plus(claim.royalties)
+                    stats.protocolFees = stats.protocolFees.plus(claim.fee)
+                    let (tokens, requests) = (claim.tokens, claim.requests)
                     stats.tokens &+= tokens
                     stats.requests &+= requests
-                    for u in served {
+                    for u in claim.served {
                         var t = try model(u.modelID)
                         t.tokens &+= u.tokens
                         t.requests &+= u.requests
                         models[u.modelID] = t
                     }
-                    if let p = e["provider"].flatMap({ try? Address(bech32: $0) }) {
-                        var t = try provider(p)
-                        t.claims += 1
-                        t.tokens &+= tokens
-                        t.requests &+= requests
-                        t.paid = t.paid.plus(amount)
-                        t.earned = t.earned.plus(e["provider_amount"].flatMap(Amount.init(decimal:)) ?? .zero)
-                        if t.firstClaimHeight == 0 { t.firstClaimHeight = header.height }
-                        t.lastClaimHeight = header.height
-                        providers[p] = t
-                    }
-                case "models.royalty":
-                    if let id = e["id"].flatMap(UInt64.init) {
-                        var t = try model(id)
-                        t.payments += 1
-                        t.royalties = t.royalties.plus(e["amount"].flatMap(Amount.init(decimal:)) ?? .zero)
-                        models[id] = t
-                    }
-                default: break
+                    var t = try provider(claim.provider)
+                    t.claims += 1
+                    t.tokens &+= tokens
+                    t.requests &+= requests
+                    t.paid = t.paid.plus(claim.amount)
+                    t.earned = t.earned.plus(claim.providerAmount)
+                    if t.firstClaimHeight == 0 { t.firstClaimHeight = header.height }
+                    t.lastClaimHeight = header.height
+                    providers[claim.provider] = t
+                } else if let royalty = ModelsEvents.Royalty(e) {
+                    var t = try model(royalty.id)
+                    t.payments += 1
+                    t.royalties = t.royalties.plus(royalty.amount)
+                    models[royalty.id] = t
                 }
             }
         }
@@ -370,25 +356,6 @@ public final class ExplorerIndexer: Sendable {
         let totals = providers.map { (key: IndexKind.providerTotals($0.key), value: $0.value.canonicalBytes) }
             + models.map { (key: IndexKind.modelTotals($0.key), value: $0.value.canonicalBytes) }
         return (IndexBatch(height: header.height, stats: stats.canonicalBytes, refs: Array(refs), totals: totals), stats)
-    }
-
-    /// A claim's `served` attribute (`MODEL:TOKENS:REQUESTS` joined by commas); entries that do not parse are skipped.
-    static func served(_ text: String?) -> [ModelUsage] {
-        guard let text, !text.isEmpty else { return [] }
-        return text.split(separator: ",").compactMap { entry in
-            let f = entry.split(separator: ":")
-            guard f.count == 3, let id = UInt64(f[0]), let tokens = UInt64(f[1]), let requests = UInt64(f[2]) else { return nil }
-            return ModelUsage(modelID: id, tokens: tokens, requests: requests)
-        }
-    }
-
-    /// An `amount` attribute's ucairn part (`12ucairn` or `12ucairn,3other`), or nil.
-    static func nativeAmount(_ text: String?) -> Amount? {
-        guard let text else { return nil }
-        for part in text.split(separator: ",") where part.hasSuffix(Denom.native) {
-            if let a = Amount(decimal: String(part.dropLast(Denom.native.count))) { return a }
-        }
-        return nil
     }
 
     /// Indexes the stored blocks the index does not hold yet, `chunk` blocks per transaction; returns how many.

@@ -4,7 +4,7 @@ public import Logging
 public import ServiceLifecycle
 import AsyncHTTPClient
 import CairnLedger
-import CairnProvider
+import CairnWire
 import Hummingbird
 import NIOCore
 import Foundation
@@ -110,7 +110,10 @@ public struct Gateway: Service {
 
     func waitForNode(_ node: NodeClient) async throws -> StatusView {
         do {
-            return try await NodeWait.until(config.nodeURL, logger: logger) { try await node.status() }
+            return try await NodeWait.until(stopped: { Task.isShuttingDownGracefully || Task.isCancelled },
+                                            waiting: { logger.notice("waiting for the node", metadata: ["node": "\(config.nodeURL)"]) }) {
+                try await node.status()
+            }
         } catch {
             throw GatewayError("cannot reach the node at \(config.nodeURL): \(error)")
         }

@@ -4,7 +4,7 @@ import AsyncHTTPClient
 import CairnPrimitives
 import CairnMarket
 import CairnClient
-import CairnProvider
+import CairnWire
 import NIOCore
 import NIOHTTP1
 import Logging
@@ -39,7 +39,7 @@ struct Job: Sendable {
         }
         let firstByte = ContinuousClock.now
         server.metrics.firstByte(route: route, seconds: (firstByte - arrived).seconds)
-        let receipt = response.headers.first(name: SignedReceipt.headerName).flatMap(SignedReceipt.init(headerValue:))
+        let receipt = response.headers.first(name: CairnHeader.receipt).flatMap(SignedReceipt.init(headerValue:))
         var headers: HTTPFields = [.contentType: "application/json", GatewayServer.providerHeader: candidate.address.bech32]
         if let receipt { headers[GatewayServer.costHeader] = receipt.receipt.cost.value.description }
         server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded) }
@@ -74,7 +74,7 @@ struct Job: Sendable {
             var pending = first
             relay: while true {
                 for event in pending {
-                    if event.event == ProviderServer.receiptEvent {
+                    if event.event == CairnHeader.receiptEvent {
                         receipt = SignedReceipt(headerValue: event.data)
                         continue
                     }

@@ -1,6 +1,6 @@
 import CairnPrimitives
 import CairnMarket
-import CairnProvider
+import CairnWire
 import CairnModels
 import Foundation
 

@@ -5,7 +5,7 @@ public import AsyncHTTPClient
 import CairnPrimitives
 import CairnMarket
 import CairnClient
-import CairnProvider
+import CairnWire
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -49,8 +49,8 @@ public struct GatewayServer: Sendable {
     let started = Int(Date().timeIntervalSince1970)
 
     public static let maxBodyBytes = 8 << 20
-    public static let providerHeader = HTTPField.Name("X-Cairn-Provider")!
-    public static let costHeader = HTTPField.Name("X-Cairn-Cost")!
+    public static let providerHeader = HTTPField.Name(CairnHeader.provider)!
+    public static let costHeader = HTTPField.Name(CairnHeader.cost)!
 
     public init(directory: ProviderDirectory, desk: ChannelDesk, selector: SelectorBox, usage: UsageStore, metrics: GatewayMetrics,
                 http: HTTPClient, keys: APIKeys, timeouts: Timeouts, logger: Logger, background: BackgroundWork) {
@@ -68,7 +68,7 @@ public struct GatewayServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.middlewares.add(OpenAIErrorMiddleware())
+        router.middlewares.add(GatewayErrorMiddleware())
         router.get("/v1/models") { request, _ in
             _ = try authorize(request)
             return try json(ModelList(directory.listings, created: started))
@@ -189,8 +189,8 @@ public struct GatewayServer: Sendable {
                 var outbound = HTTPClientRequest(url: candidate.endpoint.trimmingSuffix("/") + summary.kind.rawValue)
                 outbound.method = .POST
                 outbound.headers.add(name: "Content-Type", value: "application/json")
-                outbound.headers.add(name: SignedVoucher.headerName, value: lease.voucher.headerValue)
-                outbound.headers.add(name: ProviderClient.channelHeader, value: String(lease.channelID))
+                outbound.headers.add(name: CairnHeader.voucher, value: lease.voucher.headerValue)
+                outbound.headers.add(name: CairnHeader.channel, value: String(lease.channelID))
                 outbound.body = .bytes(ByteBuffer(bytes: body))
                 response = try await http.execute(outbound, deadline: .now() + deadline.nioOffset)
             } catch {

@@ -1,4 +1,4 @@
-import CairnProvider
+import CairnWire
 import Foundation
 
 /// What the gateway reads of an OpenAI request before forwarding it unchanged: the model, whether it streams, and an

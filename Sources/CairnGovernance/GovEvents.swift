@@ -55,4 +55,10 @@ public enum GovEvents {
     public static func burned(_ id: UInt64, amount: Amount) -> Event {
         Event(type: "gov.deposit_burned", [("proposal_id", String(id)), ("amount", amount.description)])
     }
+
+    /// The proposal a governance event is about (every one names it in `proposal_id`), or nil for another module's.
+    public static func proposalID(of event: Event) -> UInt64? {
+        guard event.type.hasPrefix(GovKeys.module + ".") else { return nil }
+        return event.number("proposal_id")
+    }
 }

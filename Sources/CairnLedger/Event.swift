@@ -41,3 +41,50 @@ public struct Event: Sendable, Equatable, Codable, CanonicalCodable {
         }
     }
 }
+
+/// A typed view of one kind of event: decoded from the generic `Event` by the module that emits it, so no other target
+/// spells its type string or its attribute names.
+public protocol TypedEvent: Sendable {
+    /// The event's type, `module.kind`.
+    static var type: String { get }
+    /// The typed event, or nil when `event` is of another type or lacks an attribute.
+    init?(_ event: Event)
+}
+
+extension Event {
+    /// This event as `T`, or nil when it is another kind.
+    public func decoded<T: TypedEvent>(as type: T.Type) -> T? { T(self) }
+
+    /// An attribute read as a whole number.
+    public func number(_ key: String) -> UInt64? { self[key].flatMap(UInt64.init) }
+
+    /// An attribute read as an amount of base units.
+    public func amount(_ key: String) -> Amount? { self[key].flatMap(Amount.init(decimal:)) }
+
+    /// An attribute read as an address.
+    public func address(_ key: String) -> Address? { self[key].flatMap { try? Address(bech32: $0) } }
+}
+
+/// Events of the ledger core.
+public enum CoreEvents {
+    /// `fee.paid`: payer, fee, burned, tip, proposer.
+    public static func feePaid(payer: Address, fee: Amount, burned: Amount, tip: Amount, proposer: String) -> Event {
+        Event(type: FeePaid.type, [("payer", payer.bech32), ("fee", fee.description), ("burned", burned.description),
+                                   ("tip", tip.description), ("proposer", proposer)])
+    }
+
+    /// A transaction's fee: what it paid, the part burned and the proposer's tip.
+    public struct FeePaid: TypedEvent {
+        public static let type = "fee.paid"
+        public var payer: Address
+        public var fee: Amount
+        public var burned: Amount
+        public var tip: Amount
+
+        public init?(_ event: Event) {
+            guard event.type == Self.type, let payer = event.address("payer"), let fee = event.amount("fee"),
+                  let burned = event.amount("burned"), let tip = event.amount("tip") else { return nil }
+            (self.payer, self.fee, self.burned, self.tip) = (payer, fee, burned, tip)
+        }
+    }
+}

@@ -163,8 +163,7 @@ extension Ledger {
         if tip > .zero { try feeBank.creditTip(tip, proposer: context.proposer, context: context) }
         let refund = reserve.subtracting(fee)!
         if refund > .zero { try feeBank.creditFee(refund, to: sender, context: context) }
-        context.emit(Event(type: "fee.paid", [("payer", sender.bech32), ("fee", fee.description), ("burned", burned.description),
-                                              ("tip", tip.description), ("proposer", context.proposerBech32)]))
+        context.emit(CoreEvents.feePaid(payer: sender, fee: fee, burned: burned, tip: tip, proposer: context.proposerBech32))
         let events = Array(context.events[eventStart...])
         return Receipt(txHash: hash, height: context.height, index: index, success: failure == nil, gasUsed: gasUsed,
                        fee: fee, burned: burned, tip: tip, failedMessage: failed, error: failure, events: events)

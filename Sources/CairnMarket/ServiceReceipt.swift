@@ -128,9 +128,6 @@ public struct SignedReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         signature = try r.readBytes(limit: 64)
     }
 
-    /// The HTTP header (non-streaming responses) that carries a receipt to the client.
-    public static let headerName = "X-Cairn-Receipt"
-
     /// The header value: base64 of the canonical bytes.
     public var headerValue: String { Data(canonicalBytes).base64EncodedString() }
 

@@ -178,9 +178,6 @@ public struct SignedVoucher: Sendable, Equatable, Codable, CanonicalCodable {
         signature = try r.readBytes(limit: 64)
     }
 
-    /// The HTTP header that carries a voucher to a provider.
-    public static let headerName = "X-Cairn-Voucher"
-
     /// The header value: base64 of the canonical bytes.
     public var headerValue: String { Data(canonicalBytes).base64EncodedString() }
 

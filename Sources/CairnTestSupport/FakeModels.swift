@@ -1,6 +1,7 @@
 public import CairnPrimitives
 public import CairnLedger
 public import CairnMarket
+import CairnModels
 import Synchronization
 
 /// The models registry as the market sees it, with models a test registers directly: it knows each model's
@@ -31,6 +32,6 @@ public final class FakeModels: MarketModels {
             throw MarketError.unknownModel(id)
         }
         try bank.send(coin, from: from, to: owner, context: context)
-        context.emit(Event(type: "models.royalty", [("id", "\(id)"), ("amount", coin.amount.description)]))
+        context.emit(ModelsEvents.royalty(id, amount: coin.amount, payer: from, recipient: owner))
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 import CairnTestSupport
 
 /// The provider's view of its channels follows the chain, its claims reach it, and its records survive a restart.
@@ -29,7 +30,7 @@ import CairnTestSupport
             #expect(await Self.eventually { h.chain.subscriberCount == 1 })
 
             h.chain.update(1) { $0.deposit = 5_000 }
-            h.chain.commit([MarketEvent(type: "market.channel_topped_up", channelID: 1)])
+            h.chain.commit([1])
             #expect(await Self.eventually { await h.desk.chainView(1)?.deposit == 5_000 })
 
             // A dropped stream is reconnected and every channel re-read, so a change made meanwhile is seen.

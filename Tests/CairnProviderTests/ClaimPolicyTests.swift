@@ -2,6 +2,7 @@ import Testing
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 
 /// When the gate says to claim: past the threshold, periodically, before a closing channel's deadline; never the
 /// same voucher twice.

@@ -4,6 +4,7 @@ import CairnPrimitives
 import CairnMarket
 import CairnInference
 import CairnProvider
+import CairnWire
 
 /// The built-in engine behind the provider: real SmolLM2 and MiniLM (found through `CAIRN_MODELS` or `./.models`).
 /// Whether the real models are installed where `ModelLocator` looks.
@@ -43,7 +44,7 @@ struct EngineBackendTests {
             #expect(streamed.status == 200)
             #expect(streamed.events.last?.data == "[DONE]")
             let receiptEvent = try #require(streamed.events.dropLast().last)
-            #expect(receiptEvent.event == ProviderServer.receiptEvent)
+            #expect(receiptEvent.event == CairnHeader.receiptEvent)
             let second = try #require(SignedReceipt(headerValue: receiptEvent.data))
             #expect(second.receipt.cumulative == first.receipt.cumulative.adding(second.receipt.cost))
 

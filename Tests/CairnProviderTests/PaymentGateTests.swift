@@ -2,6 +2,7 @@ import Testing
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 
 /// The payment gate's decisions, one table row per rule of the payment protocol.
 @Suite struct PaymentGateTests {

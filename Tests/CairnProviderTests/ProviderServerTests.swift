@@ -3,6 +3,7 @@ import Foundation
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 import NIOHTTP1
 
 /// The provider's OpenAI API on a real loopback port, in front of a real proxy backend and a fake OpenAI server.
@@ -131,7 +132,7 @@ import NIOHTTP1
             let events = reply.events
             #expect(events.last == ServerSentEvent(data: "[DONE]"))
             let receiptEvent = try #require(events.dropLast().last)
-            #expect(receiptEvent.event == ProviderServer.receiptEvent)
+            #expect(receiptEvent.event == CairnHeader.receiptEvent)
             let signed = try #require(SignedReceipt(headerValue: receiptEvent.data))
             #expect(signed.isValid(chainID: TestClient.chainID))
             let chunks = events.dropLast(2).map { try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any] }
@@ -163,7 +164,7 @@ import NIOHTTP1
             #expect(streamed.status == 200)
             let events = streamed.events
             #expect(events.last?.data == "[DONE]")
-            #expect(events.dropLast().last?.event == ProviderServer.receiptEvent)
+            #expect(events.dropLast().last?.event == CairnHeader.receiptEvent)
             let texts = events.dropLast(2).compactMap {
                 ((try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any])?["choices"] as? [[String: Any]])?.first?["text"] as? String
             }

@@ -7,6 +7,7 @@ import CairnMarket
 import CairnModels
 import CairnStaking
 import CairnProvider
+import CairnWire
 import CairnTestSupport
 
 /// Start-up on the chain: models checked by hash against the registry, the operator bonded, the listing kept current.

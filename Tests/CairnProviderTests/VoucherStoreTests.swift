@@ -4,6 +4,7 @@ import GRDB
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 import CairnTestSupport
 
 /// The durable voucher store: what it keeps survives a reopen, and a damaged row is reported, not trusted.

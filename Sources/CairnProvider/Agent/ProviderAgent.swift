@@ -1,5 +1,6 @@
 public import CairnPrimitives
 import CairnMarket
+import CairnClient
 public import Logging
 public import ServiceLifecycle
 import CairnModels
@@ -64,7 +65,10 @@ public struct ProviderAgent: Service {
     /// The node, waited for up to a minute (it may be starting beside the provider, as on the devnet).
     func connect(http: HTTPClient) async throws -> NodeChain {
         do {
-            return try await NodeWait.until(config.nodeURL, logger: logger) { try await NodeChain(url: config.nodeURL, key: key, http: http) }
+            return try await NodeWait.until(stopped: { Task.isShuttingDownGracefully || Task.isCancelled },
+                                            waiting: { logger.notice("waiting for the node", metadata: ["node": "\(config.nodeURL)"]) }) {
+                try await NodeChain(url: config.nodeURL, key: key, http: http)
+            }
         } catch {
             throw ProviderError(.node, "cannot reach the node at \(config.nodeURL): \(error)")
         }

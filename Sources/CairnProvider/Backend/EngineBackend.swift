@@ -1,3 +1,4 @@
+import CairnWire
 public import CairnInference
 import Foundation
 

@@ -1,3 +1,4 @@
+import CairnWire
 public import CairnPrimitives
 public import CairnMarket
 public import CairnInference

@@ -1,3 +1,4 @@
+import CairnWire
 public import AsyncHTTPClient
 import CairnInference
 import NIOCore

@@ -1,3 +1,4 @@
+import CairnWire
 // The OpenAI requests and answers exchanged with an external server (only the fields the provider uses).
 
 /// A chat or text completion request, always streamed with usage.

@@ -47,13 +47,12 @@ public struct ChainFollower: Service {
         }
     }
 
-    /// Applies one block: its height, and a fresh view of every known channel its market events touch.
+    /// Applies one block: its height, and a fresh view of every known channel its market events change.
     func follow(_ block: ChainBlock) async {
         await desk.observe(height: block.height)
         let known = Set(await desk.channelIDs)
         var seen = Set<UInt64>()
-        for event in block.events where MarketEvent.channelTypes.contains(event.type) {
-            guard let id = event.channelID, known.contains(id), seen.insert(id).inserted else { continue }
+        for id in block.channels where known.contains(id) && seen.insert(id).inserted {
             await desk.refresh(id)
         }
     }

@@ -3,32 +3,15 @@ public import CairnLedger
 public import CairnMarket
 public import CairnModels
 
-/// A market event of one block, as the provider follows it.
-public struct MarketEvent: Sendable, Equatable {
-    /// `market.channel_opened`, `market.claimed`, ...
-    public var type: String
-    /// The channel the event is about (attribute `id`), when it names one.
-    public var channelID: UInt64?
-
-    public init(type: String, channelID: UInt64?) {
-        self.type = type
-        self.channelID = channelID
-    }
-
-    /// The event types that change a channel the provider serves.
-    public static let channelTypes: Set<String> = [
-        "market.channel_opened", "market.channel_topped_up", "market.channel_closing", "market.claimed", "market.channel_closed",
-    ]
-}
-
-/// One committed block as the provider follows it: its height and its market events.
+/// One committed block as the provider follows it: its height and the payment channels its market events change.
 public struct ChainBlock: Sendable, Equatable {
     public var height: UInt64
-    public var events: [MarketEvent]
+    /// The channels opened, topped up, claimed on, closing or closed in the block, in event order.
+    public var channels: [UInt64]
 
-    public init(height: UInt64, events: [MarketEvent]) {
+    public init(height: UInt64, channels: [UInt64]) {
         self.height = height
-        self.events = events
+        self.channels = channels
     }
 }
 

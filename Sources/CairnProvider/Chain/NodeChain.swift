@@ -1,3 +1,4 @@
+import CairnWire
 public import CairnPrimitives
 public import CairnLedger
 public import CairnMarket
@@ -90,8 +91,7 @@ public final class NodeChain: MarketChain, ProviderRegistry {
             throw ProviderError(.node, "the node sent a block record that does not decode", cause: error)
         }
         let all = record.receipts.flatMap(\.events) + record.blockEvents
-        let events = all.filter { $0.type.hasPrefix("market.") }.map { MarketEvent(type: $0.type, channelID: $0["id"].flatMap(UInt64.init)) }
-        return ChainBlock(height: record.header.height, events: events)
+        return ChainBlock(height: record.header.height, channels: all.compactMap(MarketEvents.channelID(of:)))
     }
 
     // MARK: Registry

@@ -1,5 +1,6 @@
 public import CairnPrimitives
 public import CairnMarket
+public import CairnWire
 public import Logging
 
 /// The one owner of the payment gate: it fetches a channel from the chain on first sight, writes every accepted

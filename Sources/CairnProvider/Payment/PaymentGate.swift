@@ -1,5 +1,6 @@
 public import CairnPrimitives
 public import CairnMarket
+public import CairnWire
 import Foundation
 
 /// The provider's side of the payment protocol as a pure state machine: no I/O, no clock.
@@ -120,10 +121,10 @@ public struct PaymentGate: Sendable {
     /// everything delivered on the channel, in total and per model.
     func check(voucherHeader: String?, channelHeader: String?, closingAccepted: Bool) -> Result<SignedVoucher, PaymentRejection> {
         guard let header = voucherHeader, !header.isEmpty else {
-            return .failure(.init(.voucherMissing, "paid requests carry a voucher in the \(SignedVoucher.headerName) header"))
+            return .failure(.init(.voucherMissing, "paid requests carry a voucher in the \(CairnHeader.voucher) header"))
         }
         guard let signed = SignedVoucher(headerValue: header) else {
-            return .failure(.init(.voucherInvalid, "\(SignedVoucher.headerName) is not base64 of a signed voucher"))
+            return .failure(.init(.voucherInvalid, "\(CairnHeader.voucher) is not base64 of a signed voucher"))
         }
         let voucher = signed.voucher
         do { try voucher.validate() } catch {

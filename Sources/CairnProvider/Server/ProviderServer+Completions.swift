@@ -1,3 +1,4 @@
+import CairnWire
 import Hummingbird
 import CairnPrimitives
 import CairnMarket
@@ -125,7 +126,7 @@ extension ProviderServer {
                                                 completion: usage.completionTokens, embedding: 0, requestHash: requestHash,
                                                 outputHash: Hash.sha256(Array(text.utf8)))
                 delivered = true
-                try await writer.write(ByteBuffer(string: ServerSentEvent(event: Self.receiptEvent, data: receipt.headerValue).encoded))
+                try await writer.write(ByteBuffer(string: ServerSentEvent(event: CairnHeader.receiptEvent, data: receipt.headerValue).encoded))
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             } catch {
                 if !delivered { await desk.release(ticket) }

@@ -1,3 +1,4 @@
+import CairnWire
 import Hummingbird
 import CairnPrimitives
 import Foundation

@@ -1,3 +1,4 @@
+import CairnWire
 public import Hummingbird
 import HTTPTypes
 public import Logging
@@ -18,10 +19,6 @@ public struct ProviderServer: Sendable {
 
     /// Largest request body accepted.
     public static let maxBodyBytes = 8 << 20
-    /// The request header carrying the channel id.
-    public static let channelHeader = "X-Cairn-Channel"
-    /// The SSE event name of the receipt of a streamed response.
-    public static let receiptEvent = "cairn-receipt"
 
     public init(backend: any InferenceBackend, desk: PaymentDesk, logger: Logger) {
         self.backend = backend
@@ -47,8 +44,8 @@ public struct ProviderServer: Sendable {
     /// `POST /v1/cairn/vouchers`: a voucher alone, paying for what was delivered (the last request on a channel,
     /// before or while closing it). Answers the channel's totals as the provider keeps them.
     func settle(_ request: Request) async throws -> Response {
-        let voucher = request.headers[HTTPField.Name(SignedVoucher.headerName)!]
-        let channel = request.headers[HTTPField.Name(Self.channelHeader)!]
+        let voucher = request.headers[HTTPField.Name(CairnHeader.voucher)!]
+        let channel = request.headers[HTTPField.Name(CairnHeader.channel)!]
         let decision: Result<ChannelTab, PaymentRejection>
         do {
             decision = try await desk.settle(voucherHeader: voucher, channelHeader: channel)
@@ -116,8 +113,8 @@ public struct ProviderServer: Sendable {
 
     /// Lets the request through the payment gate or throws the 402 (429) that says why not.
     func authorize(_ request: Request, model: ServedModel, maxCost: Amount) async throws -> Authorization {
-        let voucher = request.headers[HTTPField.Name(SignedVoucher.headerName)!]
-        let channel = request.headers[HTTPField.Name(Self.channelHeader)!]
+        let voucher = request.headers[HTTPField.Name(CairnHeader.voucher)!]
+        let channel = request.headers[HTTPField.Name(CairnHeader.channel)!]
         let decision: Result<Authorization, PaymentRejection>
         do {
             decision = try await desk.authorize(voucherHeader: voucher, channelHeader: channel, modelID: model.modelID, maxCost: maxCost)
@@ -146,7 +143,7 @@ public struct ProviderServer: Sendable {
 
     func json(_ value: some Encodable, receipt: SignedReceipt? = nil) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
-        if let receipt { headers[HTTPField.Name(SignedReceipt.headerName)!] = receipt.headerValue }
+        if let receipt { headers[HTTPField.Name(CairnHeader.receipt)!] = receipt.headerValue }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
     }
 

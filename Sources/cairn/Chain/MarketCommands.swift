@@ -33,7 +33,7 @@ struct MarketTx: AsyncParsableCommand {
                 }
                 let message = MsgOpenChannel(provider: try Address(bech32: provider), deposit: try nativeAmount(deposit), voucherKey: key)
                 let receipt = try await tx.send([message], global: global)
-                if !global.json, let id = receipt?.events.first(where: { $0.type == "market.channel_opened" })?["id"] { print("channel \(id)") }
+                if !global.json, let id = receipt?.events.lazy.compactMap(MarketEvents.ChannelOpened.init).first?.id { print("channel \(id)") }
             }
         }
     }

@@ -31,7 +31,7 @@ struct ModelsTx: AsyncParsableCommand {
                                      royaltyBps: royaltyBps)
                 do { try spec.validate() } catch let error as LedgerError { throw CLIError(error.message) }
                 let receipt = try await tx.send([MsgRegisterModel(spec)], global: global)
-                if let id = receipt?.events.first(where: { $0.type == "models.registered" })?["id"], !global.json {
+                if let id = receipt?.events.lazy.compactMap(ModelsEvents.Registered.init).first?.id, !global.json {
                     print("registered model \(id)")
                 }
             }

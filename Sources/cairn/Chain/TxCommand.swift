@@ -50,7 +50,8 @@ struct TxOptions: ParsableArguments {
         let receipt = try await client.waitForReceipt(hash)
         if global.json { try printJSON(receipt) } else {
             print("tx \(hash)\nincluded in block \(receipt.height), gas used \(receipt.gasUsed), fee \(Coin(denom: Denom.native, amount: receipt.fee)) (burned \(receipt.burned)ucairn, tip \(receipt.tip)ucairn)")
-            for e in receipt.events where !e.type.hasPrefix("fee.") && e.type != "bank.transfer" {
+            // The fee and the transfers are in the line above or in the command itself.
+            for e in receipt.events where e.type != CoreEvents.FeePaid.type && e.type != BankEvents.Transfer.type {
                 print("  \(e.type): " + e.attributes.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             }
         }

@@ -4,6 +4,7 @@ import CairnPrimitives
 import CairnLedger
 import CairnMarket
 import CairnClient
+import CairnWire
 import NIOCore
 import NIOHTTP1
 import Foundation
@@ -165,15 +166,15 @@ final class DirectPath: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: SignedVoucher.headerName, value: voucher.headerValue)
-        request.headers.add(name: ProviderClient.channelHeader, value: String(channel))
+        request.headers.add(name: CairnHeader.voucher, value: voucher.headerValue)
+        request.headers.add(name: CairnHeader.channel, value: String(channel))
         request.body = .bytes(body)
         let start = ContinuousClock.now
         let response = try await http.execute(request, timeout: .seconds(60))
         _ = try await response.body.collect(upTo: 1 << 20)
         let millis = (ContinuousClock.now - start).micros / 1000
         guard response.status == .ok,
-              let receipt = response.headers.first(name: SignedReceipt.headerName).flatMap(SignedReceipt.init(headerValue:)) else {
+              let receipt = response.headers.first(name: CairnHeader.receipt).flatMap(SignedReceipt.init(headerValue:)) else {
             throw CLIError("the provider answered HTTP \(response.status.code) without a receipt")
         }
         let accepting = ContinuousClock.now

@@ -2,6 +2,7 @@ import Synchronization
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 
 /// An in-memory chain for the provider: channels set by the test, blocks pushed by the test, claims applied to the
 /// channels as the market module would (cumulative above claimed and within the deposit, else refused).
@@ -35,10 +36,10 @@ final class FakeMarketChain: MarketChain {
     }
 
     /// Commits a block with `events` to every follower.
-    func commit(_ events: [MarketEvent] = []) {
+    func commit(_ channels: [UInt64] = []) {
         let (block, subscribers) = state.withLock { s in
             s.height += 1
-            return (ChainBlock(height: s.height, events: events), s.subscribers)
+            return (ChainBlock(height: s.height, channels: channels), s.subscribers)
         }
         for c in subscribers { c.yield(block) }
     }

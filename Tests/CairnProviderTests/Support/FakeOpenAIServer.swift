@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Hummingbird
 import CairnProvider
+import CairnWire
 
 /// A tiny OpenAI-compatible server standing in for llama.cpp server, vLLM or Ollama: it writes "Hello from the
 /// fake server" a word per token (up to `max_tokens`), counts a prompt token per word, and embeds each text as

@@ -6,6 +6,7 @@ import Logging
 import CairnPrimitives
 import CairnMarket
 import CairnProvider
+import CairnWire
 import CairnTestSupport
 
 /// A provider's HTTP server on a loopback port, with a real `OpenAIProxyBackend` pointed at a ``FakeOpenAIServer``,
@@ -73,7 +74,7 @@ struct ProviderHarness {
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
         var errorCode: String? { (json?["error"] as? [String: Any])?["code"] as? String }
 
-        var receipt: SignedReceipt? { headers[SignedReceipt.headerName.lowercased()].flatMap(SignedReceipt.init(headerValue:)) }
+        var receipt: SignedReceipt? { headers[CairnHeader.receipt.lowercased()].flatMap(SignedReceipt.init(headerValue:)) }
 
         /// The events of a streamed body.
         var events: [ServerSentEvent] {
@@ -90,8 +91,8 @@ struct ProviderHarness {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        if let voucher { request.headers.add(name: SignedVoucher.headerName, value: voucher.headerValue) }
-        if let channel, voucher != nil { request.headers.add(name: ProviderServer.channelHeader, value: "\(channel)") }
+        if let voucher { request.headers.add(name: CairnHeader.voucher, value: voucher.headerValue) }
+        if let channel, voucher != nil { request.headers.add(name: CairnHeader.channel, value: "\(channel)") }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 16 << 20)
         var headers: [String: String] = [:]

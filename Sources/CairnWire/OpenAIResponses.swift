@@ -1,5 +1,3 @@
-import CairnPrimitives
-import CairnMarket
 public import Foundation
 
 /// `usage` of a response.
@@ -159,33 +157,41 @@ public struct ModelListBody: Sendable, Encodable {
         public var ownedBy: String
         public var cairn: Details
 
+        public init(id: String, created: Int, ownedBy: String, cairn: Details) {
+            self.id = id
+            self.created = created
+            self.ownedBy = ownedBy
+            self.cairn = cairn
+        }
+
         enum CodingKeys: String, CodingKey {
             case id, object, created, cairn
             case ownedBy = "owned_by"
         }
     }
 
-    /// What a Cairn client needs beyond OpenAI's fields.
+    /// What a Cairn client needs beyond OpenAI's fields (prices in ucairn per million tokens).
     public struct Details: Sendable, Encodable {
         public var modelID: UInt64
         public var contextLength: Int
         public var promptPerMillion: String
         public var completionPerMillion: String
         public var embeddingPerMillion: String
+
+        public init(modelID: UInt64, contextLength: Int, promptPerMillion: String, completionPerMillion: String,
+                    embeddingPerMillion: String) {
+            self.modelID = modelID
+            self.contextLength = contextLength
+            self.promptPerMillion = promptPerMillion
+            self.completionPerMillion = completionPerMillion
+            self.embeddingPerMillion = embeddingPerMillion
+        }
     }
 
     public var object = "list"
     public var data: [Item]
 
-    public init(models: [ServedModel], owner: String, created: Int) {
-        data = models.map {
-            Item(id: $0.name, created: created, ownedBy: owner,
-                 cairn: Details(modelID: $0.modelID, contextLength: $0.contextLength,
-                                promptPerMillion: $0.price.promptPerMillion.description,
-                                completionPerMillion: $0.price.completionPerMillion.description,
-                                embeddingPerMillion: $0.price.embeddingPerMillion.description))
-        }
-    }
+    public init(data: [Item]) { self.data = data }
 }
 
 /// OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` with nulls kept.

@@ -32,7 +32,7 @@ public struct ServerSentEventParser: Sendable {
     }
 
     /// Feeds bytes and returns the events they complete.
-    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ProviderError) -> [ServerSentEvent] {
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws(WireError) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         for byte in bytes {
             if byte == 0x0A, lastWasCR {
@@ -43,7 +43,7 @@ public struct ServerSentEventParser: Sendable {
             if byte == 0x0A || byte == 0x0D {
                 if let e = endLine() { events.append(e) }
             } else {
-                guard line.count < maxLineBytes else { throw ProviderError(.backend, "an event-stream line is longer than \(maxLineBytes) bytes") }
+                guard line.count < maxLineBytes else { throw WireError("an event-stream line is longer than \(maxLineBytes) bytes") }
                 line.append(byte)
             }
         }
@@ -82,4 +82,11 @@ public struct ServerSentEventParser: Sendable {
         }
         return nil
     }
+}
+
+/// Bytes from another process that do not follow the protocol.
+public struct WireError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -1,5 +1,3 @@
-public import CairnInference
-
 /// `stop`: one string or a list of up to four.
 public struct StopSequences: Sendable, Equatable, Decodable {
     public var values: [String]
@@ -55,9 +53,6 @@ public struct ChatRequestMessage: Sendable, Equatable, Decodable {
             content = parts.compactMap(\.text).joined()
         }
     }
-
-    /// The engine's form of the message.
-    public var chatMessage: ChatMessage { ChatMessage(role: role, content: content) }
 }
 
 /// The sampling fields shared by chat and text completions.
