@@ -56,20 +56,37 @@ public struct WalletChannel: Sendable, Codable, Equatable {
 }
 
 /// The wallet's file: every channel of one client on one chain, written atomically.
-struct WalletFile: Codable {
+public struct WalletFile: Codable, Sendable, Equatable {
     static let version = 1
     var version: Int
-    var chainID: String
-    var client: Address
-    var channels: [WalletChannel]
+    public var chainID: String
+    public var client: Address
+    public var channels: [WalletChannel]
+
+    /// The file of `client`'s `channels` on `chainID`, in this build's version.
+    public init(chainID: String, client: Address, channels: [WalletChannel]) {
+        version = WalletFile.version
+        self.chainID = chainID
+        self.client = client
+        self.channels = channels
+    }
+
+    /// Refuses a file of another client or chain.
+    public func check(client: Address, chainID: String, path: String) throws(ClientError) {
+        guard self.client == client else { throw ClientError("the channel wallet \(path) belongs to \(self.client), not \(client)") }
+        guard self.chainID == chainID else { throw ClientError("the channel wallet \(path) is for chain \(self.chainID), not \(chainID)") }
+    }
 }
 
 /// Reads and writes the wallet file: written to a temporary file, flushed to disk, then renamed over the
 /// old one, so a process killed mid-write leaves either the old or the new state, never a torn one.
-struct WalletStore {
-    let path: String
+public struct WalletStore: Sendable {
+    public let path: String
 
-    func load() throws(ClientError) -> WalletFile? {
+    public init(path: String) { self.path = path }
+
+    /// The file, or nil when there is none yet.
+    public func load() throws(ClientError) -> WalletFile? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -85,7 +102,8 @@ struct WalletStore {
         return file
     }
 
-    func save(_ file: WalletFile) throws(ClientError) {
+    /// Writes the file durably.
+    public func save(_ file: WalletFile) throws(ClientError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data

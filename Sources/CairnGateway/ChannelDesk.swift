@@ -1,286 +1,327 @@
 public import CairnPrimitives
 public import CairnMarket
 public import CairnClient
+public import CairnWire
 import Foundation
-import Synchronization
 
-/// The gateway's payment channels: one request at a time on each (as providers require), opened and topped up on the
-/// chain as needed within a spending limit, settled when idle, closed when idle long or refused.
+/// The chain as the gateway's payments use it: the client's channel transactions and reads.
+public protocol PaymentChain: Sendable {
+    /// Opens a channel to `provider` escrowing `deposit`, with the client's key as the voucher key; returns its id.
+    func open(to provider: Address, deposit: Amount) async throws(ClientError) -> UInt64
+    func topUp(_ id: UInt64, amount: Amount) async throws(ClientError)
+    func close(_ id: UInt64) async throws(ClientError)
+    /// The client's channels as the chain shows them.
+    func channels() async throws(ClientError) -> [ChannelView]
+    func channel(_ id: UInt64) async throws(ClientError) -> ChannelView
+}
+
+extension ChannelTransactions: PaymentChain {}
+
+/// Hands a provider a voucher alone: how the gateway pays for the last request on a channel that stays idle.
+public protocol VoucherCourier: Sendable {
+    func handOver(_ voucher: SignedVoucher, endpoint: String) async throws
+}
+
+/// Hands vouchers over with `POST /v1/cairn/vouchers` on the provider's endpoint.
+public struct ProviderCourier: VoucherCourier {
+    public init() {}
+
+    public func handOver(_ voucher: SignedVoucher, endpoint: String) async throws {
+        try await ProviderClient(url: endpoint, timeout: 10).settle(voucher)
+    }
+}
+
+/// The one owner of the gateway's payment channels: it drives the `Payer` state machine, performing what it asks for
+/// (opening and topping up channels on the chain, signing vouchers, checking receipts, handing vouchers over, closing
+/// channels), and keeps the wallet file. Time comes from an injected clock.
 ///
-/// A request leases a free channel to its provider with enough deposit left for the request's highest cost, pays with
-/// the channel's voucher (everything delivered before), and gives the channel back once its receipt is checked and
-/// recorded, so the next voucher pays for it. A channel idle for `settleAfter` hands its provider the voucher for its
-/// last request; one idle for `closeAfter`, or one a provider refuses, is closed (its unclaimed deposit returns after
-/// the settle delay).
+/// Receipts accepted are written to the wallet file in batches (`flush`, every 50 ms): a gateway that dies before
+/// loses at most those, after which its next vouchers on their channels are refused as below what was delivered and
+/// those channels are left and closed. Opens and top-ups are written at once.
 public actor ChannelDesk {
-    public struct Policy: Sendable {
-        /// The most the gateway escrows at once in channels it keeps open.
-        public var spendLimit: Amount
-        /// A new channel's deposit, and the amount of a top-up.
-        public var deposit: Amount
-        /// Channels per provider, so that concurrent requests to one provider do not wait for each other.
-        public var channelsPerProvider: Int
-        /// Idle time after which a channel's last voucher is handed over alone.
-        public var settleAfter: Duration
-        /// Idle time after which a channel is closed.
-        public var closeAfter: Duration
+    public typealias Policy = Payer.Policy
 
-        public init(spendLimit: Amount, deposit: Amount, channelsPerProvider: Int = 4, settleAfter: Duration = .seconds(2),
-                    closeAfter: Duration = .seconds(3600)) {
-            self.spendLimit = spendLimit
-            self.deposit = deposit
-            self.channelsPerProvider = channelsPerProvider
-            self.settleAfter = settleAfter
-            self.closeAfter = closeAfter
-        }
-    }
-
-    /// A channel held by one request, with the voucher that request carries.
+    /// A channel held by one request, with the signed voucher that request carries.
     public struct Lease: Sendable {
-        public var channelID: UInt64
-        public var provider: Address
-        public var voucher: SignedVoucher
+        public let held: Payer.Lease
+        public let voucher: SignedVoucher
+        public var channelID: UInt64 { held.channelID }
+        public var provider: Address { held.provider }
     }
 
-    public let wallet: ChannelWallet
-    public let policy: Policy
+    /// Why no channel could be leased.
+    public enum LeaseError: Error, Sendable, Equatable {
+        /// Paying would pass the spending limit.
+        case spendLimit(String)
+        /// Every channel to the provider stayed busy until the deadline.
+        case busy
+        /// The chain refused a transaction or could not be reached.
+        case chain(String)
+    }
+
+    /// What the request does after an attempt (see `Payer.next(after:lease:needed:paymentRetries:now:)`).
+    public enum Next: Sendable {
+        /// Send again to the same provider with this lease (topped up, or another channel).
+        case resend(Lease)
+        /// Give up on this provider, saying why.
+        case failOver(String)
+        /// Pass the provider's answer to the client.
+        case answerClient
+        /// Relay the answer; `accept` or `retire` ends the lease.
+        case relay
+        /// Paying would pass the spending limit.
+        case overLimit(String)
+    }
+
+    var payer: Payer
+    let chain: any PaymentChain
+    let courier: any VoucherCourier
+    let writer: WalletWriter
+    let clock: any MillisecondClock
     let key: PrivateKey
     let chainID: String
-    /// The wallet's channels as last returned by it: a request reads them and signs its voucher without waiting for the
-    /// wallet, which may be writing another channel's receipt to disk.
-    var cache: [UInt64: WalletChannel] = [:]
     let metrics: GatewayMetrics
-    let chainLock = AsyncLock()
-    var busy: Set<UInt64> = []
-    /// Channels no longer used (refused by their provider, or closing): settled and closed in the background.
-    var retired: Set<UInt64> = []
-    var lastUsed: [UInt64: ContinuousClock.Instant] = [:]
-    /// The cumulative of the last voucher each channel's provider received.
-    var handedOver: [UInt64: Amount] = [:]
-    /// Channels being opened, per provider.
-    var opening: [Address: Int] = [:]
-    /// Deposits being added (opens and top-ups under way), counted against the limit.
-    var pendingDeposits: UInt128 = 0
+    /// Whether receipts were accepted since the wallet file was last written.
+    var unsaved = false
+    /// Snapshots of the wallet taken for writing, numbered in the order taken.
+    var snapshots = 0
+    /// Requests waiting for a channel to be given back.
+    var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    var nextWaiter: UInt64 = 0
     /// Wallet writes that failed (tried again at the next flush).
     public private(set) var failedFlushes = 0
 
-    /// - Parameters: key and chainID: the wallet's, to sign vouchers.
-    public init(wallet: ChannelWallet, key: PrivateKey, chainID: String, policy: Policy, metrics: GatewayMetrics) {
-        self.wallet = wallet
+    /// Opens the desk with the channels of the wallet file at `store` (refusing a file of another client or chain).
+    public init(chain: any PaymentChain, courier: any VoucherCourier = ProviderCourier(), store: WalletStore, key: PrivateKey,
+                chainID: String, policy: Policy, metrics: GatewayMetrics, clock: any MillisecondClock = MonotonicClock()) throws(ClientError) {
+        let file = try store.load()
+        try file?.check(client: key.publicKey.address, chainID: chainID, path: store.path)
+        payer = Payer(policy: policy, channels: file?.channels ?? [], now: clock.now)
+        self.chain = chain
+        self.courier = courier
+        writer = WalletWriter(store: store)
+        self.clock = clock
         self.key = key
         self.chainID = chainID
-        self.policy = policy
         self.metrics = metrics
     }
 
-    /// Brings the wallet up to date with the chain at start: adopts open channels of this client it does not know,
-    /// and marks the ones closed meanwhile.
+    public var policy: Policy { payer.policy }
+
+    /// Every channel as the payer holds it, by id.
+    public var channels: [UInt64: Payer.Channel] { payer.channels }
+
+    /// Brings the wallet up to date with the chain at start: adopts this client's open channels it does not know and
+    /// marks the ones closed meanwhile.
     public func recover() async throws(ClientError) {
-        let address = await wallet.client
-        let onChain = try await wallet.node.get("/v1/market/channels?client=\(address.bech32)", as: ChannelList.self).channels
-        let known = Set(await wallet.channels.map(\.id))
-        for view in onChain where view.state == "open" && !known.contains(view.id) {
-            _ = try? await wallet.adopt(view)
-        }
-        let states = Dictionary(onChain.map { ($0.id, $0.state) }, uniquingKeysWith: { a, _ in a })
-        for channel in await wallet.channels where !channel.closing {
-            if states[channel.id] != "open" { _ = try await wallet.sync(channel.id) }
-        }
-        // The providers may not have the last vouchers of the channels kept: hand them over at the next idle pass.
-        for channel in await wallet.channels {
-            cache[channel.id] = channel
-            guard !channel.closing else { continue }
-            handedOver[channel.id] = .zero
-            lastUsed[channel.id] = .now
-        }
+        let onChain = try await chain.channels()
+        if payer.recover(onChain, client: key.publicKey.address, voucherKey: key.publicKey, now: clock.now) { try await save() }
     }
 
-    struct ChannelList: Decodable { var channels: [ChannelView] }
+    // MARK: Leasing
 
-    /// The ucairn escrowed in channels kept open, and in deposits under way.
-    func escrowed() -> UInt128 {
-        cache.values.filter { !$0.closing && !retired.contains($0.id) }.reduce(pendingDeposits) { $0 &+ $1.available.value }
-    }
-
-    /// A free channel to `provider` with at least `needed` available, opened or topped up when there is none.
+    /// A channel to `provider` with at least `needed` left, opened or topped up when there is none.
     ///
-    /// - Throws: `LeaseError.spendLimit` when opening or topping up would pass the limit, `.busy` when every channel to
-    ///   the provider stays busy until `deadline`, `.chain` when the chain refuses or cannot be reached.
+    /// - Throws: `.spendLimit` when opening or topping up would pass the limit, `.busy` when every channel to the
+    ///   provider stays busy until `deadline`, `.chain` when the chain refuses or cannot be reached.
     public func lease(_ provider: Address, needed: Amount, deadline: ContinuousClock.Instant) async throws(LeaseError) -> Lease {
         while true {
-            let channels = cache.values.filter { $0.provider == provider && !$0.closing && !retired.contains($0.id) }
-            // Decided without a suspension between reading `busy` and taking the channel.
-            let free = channels.filter { !busy.contains($0.id) }
-            if let best = free.max(by: { $0.available < $1.available }) {
-                busy.insert(best.id)
-                if best.available >= needed { return try issue(best.id, provider: provider) }
-                do { return try await topUp(best.id, provider: provider, needed: needed) } catch {
-                    busy.remove(best.id)
-                    throw error
+            switch payer.lease(provider, needed: needed, now: clock.now) {
+            case let .leased(held):
+                return sign(held)
+            case let .topUp(held, amount):
+                return try await topUp(held, amount: amount)
+            case let .open(provider, amount):
+                let id: UInt64
+                do { id = try await chain.open(to: provider, deposit: amount) } catch {
+                    payer.openFailed(provider: provider, amount: amount)
+                    wakeWaiters()
+                    throw .chain("cannot open a channel to \(provider): \(error.description)")
                 }
+                let held = payer.opened(WalletChannel(id: id, provider: provider, deposit: amount, delivered: .zero, perModel: [],
+                                                      closing: false, receipts: 0), amount: amount, now: clock.now)
+                metrics.channelOpened()
+                try? await save()
+                return sign(held)
+            case .wait:
+                guard await waitForRelease(until: deadline) else { throw .busy }
+            case let .overLimit(why):
+                throw .spendLimit(why)
             }
-            if channels.count + opening[provider, default: 0] < policy.channelsPerProvider {
-                return try await open(provider, needed: needed)
-            }
-            guard ContinuousClock.now < deadline else { throw .busy }
-            try? await Task.sleep(for: .milliseconds(2))
         }
     }
 
-    func issue(_ id: UInt64, provider: Address) throws(LeaseError) -> Lease {
+    func topUp(_ held: Payer.Lease, amount: Amount) async throws(LeaseError) -> Lease {
+        do { try await chain.topUp(held.channelID, amount: amount) } catch {
+            payer.topUpFailed(held, amount: amount, now: clock.now)
+            wakeWaiters()
+            throw .chain("cannot top up channel \(held.channelID): \(error.description)")
+        }
+        let lease = payer.toppedUp(held, amount: amount)
+        try? await save()
+        return sign(lease)
+    }
+
+    func sign(_ held: Payer.Lease) -> Lease {
         let start = ContinuousClock.now
-        guard let channel = cache[id] else {
-            busy.remove(id)
-            throw .chain("the wallet has no channel \(id)")
-        }
-        let voucher = channel.voucher.signed(by: key, chainID: chainID)
+        let voucher = held.voucher.signed(by: key, chainID: chainID)
         metrics.payment(seconds: (ContinuousClock.now - start).seconds)
-        return Lease(channelID: id, provider: provider, voucher: voucher)
+        return Lease(held: held, voucher: voucher)
     }
 
-    func reserve(_ amount: Amount) throws(LeaseError) {
-        let escrow = escrowed()
-        guard escrow &+ amount.value <= policy.spendLimit.value else {
-            throw .spendLimit("escrowing \(amount) more would pass the gateway's spending limit of \(policy.spendLimit) (\(Amount(escrow)) escrowed)")
+    /// Waits until a channel is given back or `deadline` passes; false when it passed.
+    func waitForRelease(until deadline: ContinuousClock.Instant) async -> Bool {
+        guard ContinuousClock.now < deadline else { return false }
+        let id = nextWaiter
+        nextWaiter += 1
+        let timer = Task { [weak self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            await self?.wake(id)
         }
-        pendingDeposits &+= amount.value
+        await withCheckedContinuation { waiters[id] = $0 }
+        timer.cancel()
+        return ContinuousClock.now < deadline
     }
 
-    func open(_ provider: Address, needed: Amount) async throws(LeaseError) -> Lease {
-        let amount = max(policy.deposit, needed)
-        opening[provider, default: 0] += 1
-        defer { opening[provider, default: 1] -= 1 }
-        try reserve(amount)
-        defer { pendingDeposits -= amount.value }
-        let channel: WalletChannel
-        do {
-            await chainLock.acquire()
-            defer { chainLock.releaseLock() }
-            channel = try await wallet.open(to: provider, deposit: amount)
-            cache[channel.id] = channel
-        } catch {
-            throw .chain("cannot open a channel to \(provider): \(error.description)")
+    func wake(_ id: UInt64) {
+        waiters.removeValue(forKey: id)?.resume()
+    }
+
+    func wakeWaiters() {
+        let all = waiters
+        waiters = [:]
+        for c in all.values { c.resume() }
+    }
+
+    // MARK: After an attempt
+
+    /// Decides and carries out what the request does after an attempt at `lease`'s provider.
+    public func next(after end: Payer.AttemptEnd, lease: Lease, needed: Amount, paymentRetries: Int,
+                     deadline: ContinuousClock.Instant) async -> Next {
+        let step = payer.next(after: end, lease: lease.held, needed: needed, paymentRetries: paymentRetries, now: clock.now)
+        switch step {
+        case .relay: return .relay
+        case .answerClient:
+            wakeWaiters()
+            return .answerClient
+        case .failOver:
+            wakeWaiters()
+            return .failOver(Self.describe(end))
+        case let .overLimit(why):
+            wakeWaiters()
+            return .overLimit(why)
+        case let .topUpAndResend(held, amount):
+            do { return .resend(try await topUp(held, amount: amount)) } catch {
+                return .failOver("payment could not be arranged: \(error)")
+            }
+        case .leaseAgainAndResend:
+            wakeWaiters()
+            do { return .resend(try await self.lease(lease.provider, needed: needed, deadline: deadline)) } catch {
+                if case let .spendLimit(why) = error { return .overLimit(why) }
+                return .failOver("payment could not be arranged: \(error)")
+            }
         }
-        metrics.channelOpened()
-        busy.insert(channel.id)
-        handedOver[channel.id] = .zero
-        return try issue(channel.id, provider: provider)
     }
 
-    func topUp(_ id: UInt64, provider: Address, needed: Amount) async throws(LeaseError) -> Lease {
-        let amount = max(policy.deposit, needed)
-        try reserve(amount)
-        defer { pendingDeposits -= amount.value }
-        do {
-            await chainLock.acquire()
-            defer { chainLock.releaseLock() }
-            cache[id] = try await wallet.topUp(id, amount: amount)
-        } catch {
-            throw .chain("cannot top up channel \(id): \(error.description)")
+    static func describe(_ end: Payer.AttemptEnd) -> String {
+        switch end {
+        case .noAnswer: "no answer"
+        case let .providerFailed(status): "HTTP \(status)"
+        case let .paymentRefused(code): "refused payment (\(code?.rawValue ?? "no code"))"
+        case let .requestRefused(status): "refused the request (HTTP \(status))"
+        case .answered: "answered"
         }
-        return try issue(id, provider: provider)
     }
 
-    /// Tops up a leased channel a provider found short (`channel_unfunded`) and gives a new voucher for it.
-    public func topUp(_ lease: Lease, needed: Amount) async throws(LeaseError) -> Lease {
-        try await topUp(lease.channelID, provider: lease.provider, needed: needed)
-    }
-
-    /// Checks and records the receipt of the request that held `lease`.
-    /// - Returns: the receipt's cost when it was accepted.
-    public func accept(_ receipt: SignedReceipt, lease: Lease, price: ModelPrice) async throws(ClientError) -> Amount {
+    /// Checks and records the receipt of the request that held `lease`, and gives the channel back.
+    /// - Returns: the receipt's cost.
+    /// - Throws: the mismatch; the channel is then retired (closed by the upkeep).
+    public func accept(_ receipt: SignedReceipt, lease: Lease, price: ModelPrice) throws(ClientError) -> Amount {
         let start = ContinuousClock.now
         defer { metrics.payment(seconds: (ContinuousClock.now - start).seconds) }
-        cache[lease.channelID] = try await wallet.accept(receipt, channel: lease.channelID, price: price, persist: false)
-        return receipt.receipt.cost
+        let cost: Amount
+        do { cost = try payer.accept(receipt, lease: lease.held, price: price, chainID: chainID) } catch {
+            retire(lease)
+            throw error
+        }
+        unsaved = true
+        release(lease, voucherDelivered: true)
+        return cost
     }
 
-    /// Writes the receipts accepted since the last write to the wallet file, in one write (group commit: the
-    /// requests do not each wait for the disk). A gateway that dies before it loses at most those receipts: its next
-    /// vouchers on their channels are refused as below what was delivered, and those channels are left and closed.
-    public func flush() async {
-        do { try await wallet.flush() } catch { failedFlushes += 1 }
-    }
-
-    /// Gives a channel back after its request (its voucher reached the provider when `delivered` is true).
+    /// Gives a channel back after its request (`voucherDelivered` when the provider received its voucher).
     public func release(_ lease: Lease, voucherDelivered: Bool) {
-        busy.remove(lease.channelID)
-        lastUsed[lease.channelID] = .now
-        if voucherDelivered { handedOver[lease.channelID] = max(handedOver[lease.channelID] ?? .zero, lease.voucher.voucher.cumulative) }
+        payer.release(lease.held, voucherDelivered: voucherDelivered, now: clock.now)
+        wakeWaiters()
     }
 
-    /// Stops using a channel its provider refused (or lost track of): it is settled and closed in the background.
+    /// Stops using a channel its provider refused (or lost track of): it is handed over and closed by the upkeep.
     public func retire(_ lease: Lease) {
-        busy.remove(lease.channelID)
-        retired.insert(lease.channelID)
+        payer.retire(lease.held)
+        wakeWaiters()
     }
+
+    // MARK: Upkeep and the wallet file
 
     /// One pass of upkeep: hands over the vouchers of idle channels, closes long-idle and retired ones.
     /// - Parameter endpoint: a provider's listed endpoint.
     public func upkeep(endpoint: (Address) -> String?) async {
-        let now = ContinuousClock.now
-        for channel in cache.values.sorted(by: { $0.id < $1.id }) where !channel.closing && !busy.contains(channel.id) {
-            // A channel first seen now (adopted, or opened by a request still under way) counts as just used.
-            let idle = now - (lastUsed[channel.id] ?? now)
-            if lastUsed[channel.id] == nil { lastUsed[channel.id] = now }
-            let retiring = retired.contains(channel.id) || idle >= policy.closeAfter
-            let unpaid = (handedOver[channel.id] ?? .zero) < channel.delivered
-            guard unpaid && (idle >= policy.settleAfter || retiring) || retiring else { continue }
-            busy.insert(channel.id)
-            defer { busy.remove(channel.id) }
-            if unpaid, let url = endpoint(channel.provider), let client = try? ProviderClient(url: url, timeout: 10),
-               let voucher = cache[channel.id].map({ $0.voucher.signed(by: key, chainID: chainID) }) {
+        for chore in payer.upkeep(now: clock.now) {
+            if let voucher = chore.handOver, let url = endpoint(chore.provider) {
                 do {
-                    try await client.settle(voucher)
-                    handedOver[channel.id] = voucher.voucher.cumulative
+                    try await courier.handOver(voucher.signed(by: key, chainID: chainID), endpoint: url)
+                    payer.handedOver(chore.channelID, cumulative: voucher.cumulative)
                 } catch {
                     // Tried again at the next pass; a channel being closed is closed anyway.
                 }
             }
-            if retiring {
+            if chore.close {
                 do {
-                    await chainLock.acquire()
-                    defer { chainLock.releaseLock() }
-                    try await wallet.close(channel.id)
-                    cache[channel.id]?.closing = true
-                    retired.remove(channel.id)
+                    try await chain.close(chore.channelID)
+                    payer.closed(chore.channelID)
                 } catch {
                     // The chain may already show it closing: read it back.
-                    if let synced = try? await wallet.sync(channel.id) { cache[channel.id] = synced }
+                    if let view = try? await chain.channel(chore.channelID) { payer.synced(view) }
                 }
+                try? await save()
             }
+            payer.choreDone(chore.channelID)
         }
+        wakeWaiters()
     }
 
-    /// Why a channel could not be leased.
-    public enum LeaseError: Error, Sendable {
-        case spendLimit(String)
-        case busy
-        case chain(String)
+    /// Writes the receipts accepted since the last write to the wallet file, in one write (group commit: requests do
+    /// not each wait for the disk).
+    public func flush() async {
+        guard unsaved else { return }
+        do { try await save() } catch { failedFlushes += 1 }
+    }
+
+    /// Writes the wallet file now (off this actor: requests go on meanwhile).
+    func save() async throws(ClientError) {
+        unsaved = false
+        let file = WalletFile(chainID: chainID, client: key.publicKey.address, channels: payer.walletChannels)
+        snapshots += 1
+        do { try await writer.write(file, number: snapshots) } catch {
+            unsaved = true
+            throw error
+        }
     }
 }
 
-/// A first-in first-out lock for async work (transactions from one key must not interleave: each reads its nonce).
-final class AsyncLock: Sendable {
-    let waiters = Mutex<(locked: Bool, queue: [CheckedContinuation<Void, Never>])>((false, []))
+/// Writes the wallet file off the desk's actor, skipping a snapshot older than one already written.
+actor WalletWriter {
+    let store: WalletStore
+    /// The number of the last snapshot written.
+    var written = 0
 
-    func acquire() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let granted = waiters.withLock { w -> Bool in
-                if w.locked { w.queue.append(c); return false }
-                w.locked = true
-                return true
-            }
-            if granted { c.resume() }
-        }
-    }
+    init(store: WalletStore) { self.store = store }
 
-    func releaseLock() {
-        let next = waiters.withLock { w -> CheckedContinuation<Void, Never>? in
-            if w.queue.isEmpty { w.locked = false; return nil }
-            return w.queue.removeFirst()
-        }
-        next?.resume()
+    /// Writes snapshot `number` unless a later one is already on disk.
+    func write(_ file: WalletFile, number: Int) throws(ClientError) {
+        guard number > written else { return }
+        try store.save(file)
+        written = number
     }
 }
 

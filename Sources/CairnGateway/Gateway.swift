@@ -77,8 +77,8 @@ public struct Gateway: Service {
         let node = try NodeClient(url: config.nodeURL)
         let status = try await waitForNode(node)
         let metrics = GatewayMetrics()
-        let wallet = try ChannelWallet(node: node, key: key, chainID: status.chainID, path: config.walletPath)
-        let desk = ChannelDesk(wallet: wallet, key: key, chainID: status.chainID, policy: config.channels, metrics: metrics)
+        let desk = try ChannelDesk(chain: ChannelTransactions(node: node, key: key), store: WalletStore(path: config.walletPath), key: key,
+                                   chainID: status.chainID, policy: config.channels, metrics: metrics)
         try await desk.recover()
         let usage = try UsageStore(path: config.usagePath)
         let directory = ProviderDirectory(node: node)

@@ -113,8 +113,8 @@ struct Job: Sendable {
         var record = UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: outcome == .succeeded)
         if let receipt {
             do {
+                // Accepted, the channel is given back with the next voucher paying for this request.
                 let cost = try await server.desk.accept(receipt, lease: lease, price: candidate.price)
-                await server.desk.release(lease, voucherDelivered: true)
                 let r = receipt.receipt
                 record.promptTokens = r.promptTokens
                 record.completionTokens = r.completionTokens
@@ -123,10 +123,10 @@ struct Job: Sendable {
                 server.metrics.served(provider: candidate.address, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
                                       embeddingTokens: r.embeddingTokens, cost: cost)
             } catch {
+                // Refused, the channel is retired (and closed by the upkeep).
                 server.logger.warning("refused a provider's receipt; its channel is closed",
                                       metadata: ["provider": "\(candidate.address)", "error": "\(error)"])
                 server.metrics.receiptRefused()
-                await server.desk.retire(lease)
             }
         } else if outcome == .succeeded {
             server.logger.warning("a provider answered without a receipt; its channel is closed", metadata: ["provider": "\(candidate.address)"])

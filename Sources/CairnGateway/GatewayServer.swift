@@ -163,19 +163,20 @@ public struct GatewayServer: Sendable {
                           message: "no provider could serve the request: " + failures.joined(separator: "; "))
     }
 
-    /// Sends the request to one provider, paying on a leased channel; deals with payment refusals on the spot.
+    /// Sends the request to one provider, paying on a leased channel; what happens after each attempt (a top-up and
+    /// another try, another channel, the next provider) is the payer's decision.
     func attempt(_ candidate: ProviderCandidate, body: Data, summary: RequestSummary, key: String,
                  arrived: ContinuousClock.Instant) async throws -> Attempt {
         let needed = candidate.price.cost(promptTokens: summary.promptTokens, completionTokens: summary.completionTokens,
                                           embeddingTokens: summary.embeddingTokens)
         let deadline = arrived + timeouts.total
+        let leaseDeadline = arrived + timeouts.firstToken
         var lease: ChannelDesk.Lease
         do {
-            lease = try await desk.lease(candidate.address, needed: needed, deadline: arrived + timeouts.firstToken)
+            lease = try await desk.lease(candidate.address, needed: needed, deadline: leaseDeadline)
         } catch {
             switch error {
-            case .spendLimit(let message):
-                throw Self.insufficientQuota(message)
+            case .spendLimit(let message): throw Self.insufficientQuota(message)
             case .busy: return .failed("every channel to it stayed busy")
             case .chain(let message): return .failed(message)
             }
@@ -184,7 +185,8 @@ public struct GatewayServer: Sendable {
         var paymentRetries = 0
         while true {
             let sent = ContinuousClock.now
-            let response: HTTPClientResponse
+            let end: Payer.AttemptEnd
+            var response: HTTPClientResponse?
             do {
                 var outbound = HTTPClientRequest(url: candidate.endpoint.trimmingSuffix("/") + summary.kind.rawValue)
                 outbound.method = .POST
@@ -192,61 +194,53 @@ public struct GatewayServer: Sendable {
                 outbound.headers.add(name: CairnHeader.voucher, value: lease.voucher.headerValue)
                 outbound.headers.add(name: CairnHeader.channel, value: String(lease.channelID))
                 outbound.body = .bytes(ByteBuffer(bytes: body))
-                response = try await http.execute(outbound, deadline: .now() + deadline.nioOffset)
+                let answer = try await http.execute(outbound, deadline: .now() + deadline.nioOffset)
+                response = answer
+                end = Self.end(of: answer)
             } catch {
-                await desk.release(lease, voucherDelivered: false)
-                providerFailed(candidate.address)
-                return .failed("no answer: \(error)")
+                end = .noAnswer
             }
-            let code = Int(response.status.code)
-            if code == 402 || code == 429 {
-                let refusal = await errorBody(response)
-                guard paymentRetries < 2 else {
-                    await desk.retire(lease)
-                    selector.abandoned(candidate.address)
-                    return .failed("refused payment: \(refusal.message)")
-                }
+            switch await desk.next(after: end, lease: lease, needed: needed, paymentRetries: paymentRetries, deadline: leaseDeadline) {
+            case .relay:
+                let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
+                              deadline: deadline)
+                if summary.stream { return try await job.stream(response!) }
+                return await job.whole(response!)
+            case .resend(let next):
+                _ = try? await response?.body.collect(upTo: 1 << 20)
+                logger.notice("a provider refused a payment; sending again", metadata: ["provider": "\(candidate.address)", "end": "\(end)"])
+                lease = next
                 paymentRetries += 1
-                do {
-                    if refusal.code == "channel_unfunded" {
-                        lease = try await desk.topUp(lease, needed: needed)
-                    } else {
-                        // The provider and the wallet disagree about this channel: leave it and take another.
-                        logger.notice("a provider refused a channel", metadata: ["channel": "\(lease.channelID)", "code": "\(refusal.code ?? "")"])
-                        await desk.retire(lease)
-                        lease = try await desk.lease(candidate.address, needed: needed, deadline: arrived + timeouts.firstToken)
-                    }
-                } catch {
-                    await desk.release(lease, voucherDelivered: false)
-                    selector.abandoned(candidate.address)
-                    if case .spendLimit(let message) = error {
-                        throw Self.insufficientQuota(message)
-                    }
-                    return .failed("payment could not be arranged: \(error)")
-                }
-                continue
-            }
-            if code >= 500 || code == 404 {
-                let detail = await errorBody(response)
-                await desk.release(lease, voucherDelivered: false)
-                providerFailed(candidate.address)
-                return .failed("HTTP \(code): \(detail.message)")
-            }
-            if code != 200 {
+            case .answerClient:
                 // The client's own mistake (a 400): the provider's answer is the client's.
-                let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
-                // A provider keeps the voucher of a request it serves only: this one's is handed over later.
-                await desk.release(lease, voucherDelivered: false)
+                let bytes = (try? await response?.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
                 selector.abandoned(candidate.address)
                 usageRecord(UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: false))
-                return .answered(Response(status: .init(code: code), headers: [.contentType: "application/json",
-                                                                                 Self.providerHeader: candidate.address.bech32],
+                return .answered(Response(status: .init(code: Int(response?.status.code ?? 400)),
+                                          headers: [.contentType: "application/json", Self.providerHeader: candidate.address.bech32],
                                           body: ResponseBody(byteBuffer: bytes)))
+            case .failOver(let why):
+                _ = try? await response?.body.collect(upTo: 1 << 20)
+                if case .paymentRefused = end { selector.abandoned(candidate.address) } else { providerFailed(candidate.address) }
+                return .failed(why)
+            case .overLimit(let why):
+                _ = try? await response?.body.collect(upTo: 1 << 20)
+                selector.abandoned(candidate.address)
+                throw Self.insufficientQuota(why)
             }
-            let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
-                          deadline: deadline)
-            if summary.stream { return try await job.stream(response) }
-            return await job.whole(response)
+        }
+    }
+
+    /// How an answer's status line ends an attempt: 200 answered; 402 or 429 a payment refusal (its code from
+    /// `X-Cairn-Payment-Rejection`); 5xx or 404 the provider's failure; any other status the client's mistake.
+    static func end(of response: HTTPClientResponse) -> Payer.AttemptEnd {
+        let code = Int(response.status.code)
+        switch code {
+        case 200: return .answered
+        case 402, 429:
+            return .paymentRefused(response.headers.first(name: CairnHeader.paymentRejection).flatMap(PaymentRejection.Code.init(rawValue:)))
+        case 404, 500...: return .providerFailed(status: code)
+        default: return .requestRefused(status: code)
         }
     }
 
@@ -258,15 +252,6 @@ public struct GatewayServer: Sendable {
     func providerFailed(_ address: Address) {
         selector.failed(address)
         metrics.providerFailed(address)
-    }
-
-    /// The OpenAI error of a refused request (its message and code, as far as it reads).
-    func errorBody(_ response: HTTPClientResponse) async -> (message: String, code: String?) {
-        guard let bytes = try? await response.body.collect(upTo: 1 << 20) else { return ("HTTP \(response.status.code)", nil) }
-        guard let parsed = try? JSONDecoder().decode(OpenAIErrorBody.self, from: Data(bytes.readableBytesView)) else {
-            return (String(buffer: bytes).prefix(300).description, nil)
-        }
-        return (parsed.error.message, parsed.error.code)
     }
 
     func usageRecord(_ record: UsageRecord) {
