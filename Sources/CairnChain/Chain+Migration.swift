@@ -30,18 +30,8 @@ extension Chain {
         var height: UInt64 = 1
         while height <= head.height {
             guard let block = try storedParts(at: height) else { throw InvalidBlock(message: "block \(height) is missing") }
-            do { try verifier.verify(block.header, commit: block.commit) } catch {
-                throw InvalidBlock(message: "block \(height): the stored commit certificate does not verify: \(error)")
-            }
-            let transactions: [CheckedTransaction]
-            do { transactions = try PendingChecks(block.transactions, ledger: target.ledger).wait() } catch {
-                throw InvalidBlock(message: "block \(height): \(error.message)")
-            }
-            let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
-                                              transactions: transactions, mode: .replay, parentRoot: targetHead.root)
-            guard executed.execution.receipts == block.receipts else {
-                throw InvalidBlock(message: "block \(height): re-executed receipts differ from the stored ones")
-            }
+            let executed = try reexecute(block, checks: PendingChecks(block.transactions, ledger: target.ledger), height: height,
+                                         verifier: verifier, on: target, parent: targetHead)
             let header = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
                                          previousHash: targetHead.blockHash, proposer: block.header.proposer)
             try target.commit(header: header, certificate: try await engine.finalize(header), executed: executed)

@@ -25,24 +25,11 @@ extension Chain {
         var next = try fetch(1)
         var height: UInt64 = 1
         while height <= head.height {
-            guard let (stored, checks) = next else {
+            guard let (block, checks) = next else {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
-            let block = stored
             next = height < head.height ? try fetch(height + 1) : nil
-            // Checked before the block is executed: a forged certificate is named as such, whatever else is wrong.
-            do { try target.verifier.verify(block.header, commit: block.commit) } catch {
-                throw InvalidBlock(message: "block \(height): the commit certificate does not verify: \(error)")
-            }
-            let transactions: [CheckedTransaction]
-            do { transactions = try checks.wait() } catch {
-                throw InvalidBlock(message: "block \(height): \(error.message)")
-            }
-            let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
-                                              transactions: transactions, mode: .replay, parentRoot: targetHead.root)
-            guard executed.execution.receipts == stored.receipts else {
-                throw InvalidBlock(message: "block \(height): replayed receipts differ from the stored ones")
-            }
+            let executed = try reexecute(block, checks: checks, height: height, verifier: target.verifier, on: target, parent: targetHead)
             let expected = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
                                            previousHash: targetHead.blockHash, proposer: block.header.proposer)
             let differences = block.header.differences(from: expected)
@@ -54,6 +41,26 @@ extension Chain {
             height += 1
         }
         return head.height
+    }
+
+    /// Executes a stored block again on `target`, whose head is `parent`: its certificate checked first with `verifier`
+    /// (a forged one is named as such, whatever else is wrong), its transactions checked by `checks` (started ahead), all
+    /// of them valid, and the receipts exactly the stored ones.
+    func reexecute(_ block: StoredBlockParts, checks: PendingChecks, height: UInt64, verifier: any CommitVerifier, on target: Chain,
+                   parent: StoredHead) throws -> Executed {
+        do { try verifier.verify(block.header, commit: block.commit) } catch {
+            throw InvalidBlock(message: "block \(height): the commit certificate does not verify: \(error)")
+        }
+        let transactions: [CheckedTransaction]
+        do { transactions = try checks.wait() } catch {
+            throw InvalidBlock(message: "block \(height): \(error.message)")
+        }
+        let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
+                                          transactions: transactions, mode: .replay, parentRoot: parent.root)
+        guard executed.execution.receipts == block.receipts else {
+            throw InvalidBlock(message: "block \(height): re-executed receipts differ from the stored ones")
+        }
+        return executed
     }
 
     /// A stored block's parts as the replay needs them: the header and certificate decoded, the transactions as bytes.

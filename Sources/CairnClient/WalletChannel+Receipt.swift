@@ -1,6 +1,5 @@
 public import CairnPrimitives
 public import CairnMarket
-import CairnLedger
 
 extension WalletChannel {
     /// The channel after the receipt of one more request on it, when the receipt is right: signed by the channel's
@@ -54,51 +53,4 @@ extension WalletChannel {
         self.init(id: view.id, provider: view.provider, deposit: view.deposit, delivered: view.claimed, perModel: view.claimedPerModel,
                   usage: view.claimedUsage, closing: view.state != "open", receipts: 0)
     }
-}
-
-/// The market transactions of a channel's client, signed with its key: open, top up, close.
-///
-/// Sends from one key are serialized (each reads the account's nonce), so concurrent callers may share one.
-public actor ChannelTransactions {
-    public let node: NodeClient
-    let key: PrivateKey
-
-    public init(node: NodeClient, key: PrivateKey) {
-        self.node = node
-        self.key = key
-    }
-
-    /// The client's address.
-    public nonisolated var client: Address { key.publicKey.address }
-
-    /// Opens a channel to `provider` escrowing `deposit`, with the client's key as the voucher key; returns its id.
-    public func open(to provider: Address, deposit: Amount) async throws(ClientError) -> UInt64 {
-        let receipt = try await node.send([MsgOpenChannel(provider: provider, deposit: deposit, voucherKey: key.publicKey)], key: key)
-        guard let id = receipt.events.lazy.compactMap(MarketEvents.ChannelOpened.init).first?.id else {
-            throw ClientError("the open-channel transaction \(receipt.txHash) has no \(MarketEvents.ChannelOpened.type) event")
-        }
-        return id
-    }
-
-    /// Adds `amount` to channel `id`'s deposit.
-    public func topUp(_ id: UInt64, amount: Amount) async throws(ClientError) {
-        _ = try await node.send([MsgTopUpChannel(channelID: id, amount: amount)], key: key)
-    }
-
-    /// Starts closing channel `id`: after the settle delay the deposit not claimed returns to the client.
-    public func close(_ id: UInt64) async throws(ClientError) {
-        _ = try await node.send([MsgCloseChannel(channelID: id)], key: key)
-    }
-
-    /// The channels the chain holds for this client.
-    public nonisolated func channels() async throws(ClientError) -> [ChannelView] {
-        try await node.get("/v1/market/channels?client=\(client.bech32)", as: ChannelList.self).channels
-    }
-
-    /// One channel as the chain shows it.
-    public nonisolated func channel(_ id: UInt64) async throws(ClientError) -> ChannelView {
-        try await node.get("/v1/market/channels/\(id)", as: ChannelView.self)
-    }
-
-    struct ChannelList: Decodable { var channels: [ChannelView] }
 }

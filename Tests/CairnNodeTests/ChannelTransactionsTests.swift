@@ -1,0 +1,38 @@
+import Testing
+import Foundation
+import CairnPrimitives
+import CairnLedger
+import CairnBank
+import CairnMarket
+import CairnClient
+import CairnTestSupport
+
+/// Channel transactions from one key, asked for at once (as a gateway does for concurrent requests), are sent one after
+/// the other: each reads the account's nonce, so two in flight together would sign the same one.
+@Suite struct ChannelTransactionsTests {
+    @Test func concurrentOpensAndTopUpsFromOneKeyAreAllIncluded() async throws {
+        try await InProcessNode.with { node in
+            let client = try node.client()
+            let funded = InProcessNode.funded
+            let modelID = try await ProviderProbeTests.registerModel(client, owner: funded)
+            try await ProviderProbeTests.registerProvider(client, funded, endpoint: "http://127.0.0.1:9", modelID: modelID,
+                                                          bond: MarketParams.default.minProviderStake)
+            let payer = DevAccount("channel-transactions-payer")
+            _ = try await client.send([MsgSend(to: payer.address, coins: [Coin(denom: Denom.native, amount: 100_000_000)])], key: funded.key)
+            let transactions = ChannelTransactions(node: client, key: payer.key)
+            let provider = funded.address
+            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                for _ in 0..<5 { group.addTask { try await transactions.open(to: provider, deposit: 1_000_000) } }
+                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+            }
+            #expect(Set(ids).count == 5, "five channels opened: \(ids)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in ids { group.addTask { try await transactions.topUp(id, amount: 500_000) } }
+                try await group.waitForAll()
+            }
+            let views = try await transactions.channels()
+            #expect(Set(views.map(\.id)) == Set(ids))
+            #expect(views.allSatisfy { $0.deposit == 1_500_000 && $0.state == "open" })
+        }
+    }
+}
