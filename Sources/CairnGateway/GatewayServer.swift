@@ -200,7 +200,13 @@ public struct GatewayServer: Sendable {
             } catch {
                 end = .noAnswer
             }
-            switch await desk.next(after: end, lease: lease, needed: needed, paymentRetries: paymentRetries, deadline: leaseDeadline) {
+            // An answer is relayed as it is (the payer's `.relay`, which changes nothing), without a trip through the desk
+            // before its first byte; the lease ends with its receipt.
+            let next: ChannelDesk.Next
+            if end == .answered { next = .relay } else {
+                next = await desk.next(after: end, lease: lease, needed: needed, paymentRetries: paymentRetries, deadline: leaseDeadline)
+            }
+            switch next {
             case .relay:
                 let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
                               deadline: deadline)
