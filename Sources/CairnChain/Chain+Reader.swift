@@ -33,6 +33,14 @@ extension Chain: ChainReader {
         try store.read { try $0.height(ofBlock: hash) }
     }
 
+    public func blockHashes(at heights: [UInt64]) throws -> [UInt64: Hash] {
+        try store.read { snap in
+            var out: [UInt64: Hash] = [:]
+            for h in heights { out[h] = try snap.hash(ofBlockAt: h) }
+            return out
+        }
+    }
+
     public func transaction(_ hash: Hash) throws -> CommittedTransaction? {
         try store.read { try $0.transaction(hash) }.map(Self.decode)
     }

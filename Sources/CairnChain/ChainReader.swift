@@ -19,6 +19,8 @@ public protocol ChainReader: Sendable {
     func block(at height: UInt64) throws -> CommittedBlock?
     /// The height of the block with this hash.
     func height(ofBlock hash: Hash) throws -> UInt64?
+    /// The hashes of the blocks at `heights`, read together (heights above the head are left out).
+    func blockHashes(at heights: [UInt64]) throws -> [UInt64: Hash]
     /// A committed transaction by hash.
     func transaction(_ hash: Hash) throws -> CommittedTransaction?
     /// The transaction at position `index` of block `height`.

@@ -165,9 +165,10 @@ extension Explorer {
         // One row more than a page says whether there is an older page.
         let found = try store.readIndex { try $0.blockStats(before: before, limit: Self.pageSize + 1) }
         let more = found.count > Self.pageSize
+        let hashes = try chain.blockHashes(at: found.prefix(Self.pageSize).map(\.height))
         let rows = try found.prefix(Self.pageSize).map { row -> (height: UInt64, cells: [HTML]) in
             let s = try BlockStats(canonicalBytes: row.stats)
-            let hash = try chain.header(at: row.height)?.hash
+            let hash = hashes[row.height]
             return (row.height, [Links.block(row.height), hash.map { HTML(text: Format.short($0.hex)) } ?? "",
                                  HTML(text: "\(Format.time(s.time)) (\(Format.age(s.time, now: now)))"), HTML(text: "\(s.transactions)"),
                                  HTML(text: Format.count(s.gasUsed)), HTML(text: Format.cairn(s.burned)), Links.account(s.proposer)])

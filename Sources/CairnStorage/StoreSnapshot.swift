@@ -62,6 +62,13 @@ public struct StoreSnapshot: TreeNodeSource {
                            blockEvents: Array(row["events"] as Data))
     }
 
+    /// The hash of the block at `height`.
+    public func hash(ofBlockAt height: UInt64) throws -> Hash? {
+        guard let h = Int64(exactly: height) else { return nil }
+        let stmt = try db.cachedStatement(sql: "SELECT hash FROM blocks WHERE height = ?")
+        return try Data.fetchOne(stmt, arguments: [h]).flatMap { Hash(bytes: Array($0)) }
+    }
+
     /// The height of the block with this hash.
     public func height(ofBlock hash: Hash) throws -> UInt64? {
         try Int64.fetchOne(db, sql: "SELECT height FROM blocks WHERE hash = ?", arguments: [Data(hash.bytes)]).map { UInt64($0) }
