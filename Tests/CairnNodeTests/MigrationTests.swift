@@ -93,10 +93,16 @@ import Testing
         #expect(blocksBefore.count == Int(Self.blocks) + 1)
         for key in Self.parameterKeys { #expect(before[Array(key.utf8).hexString]?.first == UInt8(ascii: "{"), "\(key) is JSON text") }
 
+        // What a migration killed half-way leaves behind: a new store, unfinished, beside the old one.
+        for suffix in [".migrating", ".migrating-wal"] {
+            try Data("a migration killed half-way".utf8).write(to: URL(fileURLWithPath: home.databasePath + suffix))
+        }
         let migrate = try await CairnProcess.run(["node", "migrate", "--home", home.root.path], log: dir.url.appendingPathComponent("migrate.log"))
         #expect(migrate.status == 0, "\(migrate.output)")
         #expect(migrate.output.hasPrefix("migrated \(Self.blocks) blocks"), "\(migrate.output)")
         #expect(FileManager.default.fileExists(atPath: home.databasePath + ".pre-migration"))
+        #expect(try Self.state(home.databasePath + ".pre-migration") == before, "the old store is kept as it was")
+        #expect(!FileManager.default.fileExists(atPath: home.databasePath + ".migrating"))
 
         // The same transactions in the same blocks, at the same times and proposers.
         #expect(try Self.blocks(home.databasePath) == blocksBefore)

@@ -4,6 +4,9 @@ import CairnConsensus
 import CairnChain
 import CairnStorage
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension NodeRunner {
     /// What a migration did.
@@ -58,12 +61,19 @@ extension NodeRunner {
             throw error
         }
         let newRoot = try target.head()?.stateRoot ?? .zero
+        // Both closed with their logs copied into their files, so the database files alone hold everything.
         try target.close()
         try old.close()
+        try Self.removeLog(of: fresh)
+        try Self.removeLog(of: path)
+        // The old store stays under its name until the new one replaces it in one rename: a crash at any point leaves
+        // either store in place, never none (a start with no store would begin a new chain).
         let backup = path + ".pre-migration"
         try Self.removeDatabase(at: backup)
-        try Self.moveDatabase(from: path, to: backup)
-        try Self.moveDatabase(from: fresh, to: path)
+        try FileManager.default.linkItem(atPath: path, toPath: backup)
+        guard rename(fresh, path) == 0 else {
+            throw NodeHomeError("cannot put the migrated store \(fresh) in place of \(path): errno \(errno)")
+        }
         return Migration(blocks: blocks, oldStateRoot: oldRoot, newStateRoot: newRoot, backup: backup)
     }
 
@@ -76,9 +86,10 @@ extension NodeRunner {
         }
     }
 
-    static func moveDatabase(from source: String, to destination: String) throws {
-        for (from, to) in zip(databaseFiles(source), databaseFiles(destination)) where FileManager.default.fileExists(atPath: from) {
-            try FileManager.default.moveItem(atPath: from, toPath: to)
+    /// Removes the write-ahead log and shared memory of a closed database whose log was copied into it.
+    static func removeLog(of path: String) throws {
+        for file in databaseFiles(path).dropFirst() where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.removeItem(atPath: file)
         }
     }
 }
