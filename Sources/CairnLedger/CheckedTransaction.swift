@@ -43,7 +43,8 @@ extension Ledger {
         check(transaction, bytes: transaction.canonicalBytes)
     }
 
-    func check(_ transaction: Transaction, bytes: [UInt8]) -> CheckedTransaction {
+    /// Checks `transaction` decoded from `bytes` (its canonical bytes, as received).
+    public func check(_ transaction: Transaction, bytes: [UInt8]) -> CheckedTransaction {
         let messages: Result<[any LedgerMessage], LedgerError>
         do { messages = .success(try decodeMessages(transaction)) } catch { messages = .failure(error) }
         return CheckedTransaction(bytes: bytes, hash: Hash.sha256(bytes), transaction: transaction, messages: messages,
@@ -71,9 +72,14 @@ extension Ledger {
     /// The checks that depend on the chain and its parameters, made again at execution (governance may have changed the
     /// parameters since the precheck): chain id, size, memo, fee fields and gas.
     public func checkLimits(_ tx: CheckedTransaction, chainID: String, params: ChainParams) throws(LedgerError) {
-        let body = tx.body
+        try checkLimits(tx.body, byteCount: tx.bytes.count, chainID: chainID, params: params)
+    }
+
+    /// The same checks on a transaction's body and size, before anything costlier (a node checks a submission's
+    /// limits before its messages and signature).
+    public func checkLimits(_ body: TransactionBody, byteCount: Int, chainID: String, params: ChainParams) throws(LedgerError) {
         guard body.chainID == chainID else { throw CoreError.wrongChain(body.chainID, expected: chainID) }
-        guard tx.bytes.count <= params.maxTxBytes else { throw CoreError.txTooLarge(tx.bytes.count, limit: params.maxTxBytes) }
+        guard byteCount <= params.maxTxBytes else { throw CoreError.txTooLarge(byteCount, limit: params.maxTxBytes) }
         guard body.memo.utf8.count <= params.maxMemoBytes else {
             throw CoreError.memoTooLong(body.memo.utf8.count, limit: params.maxMemoBytes)
         }
@@ -81,7 +87,7 @@ extension Ledger {
         guard body.gasLimit <= params.blockGasLimit else {
             throw CoreError.gasLimitTooHigh(body.gasLimit, blockLimit: params.blockGasLimit)
         }
-        let intrinsic = Ledger.intrinsicGas(byteCount: tx.bytes.count)
+        let intrinsic = Ledger.intrinsicGas(byteCount: byteCount)
         guard body.gasLimit >= intrinsic else { throw CoreError.gasLimitTooLow(body.gasLimit, intrinsic: intrinsic) }
         guard body.maxFeePerGas.multiplied(by: UInt128(body.gasLimit)) != nil else { throw CoreError.overflow("max fee") }
     }

@@ -43,11 +43,17 @@ public actor Node {
         guard bytes.count <= params.maxTxBytes else {
             throw SubmitError(CoreError.txTooLarge(bytes.count, limit: params.maxTxBytes))
         }
-        let checked: CheckedTransaction
-        do { checked = try chain.ledger.check(bytes: bytes) } catch {
+        let transaction: Transaction
+        do { transaction = try Transaction(canonicalBytes: bytes) } catch {
             throw SubmitError(.malformedTx, "transaction bytes do not decode: \(error.message)")
         }
-        do { _ = try chain.ledger.checkStateless(checked, chainID: chainID, params: params) } catch {
+        let ledger = chain.ledger
+        // The cheap checks first: a flood of transactions for another chain or beyond the limits costs no signature check.
+        do { try ledger.checkLimits(transaction.body, byteCount: bytes.count, chainID: chainID, params: params) } catch {
+            throw SubmitError(error)
+        }
+        let checked = ledger.check(transaction, bytes: bytes)
+        do { _ = try ledger.checkStateless(checked, chainID: chainID, params: params) } catch {
             throw SubmitError(error)
         }
         return checked
