@@ -30,8 +30,10 @@ extension Chain {
         var height: UInt64 = 1
         while height <= head.height {
             guard let block = try storedParts(at: height) else { throw InvalidBlock(message: "block \(height) is missing") }
+            // The stored certificate, checked by this (the earlier) chain's verifier: the block is what was agreed.
+            try verify(block.header, block.commit)
             let executed = try reexecute(block, checks: PendingChecks(block.transactions, ledger: target.ledger), height: height,
-                                         verifier: verifier, on: target, parent: targetHead)
+                                         on: target, parent: targetHead)
             let header = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
                                          previousHash: targetHead.blockHash, proposer: block.header.proposer)
             try target.commit(header: header, certificate: try await engine.finalize(header), executed: executed)

@@ -29,28 +29,25 @@ extension Chain {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
             next = height < head.height ? try fetch(height + 1) : nil
-            let executed = try reexecute(block, checks: checks, height: height, verifier: target.verifier, on: target, parent: targetHead)
+            // Checked first, by the chain that commits it: a forged certificate is named as such, whatever else is wrong.
+            try target.verify(block.header, block.commit)
+            let executed = try reexecute(block, checks: checks, height: height, on: target, parent: targetHead)
             let expected = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
                                            previousHash: targetHead.blockHash, proposer: block.header.proposer)
             let differences = block.header.differences(from: expected)
             guard differences.isEmpty else {
                 throw InvalidBlock(message: "block \(height): the header does not match the replay in its \(differences.joined(separator: ", "))")
             }
-            try target.commit(header: block.header, certificate: block.commit, executed: executed)
+            try target.commitVerified(header: block.header, certificate: block.commit, executed: executed)
             targetHead = try target.head()
             height += 1
         }
         return head.height
     }
 
-    /// Executes a stored block again on `target`, whose head is `parent`: its certificate checked first with `verifier`
-    /// (a forged one is named as such, whatever else is wrong), its transactions checked by `checks` (started ahead), all
-    /// of them valid, and the receipts exactly the stored ones.
-    func reexecute(_ block: StoredBlockParts, checks: PendingChecks, height: UInt64, verifier: any CommitVerifier, on target: Chain,
-                   parent: StoredHead) throws -> Executed {
-        do { try verifier.verify(block.header, commit: block.commit) } catch {
-            throw InvalidBlock(message: "block \(height): the commit certificate does not verify: \(error)")
-        }
+    /// Executes a stored block again on `target`, whose head is `parent`: its transactions checked by `checks` (started
+    /// ahead), all of them valid, and the receipts exactly the stored ones.
+    func reexecute(_ block: StoredBlockParts, checks: PendingChecks, height: UInt64, on target: Chain, parent: StoredHead) throws -> Executed {
         let transactions: [CheckedTransaction]
         do { transactions = try checks.wait() } catch {
             throw InvalidBlock(message: "block \(height): \(error.message)")

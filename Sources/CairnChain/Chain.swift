@@ -126,11 +126,19 @@ public final class Chain: Sendable {
     ///
     /// - Throws: `InvalidBlock` when the certificate does not verify for the header (nothing is stored then).
     public func commit(header: BlockHeader, certificate: CommitCertificate, executed: Executed) throws {
-        if header.height > 0 {
-            do { try verifier.verify(header, commit: certificate) } catch {
-                throw InvalidBlock(message: "block \(header.height): the commit certificate does not verify: \(error)")
-            }
+        if header.height > 0 { try verify(header, certificate) }
+        try commitVerified(header: header, certificate: certificate, executed: executed)
+    }
+
+    /// Checks a block's certificate with the chain's verifier; the error names the block.
+    func verify(_ header: BlockHeader, _ certificate: CommitCertificate) throws(InvalidBlock) {
+        do { try verifier.verify(header, commit: certificate) } catch {
+            throw InvalidBlock(message: "block \(header.height): the commit certificate does not verify: \(error)")
         }
+    }
+
+    /// Commits a block whose certificate `verify` has accepted.
+    func commitVerified(header: BlockHeader, certificate: CommitCertificate, executed: Executed) throws {
         let txs = zip(executed.execution.included, executed.execution.receipts).map { tx, receipt in
             CommitBatch.StoredTransaction(hash: tx.hash, bytes: tx.bytes, receipt: receipt.canonicalBytes)
         }

@@ -16,7 +16,8 @@ import Foundation
 public struct Explorer: NodeSite {
     let chain: any ChainReader
     let store: any ExplorerStore
-    let indexer: ExplorerIndexer
+    /// Keeps the index the pages read.
+    public let indexer: ExplorerIndexer
     /// Rows per page of every list.
     static let pageSize = 25
 
@@ -25,6 +26,13 @@ public struct Explorer: NodeSite {
         self.chain = chain
         self.store = store
         self.indexer = indexer
+    }
+
+    /// The explorer of `chain` with its index in `store`, the indexer started (it catches up now and after each commit).
+    public static func started(chain: any ChainReader, store: any ExplorerStore) -> Explorer {
+        let indexer = ExplorerIndexer(chain: chain, store: store)
+        indexer.start()
+        return Explorer(chain: chain, store: store, indexer: indexer)
     }
 
     public var root: String { "/explorer" }
@@ -41,14 +49,7 @@ public struct Explorer: NodeSite {
         static func notFound(_ message: String) -> Failure { Failure(status: 404, title: "Not found", message: message) }
     }
 
-    /// The query of one page request.
-    struct Query {
-        let values: [String: String]
-        subscript(name: String) -> String? { values[name] }
-    }
-
-    public func get(path: String, query values: [String: String]) async -> SiteResponse {
-        let q = Query(values: values)
+    public func get(path: String, query q: [String: String]) async -> SiteResponse {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         if parts == ["style.css"] {
             return SiteResponse(status: 200, contentType: "text/css; charset=utf-8", headers: [("Cache-Control", "max-age=3600")],
@@ -127,14 +128,14 @@ public struct Explorer: NodeSite {
     // MARK: Query parameters
 
     /// An unsigned number from the query, or nil when absent.
-    func cursor(_ q: Query, _ name: String) throws -> UInt64? {
+    func cursor(_ q: [String: String], _ name: String) throws -> UInt64? {
         guard let text = q[name], !text.isEmpty else { return nil }
         guard let v = UInt64(text) else { throw Failure.badInput("'\(name)' must be a whole number from 0 to \(UInt64.max), not '\(text.prefix(60))'.") }
         return v
     }
 
     /// A `before=HEIGHT.INDEX` position in a list of transactions (index -1: a block's own events).
-    func position(_ q: Query) throws -> IndexPosition? {
+    func position(_ q: [String: String]) throws -> IndexPosition? {
         guard let text = q["before"], !text.isEmpty else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let h = UInt64(parts[0]), let i = Int32(parts[1]), i >= -1 else {

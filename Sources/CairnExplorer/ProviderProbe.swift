@@ -129,7 +129,7 @@ public struct ProviderProbe: Service {
         } catch {
             logger.debug("provider probe failed", metadata: ["provider": "\(provider)", "error": "\(error)"])
         }
-        return ProbeSample(provider: provider, time: time, ok: ok, latencyMilliseconds: Self.milliseconds(clock.now - started),
+        return ProbeSample(provider: provider, time: time, ok: ok, latencyMilliseconds: UInt32(clamping: (clock.now - started).milliseconds),
                            status: status)
     }
 
@@ -138,11 +138,6 @@ public struct ProviderProbe: Service {
         var base = Substring(endpoint)
         while base.hasSuffix("/") { base = base.dropLast() }
         return base + path
-    }
-
-    static func milliseconds(_ d: Duration) -> UInt32 {
-        let (s, atto) = d.components
-        return UInt32(clamping: max(0, s * 1000 + atto / 1_000_000_000_000_000))
     }
 }
 

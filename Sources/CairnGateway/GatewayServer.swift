@@ -206,31 +206,32 @@ public struct GatewayServer: Sendable {
             if end == .answered { next = .relay } else {
                 next = await desk.next(after: end, lease: lease, needed: needed, paymentRetries: paymentRetries, deadline: leaseDeadline)
             }
-            switch next {
-            case .relay:
+            if case .relay = next, let response {
                 let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
                               deadline: deadline)
-                if summary.stream { return try await job.stream(response!) }
-                return await job.whole(response!)
+                if summary.stream { return try await job.stream(response) }
+                return await job.whole(response)
+            }
+            // Any other answer is read to its end (freeing the connection); only a refusal of the request is passed on.
+            let answer = (try? await response?.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            switch next {
+            case .relay:
+                return .failed("no answer to relay")
             case .resend(let next):
-                _ = try? await response?.body.collect(upTo: 1 << 20)
                 logger.notice("a provider refused a payment; sending again", metadata: ["provider": "\(candidate.address)", "end": "\(end)"])
                 lease = next
                 paymentRetries += 1
             case .answerClient:
                 // The client's own mistake (a 400): the provider's answer is the client's.
-                let bytes = (try? await response?.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
                 selector.abandoned(candidate.address)
                 usageRecord(UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: false))
                 return .answered(Response(status: .init(code: Int(response?.status.code ?? 400)),
                                           headers: [.contentType: "application/json", Self.providerHeader: candidate.address.bech32],
-                                          body: ResponseBody(byteBuffer: bytes)))
+                                          body: ResponseBody(byteBuffer: answer)))
             case .failOver(let why):
-                _ = try? await response?.body.collect(upTo: 1 << 20)
                 if case .paymentRefused = end { selector.abandoned(candidate.address) } else { providerFailed(candidate.address) }
                 return .failed(why)
             case .overLimit(let why):
-                _ = try? await response?.body.collect(upTo: 1 << 20)
                 selector.abandoned(candidate.address)
                 throw Self.insufficientQuota(why)
             }

@@ -339,11 +339,3 @@ public struct Payer: Sendable {
         return changed
     }
 }
-
-extension Duration {
-    /// This duration in whole milliseconds (0 for a negative one).
-    var milliseconds: UInt64 {
-        let (s, atto) = components
-        return s < 0 ? 0 : UInt64(s) * 1_000 + UInt64(max(0, atto) / 1_000_000_000_000_000)
-    }
-}

@@ -47,8 +47,10 @@ extension Ledger {
     public func check(_ transaction: Transaction, bytes: [UInt8]) -> CheckedTransaction {
         let messages: Result<[any LedgerMessage], LedgerError>
         do { messages = .success(try decodeMessages(transaction)) } catch { messages = .failure(error) }
+        // The canonical bytes are the body's, then the signature (a 4-byte length and its bytes).
+        let bodyBytes = Array(bytes.prefix(max(0, bytes.count - 4 - transaction.signature.count)))
         return CheckedTransaction(bytes: bytes, hash: Hash.sha256(bytes), transaction: transaction, messages: messages,
-                                  signatureValid: transaction.hasValidSignature)
+                                  signatureValid: transaction.hasValidSignature(bodyBytes: bodyBytes))
     }
 
     /// Checks many transactions' bytes, spread over all cores; the results are in order and the same whatever the core
@@ -90,15 +92,6 @@ extension Ledger {
         let intrinsic = Ledger.intrinsicGas(byteCount: byteCount)
         guard body.gasLimit >= intrinsic else { throw CoreError.gasLimitTooLow(body.gasLimit, intrinsic: intrinsic) }
         guard body.maxFeePerGas.multiplied(by: UInt128(body.gasLimit)) != nil else { throw CoreError.overflow("max fee") }
-    }
-
-    /// Every check that needs no state, in the order a submission meets them: the limits, the messages, the signature.
-    /// - Returns: the decoded messages.
-    public func checkStateless(_ tx: CheckedTransaction, chainID: String, params: ChainParams) throws(LedgerError) -> [any LedgerMessage] {
-        try checkLimits(tx, chainID: chainID, params: params)
-        let messages = try tx.messages.get()
-        guard tx.signatureValid else { throw CoreError.badSignature() }
-        return messages
     }
 }
 

@@ -52,9 +52,6 @@ public protocol TypedEvent: Sendable {
 }
 
 extension Event {
-    /// This event as `T`, or nil when it is another kind.
-    public func decoded<T: TypedEvent>(as type: T.Type) -> T? { T(self) }
-
     /// An attribute read as a whole number.
     public func number(_ key: String) -> UInt64? { self[key].flatMap(UInt64.init) }
 

@@ -108,8 +108,7 @@ extension ParameterSet {
             let n: Int128?
             switch value {
             case let .number(number): n = number.int64.map { Int128($0) } ?? number.uint64.map { Int128($0) }
-            case let .string(text) where !text.isEmpty && text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) && text.utf8.count <= 39:
-                n = Int128(text)
+            case let .string(text): n = Amount(decimal: text).flatMap { Int128(exactly: $0.value) }
             default: n = nil
             }
             guard let n else {

@@ -113,7 +113,11 @@ public struct Transaction: Sendable, Equatable, CanonicalCodable {
     public var hash: Hash { Hash.sha256(canonicalBytes) }
 
     /// Whether the signature verifies for the signer over the body.
-    public var hasValidSignature: Bool {
-        body.signer.isValidSignature(signature, domain: .transaction, chainID: body.chainID, payload: body.canonicalBytes)
+    public var hasValidSignature: Bool { hasValidSignature(bodyBytes: body.canonicalBytes) }
+
+    /// Whether the signature verifies over `bodyBytes`, the body's canonical bytes (taken from the transaction's bytes as
+    /// received, so they are not encoded again).
+    func hasValidSignature(bodyBytes: [UInt8]) -> Bool {
+        body.signer.isValidSignature(signature, domain: .transaction, chainID: body.chainID, payload: bodyBytes)
     }
 }

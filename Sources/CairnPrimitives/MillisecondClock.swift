@@ -10,8 +10,13 @@ public struct MonotonicClock: MillisecondClock {
 
     public init() {}
 
-    public var now: UInt64 {
-        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-        return UInt64(max(0, seconds)) * 1_000 + UInt64(max(0, attoseconds) / 1_000_000_000_000_000)
+    public var now: UInt64 { (ContinuousClock.now - origin).milliseconds }
+}
+
+extension Duration {
+    /// This duration in whole milliseconds (0 for a negative one).
+    public var milliseconds: UInt64 {
+        let (s, atto) = components
+        return s < 0 ? 0 : UInt64(s) * 1_000 + UInt64(max(0, atto) / 1_000_000_000_000_000)
     }
 }

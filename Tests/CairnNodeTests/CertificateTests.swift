@@ -37,10 +37,7 @@ import Testing
 
     /// Flips one bit of the validator's signature in the stored certificate of block `height`.
     static func corruptSignature(_ home: NodeHome, height: UInt64) throws {
-        // The node's store may still be checkpointing in the background: wait for it rather than fail as busy.
-        var config = Configuration()
-        config.busyMode = .timeout(30)
-        let queue = try DatabaseQueue(path: home.databasePath, configuration: config)
+        let queue = try RawDatabase.open(home.databasePath)
         try queue.write { db in
             let stored = try #require(try Data.fetchOne(db, sql: "SELECT commit_cert FROM blocks WHERE height = ?", arguments: [Int64(height)]))
             var certificate = try CommitCertificate(canonicalBytes: Array(stored))

@@ -43,16 +43,9 @@ import Testing
         return (dir, home)
     }
 
-    /// The database at `path`, waiting for a connection another holds for a moment.
-    static func open(_ path: String) throws -> DatabaseQueue {
-        var config = Configuration()
-        config.busyMode = .timeout(30)
-        return try DatabaseQueue(path: path, configuration: config)
-    }
-
     /// Every state entry of the database at `path`, by key.
     static func state(_ path: String) throws -> [String: [UInt8]] {
-        let queue = try Self.open(path)
+        let queue = try RawDatabase.open(path)
         return try queue.read { db in
             var out: [String: [UInt8]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT key, value FROM state") {
@@ -64,7 +57,7 @@ import Testing
 
     /// Each block's header time and transaction hashes in order, by height.
     static func blocks(_ path: String) throws -> [[String]] {
-        let queue = try Self.open(path)
+        let queue = try RawDatabase.open(path)
         return try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT height, header FROM blocks ORDER BY height").map { row in
                 let height: Int64 = row["height"]

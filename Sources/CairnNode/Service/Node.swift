@@ -53,9 +53,8 @@ public actor Node {
             throw SubmitError(error)
         }
         let checked = ledger.check(transaction, bytes: bytes)
-        do { _ = try ledger.checkStateless(checked, chainID: chainID, params: params) } catch {
-            throw SubmitError(error)
-        }
+        do { _ = try checked.messages.get() } catch { throw SubmitError(error) }
+        guard checked.signatureValid else { throw SubmitError(CoreError.badSignature()) }
         return checked
     }
 

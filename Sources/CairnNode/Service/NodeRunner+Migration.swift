@@ -30,11 +30,10 @@ extension NodeRunner {
     /// the next try.
     /// - Returns: what was done, or nil when the store needs no migration.
     public func migrateStore() async throws -> Migration? {
-        let genesis = try home.loadGenesis()
         let path = home.databasePath
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let old = try SQLiteStore(path: path)
-        let source = Chain(store: old, ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: try SoloEngine(genesis: genesis, key: nil))
+        let source = try chain(on: old)
         guard try old.head() != nil, try source.hasLegacyParameterEncoding() else {
             try old.close()
             return nil
@@ -44,15 +43,14 @@ extension NodeRunner {
             throw NodeHomeError("the store at \(path) must be migrated, and each migrated block signed again by the validator; "
                                 + "this home holds no validator key (\(home.validatorKeyFile.path))")
         }
-        let engine = try SoloEngine(genesis: genesis, key: key)
+        let engine = try engine(key: key)
         let fresh = path + ".migrating"
         try Self.removeDatabase(at: fresh)
         let target = try SQLiteStore(path: fresh)
         let oldRoot = try source.head().stateRoot
         let blocks: UInt64
         do {
-            blocks = try await source.migrate(into: Chain(store: target, ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: engine),
-                                              finalizing: engine)
+            blocks = try await source.migrate(into: try chain(on: target, verifier: engine), finalizing: engine)
             try target.copyProbes(from: path)
         } catch {
             try? target.close()
@@ -81,9 +79,8 @@ extension NodeRunner {
     static func databaseFiles(_ path: String) -> [String] { [path, path + "-wal", path + "-shm"] }
 
     static func removeDatabase(at path: String) throws {
-        for file in databaseFiles(path) where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.removeItem(atPath: file)
-        }
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try removeLog(of: path)
     }
 
     /// Removes the write-ahead log and shared memory of a closed database whose log was copied into it.

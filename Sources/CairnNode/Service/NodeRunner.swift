@@ -1,6 +1,6 @@
-public import CairnLedger
-import CairnConsensus
-import CairnChain
+public import CairnPrimitives
+public import CairnConsensus
+public import CairnChain
 import CairnApp
 public import CairnStorage
 import Hummingbird
@@ -20,21 +20,28 @@ public struct NodeRunner: Sendable {
         self.logger = logger
     }
 
-    /// The ledger with every module registered (see `LedgerWiring`).
-    public static func makeLedger() -> Ledger { LedgerWiring.makeLedger() }
-
     /// Opens the home's store.
     public func openStore() throws -> SQLiteStore {
         try SQLiteStore(path: home.databasePath)
+    }
+
+    /// The Solo engine of the home's genesis validator, able to sign with `key` (nil: it only checks certificates).
+    public func engine(key: PrivateKey?) throws -> SoloEngine {
+        try SoloEngine(genesis: try home.loadGenesis(), key: key)
+    }
+
+    /// The home's chain on `store` (opened neither way): the ledger with every module, the home's genesis, and
+    /// certificates checked by `verifier` (the genesis validator's Solo engine when nil).
+    public func chain(on store: SQLiteStore, verifier: (any CommitVerifier)? = nil) throws -> Chain {
+        Chain(store: store, ledger: LedgerWiring.makeLedger(), genesis: try home.loadGenesis(), verifier: try verifier ?? engine(key: nil))
     }
 
     /// Opens the chain on `store` (the home's when nil), checking the stored head against the genesis and header.
     ///
     /// - Throws: a `NodeHomeError` naming `cairn node migrate` for a store an earlier version wrote.
     public func open(store: SQLiteStore? = nil) throws -> Node {
-        let genesis = try home.loadGenesis()
-        let engine = try SoloEngine(genesis: genesis, key: try home.loadValidatorKey())
-        let chain = Chain(store: try store ?? openStore(), ledger: NodeRunner.makeLedger(), genesis: genesis, verifier: engine)
+        let engine = try engine(key: try home.loadValidatorKey())
+        let chain = try chain(on: try store ?? openStore(), verifier: engine)
         do { return try Node(chain: chain, engine: engine) } catch let e as LegacyStoreError {
             throw NodeHomeError("\(home.databasePath): \(e.description). Run `\(migrateCommand)` to migrate it (it re-executes every "
                                 + "block and signs it again with the validator key; the old store is kept beside it)")

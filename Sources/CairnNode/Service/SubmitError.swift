@@ -23,22 +23,6 @@ public struct SubmitError: Error, Sendable, Equatable, CustomStringConvertible {
             }
         }
 
-        /// The code an API answer spells, or nil for one no node gives.
-        public init?(rawValue: String) {
-            switch rawValue {
-            case "malformed_tx": self = .malformedTx
-            case "internal": self = .internal
-            default:
-                if let code = MempoolRejection.Code(rawValue: rawValue) {
-                    self = .mempool(code)
-                    return
-                }
-                let parts = rawValue.split(separator: "/", omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[0].isEmpty, let code = UInt32(parts[1]) else { return nil }
-                self = .ledger(module: String(parts[0]), code: code)
-            }
-        }
-
         public var description: String { rawValue }
     }
 

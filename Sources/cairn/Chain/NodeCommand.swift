@@ -2,7 +2,6 @@ import ArgumentParser
 import CairnNode
 import CairnChain
 import CairnApp
-import CairnConsensus
 import CairnExplorer
 import CairnLedger
 import CairnBank
@@ -72,18 +71,15 @@ struct NodeCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailure {
-                let home = NodeHome(path: global.home)
-                let genesis = try home.loadGenesis()
-                let engine = try SoloEngine(genesis: genesis, key: nil)
-                let source = Chain(store: try SQLiteStore(path: home.databasePath), ledger: LedgerWiring.makeLedger(), genesis: genesis,
-                                   verifier: engine)
+                let runner = NodeRunner(home: NodeHome(path: global.home), logger: cairnLogger("cairn.node"))
+                let source = try runner.chain(on: try runner.openStore())
                 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString).sqlite")
                 defer { try? FileManager.default.removeItem(at: tmp) }
                 if try source.hasLegacyParameterEncoding() {
                     throw CLIError("the store was written by an earlier version (ledger parameters as JSON text) and cannot be replayed by this "
                                    + "one: migrate it first with `cairn node migrate --home \(global.home)`")
                 }
-                let target = Chain(store: try SQLiteStore(path: tmp.path), ledger: LedgerWiring.makeLedger(), genesis: genesis, verifier: engine)
+                let target = try runner.chain(on: try SQLiteStore(path: tmp.path))
                 let n = try source.replay(into: target)
                 let head = try source.head()
                 if global.json { try printJSON(["blocks": "\(n)", "stateRoot": head.stateRoot.hex]) } else {
@@ -129,14 +125,12 @@ func runNode(home: NodeHome, config: NodeHome.Config, banner: String?, services:
     let runner = NodeRunner(home: home, logger: logger)
     let store = try runner.openStore()
     let node = try runner.open(store: store)
-    let indexer = ExplorerIndexer(chain: node.chain, store: store)
-    indexer.start()
+    let explorer = Explorer.started(chain: node.chain, store: store)
     var own = services
     if config.probeIntervalSeconds > 0 {
         own.append(ProviderProbe(chain: node.chain, store: store, settings: .init(interval: .seconds(config.probeIntervalSeconds)),
                                  logger: logger))
     }
-    let explorer = Explorer(chain: node.chain, store: store, indexer: indexer)
     try await runner.run(node, config: config, sites: [explorer], services: own) { node in
         let head = await node.head
         print("node for chain '\(node.chainID)' at height \(head.height), API on http://\(config.rpcHost):\(config.rpcPort)")

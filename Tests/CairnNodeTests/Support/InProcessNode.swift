@@ -56,9 +56,7 @@ struct InProcessNode: Sendable {
             let (ready, continuation) = AsyncStream<Result<Node, any Error>>.makeStream()
             let store = try runner.openStore()
             let opened = try runner.open(store: store)
-            let indexer = ExplorerIndexer(chain: opened.chain, store: store)
-            indexer.start()
-            let explorer = Explorer(chain: opened.chain, store: store, indexer: indexer)
+            let explorer = Explorer.started(chain: opened.chain, store: store)
             // Stopped gracefully, as a signal stops the node (see GracefulTask).
             let task = GracefulTask {
                 do {
@@ -76,7 +74,7 @@ struct InProcessNode: Sendable {
             }
             switch first {
             case let .success(node)?:
-                let running = InProcessNode(node: node, port: port, home: home, store: store, indexer: indexer)
+                let running = InProcessNode(node: node, port: port, home: home, store: store, indexer: explorer.indexer)
                 defer { withExtendedLifetime(dir) {} }
                 return try await task.stop { try await body(running) }
             case let .failure(error)?:
