@@ -278,6 +278,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CairnConsensusTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnConsensus", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CairnInferenceTests",
             dependencies: ["CairnInference"],
             resources: [.copy("Fixtures")],

@@ -28,6 +28,8 @@ extension StakingModule: GovStake {
     }
 }
 
+extension StakingModule: ConsensusStake {}
+
 extension StakingModule: MarketStake {
     /// The operator's kind, bonded tokens and jail state, read from its staking record.
     public func stakedOperator(_ address: Address, state: any StateReader) throws -> StakedOperator? {
@@ -41,7 +43,7 @@ extension StakingModule: MarketStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        Ledger(modules: [bank, staking, gov, models, market], feeBank: bank)
+        Ledger(modules: [bank, staking, gov, models, market], feeBank: bank, stake: staking)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).

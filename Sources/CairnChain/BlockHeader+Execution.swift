@@ -8,7 +8,9 @@ extension Chain.Executed {
         BlockHeader(chainID: chainID, height: height, time: time, previousHash: previousHash,
                     txRoot: MerkleRoot.of(execution.receipts.map(\.txHash)), stateRoot: stateRoot,
                     receiptRoot: MerkleRoot.of(execution.receipts.map { Hash.sha256($0.canonicalBytes) }),
-                    baseFee: execution.baseFee, gasUsed: execution.gasUsed, proposer: proposer)
+                    baseFee: execution.baseFee, gasUsed: execution.gasUsed, proposer: proposer, validatorsHash: validators.hash,
+                    nextValidatorsHash: nextValidatorsHash, lastCommitHash: height > 1 ? lastCommit.hash : .zero,
+                    evidenceHash: execution.evidence.isEmpty ? .zero : Hash.sha256(Chain.encode(evidence: execution.evidence)))
     }
 }
 
@@ -26,6 +28,10 @@ extension BlockHeader {
         if baseFee != expected.baseFee { out.append("base fee") }
         if gasUsed != expected.gasUsed { out.append("gas used") }
         if proposer != expected.proposer { out.append("proposer") }
+        if validatorsHash != expected.validatorsHash { out.append("validators hash") }
+        if nextValidatorsHash != expected.nextValidatorsHash { out.append("next validators hash") }
+        if lastCommitHash != expected.lastCommitHash { out.append("last commit hash") }
+        if evidenceHash != expected.evidenceHash { out.append("evidence hash") }
         return out
     }
 }

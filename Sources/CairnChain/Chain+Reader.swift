@@ -24,9 +24,13 @@ extension Chain: ChainReader {
             let events = try r.readArray { (r: inout CanonicalReader) throws(DecodeError) in try Event(from: &r) }
             let block = Block(header: try BlockHeader(canonicalBytes: stored.header),
                               transactions: try records.map { try Transaction(canonicalBytes: $0.bytes) },
-                              commit: try CommitCertificate(canonicalBytes: stored.commit))
-            return CommittedBlock(block: block, receipts: try records.map { try Receipt(canonicalBytes: $0.receipt) }, blockEvents: events)
+                              lastCommit: try Self.decode(lastCommit: stored.lastCommit), evidence: try Self.decode(evidence: stored.evidence))
+            return CommittedBlock(block: block, commit: try CommitCertificate(canonicalBytes: stored.commit), receipts: try records.map { try Receipt(canonicalBytes: $0.receipt) }, blockEvents: events)
         }
+    }
+
+    static func decode(lastCommit bytes: [UInt8]) throws -> CommitCertificate {
+        bytes.isEmpty ? .none : try CommitCertificate(canonicalBytes: bytes)
     }
 
     public func height(ofBlock hash: Hash) throws -> UInt64? {

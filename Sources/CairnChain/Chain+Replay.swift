@@ -5,7 +5,7 @@ import CairnConsensus
 
 extension Chain {
     /// Re-executes every stored block from genesis into `target` (an empty chain with the same genesis), checking each
-    /// block's commit certificate with `target`'s verifier and its state root, transaction root and receipts against
+    /// block's last commit and commit certificate against the validator sets `target`'s state names, and its state root, transaction root and receipts against
     /// what is stored here.
     ///
     /// - Returns: the number of blocks replayed.
@@ -29,9 +29,10 @@ extension Chain {
                 throw InvalidBlock(message: "block \(height) is missing")
             }
             next = height < head.height ? try fetch(height + 1) : nil
-            // Checked first, by the chain that commits it: a forged certificate is named as such, whatever else is wrong.
-            try target.verify(block.header, block.commit)
             let executed = try reexecute(block, checks: checks, height: height, on: target, parent: targetHead)
+            // Checked before the header, by the chain that commits it: a forged certificate is named as such, whatever else
+            // is wrong.
+            try target.verify(block.header, block.commit, validators: executed.validators)
             let expected = executed.header(chainID: genesis.chainID, height: height, time: block.header.time,
                                            previousHash: targetHead.blockHash, proposer: block.header.proposer)
             let differences = block.header.differences(from: expected)
@@ -53,7 +54,8 @@ extension Chain {
             throw InvalidBlock(message: "block \(height): \(error.message)")
         }
         let executed = try target.execute(height: height, time: block.header.time, proposer: block.header.proposer,
-                                          transactions: transactions, mode: .replay, parentRoot: parent.root)
+                                          transactions: transactions, mode: .replay, parentRoot: parent.root, lastCommit: block.lastCommit,
+                                          evidence: block.evidence)
         guard executed.execution.receipts == block.receipts else {
             throw InvalidBlock(message: "block \(height): re-executed receipts differ from the stored ones")
         }
@@ -64,6 +66,8 @@ extension Chain {
     struct StoredBlockParts {
         let header: BlockHeader
         let commit: CommitCertificate
+        let lastCommit: CommitCertificate
+        let evidence: [DuplicateVoteEvidence]
         let transactions: [[UInt8]]
         let receipts: [Receipt]
     }
@@ -73,6 +77,7 @@ extension Chain {
             guard let stored = try snap.block(at: height) else { return nil }
             let records = try snap.transactions(inBlock: height)
             return StoredBlockParts(header: try BlockHeader(canonicalBytes: stored.header), commit: try CommitCertificate(canonicalBytes: stored.commit),
+                                    lastCommit: try Self.decode(lastCommit: stored.lastCommit), evidence: try Self.decode(evidence: stored.evidence),
                                     transactions: records.map(\.bytes), receipts: try records.map { try Receipt(canonicalBytes: $0.receipt) })
         }
     }

@@ -43,11 +43,14 @@ extension ChainReader {
 /// A committed block, decoded: the block, its receipts in order, and the events of its end.
 public struct CommittedBlock: Sendable {
     public var block: Block
+    /// The certificate that made the block final, as stored with it (the next block carries its own copy).
+    public var commit: CommitCertificate
     public var receipts: [Receipt]
     public var blockEvents: [Event]
 
-    public init(block: Block, receipts: [Receipt], blockEvents: [Event]) {
+    public init(block: Block, commit: CommitCertificate, receipts: [Receipt], blockEvents: [Event]) {
         self.block = block
+        self.commit = commit
         self.receipts = receipts
         self.blockEvents = blockEvents
     }

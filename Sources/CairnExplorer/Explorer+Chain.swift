@@ -211,8 +211,14 @@ extension Explorer {
             ("Gas used", HTML(text: Format.count(h.gasUsed))),
             ("Base fee per gas", HTML(text: Format.cairn(h.baseFee))),
             ("State root", "<code>\(h.stateRoot.hex)</code>"),
-            ("Signatures", HTML(text: "\(block.commit.signatures.count)")),
+            ("Validators hash", "<code>\(h.validatorsHash.hex)</code>"),
+            ("Signed by", signers(committed.commit)),
+            ("Carries the commit of the block before", height <= 1 ? "none" : signers(block.lastCommit)),
         ]
+        if !block.evidence.isEmpty {
+            facts.append(("Evidence of double-signing", HTML.join(block.evidence.map { Links.account($0.validator, label: $0.validator.bech32) },
+                                                              separator: ", ")))
+        }
         if let s {
             facts += [("Burned", HTML(text: Format.cairn(s.burned))), ("Emitted", HTML(text: Format.cairn(s.minted))),
                       ("Tips", HTML(text: Format.cairn(s.tips))), ("Claims paid", HTML(text: "\(s.claims) (\(Format.cairn(s.paid)) for \(Format.served(tokens: s.tokens, requests: s.requests)))"))]
@@ -350,5 +356,11 @@ extension Explorer {
     func channelRow(_ c: ChannelView, names: [UInt64: String]) -> [HTML] {
         [Links.channel(c.id), Links.account(c.client), Links.provider(c.provider), HTML(text: c.state),
          HTML(text: Format.cairn(c.deposit)), HTML(text: Format.cairn(c.claimed))]
+    }
+
+    /// The validators whose precommits a certificate holds, linked, with the round it decided in.
+    func signers(_ commit: CommitCertificate) -> HTML {
+        let links = commit.signatures.map { Links.account($0.validator, label: $0.validator.bech32) }
+        return "\(HTML.join(links, separator: ", ")) (\(commit.signatures.count) in round \(commit.round))"
     }
 }

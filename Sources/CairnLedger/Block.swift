@@ -1,6 +1,7 @@
 public import CairnPrimitives
 
-/// A block header: it commits to the previous block, the transactions and all state after the block.
+/// A block header: it commits to the previous block, the transactions, all state after the block, who decides it and
+/// the next one, and the commit and evidence it carries.
 public struct BlockHeader: Sendable, Equatable, Codable, CanonicalCodable {
     public var chainID: String
     public var height: UInt64
@@ -17,9 +18,18 @@ public struct BlockHeader: Sendable, Equatable, Codable, CanonicalCodable {
     public var baseFee: Amount
     public var gasUsed: UInt64
     public var proposer: Address
+    /// Hash of the validator set that decides this block.
+    public var validatorsHash: Hash
+    /// Hash of the validator set that decides the next block.
+    public var nextValidatorsHash: Hash
+    /// Hash of the commit certificate of the previous block that this block carries.
+    public var lastCommitHash: Hash
+    /// Hash of the evidence list this block carries.
+    public var evidenceHash: Hash
 
     public init(chainID: String, height: UInt64, time: UInt64, previousHash: Hash, txRoot: Hash, stateRoot: Hash,
-                receiptRoot: Hash, baseFee: Amount, gasUsed: UInt64, proposer: Address) {
+                receiptRoot: Hash, baseFee: Amount, gasUsed: UInt64, proposer: Address, validatorsHash: Hash,
+                nextValidatorsHash: Hash, lastCommitHash: Hash, evidenceHash: Hash) {
         self.chainID = chainID
         self.height = height
         self.time = time
@@ -30,6 +40,10 @@ public struct BlockHeader: Sendable, Equatable, Codable, CanonicalCodable {
         self.baseFee = baseFee
         self.gasUsed = gasUsed
         self.proposer = proposer
+        self.validatorsHash = validatorsHash
+        self.nextValidatorsHash = nextValidatorsHash
+        self.lastCommitHash = lastCommitHash
+        self.evidenceHash = evidenceHash
     }
 
     public func encode(to w: inout CanonicalWriter) {
@@ -43,6 +57,10 @@ public struct BlockHeader: Sendable, Equatable, Codable, CanonicalCodable {
         w.write(baseFee)
         w.write(gasUsed)
         w.write(proposer)
+        w.write(validatorsHash)
+        w.write(nextValidatorsHash)
+        w.write(lastCommitHash)
+        w.write(evidenceHash)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -56,54 +74,62 @@ public struct BlockHeader: Sendable, Equatable, Codable, CanonicalCodable {
         baseFee = try r.readAmount()
         gasUsed = try r.readUInt64()
         proposer = try r.readAddress()
+        validatorsHash = try r.readHash()
+        nextValidatorsHash = try r.readHash()
+        lastCommitHash = try r.readHash()
+        evidenceHash = try r.readHash()
     }
 
     /// The block's id: SHA-256 of the canonical header.
     public var hash: Hash { Hash.sha256(canonicalBytes) }
 }
 
-/// Signatures that make a block final; the Solo engine's holds the one validator's signature.
-public struct CommitCertificate: Sendable, Equatable, CanonicalCodable {
-    public struct Signature: Sendable, Equatable {
-        public var validator: PublicKey
-        public var signature: [UInt8]
-
-        public init(validator: PublicKey, signature: [UInt8]) {
-            self.validator = validator
-            self.signature = signature
-        }
-    }
-
-    public var signatures: [Signature]
-
-    public init(signatures: [Signature]) { self.signatures = signatures }
-
-    public func encode(to w: inout CanonicalWriter) {
-        w.write(array: signatures) { w, s in
-            w.write(bytes: s.validator.rawRepresentation)
-            w.write(bytes: s.signature)
-        }
-    }
-
-    public init(from r: inout CanonicalReader) throws(DecodeError) {
-        signatures = try r.readArray(limit: 1024) { (r: inout CanonicalReader) throws(DecodeError) in
-            guard let key = PublicKey(rawRepresentation: try r.readBytes(limit: 32)) else {
-                throw DecodeError("invalid validator key in commit")
-            }
-            return Signature(validator: key, signature: try r.readBytes(limit: 64))
-        }
-    }
-}
-
-/// A block: header, transactions, and the commit that made it final.
+/// A block: its header, its transactions, the commit that finalized the block before it and the evidence of
+/// equivocation it reports. The certificate that finalizes the block itself rides in the next block (and is stored
+/// beside it).
 public struct Block: Sendable, Equatable {
     public var header: BlockHeader
     public var transactions: [Transaction]
-    public var commit: CommitCertificate
+    /// The precommits that finalized block `height - 1` (`CommitCertificate.none` in block 1).
+    public var lastCommit: CommitCertificate
+    public var evidence: [DuplicateVoteEvidence]
 
-    public init(header: BlockHeader, transactions: [Transaction], commit: CommitCertificate) {
+    public init(header: BlockHeader, transactions: [Transaction], lastCommit: CommitCertificate, evidence: [DuplicateVoteEvidence]) {
         self.header = header
         self.transactions = transactions
-        self.commit = commit
+        self.lastCommit = lastCommit
+        self.evidence = evidence
+    }
+}
+
+extension Block {
+    /// The canonical bytes consensus moves: header, each transaction's bytes, last commit, evidence.
+    public static func encode(header: BlockHeader, transactions: [[UInt8]], lastCommit: CommitCertificate,
+                              evidence: [DuplicateVoteEvidence]) -> [UInt8] {
+        var w = CanonicalWriter()
+        header.encode(to: &w)
+        w.write(array: transactions) { w, t in w.write(bytes: t) }
+        lastCommit.encode(to: &w)
+        w.write(array: evidence) { w, e in e.encode(to: &w) }
+        return w.bytes
+    }
+
+    /// A block's parts as `encode` wrote them, the transactions still as bytes (to be checked by the ledger).
+    public struct Parts: Sendable {
+        public let header: BlockHeader
+        public let transactions: [[UInt8]]
+        public let lastCommit: CommitCertificate
+        public let evidence: [DuplicateVoteEvidence]
+    }
+
+    /// Decodes what `encode` wrote; refuses trailing bytes and more than `maxTransactions` transactions.
+    public static func decode(_ bytes: [UInt8], maxTransactions: Int = 100_000) throws(DecodeError) -> Parts {
+        var r = CanonicalReader(bytes)
+        let header = try BlockHeader(from: &r)
+        let txs = try r.readArray(limit: maxTransactions) { (r: inout CanonicalReader) throws(DecodeError) in try r.readBytes(limit: 1 << 20) }
+        let lastCommit = try CommitCertificate(from: &r)
+        let evidence = try r.readArray(limit: 1000) { (r: inout CanonicalReader) throws(DecodeError) in try DuplicateVoteEvidence(from: &r) }
+        try r.expectEnd()
+        return Parts(header: header, transactions: txs, lastCommit: lastCommit, evidence: evidence)
     }
 }

@@ -18,8 +18,10 @@ public struct BlockExecution {
     public let receipts: [Receipt]
     /// Transactions dropped while proposing, with why.
     public let dropped: [(tx: CheckedTransaction, error: LedgerError)]
-    /// Events of the block's end (not tied to a transaction).
+    /// Events of the block's start and end (evidence, end-of-block work; not tied to a transaction).
     public let blockEvents: [Event]
+    /// The evidence applied (proposing: what checked out of what was offered).
+    public let evidence: [DuplicateVoteEvidence]
     public let gasUsed: UInt64
     public let baseFee: Amount
 }
@@ -47,23 +49,29 @@ extension Ledger {
         for m in modules {
             try m.initGenesis(genesis.modules[m.name], context: context)
         }
-        return BlockExecution(state: state, included: [], receipts: [], dropped: [], blockEvents: context.takeEvents(),
+        try initValidators(genesis, state: state)
+        return BlockExecution(state: state, included: [], receipts: [], dropped: [], blockEvents: context.takeEvents(), evidence: [],
                               gasUsed: 0, baseFee: genesis.params.initialBaseFee)
     }
 
-    /// Executes `txs` as block `height` on top of `base`.
+    /// Executes `txs` as block `height` on top of `base`, after the block's `evidence`; `lastCommit` says who signed the
+    /// previous block (checked by the caller against the block before).
     ///
     /// Each transaction comes checked (decoded, hashed, its messages decoded and its signature verified, apart from
     /// execution and on all cores); execution enforces those verdicts and makes again the checks that depend on the
     /// parameters in force.
     public func executeBlock(base: any StateReader, height: UInt64, time: UInt64, proposer: Address,
-                             transactions txs: [CheckedTransaction], mode: ExecutionMode) throws -> BlockExecution {
+                             transactions txs: [CheckedTransaction], mode: ExecutionMode, lastCommit: LastCommitInfo? = nil,
+                             evidence: [DuplicateVoteEvidence] = []) throws -> BlockExecution {
         let state = StateOverlay(base: base)
         let params = try params(state: state)
         guard let chainID = try chainID(state: state) else { throw InvalidBlock(message: "state has no chain id: genesis missing") }
         let baseFee = try baseFee(state: state)
         let context = ExecutionContext(state: state, chainID: chainID, height: height, time: time, proposer: proposer)
         context.parameters = self
+        context.lastCommit = lastCommit
+        let appliedEvidence = try applyEvidence(evidence, mode: mode, context: context)
+        let evidenceEvents = context.takeEvents()
         var included = [CheckedTransaction]()
         var receipts = [Receipt]()
         var dropped = [(tx: CheckedTransaction, error: LedgerError)]()
@@ -96,12 +104,14 @@ extension Ledger {
                 throw InvalidBlock(message: "end of block \(height) failed in \(m.name): \(error)")
             }
         }
+        try rotateValidators(height: height, state: state)
         let next = params.nextBaseFee(current: baseFee, gasUsed: gasUsed)
         var w = CanonicalWriter()
         w.write(next)
         state.set(Ledger.baseFeeKey, w.bytes)
         return BlockExecution(state: state, included: included, receipts: receipts, dropped: dropped,
-                              blockEvents: Array(context.takeEvents()[txEventCount...]), gasUsed: gasUsed, baseFee: baseFee)
+                              blockEvents: evidenceEvents + context.takeEvents()[txEventCount...], evidence: appliedEvidence,
+                              gasUsed: gasUsed, baseFee: baseFee)
     }
 
     /// Charges the fee, bumps the nonce and runs the messages atomically. Throws when the transaction

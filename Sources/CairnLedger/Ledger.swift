@@ -8,13 +8,17 @@ import Foundation
 public struct Ledger: Sendable {
     public let modules: [any LedgerModule]
     public let feeBank: any FeeBank
+    /// Staking as consensus sees it: the validator ranking and the punishment of equivocation (nil: the genesis
+    /// validators stay the set for good and evidence punishes nobody).
+    public let stake: (any ConsensusStake)?
     let decoders: [String: @Sendable ([UInt8]) throws(DecodeError) -> any LedgerMessage]
     let owners: [String: Int]
 
-    /// Registers `modules`; `feeBank` is the module that holds balances (the bank).
-    public init(modules: [any LedgerModule], feeBank: any FeeBank) {
+    /// Registers `modules`; `feeBank` is the module that holds balances (the bank), `stake` ranks the validators.
+    public init(modules: [any LedgerModule], feeBank: any FeeBank, stake: (any ConsensusStake)? = nil) {
         self.modules = modules
         self.feeBank = feeBank
+        self.stake = stake
         var decoders: [String: @Sendable ([UInt8]) throws(DecodeError) -> any LedgerMessage] = [:]
         var owners: [String: Int] = [:]
         for (i, m) in modules.enumerated() {

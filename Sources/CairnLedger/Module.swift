@@ -57,6 +57,8 @@ public final class ExecutionContext {
     public private(set) var events: [Event] = []
     /// Every module's parameters, by module name (set by the ledger before any module runs).
     public internal(set) var parameters: (any ParameterRouter)?
+    /// Who signed the previous block's commit (nil in block 1 and at genesis).
+    public internal(set) var lastCommit: LastCommitInfo?
 
     public init(state: StateOverlay, chainID: String, height: UInt64, time: UInt64, proposer: Address) {
         self.state = state

@@ -6,6 +6,7 @@ public enum SigningDomain: String, Sendable, CaseIterable {
     case transaction = "cairn/tx/v1"
     case block = "cairn/block/v1"
     case vote = "cairn/vote/v1"
+    case proposal = "cairn/proposal/v1"
     case voucher = "cairn/voucher/v1"
     case receipt = "cairn/receipt/v1"
 

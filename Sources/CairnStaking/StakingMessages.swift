@@ -154,40 +154,6 @@ public struct MsgUnjail: LedgerMessage, Equatable {
     public init(from r: inout CanonicalReader) throws(DecodeError) {}
 }
 
-/// `staking/submit-evidence`: two different block headers of one height, both signed by one validator.
-public struct MsgSubmitEvidence: LedgerMessage, Equatable {
-    public static let typeName = "staking/submit-evidence"
-    public var first: BlockHeader
-    public var firstSignature: [UInt8]
-    public var second: BlockHeader
-    public var secondSignature: [UInt8]
-    public init(first: BlockHeader, firstSignature: [UInt8], second: BlockHeader, secondSignature: [UInt8]) {
-        self.first = first
-        self.firstSignature = firstSignature
-        self.second = second
-        self.secondSignature = secondSignature
-    }
-    public var gas: UInt64 { StakingGas.evidence }
-    public func validate() throws(LedgerError) {
-        guard first.height == second.height, first.chainID == second.chainID else {
-            throw StakingError.invalidEvidence("the two headers are not of the same chain and height")
-        }
-        guard first != second else { throw StakingError.invalidEvidence("the two headers are the same block") }
-    }
-    public func encode(to w: inout CanonicalWriter) {
-        first.encode(to: &w)
-        w.write(bytes: firstSignature)
-        second.encode(to: &w)
-        w.write(bytes: secondSignature)
-    }
-    public init(from r: inout CanonicalReader) throws(DecodeError) {
-        first = try BlockHeader(from: &r)
-        firstSignature = try r.readBytes(limit: 64)
-        second = try BlockHeader(from: &r)
-        secondSignature = try r.readBytes(limit: 64)
-    }
-}
-
 /// The staking module's gas costs (see README).
 public enum StakingGas {
     public static let createOperator: UInt64 = 20_000
@@ -196,5 +162,4 @@ public enum StakingGas {
     public static let redelegate: UInt64 = 20_000
     public static let withdraw: UInt64 = 8_000
     public static let unjail: UInt64 = 5_000
-    public static let evidence: UInt64 = 30_000
 }

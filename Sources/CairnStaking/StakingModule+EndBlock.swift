@@ -10,7 +10,7 @@ extension StakingModule {
         try matureUnbondings(store: store, context: context)
         try matureRedelegations(store: store, context: context)
         var operators = try store.operators()
-        if try countSignatures(operators, store: store, params: params, context: context) {
+        if try countSignatures(store: store, params: params, context: context) {
             operators = try store.operators() // a slash changed tokens and jail state
         }
         try distributeRewards(operators, store: store, params: params, context: context)
@@ -54,21 +54,24 @@ extension StakingModule {
         }
     }
 
-    /// The block's signer is its proposer (the Solo engine; a BFT engine will pass its commit's signers).
-    /// Every other active validator missed the block. Returns whether any validator was slashed.
-    func countSignatures(_ operators: [(address: Address, record: OperatorRecord)], store: StakingStore, params: StakingParams,
-                         context: ExecutionContext) throws(LedgerError) -> Bool {
+    /// Judges downtime from the block's last commit: each validator of the set that decided the previous block either
+    /// signed its commit or missed it. Block 1 carries no commit, so nothing is counted there. Returns whether any
+    /// validator was slashed.
+    func countSignatures(store: StakingStore, params: StakingParams, context: ExecutionContext) throws(LedgerError) -> Bool {
+        guard let lastCommit = context.lastCommit else { return false }
         var slashed = false
         let window = params.signedBlocksWindow
         // Missing more than this many of the window's blocks is downtime.
         let allowedMisses = window * UInt64(10_000 - params.minSignedBps) / 10_000
-        for (op, record) in operators where record.kind == .validator && record.isActive {
+        for validator in lastCommit.validators.validators {
+            let op = validator.address
+            guard let record = try store.operatorRecord(op), record.kind == .validator, !record.jailed else { continue }
             let key = StakingKeys.signingInfo(op)
             var info = try store.read(key, "signing info") ?? SigningInfo(startHeight: context.height, window: window)
             if info.bitmap.count != Int((window + 7) / 8) { info = SigningInfo(startHeight: context.height, window: window) }
             let slot = Int(info.counted % window)
             let wasMissed = info.bitmap[slot / 8] & (1 << (slot % 8)) != 0
-            let missed = op != context.proposer
+            let missed = !lastCommit.signers.contains(op)
             if wasMissed { info.missed -= 1 }
             if missed {
                 info.missed += 1

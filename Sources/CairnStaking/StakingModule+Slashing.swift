@@ -55,31 +55,19 @@ extension StakingModule {
         return burned
     }
 
-    func submitEvidence(_ m: MsgSubmitEvidence, signer: Address, context: ExecutionContext) throws(LedgerError) {
+    /// Punishes a validator that signed two votes for one step (the ledger checked the evidence): slashes its stake
+    /// (bonded, unbonding and redelegated), jails it and tombstones it so it can never unjail.
+    public func punishDoubleSign(_ validator: Address, height: UInt64, context: ExecutionContext) throws(LedgerError) {
         let params = try params(state: context.state)
-        let height = m.first.height
-        guard m.first.chainID == context.chainID else { throw StakingError.invalidEvidence("headers are of chain '\(m.first.chainID)'") }
-        guard height <= context.height else { throw StakingError.invalidEvidence("height \(height) is in the future") }
-        guard context.height - height <= params.maxEvidenceAgeBlocks else {
-            throw StakingError.invalidEvidence("height \(height) is older than \(params.maxEvidenceAgeBlocks) blocks")
-        }
-        guard m.first.proposer == m.second.proposer else { throw StakingError.invalidEvidence("the headers name different proposers") }
-        let op = m.first.proposer
         let store = StakingStore(state: context.state)
-        guard let record = try store.operatorRecord(op), record.kind == .validator else {
-            throw StakingError.invalidEvidence("\(op) is not a validator")
+        guard let record = try store.operatorRecord(validator), record.kind == .validator else {
+            throw StakingError.invalidEvidence("\(validator) is not a validator")
         }
-        guard !record.tombstoned else { throw StakingError.invalidEvidence("\(op) was already punished for double-signing") }
-        guard let key = PublicKey(rawRepresentation: record.publicKey) else { throw StakingError.corrupt("validator key of \(op)") }
-        for (header, signature) in [(m.first, m.firstSignature), (m.second, m.secondSignature)] {
-            guard key.isValidSignature(signature, domain: .block, chainID: header.chainID, payload: header.canonicalBytes) else {
-                throw StakingError.invalidEvidence("a signature does not verify with the validator's key")
-            }
-        }
-        try slash(op, fractionBps: params.doubleSignSlashBps, jailFor: 0, reason: "double-signing at height \(height)", context: context)
-        var punished = try store.existingOperator(op)
+        guard !record.tombstoned else { throw StakingError.invalidEvidence("\(validator) was already punished for double-signing") }
+        try slash(validator, fractionBps: params.doubleSignSlashBps, jailFor: 0, reason: "double-signing at height \(height)", context: context)
+        var punished = try store.existingOperator(validator)
         punished.tombstoned = true
-        store.write(punished, op)
-        context.emit(StakingEvents.evidence(op, height: height, reporter: signer))
+        store.write(punished, validator)
+        context.emit(StakingEvents.evidence(validator, height: height, reporter: context.proposer))
     }
 }

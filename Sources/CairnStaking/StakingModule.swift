@@ -20,7 +20,6 @@ public struct StakingModule: LedgerModule {
             MsgRedelegate.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgRedelegate(canonicalBytes: b) },
             MsgWithdrawRewards.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgWithdrawRewards(canonicalBytes: b) },
             MsgUnjail.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgUnjail(canonicalBytes: b) },
-            MsgSubmitEvidence.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgSubmitEvidence(canonicalBytes: b) },
         ]
     }
 
@@ -33,7 +32,6 @@ public struct StakingModule: LedgerModule {
         case let m as MsgRedelegate: try redelegate(m, signer: signer, context: context)
         case let m as MsgWithdrawRewards: try withdrawRewards(m, signer: signer, context: context)
         case is MsgUnjail: try unjail(signer: signer, context: context)
-        case let m as MsgSubmitEvidence: try submitEvidence(m, signer: signer, context: context)
         default: throw CoreError.unknownMessage(type(of: message).typeName)
         }
     }

@@ -29,18 +29,20 @@ public struct StakingParams: Sendable, Equatable, Codable, ParameterSet {
     public var doubleSignSlashBps: UInt32
     /// Evidence of a fault older than this many blocks is refused.
     public var maxEvidenceAgeBlocks: UInt64
+    /// The validator set holds at most this many operators, those with the most bonded power.
+    public var maxValidators: UInt32
 
     public static let `default` = StakingParams(
         unbondingBlocks: 86_400, minSelfBond: 1_000_000, inflationInitialBps: 800, inflationDecayBps: 1_500,
         inflationFloorBps: 200, blocksPerYear: 31_557_600, communityTaxBps: 200, signedBlocksWindow: 100,
         minSignedBps: 5_000, downtimeSlashBps: 1, downtimeJailBlocks: 600, doubleSignSlashBps: 500,
-        maxEvidenceAgeBlocks: 86_400
+        maxEvidenceAgeBlocks: 86_400, maxValidators: 100
     )
 
     public init(unbondingBlocks: UInt64, minSelfBond: Amount, inflationInitialBps: UInt32, inflationDecayBps: UInt32,
                 inflationFloorBps: UInt32, blocksPerYear: UInt64, communityTaxBps: UInt32, signedBlocksWindow: UInt64,
                 minSignedBps: UInt32, downtimeSlashBps: UInt32, downtimeJailBlocks: UInt64, doubleSignSlashBps: UInt32,
-                maxEvidenceAgeBlocks: UInt64) {
+                maxEvidenceAgeBlocks: UInt64, maxValidators: UInt32 = 100) {
         self.unbondingBlocks = unbondingBlocks
         self.minSelfBond = minSelfBond
         self.inflationInitialBps = inflationInitialBps
@@ -54,9 +56,32 @@ public struct StakingParams: Sendable, Equatable, Codable, ParameterSet {
         self.downtimeJailBlocks = downtimeJailBlocks
         self.doubleSignSlashBps = doubleSignSlashBps
         self.maxEvidenceAgeBlocks = maxEvidenceAgeBlocks
+        self.maxValidators = maxValidators
     }
 
     public static var defaults: StakingParams { .default }
+
+    enum CodingKeys: String, CodingKey {
+        case unbondingBlocks, minSelfBond, inflationInitialBps, inflationDecayBps, inflationFloorBps, blocksPerYear, communityTaxBps,
+             signedBlocksWindow, minSignedBps, downtimeSlashBps, downtimeJailBlocks, doubleSignSlashBps, maxEvidenceAgeBlocks, maxValidators
+    }
+
+    /// Every field by name; `maxValidators`, added with BFT consensus, takes its default when a genesis file written
+    /// before it leaves it out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(unbondingBlocks: try c.decode(UInt64.self, forKey: .unbondingBlocks), minSelfBond: try c.decode(Amount.self, forKey: .minSelfBond),
+                  inflationInitialBps: try c.decode(UInt32.self, forKey: .inflationInitialBps),
+                  inflationDecayBps: try c.decode(UInt32.self, forKey: .inflationDecayBps),
+                  inflationFloorBps: try c.decode(UInt32.self, forKey: .inflationFloorBps), blocksPerYear: try c.decode(UInt64.self, forKey: .blocksPerYear),
+                  communityTaxBps: try c.decode(UInt32.self, forKey: .communityTaxBps),
+                  signedBlocksWindow: try c.decode(UInt64.self, forKey: .signedBlocksWindow),
+                  minSignedBps: try c.decode(UInt32.self, forKey: .minSignedBps), downtimeSlashBps: try c.decode(UInt32.self, forKey: .downtimeSlashBps),
+                  downtimeJailBlocks: try c.decode(UInt64.self, forKey: .downtimeJailBlocks),
+                  doubleSignSlashBps: try c.decode(UInt32.self, forKey: .doubleSignSlashBps),
+                  maxEvidenceAgeBlocks: try c.decode(UInt64.self, forKey: .maxEvidenceAgeBlocks),
+                  maxValidators: try c.decodeIfPresent(UInt32.self, forKey: .maxValidators) ?? Self.default.maxValidators)
+    }
 
     /// In encoding order; never reorder.
     public static var fields: [ParameterField<StakingParams>] {
@@ -66,7 +91,7 @@ public struct StakingParams: Sendable, Equatable, Codable, ParameterSet {
          .init("communityTaxBps", .uint32(\.communityTaxBps)), .init("signedBlocksWindow", .uint64(\.signedBlocksWindow)),
          .init("minSignedBps", .uint32(\.minSignedBps)), .init("downtimeSlashBps", .uint32(\.downtimeSlashBps)),
          .init("downtimeJailBlocks", .uint64(\.downtimeJailBlocks)), .init("doubleSignSlashBps", .uint32(\.doubleSignSlashBps)),
-         .init("maxEvidenceAgeBlocks", .uint64(\.maxEvidenceAgeBlocks))]
+         .init("maxEvidenceAgeBlocks", .uint64(\.maxEvidenceAgeBlocks)), .init("maxValidators", .uint32(\.maxValidators))]
     }
 
     /// Checks every range; the error names the parameter.
@@ -86,6 +111,7 @@ public struct StakingParams: Sendable, Equatable, Codable, ParameterSet {
         try check((1...100_000).contains(signedBlocksWindow), "signedBlocksWindow", "must be 1 to 100000")
         try check((1...100_000_000).contains(downtimeJailBlocks), "downtimeJailBlocks", "must be 1 to 100000000")
         try check((1...100_000_000).contains(maxEvidenceAgeBlocks), "maxEvidenceAgeBlocks", "must be 1 to 100000000")
+        try check((1...10_000).contains(maxValidators), "maxValidators", "must be 1 to 10000")
     }
 
     /// Inflation in year `year` (0 first), in units of 10^-8 (basis points × 10^4): the initial rate decayed

@@ -23,6 +23,10 @@ public struct CommitBatch: Sendable {
     public var blockHash: Hash
     public var header: [UInt8]
     public var commit: [UInt8]
+    /// The commit certificate of the block before, which this block carries.
+    public var lastCommit: [UInt8]
+    /// The evidence the block carries.
+    public var evidence: [UInt8]
     public var time: UInt64
     public var transactions: [StoredTransaction]
     public var blockEvents: [UInt8]
@@ -30,13 +34,15 @@ public struct CommitBatch: Sendable {
     public var treeNodes: [NodeKey: TreeNode]
     public var stateRoot: TreeRoot
 
-    public init(height: UInt64, blockHash: Hash, header: [UInt8], commit: [UInt8], time: UInt64,
-                transactions: [StoredTransaction], blockEvents: [UInt8], stateChanges: [(key: [UInt8], value: [UInt8]?)],
+    public init(height: UInt64, blockHash: Hash, header: [UInt8], commit: [UInt8], lastCommit: [UInt8], evidence: [UInt8],
+                time: UInt64, transactions: [StoredTransaction], blockEvents: [UInt8], stateChanges: [(key: [UInt8], value: [UInt8]?)],
                 treeNodes: [NodeKey: TreeNode], stateRoot: TreeRoot) {
         self.height = height
         self.blockHash = blockHash
         self.header = header
         self.commit = commit
+        self.lastCommit = lastCommit
+        self.evidence = evidence
         self.time = time
         self.transactions = transactions
         self.blockEvents = blockEvents
@@ -71,6 +77,8 @@ public struct StoredBlock: Sendable {
     public var hash: Hash
     public var header: [UInt8]
     public var commit: [UInt8]
+    public var lastCommit: [UInt8]
+    public var evidence: [UInt8]
     public var transactionHashes: [Hash]
     public var blockEvents: [UInt8]
 }
@@ -159,6 +167,13 @@ public final class SQLiteStore: Sendable {
         m.registerMigration("v5-provider-probes") { db in
             try db.execute(sql: ProbeTables.create)
         }
+        // BFT consensus: each block carries the commit of the block before and the evidence it reports.
+        m.registerMigration("v6-block-last-commit-evidence") { db in
+            try db.execute(sql: """
+                ALTER TABLE blocks ADD COLUMN last_commit BLOB NOT NULL DEFAULT x'';
+                ALTER TABLE blocks ADD COLUMN evidence BLOB NOT NULL DEFAULT x'';
+                """)
+        }
         return m
     }
 
@@ -182,9 +197,13 @@ public final class SQLiteStore: Sendable {
             if let head = try StoreSnapshot(db: db).head(), head.height + 1 != batch.height {
                 throw StorageError(.headMismatch, "block \(batch.height) does not follow the head \(head.height)")
             }
-            try db.execute(sql: "INSERT INTO blocks (height, hash, header, commit_cert, time, tx_count, events) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            try db.execute(sql: """
+                INSERT INTO blocks (height, hash, header, commit_cert, last_commit, evidence, time, tx_count, events)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
                            arguments: [Int64(batch.height), Data(batch.blockHash.bytes), Data(batch.header), Data(batch.commit),
-                                       Int64(batch.time), batch.transactions.count, Data(batch.blockEvents)])
+                                       Data(batch.lastCommit), Data(batch.evidence), Int64(batch.time), batch.transactions.count,
+                                       Data(batch.blockEvents)])
             let insertTx = try db.cachedStatement(sql: "INSERT INTO txs (hash, height, idx, body, receipt) VALUES (?, ?, ?, ?, ?)")
             for (i, tx) in batch.transactions.enumerated() {
                 try BulkInsert.run(insertTx, db) { s in

@@ -54,11 +54,12 @@ public struct StoreSnapshot: TreeNodeSource {
     /// The block at `height`.
     public func block(at height: UInt64) throws -> StoredBlock? {
         guard Int64(exactly: height) != nil else { return nil }
-        guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, commit_cert, events FROM blocks WHERE height = ?",
+        guard let row = try Row.fetchOne(db, sql: "SELECT hash, header, commit_cert, last_commit, evidence, events FROM blocks WHERE height = ?",
                                          arguments: [Int64(height)]) else { return nil }
         let hashes = try Data.fetchAll(db, sql: "SELECT hash FROM txs WHERE height = ? ORDER BY idx", arguments: [Int64(height)])
         return StoredBlock(height: height, hash: Hash(bytes: Array(row["hash"] as Data))!, header: Array(row["header"] as Data),
-                           commit: Array(row["commit_cert"] as Data), transactionHashes: hashes.compactMap { Hash(bytes: Array($0)) },
+                           commit: Array(row["commit_cert"] as Data), lastCommit: Array(row["last_commit"] as Data),
+                           evidence: Array(row["evidence"] as Data), transactionHashes: hashes.compactMap { Hash(bytes: Array($0)) },
                            blockEvents: Array(row["events"] as Data))
     }
 

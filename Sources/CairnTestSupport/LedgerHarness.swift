@@ -32,14 +32,18 @@ public final class LedgerHarness {
         return account.transaction(messages, nonce: nonce, chainID: chainID, gasLimit: gasLimit, maxFee: 100, tip: 2)
     }
 
-    /// Executes and commits one block; returns its execution. Transactions that cannot be included are
-    /// dropped (their nonces are given back).
+    /// Executes and commits one block; returns its execution. Transactions (and evidence) that cannot be included are
+    /// dropped (their nonces are given back). The block's last commit is signed by `signers` of the set that decided the
+    /// block before (by the proposer alone when nil, as with a lone validator).
     @discardableResult
-    public func block(_ txs: [Transaction] = [], proposer: Address) throws -> BlockExecution {
+    public func block(_ txs: [Transaction] = [], proposer: Address, signers: Set<Address>? = nil,
+                      evidence: [DuplicateVoteEvidence] = []) throws -> BlockExecution {
         height += 1
         time += 1_000
+        let lastCommit = try ledger.validatorSets(state: state).last.map { LastCommitInfo(validators: $0, signers: signers ?? [proposer]) }
         let execution = try ledger.executeBlock(base: state, height: height, time: time, proposer: proposer,
-                                                transactions: txs.map(ledger.check), mode: .propose)
+                                                transactions: txs.map(ledger.check), mode: .propose, lastCommit: lastCommit,
+                                                evidence: evidence)
         for (tx, _) in execution.dropped { nonces[tx.body.sender] = min(nonces[tx.body.sender, default: 0], tx.body.nonce) }
         state.apply(execution.state.changes)
         try audit()

@@ -2,11 +2,9 @@ public import CairnPrimitives
 public import CairnLedger
 public import CairnStorage
 public import CairnChain
-import CairnConsensus
 
-/// A `Chain` on a SQLite file in a fresh temporary folder, wired as the node wires it (the Solo engine of `validator`
-/// checks every certificate), with a helper that produces blocks the way the node's block producer does (header, Solo
-/// signature, commit).
+/// A `Chain` on a SQLite file in a fresh temporary folder, wired as the node wires it, with a helper that produces
+/// blocks as a lone validator does (header, the validator's precommit as the certificate, commit).
 public final class TestChain {
     public let directory: TemporaryDirectory
     public let chain: Chain
@@ -24,8 +22,7 @@ public final class TestChain {
         self.directory = try directory ?? TemporaryDirectory()
         self.validator = validator
         let store = try SQLiteStore(path: self.directory.path("chain.sqlite"))
-        chain = Chain(store: store, ledger: TestGenesis.makeLedger(), genesis: genesis,
-                      verifier: try SoloEngine(validator: validator.publicKey, key: nil))
+        chain = Chain(store: store, ledger: TestGenesis.makeLedger(), genesis: genesis)
         _ = try chain.open()
     }
 
@@ -55,7 +52,7 @@ public final class TestChain {
         let head = try chain.head()
         return try chain.execute(height: head.height + 1, time: try nextTime(time), proposer: validator.address,
                                  transactions: transactions.map(chain.ledger.check), mode: mode,
-                                 parentRoot: head.root).execution
+                                 parentRoot: head.root, lastCommit: try chain.headCommit()).execution
     }
 
     /// Executes `transactions` as the next block, then signs and commits it as the Solo engine would.
@@ -71,13 +68,12 @@ public final class TestChain {
         let blockTime = try nextTime(time)
         let executed = try chain.execute(height: height, time: blockTime, proposer: validator.address,
                                          transactions: transactions.map(chain.ledger.check),
-                                         mode: mode, parentRoot: head.root)
+                                         mode: mode, parentRoot: head.root, lastCommit: try chain.headCommit())
         let exec = executed.execution
         var header = executed.header(chainID: chainID, height: height, time: blockTime, previousHash: head.blockHash,
                                      proposer: validator.address)
         editHeader(&header)
-        let signature = validator.key.sign(domain: .block, chainID: chainID, payload: header.canonicalBytes)
-        let certificate = CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: signature)])
+        let certificate = CommitCertificate.signed(height: height, blockHash: header.hash, by: [validator.key], chainID: chainID)
         try chain.commit(header: header, certificate: certificate, executed: executed)
         return ProducedBlock(header: header, execution: exec)
     }

@@ -35,7 +35,8 @@ struct LedgerSamples {
 
     mutating func header() -> BlockHeader {
         BlockHeader(chainID: "chain-\(rng.next() % 1000)", height: rng.next(), time: rng.next(), previousHash: hash(), txRoot: hash(),
-                    stateRoot: hash(), receiptRoot: hash(), baseFee: amount(), gasUsed: rng.next(), proposer: address())
+                    stateRoot: hash(), receiptRoot: hash(), baseFee: amount(), gasUsed: rng.next(), proposer: address(),
+                    validatorsHash: hash(), nextValidatorsHash: hash(), lastCommitHash: hash(), evidenceHash: hash())
     }
 }
 
@@ -109,8 +110,13 @@ func fuzz<T: CanonicalCodable>(_ type: T.Type, seed: UInt64, valid: (inout Ledge
     @Test func randomBytesNeverCrashTheMessageAndCommitDecoders() {
         #expect(fuzz(MsgSend.self, seed: 4) { MsgSend(to: $0.address(), coins: [Coin(denom: "ucairn", amount: $0.amount())]) } > 0)
         #expect(fuzz(CommitCertificate.self, seed: 6) { s in
+            CommitCertificate(height: s.rng.next(), round: UInt32(truncatingIfNeeded: s.rng.next()), blockHash: s.hash(),
+                              signatures: [.init(validator: s.address(), signature: s.rng.bytes(64))])
+        } > 0)
+        #expect(fuzz(DuplicateVoteEvidence.self, seed: 7) { s in
             let key = DevAccount("v").key
-            return CommitCertificate(signatures: [.init(validator: key.publicKey, signature: s.rng.bytes(64))])
+            let votes = [s.hash(), s.hash()].map { Vote(type: .prevote, height: 3, round: 1, blockHash: $0, validator: key.publicKey.address).signed(by: key, chainID: "c") }
+            return DuplicateVoteEvidence(votes[0], votes[1])!
         } > 0)
     }
 

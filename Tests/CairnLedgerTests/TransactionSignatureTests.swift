@@ -66,15 +66,15 @@ import Testing
         }
     }
 
-    @Test func aBlockHeaderSignatureVerifiesOnlyInTheBlockDomain() {
-        let header = BlockHeader(chainID: "chain-a", height: 4, time: 9, previousHash: .zero, txRoot: .zero, stateRoot: .zero,
-                                 receiptRoot: .zero, baseFee: 10, gasUsed: 0, proposer: alice.address)
-        let signature = alice.key.sign(domain: .block, chainID: "chain-a", payload: header.canonicalBytes)
-        #expect(alice.publicKey.isValidSignature(signature, domain: .block, chainID: "chain-a", payload: header.canonicalBytes))
-        #expect(!alice.publicKey.isValidSignature(signature, domain: .transaction, chainID: "chain-a", payload: header.canonicalBytes))
-        var later = header
-        later.height = 5
-        #expect(!alice.publicKey.isValidSignature(signature, domain: .block, chainID: "chain-a", payload: later.canonicalBytes))
+    @Test func aVoteSignatureVerifiesOnlyInTheVoteDomainOnItsChain() {
+        let vote = Vote(type: .precommit, height: 4, round: 0, blockHash: .zero, validator: alice.address)
+        let signed = vote.signed(by: alice.key, chainID: "chain-a")
+        #expect(signed.isSigned(by: alice.publicKey, chainID: "chain-a"))
+        #expect(!signed.isSigned(by: alice.publicKey, chainID: "chain-b"))
+        #expect(!alice.publicKey.isValidSignature(signed.signature, domain: .proposal, chainID: "chain-a", payload: vote.canonicalBytes))
+        var later = signed
+        later.vote.round = 1
+        #expect(!later.isSigned(by: alice.publicKey, chainID: "chain-a"))
     }
 
     /// `count` transfers from alice to bob, with a bit flipped in the signature of every `step`-th from `first`.

@@ -26,12 +26,13 @@ import Testing
         }
         var logger = Logger(label: "cairn.test.certificates")
         logger.logLevel = .critical
-        let node = try NodeRunner(home: home, logger: logger).open()
+        let runner = NodeRunner(home: home, logger: logger)
+        let node = try runner.open()
         for nonce in 0..<blocks {
             let tx = sender.send(5, to: DevAccount("certificate-recipient").address, nonce: UInt64(nonce), chainID: "certificate-test")
             try await node.admit(try node.precheck(tx.canonicalBytes))
-            try await node.produceBlock(now: TestGenesis.defaultTime + UInt64(nonce + 1) * 1_000)
         }
+        try await runner.decide(node, until: UInt64(blocks))
         return (dir, home)
     }
 
@@ -58,7 +59,7 @@ import Testing
         let lines = result.output.split(separator: "\n")
         #expect(lines.count == 1, "\(result.output)")
         #expect(result.output.hasPrefix("error: block 3: the commit certificate does not verify"), "\(result.output)")
-        #expect(result.output.contains("signature does not verify"), "\(result.output)")
+        #expect(result.output.contains("does not verify for a precommit of block"), "\(result.output)")
     }
 
     @Test func aNodeRefusesAStoreWhoseHeadCertificateDoesNotVerify() async throws {
@@ -70,7 +71,8 @@ import Testing
         #expect(error?.message.contains("the head block 2's commit certificate does not verify") == true, "\(String(describing: error))")
     }
 
-    @Test(arguments: ["a stranger's signature", "a corrupted signature", "no signature", "the signature of another header"])
+    @Test(arguments: ["a stranger's signature", "a corrupted signature", "no signature", "a precommit for another block",
+                      "a precommit of another round"])
     func theChainCommitsNoBlockWithoutTheValidatorsCertificate(_ forgery: String) throws {
         let accounts = DevAccount.make(2)
         let test = try TestChain(genesis: try TestGenesis.make(accounts: accounts, balance: 1_000_000_000))
@@ -78,29 +80,32 @@ import Testing
         let txs = [accounts[0].send(5, to: accounts[1].address, nonce: 0)]
         let executed = try test.chain.execute(height: 1, time: TestGenesis.defaultTime + 1_000, proposer: test.validator.address,
                                               transactions: txs.map(test.ledger.check), mode: .propose,
-                                              parentRoot: head.root)
+                                              parentRoot: head.root, lastCommit: .none)
         let header = executed.header(chainID: test.chainID, height: 1, time: TestGenesis.defaultTime + 1_000, previousHash: head.blockHash,
                                      proposer: test.validator.address)
-        func signed(by key: DevAccount, _ payload: BlockHeader) -> CommitCertificate.Signature {
-            .init(validator: key.publicKey, signature: key.key.sign(domain: .block, chainID: test.chainID, payload: payload.canonicalBytes))
+        func signed(by key: DevAccount, block: Hash, round: UInt32 = 0) -> CommitCertificate.Signature {
+            let vote = Vote(type: .precommit, height: 1, round: round, blockHash: block, validator: key.address).signed(by: key.key, chainID: test.chainID)
+            return .init(validator: key.address, signature: vote.signature)
         }
-        var other = header
-        other.time += 1
+        func make(_ signatures: [CommitCertificate.Signature]) -> CommitCertificate {
+            CommitCertificate(height: 1, round: 0, blockHash: header.hash, signatures: signatures)
+        }
         let certificate: CommitCertificate
         switch forgery {
-        case "a stranger's signature": certificate = CommitCertificate(signatures: [signed(by: DevAccount("stranger"), header)])
+        case "a stranger's signature": certificate = make([signed(by: DevAccount("stranger"), block: header.hash)])
         case "a corrupted signature":
-            var s = signed(by: test.validator, header)
+            var s = signed(by: test.validator, block: header.hash)
             s.signature[0] ^= 0x80
-            certificate = CommitCertificate(signatures: [s])
-        case "no signature": certificate = CommitCertificate(signatures: [])
-        default: certificate = CommitCertificate(signatures: [signed(by: test.validator, other)])
+            certificate = make([s])
+        case "no signature": certificate = make([])
+        case "a precommit of another round": certificate = make([signed(by: test.validator, block: header.hash, round: 1)])
+        default: certificate = make([signed(by: test.validator, block: Hash.sha256([1]))])
         }
         let error = #expect(throws: InvalidBlock.self) { try test.chain.commit(header: header, certificate: certificate, executed: executed) }
         #expect(error?.message.hasPrefix("block 1: the commit certificate does not verify") == true, "\(String(describing: error))")
         #expect(try test.head() == head, "nothing was stored")
         // The same block with the validator's signature is accepted.
-        try test.chain.commit(header: header, certificate: CommitCertificate(signatures: [signed(by: test.validator, header)]), executed: executed)
+        try test.chain.commit(header: header, certificate: make([signed(by: test.validator, block: header.hash)]), executed: executed)
         #expect(try test.head().height == 1)
     }
 }

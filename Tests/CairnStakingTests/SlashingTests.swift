@@ -7,56 +7,77 @@ import CairnTestSupport
 import Testing
 
 @Suite struct SlashingTests {
-    /// Two different headers for one height, both signed with `signer`'s key.
-    func doubleSigned(_ f: StakingFixture, by signer: DevAccount, height: UInt64, forge: DevAccount? = nil) -> MsgSubmitEvidence {
-        func header(_ root: UInt8) -> BlockHeader {
-            BlockHeader(chainID: TestGenesis.chainID, height: height, time: 1, previousHash: Hash.sha256([root]),
-                        txRoot: Hash.sha256([1]), stateRoot: Hash.sha256([root, 2]), receiptRoot: Hash.sha256([3]),
-                        baseFee: 10, gasUsed: 0, proposer: signer.address)
+    /// Two prevotes for different blocks at the latest height, both signed with `signer`'s key (the first with `forge`'s
+    /// when given).
+    func doubleSigned(_ f: StakingFixture, by signer: DevAccount, forge: DevAccount? = nil) -> DuplicateVoteEvidence {
+        func vote(_ block: UInt8, _ key: PrivateKey) -> SignedVote {
+            Vote(type: .prevote, height: f.harness.height, round: 0, blockHash: Hash.sha256([block]), validator: signer.address)
+                .signed(by: key, chainID: TestGenesis.chainID)
         }
-        let a = header(1), b = header(2)
-        let key = (forge ?? signer).key
-        return MsgSubmitEvidence(first: a, firstSignature: key.sign(domain: .block, chainID: a.chainID, payload: a.canonicalBytes),
-                                 second: b, secondSignature: signer.key.sign(domain: .block, chainID: b.chainID, payload: b.canonicalBytes))
+        return DuplicateVoteEvidence(vote(1, (forge ?? signer).key), vote(2, signer.key))!
     }
 
-    @Test func doubleSigningSlashesAndJailsForGood() throws {
+    /// Bonds `rogue` as a validator and runs the two blocks after which it is in the validator set.
+    func bondedValidator(_ f: StakingFixture, _ rogue: DevAccount) throws {
+        try f.run(rogue, MsgCreateValidator(f.spec(rogue, bond: 20_000_000)))
+        try f.blocks(2)
+        #expect(try f.harness.ledger.validatorSets(state: f.harness.state).current.validator(rogue.address) != nil)
+    }
+
+    @Test func doubleSigningEvidenceInABlockSlashesAndJailsForGood() throws {
         let f = try StakingFixture()
         let rogue = f.accounts[2]
-        try f.run(rogue, MsgCreateValidator(f.spec(rogue, bond: 20_000_000)))
+        try bondedValidator(f, rogue)
         let burnedBefore = try BankModule().burned(Denom.native, state: f.harness.state)
-        let r = try f.run(f.accounts[0], doubleSigned(f, by: rogue, height: f.harness.height))
-        #expect(r.success, "\(String(describing: r.error))")
+        let evidence = doubleSigned(f, by: rogue)
+        let exec = try f.harness.block(proposer: f.validator.address, evidence: [evidence])
+        #expect(exec.evidence == [evidence])
         let op = try f.operatorView(rogue.address)
         #expect(op.jailed && op.tombstoned)
         #expect(op.tokens == Amount(20_000_000 - 20_000_000 * 500 / 10_000))
         let burned = try BankModule().burned(Denom.native, state: f.harness.state)
-        #expect(burned.value - burnedBefore.value >= 1_000_000) // the slash, plus base fees of the block
+        #expect(burned.value - burnedBefore.value == 1_000_000)
+        #expect(try f.harness.ledger.validatorSets(state: f.harness.state).next.validator(rogue.address) == nil, "it leaves the set")
         try f.blocks(Int(StakingFixture.params.downtimeJailBlocks) + 1)
         let unjail = try f.run(rogue, MsgUnjail())
         #expect(!unjail.success && unjail.error?.matches(StakingError.cannotUnjail("")) == true)
-        let again = try f.run(f.accounts[0], doubleSigned(f, by: rogue, height: f.harness.height))
-        #expect(!again.success && again.error?.matches(StakingError.invalidEvidence("")) == true)
+        #expect(try f.harness.block(proposer: f.validator.address, evidence: [evidence]).evidence.isEmpty, "the same evidence again")
         #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
     }
 
-    @Test func evidenceWithASignatureFromAnotherKeyIsRejected() throws {
+    @Test func evidenceWithASignatureFromAnotherKeyIsLeftOut() throws {
         let f = try StakingFixture()
         let rogue = f.accounts[2]
-        try f.run(rogue, MsgCreateValidator(f.spec(rogue, bond: 20_000_000)))
-        let r = try f.run(f.accounts[0], doubleSigned(f, by: rogue, height: f.harness.height, forge: f.accounts[3]))
-        #expect(!r.success && r.error?.matches(StakingError.invalidEvidence("")) == true)
+        try bondedValidator(f, rogue)
+        let exec = try f.harness.block(proposer: f.validator.address, evidence: [doubleSigned(f, by: rogue, forge: f.accounts[3])])
+        #expect(exec.evidence.isEmpty)
         #expect(try !f.operatorView(rogue.address).jailed)
     }
 
-    @Test func evidenceOfTheSameHeaderTwiceIsDroppedAsInvalid() throws {
+    @Test func evidenceAgainstAnOperatorOutsideTheSetOrTooOldIsLeftOut() throws {
         let f = try StakingFixture()
-        var m = doubleSigned(f, by: f.validator, height: 1)
-        m.second = m.first
-        m.secondSignature = m.firstSignature
-        let exec = try f.harness.block([f.harness.tx(f.accounts[0], [RawMessage(m)])], proposer: f.validator.address)
-        #expect(exec.included.isEmpty)
-        #expect(exec.dropped.first?.error.matches(StakingError.invalidEvidence("")) == true)
+        let rogue = f.accounts[2]
+        try f.run(rogue, MsgCreateValidator(f.spec(rogue, bond: 20_000_000)))
+        // Bonded in this block, it is not in the set of this height.
+        #expect(try f.harness.block(proposer: f.validator.address, evidence: [doubleSigned(f, by: rogue)]).evidence.isEmpty)
+        try f.blocks(2)
+        let evidence = doubleSigned(f, by: rogue)
+        try f.blocks(Int(StakingFixture.params.maxEvidenceAgeBlocks) + 1)
+        #expect(try f.harness.block(proposer: f.validator.address, evidence: [evidence]).evidence.isEmpty)
+        #expect(try !f.operatorView(rogue.address).tombstoned)
+    }
+
+    @Test func twoVotesForTheSameBlockAreNoEvidence() throws {
+        let f = try StakingFixture()
+        let vote = Vote(type: .prevote, height: 1, round: 0, blockHash: Hash.sha256([1]), validator: f.validator.address)
+            .signed(by: f.validator.key, chainID: TestGenesis.chainID)
+        #expect(DuplicateVoteEvidence(vote, vote) == nil)
+        var w = CanonicalWriter()
+        vote.encode(to: &w)
+        vote.encode(to: &w)
+        let decoded = try DuplicateVoteEvidence(canonicalBytes: w.bytes)
+        #expect(decoded.problem(key: f.validator.publicKey, chainID: TestGenesis.chainID) != nil)
+        #expect(try f.harness.block(proposer: f.validator.address, evidence: [decoded]).evidence.isEmpty)
     }
 
     @Test func aSlashReachesStakeThatIsUnbondingAndStakeRedelegatedAway() throws {

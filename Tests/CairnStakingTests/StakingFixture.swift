@@ -19,6 +19,7 @@ struct StakingFixture {
         p.downtimeSlashBps = 100
         p.downtimeJailBlocks = 5
         p.doubleSignSlashBps = 500
+        p.maxEvidenceAgeBlocks = 20
         p.blocksPerYear = 1_000
         return p
     }

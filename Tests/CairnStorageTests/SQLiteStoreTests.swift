@@ -21,7 +21,7 @@ struct BatchMaker {
                                           bytes: [UInt8(i), 1, 2], receipt: [UInt8(i), 3])
         }
         return CommitBatch(height: height, blockHash: Hash.sha256(Array("block \(height)".utf8)), header: [1, UInt8(height)],
-                           commit: [2], time: 1_000 * height, transactions: txs, blockEvents: [3],
+                           commit: [2], lastCommit: [4], evidence: [5], time: 1_000 * height, transactions: txs, blockEvents: [3],
                            stateChanges: writes, treeNodes: tree.newNodes, stateRoot: self.tree)
     }
 }

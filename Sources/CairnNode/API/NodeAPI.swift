@@ -102,7 +102,7 @@ public struct NodeAPI: Sendable {
         let block = committed.block
         return BlockView(hash: block.header.hash, header: block.header, transactions: committed.receipts.map(\.txHash),
                          blockEvents: committed.blockEvents,
-                         signatures: block.commit.signatures.map { .init(validator: $0.validator.address.bech32, signature: $0.signature.hexString) })
+                         signatures: committed.commit.signatures.map { .init(validator: $0.validator.bech32, signature: $0.signature.hexString) })
     }
 
     func transaction(_ param: String) throws -> TransactionView {

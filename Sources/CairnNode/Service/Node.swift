@@ -6,7 +6,7 @@ public import CairnChain
 import Foundation
 import Synchronization
 
-/// The single owner of the mempool and of block production; reads go to the chain (`ChainReader`), not through the actor.
+/// The single owner of the mempool and of the blocks consensus decides (it is the consensus engine's application); reads go to the chain (`ChainReader`), not through the actor.
 public actor Node {
     public nonisolated let chain: Chain
     public nonisolated let hub: EventHub
@@ -15,15 +15,13 @@ public actor Node {
     /// The chain parameters in force at the head (governance can change them), for checks made outside the actor.
     public nonisolated var params: ChainParams { currentParams.withLock { $0 } }
     nonisolated let currentParams: Mutex<ChainParams>
-    let engine: any ConsensusEngine
     var mempool: Mempool
-    public private(set) var head: StoredHead
+    public internal(set) var head: StoredHead
     var headHeader: BlockHeader
 
     /// Opens the chain (committing genesis into an empty store, or checking the stored head).
-    public init(chain: Chain, engine: any ConsensusEngine, mempool: Mempool = Mempool()) throws {
+    public init(chain: Chain, mempool: Mempool = Mempool()) throws {
         self.chain = chain
-        self.engine = engine
         self.mempool = mempool
         self.hub = EventHub()
         self.metrics = NodeMetrics()
@@ -79,41 +77,9 @@ public actor Node {
 
     public var mempoolCount: Int { mempool.count }
 
-    /// A block this node produced: its header and how many transactions it included.
-    public struct ProducedBlock: Sendable {
-        public let header: BlockHeader
-        public let transactions: Int
-    }
-
-    /// Builds, finalizes and commits the next block from the mempool (possibly empty).
-    @discardableResult
-    public func produceBlock(now: UInt64) async throws -> ProducedBlock {
-        let started = Date()
-        let height = head.height + 1
-        guard engine.isLocalProposer(height: height) else { throw ConsensusError("this node is not the proposer of block \(height)") }
-        let txs = mempool.select(gasLimit: params.blockGasLimit)
-        let proposer = engine.proposer(forHeight: height)
-        let time = max(now, headHeader.time)
-        let executed = try chain.execute(height: height, time: time, proposer: proposer, transactions: txs, mode: .propose,
-                                         parentRoot: head.root)
-        let exec = executed.execution
-        let header = executed.header(chainID: chainID, height: height, time: time, previousHash: head.blockHash, proposer: proposer)
-        let certificate = try await engine.finalize(header)
-        try chain.commit(header: header, certificate: certificate, executed: executed)
-        head = try chain.head()
-        headHeader = header
-        let updated = try chain.withState { try chain.ledger.params(state: $0) }
-        currentParams.withLock { $0 = updated }
-        for d in exec.dropped { mempool.remove(d.tx.hash) }
-        var touched = Set(exec.included.map(\.body.sender))
-        touched.formUnion(exec.dropped.map(\.tx.body.sender))
-        try chain.withState { state in
-            for sender in touched { mempool.prune(sender: sender, committedNonce: try chain.ledger.nonce(of: sender, state: state)) }
-        }
-        let seconds = Date().timeIntervalSince(started)
-        metrics.blockCommitted(height: height, txs: exec.included.count, commitSeconds: seconds, now: Date().timeIntervalSince1970)
-        metrics.setMempoolSize(mempool.count)
-        hub.publish(BlockRecord(header: header, receipts: exec.receipts, blockEvents: exec.blockEvents).json)
-        return ProducedBlock(header: header, transactions: exec.included.count)
-    }
+    /// Blocks this node executed while proposing or checking proposals at the height being decided, by hash: the
+    /// decided one commits without executing again.
+    var executedBlocks: [Hash: (header: BlockHeader, executed: Chain.Executed)] = [:]
+    /// The clock block times come from (milliseconds since 1970).
+    let clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
 }

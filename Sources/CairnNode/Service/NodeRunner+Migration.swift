@@ -22,8 +22,9 @@ extension NodeRunner {
     /// The command that migrates this home's store.
     public var migrateCommand: String { "cairn node migrate --home \(home.root.path)" }
 
-    /// Migrates the home's store when an earlier version wrote it (parameters as JSON text): re-executes every block
-    /// into a new store under this version's encoding, signs each again with the validator key, copies the provider
+    /// Migrates the home's store when an earlier, one-validator version wrote it (headers from before BFT consensus):
+    /// re-executes every block into a new store under this version's encoding, signs a precommit for each with the
+    /// validator key, copies the provider
     /// probes, then puts the new store in place and keeps the old one as `chain.sqlite.pre-migration`.
     ///
     /// A failure (or a crash) before the last step leaves the store as it was; the half-made new one is removed at
@@ -34,7 +35,7 @@ extension NodeRunner {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let old = try SQLiteStore(path: path)
         let source = try chain(on: old)
-        guard try old.head() != nil, try source.hasLegacyParameterEncoding() else {
+        guard try old.head() != nil, try source.hasLegacyHeaders() else {
             try old.close()
             return nil
         }
@@ -43,14 +44,13 @@ extension NodeRunner {
             throw NodeHomeError("the store at \(path) must be migrated, and each migrated block signed again by the validator; "
                                 + "this home holds no validator key (\(home.validatorKeyFile.path))")
         }
-        let engine = try engine(key: key)
         let fresh = path + ".migrating"
         try Self.removeDatabase(at: fresh)
         let target = try SQLiteStore(path: fresh)
         let oldRoot = try source.head().stateRoot
         let blocks: UInt64
         do {
-            blocks = try await source.migrate(into: try chain(on: target, verifier: engine), finalizing: engine)
+            blocks = try source.migrate(into: try chain(on: target), signingWith: key)
             try target.copyProbes(from: path)
         } catch {
             try? target.close()

@@ -25,35 +25,51 @@ public struct NodeRunner: Sendable {
         try SQLiteStore(path: home.databasePath)
     }
 
-    /// The Solo engine of the home's genesis validator, able to sign with `key` (nil: it only checks certificates).
-    public func engine(key: PrivateKey?) throws -> SoloEngine {
-        try SoloEngine(genesis: try home.loadGenesis(), key: key)
+    /// The home's chain on `store` (opened neither way): the ledger with every module and the home's genesis.
+    public func chain(on store: SQLiteStore) throws -> Chain {
+        Chain(store: store, ledger: LedgerWiring.makeLedger(), genesis: try home.loadGenesis())
     }
 
-    /// The home's chain on `store` (opened neither way): the ledger with every module, the home's genesis, and
-    /// certificates checked by `verifier` (the genesis validator's Solo engine when nil).
-    public func chain(on store: SQLiteStore, verifier: (any CommitVerifier)? = nil) throws -> Chain {
-        Chain(store: store, ledger: LedgerWiring.makeLedger(), genesis: try home.loadGenesis(), verifier: try verifier ?? engine(key: nil))
+    /// The validator's signer: its key, its sign guard (`data/sign-guard`) and its consensus log (`data/consensus.wal`);
+    /// nil for a home without a validator key (a node that follows).
+    public func signer() throws -> ConsensusDriver.Signer? {
+        guard let key = try home.loadValidatorKey() else { return nil }
+        let guardFile = try SignGuard(path: home.dataDir.appendingPathComponent("sign-guard").path)
+        let wal = try WriteAheadLog(path: home.dataDir.appendingPathComponent("consensus.wal").path)
+        if let warning = wal.warning { logger.warning("consensus log: \(warning)") }
+        return ConsensusDriver.Signer(key: key, guardFile: guardFile, wal: wal)
     }
 
     /// Opens the chain on `store` (the home's when nil), checking the stored head against the genesis and header.
     ///
     /// - Throws: a `NodeHomeError` naming `cairn node migrate` for a store an earlier version wrote.
     public func open(store: SQLiteStore? = nil) throws -> Node {
-        let engine = try engine(key: try home.loadValidatorKey())
-        let chain = try chain(on: try store ?? openStore(), verifier: engine)
-        do { return try Node(chain: chain, engine: engine) } catch let e as LegacyStoreError {
+        let chain = try chain(on: try store ?? openStore())
+        do { return try Node(chain: chain) } catch let e as LegacyStoreError {
             throw NodeHomeError("\(home.databasePath): \(e.description). Run `\(migrateCommand)` to migrate it (it re-executes every "
                                 + "block and signs it again with the validator key; the old store is kept beside it)")
         }
     }
 
-    /// Runs `node` with its HTTP API (and `sites` beside it) and block production, and `services` in the same service
-    /// group (they start with it and stop with it); `onReady` gets the node once the HTTP server listens.
+    /// Runs consensus on `node` alone (no HTTP API, no peers) until block `height` is committed, a block every
+    /// `blockInterval` milliseconds: for tests and tools that need a chain made by the real engine.
+    public func decide(_ node: Node, until height: UInt64, blockInterval: UInt64 = 0) async throws {
+        guard await node.head.height < height else { return }
+        let driver = ConsensusDriver(chainID: node.chainID, application: node, network: NoPeers(), signer: try signer(),
+                                     timeouts: .standard, commitWait: blockInterval, lastHeight: height)
+        try await driver.run()
+    }
+
+    /// Runs `node` with its HTTP API (and `sites` beside it) and consensus (the Tendermint engine; with the home's
+    /// validator key it signs, a new block every `blockIntervalMilliseconds` when it is the only validator), and
+    /// `services` in the same service group (they start with it and stop with it); `onReady` gets the node once the HTTP
+    /// server listens.
     public func run(_ node: Node, config: NodeHome.Config, sites: [any NodeSite] = [], services: [any Service] = [],
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
         let api = NodeAPI(node: node, sites: sites)
-        let producer = BlockProducer(node: node, interval: .milliseconds(config.blockIntervalMilliseconds), logger: logger)
+        let driver = ConsensusDriver(chainID: node.chainID, application: node, network: NoPeers(), signer: try signer(),
+                                     timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds))
+        let producer = ConsensusService(driver: driver, node: node, logger: logger)
         let app = Application(
             router: api.router(),
             configuration: .init(address: .hostname(config.rpcHost, port: config.rpcPort), serverName: "cairn"),

@@ -98,7 +98,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
                               validators: [GenesisValidator(name: "v", publicKey: validator.publicKey)],
                               modules: ["bank": try JSONValue(encoding: BankGenesis(balances: balances))])
         let chain = Chain(store: try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path), ledger: LedgerWiring.makeLedger(),
-                          genesis: genesis, verifier: try SoloEngine(validator: validator.publicKey, key: nil))
+                          genesis: genesis)
         var head = try chain.open()
         // Every block is signed and encoded before the clock starts: that is the clients' work, not the chain's.
         let blocks = (0..<count).map { b in
@@ -120,6 +120,7 @@ struct BenchLedgerCommand: AsyncParsableCommand {
         }
         var samples: [(count: Int, seconds: Double)] = []
         let ledger = chain.ledger
+        var lastCommit = CommitCertificate.none
         var pending = blocks.isEmpty ? nil : PendingChecks(blocks[0], ledger: ledger)
         for b in blocks.indices {
             let waitStart = Date()
@@ -129,13 +130,13 @@ struct BenchLedgerCommand: AsyncParsableCommand {
             let verified = Date()
             pending = b + 1 < blocks.count ? PendingChecks(blocks[b + 1], ledger: ledger) : nil
             let executed = try chain.execute(height: head.height + 1, time: UInt64(b + 1), proposer: validator.publicKey.address,
-                                             transactions: txs, mode: .replay, parentRoot: head.root)
+                                             transactions: txs, mode: .replay, parentRoot: head.root, lastCommit: lastCommit)
             let exec = executed.execution
             let header = executed.header(chainID: "bench", height: head.height + 1, time: UInt64(b + 1), previousHash: head.blockHash,
                                          proposer: validator.publicKey.address)
-            let sig = validator.sign(domain: .block, chainID: "bench", payload: header.canonicalBytes)
             let executedAt = Date()
-            try chain.commit(header: header, certificate: CommitCertificate(signatures: [.init(validator: validator.publicKey, signature: sig)]), executed: executed)
+            lastCommit = .signed(height: header.height, blockHash: header.hash, by: [validator], chainID: "bench")
+            try chain.commit(header: header, certificate: lastCommit, executed: executed)
             head = try chain.head()
             let end = Date()
             phases.execute += executedAt.timeIntervalSince(verified)
