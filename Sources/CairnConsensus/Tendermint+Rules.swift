@@ -54,8 +54,10 @@ extension Tendermint {
     /// Line 36: upon the proposal of the current round, valid, with +2/3 prevotes for its block, while in prevote or
     /// later, the first time: in prevote, lock on it and precommit it; in any case it becomes the valid value.
     mutating func line36(_ effects: inout [ConsensusEffect]) -> Bool {
-        guard step >= .prevote, !line36Fired.contains(round), let (p, valid) = proposal(in: round), valid == true,
-              votes!.hasQuorum(.prevote, round: round, for: p.blockHash) else { return false }
+        guard step >= .prevote, !line36Fired.contains(round),
+              let p = allProposals(in: round).map(\.proposal).first(where: {
+                  validity[$0.blockHash] == true && votes!.hasQuorum(.prevote, round: round, for: $0.blockHash)
+              }) else { return false }
         line36Fired.insert(round)
         if step == .prevote {
             lockedValue = p.blockHash
@@ -86,7 +88,7 @@ extension Tendermint {
 
     /// Line 49: upon the proposal of any round r and +2/3 precommits for its block in r, the block valid: decide it.
     mutating func line49(_ effects: inout [ConsensusEffect]) -> Bool {
-        for (r, sp) in proposals.sorted(by: { $0.key < $1.key }) {
+        for (r, sp) in proposals.sorted(by: { $0.key < $1.key }).flatMap({ r, _ in allProposals(in: r).map { (r, $0) } }) {
             let hash = sp.proposal.blockHash
             guard validity[hash] == true, votes!.hasQuorum(.precommit, round: r, for: hash) else { continue }
             let certificate = CommitCertificate(precommits: votes!.precommits(round: r, for: hash))

@@ -33,6 +33,11 @@ public struct Tendermint: Sendable {
     public internal(set) var votes: VoteKeeper?
     /// The proposal of each round, from that round's proposer (the first one received).
     public internal(set) var proposals: [UInt32: SignedBlockProposal] = [:]
+    /// Further, different proposals of a round from its (equivocating) proposer, at most `maxAlternatives` per round:
+    /// the first one decides how this node prevotes, but the block the others decide may be one of these, and the
+    /// node must be able to decide it too when its precommits arrive.
+    public internal(set) var alternatives: [UInt32: [SignedBlockProposal]] = [:]
+    public static let maxAlternatives = 4
     /// The application's verdict on each proposed block.
     public internal(set) var validity: [Hash: Bool] = [:]
     var validationAsked: Set<Hash> = []
@@ -45,6 +50,11 @@ public struct Tendermint: Sendable {
         self.chainID = chainID
         self.me = me
         self.timeouts = timeouts
+    }
+
+    /// Every proposal known for `round`: the first, then the alternatives.
+    public func allProposals(in round: UInt32) -> [SignedBlockProposal] {
+        (proposals[round].map { [$0] } ?? []) + (alternatives[round] ?? [])
     }
 
     /// The proposer of `round` at the current height.
@@ -86,6 +96,7 @@ public struct Tendermint: Sendable {
         validRound = nil
         decision = nil
         proposals = [:]
+        alternatives = [:]
         validity = [:]
         validationAsked = []
         prevoteTimerSet = []
@@ -131,13 +142,18 @@ public struct Tendermint: Sendable {
             return effects.append(.refused("a proposal whose proof-of-lock round \(pol) is not below its round \(p.round)"))
         }
         if let existing = proposals[p.round] {
-            if existing != sp { effects.append(.refused("a second, different proposal by \(p.proposer) for round \(p.round)")) }
-            return
+            guard existing != sp, !(alternatives[p.round] ?? []).contains(sp) else { return }
+            guard (alternatives[p.round] ?? []).count < Self.maxAlternatives, sp.isSigned(by: expected.key, chainID: chainID) else {
+                return effects.append(.refused("a further proposal by \(p.proposer) for round \(p.round)"))
+            }
+            alternatives[p.round, default: []].append(sp)
+            effects.append(.refused("a second, different proposal by \(p.proposer) for round \(p.round)"))
+        } else {
+            guard sp.isSigned(by: expected.key, chainID: chainID) else {
+                return effects.append(.refused("a proposal whose signature does not verify"))
+            }
+            proposals[p.round] = sp
         }
-        guard sp.isSigned(by: expected.key, chainID: chainID) else {
-            return effects.append(.refused("a proposal whose signature does not verify"))
-        }
-        proposals[p.round] = sp
         votes?.heard(p.proposer, in: p.round)
         if validity[p.blockHash] == nil, validationAsked.insert(p.blockHash).inserted {
             effects.append(.validateBlock(height: height, round: p.round, blockHash: p.blockHash))

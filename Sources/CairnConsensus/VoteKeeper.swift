@@ -3,23 +3,34 @@ public import CairnLedger
 
 /// The votes of one height, by round, with their tallies in voting power.
 ///
-/// It keeps each validator's first vote per round and type; a second, different one is an equivocation, reported as
-/// evidence and not counted. Signatures are checked here, against the height's validator set.
+/// It keeps each validator's votes per round and type; a second, different one is an equivocation, reported as evidence
+/// and counted for its own value (each validator once per value, and once in the total). Signatures are checked here,
+/// against the height's validator set.
 public struct VoteKeeper: Sendable {
     /// The votes of one type in one round.
     public struct Tally: Sendable {
         /// Each validator's vote, as first received.
         public private(set) var votes: [Address: SignedVote] = [:]
-        /// Power behind each value (nil: no block).
+        /// The votes for each value (nil: no block). An equivocating validator's votes for different values each count
+        /// for their own value, as the paper counts messages (a correct node that receives both must, or a node locked
+        /// on a value that a byzantine vote helped to its quorum could keep the others from ever seeing that quorum).
+        public private(set) var byValue: [Hash?: [Address: SignedVote]] = [:]
+        /// Power behind each value.
         public private(set) var power: [Hash?: UInt64] = [:]
-        /// Power of every validator that voted, whatever for.
+        /// Power of every validator that voted, whatever for, each once.
         public private(set) var total: UInt64 = 0
 
         mutating func add(_ v: SignedVote, power p: UInt64) {
-            votes[v.vote.validator] = v
+            if votes[v.vote.validator] == nil {
+                votes[v.vote.validator] = v
+                total += p
+            }
+            byValue[v.vote.blockHash, default: [:]][v.vote.validator] = v
             power[v.vote.blockHash, default: 0] += p
-            total += p
         }
+
+        /// How many values `validator` voted for.
+        func values(of validator: Address) -> Int { byValue.values.filter { $0[validator] != nil }.count }
 
         /// The power voting for `value`.
         public func power(for value: Hash?) -> UInt64 { power[value] ?? 0 }
@@ -53,6 +64,9 @@ public struct VoteKeeper: Sendable {
         case refused(String)
     }
 
+    /// Different values one validator's votes of one type and round may count for (an equivocator's extra votes past
+    /// this are refused, which bounds what one can make a node store).
+    public static let maxValuesPerValidator = 4
     public let chainID: String
     public let height: UInt64
     public let validators: ValidatorSet
@@ -72,10 +86,16 @@ public struct VoteKeeper: Sendable {
             return .refused("a vote by \(vote.validator), who is not in the validator set of height \(height)")
         }
         if let existing = rounds[vote.round]?[vote.type].votes[vote.validator] {
-            if existing == v { return .duplicate }
-            if existing.vote == vote { return .refused("a second signature by \(vote.validator) on the same vote") }
+            let tally = rounds[vote.round]![vote.type]
+            if let same = tally.byValue[vote.blockHash]?[vote.validator] {
+                return same == v ? .duplicate : .refused("a second signature by \(vote.validator) on the same vote")
+            }
+            guard tally.values(of: vote.validator) < Self.maxValuesPerValidator else {
+                return .refused("more conflicting votes by \(vote.validator) in round \(vote.round)")
+            }
             guard v.isSigned(by: member.key, chainID: chainID) else { return .refused("a vote whose signature does not verify") }
             guard let evidence = DuplicateVoteEvidence(existing, v) else { return .refused("an unusable conflicting vote") }
+            rounds[vote.round, default: RoundVotes()][vote.type].add(v, power: member.power)
             return .equivocation(evidence)
         }
         guard v.isSigned(by: member.key, chainID: chainID) else { return .refused("a vote whose signature does not verify") }
@@ -104,7 +124,7 @@ public struct VoteKeeper: Sendable {
 
     /// The precommits for `value` in `round`, in address order.
     public func precommits(round: UInt32, for value: Hash) -> [SignedVote] {
-        tally(.precommit, round: round).votes.values.filter { $0.vote.blockHash == value }.sorted { $0.vote.validator < $1.vote.validator }
+        (tally(.precommit, round: round).byValue[value] ?? [:]).values.sorted { $0.vote.validator < $1.vote.validator }
     }
 
     /// The highest round above `round` from which validators with more than a third of the power were heard.

@@ -252,7 +252,9 @@ import CairnConsensus
         let effects = h.deliver(.prevote, from: [culprit], round: 0, for: b)
         let evidence = try #require(effects.compactMap { if case let .evidence(e) = $0 { e } else { nil } }.first)
         #expect(evidence.validator == culprit && evidence.problem(key: h.key(of: culprit).publicKey, chainID: H.chainID) == nil)
-        #expect(h.machine.votes!.tally(.prevote, round: 0).power(for: b) == 0, "the second vote is not counted")
+        let tally = h.machine.votes!.tally(.prevote, round: 0)
+        #expect(tally.power(for: b) == 1 && tally.power(for: a) == 1, "each message counts for its own value, as in the paper")
+        #expect(tally.total == 1, "the validator counts once toward the quorum of any value")
     }
 
     @Test func messagesThatDoNotCheckOutAreRefused() {
