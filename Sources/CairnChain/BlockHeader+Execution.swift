@@ -1,16 +1,31 @@
 public import CairnPrimitives
 public import CairnLedger
+public import CairnStorage
 
 extension Chain.Executed {
-    /// The header of the block this execution makes as block `height` on top of the block `previousHash`: the one rule
-    /// for every header, whether a proposer builds it or a replay checks a stored one against it.
+    /// The header of the block this execution makes as block `height` on top of the block `previousHash`.
     public func header(chainID: String, height: UInt64, time: UInt64, previousHash: Hash, proposer: Address) -> BlockHeader {
-        BlockHeader(chainID: chainID, height: height, time: time, previousHash: previousHash,
-                    txRoot: MerkleRoot.of(execution.receipts.map(\.txHash)), stateRoot: stateRoot,
-                    receiptRoot: MerkleRoot.of(execution.receipts.map { Hash.sha256($0.canonicalBytes) }),
-                    baseFee: execution.baseFee, gasUsed: execution.gasUsed, proposer: proposer, validatorsHash: validators.hash,
-                    nextValidatorsHash: nextValidatorsHash, lastCommitHash: height > 1 ? lastCommit.hash : .zero,
-                    evidenceHash: execution.evidence.isEmpty ? .zero : Hash.sha256(Chain.encode(evidence: execution.evidence)))
+        BlockHeader(chainID: chainID, height: height, time: time, previousHash: previousHash, proposer: proposer, execution: execution,
+                    stateRoot: stateRoot, validatorsHash: validators.hash, nextValidatorsHash: nextValidatorsHash, lastCommit: lastCommit)
+    }
+}
+
+extension Chain {
+    /// Executes a block received whole (another validator's proposal, or a stored block) on the head `parent`, every
+    /// transaction required valid, and checks that its header is the one the execution gives.
+    ///
+    /// - Throws: `InvalidBlock` naming the header fields that differ, or why execution failed.
+    public func execute(received header: BlockHeader, transactions: [CheckedTransaction], lastCommit: CommitCertificate,
+                        evidence: [DuplicateVoteEvidence], parent: StoredHead) throws -> Executed {
+        let executed = try execute(height: header.height, time: header.time, proposer: header.proposer, transactions: transactions,
+                                   mode: .replay, parentRoot: parent.root, lastCommit: lastCommit, evidence: evidence)
+        let expected = executed.header(chainID: genesis.chainID, height: header.height, time: header.time, previousHash: parent.blockHash,
+                                       proposer: header.proposer)
+        let differences = header.differences(from: expected)
+        guard differences.isEmpty else {
+            throw InvalidBlock(message: "block \(header.height): the header does not match the execution in its \(differences.joined(separator: ", "))")
+        }
+        return executed
     }
 }
 

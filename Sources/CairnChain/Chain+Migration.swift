@@ -10,12 +10,6 @@ public struct LegacyStoreError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Chain {
-    /// Whether the stored state keeps its parameters as JSON text, as versions before the canonical parameter encoding
-    /// did.
-    public func hasLegacyParameterEncoding() throws -> Bool {
-        try withState { try ledger.hasLegacyParameterEncoding(state: $0) }
-    }
-
     /// Whether the store was written before BFT consensus: its head header does not decode as this version's.
     public func hasLegacyHeaders() throws -> Bool {
         try store.read { snap in

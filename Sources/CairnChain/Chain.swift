@@ -58,11 +58,6 @@ public final class Chain: Sendable {
     public func open() throws -> StoredHead {
         if let head = try store.head() {
             try checkHead(head)
-            if try hasLegacyParameterEncoding() {
-                throw LegacyStoreError(description: "the store (head at height \(head.height)) was written by an earlier version, which stored "
-                                       + "ledger parameters as JSON text; this version encodes them canonically, so the same blocks give "
-                                       + "other state roots")
-            }
             return head
         }
         let execution = try ledger.initGenesis(genesis)
@@ -127,31 +122,14 @@ public final class Chain: Sendable {
         let (execution, sets) = try store.read { snap in
             let base = CachedHeadState(snapshot: snap, cache: stateCache)
             let sets = try ledger.validatorSets(state: base)
-            let info = try lastCommitInfo(lastCommit, height: height, sets: sets, snapshot: snap)
+            guard let previousHash = try snap.hash(ofBlockAt: height - 1) else { throw InvalidBlock(message: "block \(height) does not follow the head") }
+            let info = try ledger.lastCommitInfo(lastCommit, height: height, previousHash: previousHash, sets: sets, chainID: genesis.chainID)
             let execution = try ledger.executeBlock(base: base, height: height, time: time, proposer: proposer, transactions: transactions,
                                                     mode: mode, lastCommit: info, evidence: evidence)
             return (execution, sets)
         }
         return try computeRoot(execution, on: parentRoot, version: height, validators: sets.current, next: sets.next.hash,
                                lastCommit: lastCommit)
-    }
-
-    /// Checks the certificate block `height` carries for the block before it: none in block 1; else more than two thirds
-    /// of the set that decided the head, for the head's hash.
-    func lastCommitInfo(_ lastCommit: CommitCertificate, height: UInt64, sets: ValidatorSets, snapshot: StoreSnapshot) throws -> LastCommitInfo? {
-        guard height > 1 else {
-            guard lastCommit == .none else { throw InvalidBlock(message: "block 1 carries a last commit; there is no block before it to commit") }
-            return nil
-        }
-        guard let last = sets.last, let headHash = try snapshot.hash(ofBlockAt: height - 1) else {
-            throw InvalidBlock(message: "block \(height) does not follow the head")
-        }
-        do {
-            let signers = try lastCommit.verify(height: height - 1, blockHash: headHash, validators: last, chainID: genesis.chainID)
-            return LastCommitInfo(validators: last, signers: Set(signers))
-        } catch {
-            throw InvalidBlock(message: "block \(height): the last commit does not verify: \(error)")
-        }
     }
 
     /// The certificate stored with the head block: what the next block carries as its last commit.
@@ -194,14 +172,14 @@ public final class Chain: Sendable {
 
     static func encode(evidence: [DuplicateVoteEvidence]) -> [UInt8] {
         var w = CanonicalWriter()
-        w.write(array: evidence) { w, e in e.encode(to: &w) }
+        DuplicateVoteEvidence.encode(evidence, to: &w)
         return w.bytes
     }
 
     static func decode(evidence bytes: [UInt8]) throws(DecodeError) -> [DuplicateVoteEvidence] {
         guard !bytes.isEmpty else { return [] }
         var r = CanonicalReader(bytes)
-        let list = try r.readArray(limit: 1000) { (r: inout CanonicalReader) throws(DecodeError) in try DuplicateVoteEvidence(from: &r) }
+        let list = try DuplicateVoteEvidence.decodeList(from: &r)
         try r.expectEnd()
         return list
     }

@@ -30,7 +30,7 @@ public actor ConsensusDriver {
     let chainID: String
     let application: any ConsensusApplication
     let network: any ConsensusNetwork
-    nonisolated(unsafe) let signer: Signer?
+    let signer: Signer?
     /// Milliseconds between deciding a height and starting the next (CometBFT's timeout_commit): the block time of a
     /// lone validator.
     let commitWait: UInt64
@@ -212,8 +212,7 @@ public actor ConsensusDriver {
             evidencePool[e.hash] = e
             return []
         case let .refused(reason):
-            if refusals.count >= 100 { refusals.removeFirst() }
-            refusals.append(reason)
+            note(reason)
             return []
         }
     }
@@ -236,9 +235,15 @@ public actor ConsensusDriver {
         case let .success(signature): return signature
         case let .failure(e):
             guard e.code == .conflictingSignature || e.code == .regression else { throw e }
-            refusals.append("the sign guard refused: \(e.message)")
+            note("the sign guard refused: \(e.message)")
             return nil
         }
+    }
+
+    /// Keeps the last 100 refusals, for whoever inspects the driver.
+    func note(_ refusal: String) {
+        if refusals.count >= 100 { refusals.removeFirst() }
+        refusals.append(refusal)
     }
 
     /// Logs an own message durably, then broadcasts it and hands it to the state machine.

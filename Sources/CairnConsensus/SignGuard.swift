@@ -112,19 +112,16 @@ public final class SignGuard {
     ///   `.io` when the record cannot be written (the signature is then withheld).
     public func sign(_ step: SignStep, bytes: [UInt8], signer: ([UInt8]) -> [UInt8]) throws(SignGuardError) -> [UInt8] {
         if let failure { throw failure }
-        if let last {
-            if step == last.step {
-                guard bytes == last.signBytes else {
-                    throw SignGuardError(.conflictingSignature, """
-                        refusing to sign different bytes for \(step): this validator already signed other bytes for it \
-                        (recorded in \(path))
-                        """)
-                }
-                return last.signature
-            }
-            guard step > last.step else {
-                throw SignGuardError(.regression, "refusing to sign for \(step): already signed for \(last.step) (recorded in \(path))")
-            }
+        switch Self.verdict(last: last, step: step, bytes: bytes) {
+        case let .reuse(signature): return signature
+        case .conflicting:
+            throw SignGuardError(.conflictingSignature, """
+                refusing to sign different bytes for \(step): this validator already signed other bytes for it \
+                (recorded in \(path))
+                """)
+        case .regression:
+            throw SignGuardError(.regression, "refusing to sign for \(step): already signed for \(last!.step) (recorded in \(path))")
+        case .sign: break
         }
         let record = LastSigned(step: step, signBytes: bytes, signature: signer(bytes))
         do {
@@ -136,6 +133,25 @@ public final class SignGuard {
         }
         last = record
         return record.signature
+    }
+
+    /// What the guard does with a request to sign `bytes` for `step` after `last`.
+    public enum Verdict: Equatable, Sendable {
+        /// A later step: sign, and record it.
+        case sign
+        /// The step and bytes signed last: give the recorded signature again.
+        case reuse([UInt8])
+        /// The step signed last, with other bytes.
+        case conflicting
+        /// An earlier step.
+        case regression
+    }
+
+    /// The rule, apart from the file: what any signer (this guard, or a simulated node's) does for a request.
+    public static func verdict(last: LastSigned?, step: SignStep, bytes: [UInt8]) -> Verdict {
+        guard let last else { return .sign }
+        if step == last.step { return bytes == last.signBytes ? .reuse(last.signature) : .conflicting }
+        return step > last.step ? .sign : .regression
     }
 
     /// Refuses to start when the guard is for a height beyond the one the chain is deciding.

@@ -102,6 +102,20 @@ public struct Block: Sendable, Equatable {
     }
 }
 
+extension BlockHeader {
+    /// The header of the block `execution` makes as block `height` on top of the block `previousHash`, whose state
+    /// root is `stateRoot`, decided by the set `validatorsHash` names and carrying `lastCommit`: the one rule for every
+    /// header, whether a proposer builds it, a validator checks a proposal or a replay checks a stored block.
+    public init(chainID: String, height: UInt64, time: UInt64, previousHash: Hash, proposer: Address, execution: BlockExecution,
+                stateRoot: Hash, validatorsHash: Hash, nextValidatorsHash: Hash, lastCommit: CommitCertificate) {
+        self.init(chainID: chainID, height: height, time: time, previousHash: previousHash, txRoot: MerkleRoot.of(execution.receipts.map(\.txHash)),
+                  stateRoot: stateRoot, receiptRoot: MerkleRoot.of(execution.receipts.map { Hash.sha256($0.canonicalBytes) }),
+                  baseFee: execution.baseFee, gasUsed: execution.gasUsed, proposer: proposer, validatorsHash: validatorsHash,
+                  nextValidatorsHash: nextValidatorsHash, lastCommitHash: height > 1 ? lastCommit.hash : .zero,
+                  evidenceHash: DuplicateVoteEvidence.hash(of: execution.evidence))
+    }
+}
+
 extension Block {
     /// The canonical bytes consensus moves: header, each transaction's bytes, last commit, evidence.
     public static func encode(header: BlockHeader, transactions: [[UInt8]], lastCommit: CommitCertificate,
@@ -110,7 +124,7 @@ extension Block {
         header.encode(to: &w)
         w.write(array: transactions) { w, t in w.write(bytes: t) }
         lastCommit.encode(to: &w)
-        w.write(array: evidence) { w, e in e.encode(to: &w) }
+        DuplicateVoteEvidence.encode(evidence, to: &w)
         return w.bytes
     }
 
@@ -128,7 +142,7 @@ extension Block {
         let header = try BlockHeader(from: &r)
         let txs = try r.readArray(limit: maxTransactions) { (r: inout CanonicalReader) throws(DecodeError) in try r.readBytes(limit: 1 << 20) }
         let lastCommit = try CommitCertificate(from: &r)
-        let evidence = try r.readArray(limit: 1000) { (r: inout CanonicalReader) throws(DecodeError) in try DuplicateVoteEvidence(from: &r) }
+        let evidence = try DuplicateVoteEvidence.decodeList(from: &r)
         try r.expectEnd()
         return Parts(header: header, transactions: txs, lastCommit: lastCommit, evidence: evidence)
     }

@@ -59,12 +59,6 @@ public struct Ledger: Sendable {
         try ChainParams.stored(try state.get(Ledger.paramsKey))
     }
 
-    /// Whether `state` was written by a version that stored parameters as JSON text: such a store's roots differ from
-    /// what this version computes, so it must be migrated (re-executed) before it is used.
-    public func hasLegacyParameterEncoding(state: any StateReader) throws -> Bool {
-        try state.get(Ledger.paramsKey)?.first == ParameterEncoding.legacyJSONMarker
-    }
-
     /// The chain id stored at genesis.
     public func chainID(state: any StateReader) throws -> String? {
         try state.get(Ledger.chainKey).map { String(decoding: $0, as: UTF8.self) }

@@ -61,4 +61,24 @@ public struct DuplicateVoteEvidence: Sendable, Hashable, CanonicalCodable {
         first = try SignedVote(from: &r)
         second = try SignedVote(from: &r)
     }
+
+    /// The most evidence one block carries.
+    public static let maxPerBlock = 1000
+
+    /// A block's evidence list as it is encoded in the block and stored beside it.
+    public static func encode(_ list: [DuplicateVoteEvidence], to w: inout CanonicalWriter) {
+        w.write(array: list) { w, e in e.encode(to: &w) }
+    }
+
+    public static func decodeList(from r: inout CanonicalReader) throws(DecodeError) -> [DuplicateVoteEvidence] {
+        try r.readArray(limit: maxPerBlock) { (r: inout CanonicalReader) throws(DecodeError) in try DuplicateVoteEvidence(from: &r) }
+    }
+
+    /// The header's `evidenceHash` of a block carrying `list`: zero for none.
+    public static func hash(of list: [DuplicateVoteEvidence]) -> Hash {
+        guard !list.isEmpty else { return .zero }
+        var w = CanonicalWriter()
+        encode(list, to: &w)
+        return Hash.sha256(w.bytes)
+    }
 }

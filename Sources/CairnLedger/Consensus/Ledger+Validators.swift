@@ -53,6 +53,23 @@ extension Ledger {
         return ValidatorSets(last: try read(Ledger.validatorsLastKey), current: current, next: next)
     }
 
+    /// Checks the certificate block `height` carries for the block before it, `previousHash`: none in block 1; else more
+    /// than two thirds of the set that decided that block (`sets.last`). Returns who signed it.
+    public func lastCommitInfo(_ lastCommit: CommitCertificate, height: UInt64, previousHash: Hash, sets: ValidatorSets,
+                               chainID: String) throws(InvalidBlock) -> LastCommitInfo? {
+        guard height > 1 else {
+            guard lastCommit == .none else { throw InvalidBlock(message: "block 1 carries a last commit; there is no block before it to commit") }
+            return nil
+        }
+        guard let last = sets.last else { throw InvalidBlock(message: "block \(height): the state names no set for the block before") }
+        do {
+            let signers = try lastCommit.verify(height: height - 1, blockHash: previousHash, validators: last, chainID: chainID)
+            return LastCommitInfo(validators: last, signers: Set(signers))
+        } catch {
+            throw InvalidBlock(message: "block \(height): the last commit does not verify: \(error)")
+        }
+    }
+
     /// The validator set that decided block `height`, from the history of changes.
     public func validatorSet(atHeight height: UInt64, state: any StateReader) throws -> ValidatorSet? {
         var found: [UInt8]?

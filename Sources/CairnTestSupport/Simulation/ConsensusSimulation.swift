@@ -19,6 +19,7 @@ public final class ConsensusSimulation {
         case restart(node: Int)
         /// A decided block with its certificate, as block sync serves it to a node that lags.
         case syncBlock(to: Int, bytes: [UInt8], certificate: CommitCertificate)
+        case partitionBegins
     }
 
     public let config: SimulationConfig
@@ -116,7 +117,7 @@ public final class ConsensusSimulation {
         if config.faults.contains(.partitions) {
             let start = UInt64.random(in: 0..<config.faultWindow / 2, using: &rng)
             let group = Dictionary(uniqueKeysWithValues: keys.indices.map { ($0, Int.random(in: 0...1, using: &rng)) })
-            queue.push(.gossip(node: -1), at: start) // the partition begins
+            queue.push(.partitionBegins, at: start)
             partition = (until: start + UInt64.random(in: 500...2_000, using: &rng), group: group)
             partitionStart = start
         }
@@ -180,7 +181,6 @@ public final class ConsensusSimulation {
             guard let node = nodes[i], node.alive, node.epoch == epoch else { return }
             try startHeight(node)
         case let .gossip(i):
-            if i < 0 { note("partition begins: groups \(partition!.group.sorted { $0.key < $1.key }.map(\.value))"); return }
             try gossip(from: i)
             queue.push(.gossip(node: i), at: now + gossipInterval)
         case let .crash(i):
@@ -188,6 +188,8 @@ public final class ConsensusSimulation {
             node.crash(tornTail: Bool.random(using: &rng))
             note("node \(i) crashes")
             queue.push(.restart(node: i), at: now + UInt64.random(in: 200...1_500, using: &rng))
+        case .partitionBegins:
+            note("partition begins: groups \(partition!.group.sorted { $0.key < $1.key }.map(\.value))")
         case let .syncBlock(to, bytes, certificate):
             guard let node = nodes[to], node.alive, node.ledger.height + 1 == certificate.height else { return }
             try commitSynced(node, bytes: bytes, certificate: certificate)

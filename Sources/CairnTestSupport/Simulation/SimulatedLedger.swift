@@ -48,35 +48,17 @@ public final class SimulatedLedger {
     /// The validator set that decides the next block.
     public func currentValidators() throws -> ValidatorSet { try ledger.validatorSets(state: state).current }
 
-    func lastCommitInfo(_ lastCommit: CommitCertificate, height h: UInt64) throws -> LastCommitInfo? {
-        guard h > 1 else {
-            guard lastCommit == .none else { throw InvalidBlock(message: "block 1 carries a last commit") }
-            return nil
-        }
-        guard let last = try ledger.validatorSets(state: state).last else { throw InvalidBlock(message: "no last validator set") }
-        do {
-            let signers = try lastCommit.verify(height: h - 1, blockHash: headHash, validators: last, chainID: chainID)
-            return LastCommitInfo(validators: last, signers: Set(signers))
-        } catch {
-            throw InvalidBlock(message: "the last commit does not verify: \(error)")
-        }
-    }
-
     /// Executes a block on the committed state; returns its header.
     func execute(height h: UInt64, time: UInt64, proposer: Address, lastCommit: CommitCertificate, evidence: [DuplicateVoteEvidence],
                  mode: ExecutionMode) throws -> (header: BlockHeader, changes: [(key: [UInt8], value: [UInt8]?)], evidence: [DuplicateVoteEvidence]) {
         let sets = try ledger.validatorSets(state: state)
-        let info = try lastCommitInfo(lastCommit, height: h)
+        let info = try ledger.lastCommitInfo(lastCommit, height: h, previousHash: headHash, sets: sets, chainID: chainID)
         let execution = try ledger.executeBlock(base: state, height: h, time: time, proposer: proposer, transactions: [], mode: mode,
                                                 lastCommit: info, evidence: evidence)
         let changes = execution.state.changes
-        var evidenceBytes = CanonicalWriter()
-        evidenceBytes.write(array: execution.evidence) { w, e in e.encode(to: &w) }
-        let header = BlockHeader(chainID: chainID, height: h, time: time, previousHash: headHash, txRoot: .zero,
-                                 stateRoot: Self.digest(stateDigest, changes), receiptRoot: .zero, baseFee: execution.baseFee, gasUsed: 0,
-                                 proposer: proposer, validatorsHash: sets.current.hash, nextValidatorsHash: sets.next.hash,
-                                 lastCommitHash: h > 1 ? lastCommit.hash : .zero,
-                                 evidenceHash: execution.evidence.isEmpty ? .zero : Hash.sha256(evidenceBytes.bytes))
+        let header = BlockHeader(chainID: chainID, height: h, time: time, previousHash: headHash, proposer: proposer, execution: execution,
+                                 stateRoot: Self.digest(stateDigest, changes), validatorsHash: sets.current.hash,
+                                 nextValidatorsHash: sets.next.hash, lastCommit: lastCommit)
         return (header, changes, execution.evidence)
     }
 

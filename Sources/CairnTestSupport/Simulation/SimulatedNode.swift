@@ -24,7 +24,7 @@ final class SimulatedNode {
     /// The consensus log of the current height (durable).
     var log: [LogEntry] = []
     /// The sign guard's record (durable).
-    var lastSigned: (step: SignStep, bytes: [UInt8], signature: [UInt8])?
+    var lastSigned: LastSigned?
     var blocks: [Hash: [UInt8]] = [:]
     var evidence: [Hash: DuplicateVoteEvidence] = [:]
     var future: [ConsensusMessage] = []
@@ -47,13 +47,14 @@ final class SimulatedNode {
 
     /// Whether the guard lets this node sign `bytes` for `step`; records it (durably) when it does.
     func guardSign(_ step: SignStep, _ bytes: [UInt8], domain: SigningDomain) -> [UInt8]? {
-        if let last = lastSigned {
-            if step == last.step { return bytes == last.bytes ? last.signature : nil }
-            if step < last.step { return nil }
+        switch SignGuard.verdict(last: lastSigned, step: step, bytes: bytes) {
+        case let .reuse(signature): return signature
+        case .conflicting, .regression: return nil
+        case .sign:
+            let signature = key.sign(domain: domain, chainID: ledger.chainID, payload: bytes)
+            lastSigned = LastSigned(step: step, signBytes: bytes, signature: signature)
+            return signature
         }
-        let signature = key.sign(domain: domain, chainID: ledger.chainID, payload: bytes)
-        lastSigned = (step, bytes, signature)
-        return signature
     }
 
     /// A crash: what is not durable is lost; `tornTail` also drops the last unsynced log record.

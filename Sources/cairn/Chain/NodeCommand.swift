@@ -75,8 +75,8 @@ struct NodeCommand: AsyncParsableCommand {
                 let source = try runner.chain(on: try runner.openStore())
                 let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString).sqlite")
                 defer { try? FileManager.default.removeItem(at: tmp) }
-                if try source.hasLegacyParameterEncoding() {
-                    throw CLIError("the store was written by an earlier version (ledger parameters as JSON text) and cannot be replayed by this "
+                if try source.hasLegacyHeaders() {
+                    throw CLIError("the store was written by an earlier version (before BFT consensus) and cannot be replayed by this "
                                    + "one: migrate it first with `cairn node migrate --home \(global.home)`")
                 }
                 let target = try runner.chain(on: try SQLiteStore(path: tmp.path))
