@@ -128,7 +128,7 @@ struct Totals {
 
     func json(seconds: Double) -> [String: Any] {
         ["runs": runs, "heights": heights, "rounds_per_height": meanRounds, "forks": forks.map {
-            ["seed": $0.seed, "height": $0.height, "culprits": $0.culprits.map(\.bech32), "trace": $0.trace.suffix(40)] as [String: Any]
+            ["seed": $0.seed, "height": $0.height, "culprits": $0.culprits.map(\.bech32), "trace": Array($0.trace.suffix(40))] as [String: Any]
         }, "double_signs": doubleSigns, "equivocations": equivocations, "equivocators_seen": equivocatorsSeen,
          "evidence_committed": evidenceCommitted, "evidence_missed": evidenceMissed, "not_live": stalled, "violations": violations, "seconds": seconds,
          "heights_per_second": Double(heights) / max(seconds, 1e-9), "steps": steps]
