@@ -45,6 +45,34 @@ import Testing
         #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
     }
 
+    /// Two pieces of evidence against one validator in one proposal: the second is left out (the validator is already
+    /// tombstoned), and nothing of it stays behind, so the block the others replay has the proposer's state.
+    @Test func evidenceLeftOutOfAProposalLeavesNoWriteBehind() throws {
+        let f = try StakingFixture()
+        let rogue = f.accounts[2]
+        try bondedValidator(f, rogue)
+        let first = doubleSigned(f, by: rogue)
+        let votes = [UInt8(3), 4].map {
+            Vote(type: .precommit, height: f.harness.height, round: 0, blockHash: Hash.sha256([$0]), validator: rogue.address)
+                .signed(by: rogue.key, chainID: TestGenesis.chainID)
+        }
+        let second = DuplicateVoteEvidence(votes[0], votes[1])!
+        let h = f.harness
+        let lastCommit = try h.ledger.validatorSets(state: h.state).last.map { LastCommitInfo(validators: $0, signers: [f.validator.address]) }
+        let proposed = try h.ledger.executeBlock(base: h.state, height: h.height + 1, time: h.time + 1_000, proposer: f.validator.address,
+                                                 transactions: [], mode: .propose, lastCommit: lastCommit, evidence: [first, second])
+        #expect(proposed.evidence == [first], "the second piece finds the validator already punished")
+        let replayed = try h.ledger.executeBlock(base: h.state, height: h.height + 1, time: h.time + 1_000, proposer: f.validator.address,
+                                                 transactions: [], mode: .replay, lastCommit: lastCommit, evidence: proposed.evidence)
+        #expect(proposed.state.changes.map(\.key) == replayed.state.changes.map(\.key))
+        #expect(proposed.state.changes.map(\.value) == replayed.state.changes.map(\.value))
+        #expect(proposed.blockEvents == replayed.blockEvents)
+        #expect(throws: InvalidBlock.self) {
+            try h.ledger.executeBlock(base: h.state, height: h.height + 1, time: h.time + 1_000, proposer: f.validator.address,
+                                      transactions: [], mode: .replay, lastCommit: lastCommit, evidence: [first, second])
+        }
+    }
+
     @Test func evidenceWithASignatureFromAnotherKeyIsLeftOut() throws {
         let f = try StakingFixture()
         let rogue = f.accounts[2]

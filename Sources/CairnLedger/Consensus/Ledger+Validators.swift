@@ -122,11 +122,18 @@ extension Ledger {
                 if mode == .replay { throw InvalidBlock(message: "block \(context.height) carries invalid evidence: \(problem)") }
                 continue
             }
+            // Each piece is applied whole or not at all: proposing, one left out must leave no write behind, or the
+            // proposer's state would differ from what the others replay.
+            let events = context.events.count
+            context.state.checkpoint()
             context.state.set(Ledger.evidencePrefix + e.hash.bytes, StateKey.bigEndian(context.height))
             do { try stake?.punishDoubleSign(e.validator, height: e.height, context: context) } catch {
+                context.state.revertCheckpoint()
+                context.truncateEvents(to: events)
                 if mode == .replay { throw InvalidBlock(message: "block \(context.height): evidence against \(e.validator): \(error)") }
                 continue
             }
+            context.state.commitCheckpoint()
             applied.append(e)
         }
         return applied

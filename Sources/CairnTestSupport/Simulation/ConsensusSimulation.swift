@@ -69,7 +69,7 @@ public final class ConsensusSimulation {
         keys = (0..<config.validators).map { PrivateKey.deterministic("sim-validator-\($0)") }
         // The byzantine validators are the lowest-powered ones (the last of equals).
         byzantine = Set(powers.indices.sorted { powers[$0] != powers[$1] ? powers[$0] < powers[$1] : $0 > $1 }.prefix(config.byzantine))
-        genesis = try Self.genesis(keys: keys, powers: powers)
+        genesis = try Self.genesis(chainID: "sim", keys: keys, powers: powers)
         var order = 0
         for i in keys.indices where !byzantine.contains(i) {
             let skew = config.faults.contains(.clocks) ? UInt64.random(in: 0...2_000, using: &rng) : 0
@@ -80,7 +80,8 @@ public final class ConsensusSimulation {
         honest = nodes.keys.sorted()
     }
 
-    static func genesis(keys: [PrivateKey], powers: [UInt64]) throws -> Genesis {
+    /// A genesis whose validators are `keys`, each bonded with `powers[i]` units of voting power (and funded beyond it).
+    public static func genesis(chainID: String, keys: [PrivateKey], powers: [UInt64]) throws -> Genesis {
         let bonds = powers.map { Amount(UInt128($0) * StakingModule.powerReduction) }
         let balances = zip(keys, bonds).map { key, bond in
             BankGenesis.Balance(address: key.publicKey.address, coins: [Coin(denom: Denom.native, amount: Amount(bond.value + 1_000_000_000))])
@@ -88,7 +89,7 @@ public final class ConsensusSimulation {
         let operators = zip(keys, bonds).enumerated().map { i, pair in
             StakingGenesis.Operator(kind: .validator, moniker: "validator-\(i)", publicKey: pair.0.publicKey, commissionBps: 500, selfBond: pair.1)
         }
-        return Genesis(chainID: "sim", genesisTime: 1_700_000_000_000, params: .default,
+        return Genesis(chainID: chainID, genesisTime: 1_700_000_000_000, params: .default,
                        validators: keys.enumerated().map { GenesisValidator(name: "validator-\($0.offset)", publicKey: $0.element.publicKey) },
                        modules: ["bank": try JSONValue(encoding: BankGenesis(balances: balances)),
                                  "staking": try JSONValue(encoding: StakingGenesis(operators: operators))])
@@ -192,8 +193,7 @@ public final class ConsensusSimulation {
             note("partition begins: groups \(partition!.group.sorted { $0.key < $1.key }.map(\.value))")
         case let .syncBlock(to, bytes, certificate):
             guard let node = nodes[to], node.alive, node.ledger.height + 1 == certificate.height else { return }
-            try commitSynced(node, bytes: bytes, certificate: certificate)
-            try restartHeight(node)
+            if commitSynced(node, bytes: bytes, certificate: certificate) { try restartHeight(node) }
         case let .restart(i):
             guard let node = nodes[i], !node.alive else { return }
             note("node \(i) restarts at height \(node.ledger.height + 1)")
@@ -259,23 +259,26 @@ public final class ConsensusSimulation {
     /// A node more than one height behind fetches the decided blocks with their certificates, as block sync does: each
     /// certificate is checked against the node's validator set and each block executed before it commits.
     func blockSync(_ node: SimulatedNode, to height: UInt64) throws {
-        while node.ledger.height < height, let decided = decidedBlocks[node.ledger.height + 1] {
-            try commitSynced(node, bytes: decided.bytes, certificate: decided.certificate)
-        }
+        while node.ledger.height < height, let decided = decidedBlocks[node.ledger.height + 1],
+              commitSynced(node, bytes: decided.bytes, certificate: decided.certificate) {}
         try restartHeight(node)
     }
 
-    /// Commits a block a peer served, once its certificate and execution check out.
-    func commitSynced(_ node: SimulatedNode, bytes: [UInt8], certificate: CommitCertificate) throws {
+    /// Commits a block a peer served, once its certificate and execution check out; false when they do not (after a
+    /// fork, the block on the other side).
+    @discardableResult
+    func commitSynced(_ node: SimulatedNode, bytes: [UInt8], certificate: CommitCertificate) -> Bool {
         let block = ProposedBlock(hash: certificate.blockHash, bytes: bytes)
         do { try node.ledger.commit(block, certificate: certificate) } catch {
-            violations.append("node \(node.index) could not sync block \(node.ledger.height + 1): \(error)")
-            return
+            let problem = "node \(node.index) could not sync block \(node.ledger.height + 1): \(error)"
+            if violations.last != problem { violations.append(problem) }
+            return false
         }
         if let other = decisions[certificate.height]?.keys.first(where: { $0 != certificate.blockHash }) {
             violations.append("node \(node.index) synced block \(certificate.blockHash) at height \(certificate.height), others decided \(other)")
         }
         note("node \(node.index) syncs block \(node.ledger.height)")
+        return true
     }
 
     /// Starts consensus afresh at the height after the node's committed head (after block sync).
