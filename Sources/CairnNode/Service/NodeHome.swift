@@ -65,19 +65,26 @@ public struct NodeHome: Sendable {
     /// Creates the folders, a validator key, the genesis file and the config; refuses an initialized home.
     public func initialize(chainID: String, genesisTime: UInt64, params: ChainParams = .default, config: Config = Config(),
                            validatorKey: PrivateKey = PrivateKey(), modules: (PublicKey) throws -> [String: JSONValue]) throws {
+        let genesis = Genesis(chainID: chainID, genesisTime: genesisTime, params: params,
+                              validators: [GenesisValidator(name: "validator", publicKey: validatorKey.publicKey)],
+                              modules: try modules(validatorKey.publicKey))
+        try initialize(genesis: genesis, validatorKey: validatorKey, config: config)
+    }
+
+    /// Creates the folders, the genesis file, the config and, for a validator, its key; refuses an initialized home.
+    public func initialize(genesis: Genesis, validatorKey: PrivateKey?, config: Config = Config()) throws {
         guard !isInitialized else { throw NodeHomeError("\(root.path) already holds a node (config/genesis.json exists)") }
-        guard isValidChainID(chainID) else {
-            throw NodeHomeError("chain id '\(chainID)' is invalid: use 1 to 48 letters, digits, '-', '_' or '.'")
+        guard isValidChainID(genesis.chainID) else {
+            throw NodeHomeError("chain id '\(genesis.chainID)' is invalid: use 1 to 48 letters, digits, '-', '_' or '.'")
         }
         let fm = FileManager.default
         try fm.createDirectory(at: configDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try fm.createDirectory(at: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let key = StoredKey(seed: validatorKey.seed.hexString, publicKey: validatorKey.publicKey.rawRepresentation.hexString,
-                            address: validatorKey.publicKey.address.bech32)
-        try writePrivate(try JSONEncoder.pretty.encode(key), to: validatorKeyFile)
-        let genesis = Genesis(chainID: chainID, genesisTime: genesisTime, params: params,
-                              validators: [GenesisValidator(name: "validator", publicKey: validatorKey.publicKey)],
-                              modules: try modules(validatorKey.publicKey))
+        if let validatorKey {
+            let key = StoredKey(seed: validatorKey.seed.hexString, publicKey: validatorKey.publicKey.rawRepresentation.hexString,
+                                address: validatorKey.publicKey.address.bech32)
+            try writePrivate(try JSONEncoder.pretty.encode(key), to: validatorKeyFile)
+        }
         try JSONEncoder.pretty.encode(genesis).write(to: genesisFile, options: .atomic)
         try JSONEncoder.pretty.encode(config).write(to: configFile, options: .atomic)
     }
