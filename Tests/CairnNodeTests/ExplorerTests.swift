@@ -118,6 +118,10 @@ import CairnTestSupport
             try await page("/explorer/models", heading: "Models")
             try await page("/explorer/channels", heading: "Payment channels")
             try await page("/explorer/proposals", heading: "Governance", contains: ["No proposals yet."])
+            let validator = try #require(try node.home.loadValidatorKey()).publicKey.address.bech32
+            try await page("/explorer/validators", heading: "Validators",
+                           contains: ["/explorer/accounts/\(validator)", "Signed block", "<td class=\"num\">100.00%</td>", "proposes next"])
+            try await page("/explorer/blocks/\(height)", heading: "Block \(height)", contains: ["Signed by", "/explorer/accounts/\(validator)"])
             let css = try await node.request("GET", "/explorer/style.css")
             #expect(css.status == 200 && css.contentType?.hasPrefix("text/css") == true)
 
