@@ -1,6 +1,9 @@
 public import CairnPrimitives
 public import CairnLedger
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the Tendermint state machine for a node: performs its effects (asks the application, signs through the sign
 /// guard after the write-ahead log, broadcasts, keeps timers), feeds it messages from the network, and moves from height
@@ -48,6 +51,12 @@ public actor ConsensusDriver {
     public private(set) var refusals: [String] = []
     /// The loop stops once this height is decided (nil: it runs until stopped).
     let lastHeight: UInt64?
+    /// A test-only fault: the process exits at once after logging its `n`th own message, before sending it (the crash
+    /// between the log and the network). `NodeRunner` sets it only with test hooks enabled.
+    let exitAfterLoggedMessages: Int?
+    var loggedOwnMessages = 0
+    /// The exit status of that fault.
+    public static let testCrashStatus: Int32 = 86
 
     enum Input: Sendable {
         case message(ConsensusMessage)
@@ -56,9 +65,10 @@ public actor ConsensusDriver {
     }
 
     public init(chainID: String, application: any ConsensusApplication, network: any ConsensusNetwork, signer: Signer?,
-                timeouts: TimeoutConfig, commitWait: UInt64, lastHeight: UInt64? = nil,
+                timeouts: TimeoutConfig, commitWait: UInt64, lastHeight: UInt64? = nil, exitAfterLoggedMessages: Int? = nil,
                 onDecide: @escaping @Sendable (UInt64, CommitCertificate) -> Void = { _, _ in }) {
         self.lastHeight = lastHeight
+        self.exitAfterLoggedMessages = exitAfterLoggedMessages
         self.chainID = chainID
         self.application = application
         self.network = network
@@ -249,6 +259,10 @@ public actor ConsensusDriver {
     /// Logs an own message durably, then broadcasts it and hands it to the state machine.
     func send(_ m: ConsensusMessage) async throws -> [ConsensusEffect] {
         try log(.own, m.canonicalBytes, sync: true)
+        if let limit = exitAfterLoggedMessages {
+            loggedOwnMessages += 1
+            if loggedOwnMessages >= limit { _exit(Self.testCrashStatus) }
+        }
         await network.broadcast(m)
         switch m {
         case let .proposal(p, _): return core.handle(.proposal(p))

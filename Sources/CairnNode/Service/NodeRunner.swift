@@ -60,6 +60,22 @@ public struct NodeRunner: Sendable {
         try await driver.run()
     }
 
+    /// The environment variable of the test-only crash between logging an own consensus message and sending it.
+    public static let testCrashVariable = "CAIRN_TEST_EXIT_AFTER_LOGGED_MESSAGES"
+    /// The variable that allows test-only faults in this process.
+    public static let testHooksVariable = "CAIRN_ENABLE_TEST_HOOKS"
+
+    /// The test-only crash point, when the environment asks for one: `CAIRN_TEST_EXIT_AFTER_LOGGED_MESSAGES=N` makes
+    /// the process exit right after logging its Nth own consensus message. Refused unless `CAIRN_ENABLE_TEST_HOOKS=1`.
+    static func testCrashPoint(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
+        guard let value = environment[testCrashVariable] else { return nil }
+        guard environment[testHooksVariable] == "1" else {
+            throw NodeHomeError("\(testCrashVariable) is a test-only fault and is refused unless \(testHooksVariable)=1")
+        }
+        guard let n = Int(value), n >= 1 else { throw NodeHomeError("\(testCrashVariable) must be a count of at least 1, not '\(value)'") }
+        return n
+    }
+
     /// Runs `node` with its HTTP API (and `sites` beside it) and consensus (the Tendermint engine; with the home's
     /// validator key it signs, a new block every `blockIntervalMilliseconds` when it is the only validator), and
     /// `services` in the same service group (they start with it and stop with it); `onReady` gets the node once the HTTP
@@ -68,7 +84,8 @@ public struct NodeRunner: Sendable {
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
         let api = NodeAPI(node: node, sites: sites)
         let driver = ConsensusDriver(chainID: node.chainID, application: node, network: NoPeers(), signer: try signer(),
-                                     timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds))
+                                     timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds),
+                                     exitAfterLoggedMessages: try Self.testCrashPoint())
         let producer = ConsensusService(driver: driver, node: node, logger: logger)
         let app = Application(
             router: api.router(),

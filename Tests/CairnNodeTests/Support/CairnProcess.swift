@@ -37,8 +37,9 @@ final class CairnProcess: @unchecked Sendable {
             + "build it with `swift build --build-tests` or set CAIRN_EXECUTABLE")
     }
 
-    /// Starts `cairn arguments...`, its stdout and stderr appended to `log`.
-    init(_ arguments: [String], log: URL) throws {
+    /// Starts `cairn arguments...`, its stdout and stderr appended to `log`, with `extraEnvironment` added to this
+    /// process's environment.
+    init(_ arguments: [String], log: URL, extraEnvironment: [String: String] = [:]) throws {
         self.log = log
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
@@ -50,6 +51,7 @@ final class CairnProcess: @unchecked Sendable {
         // for build caching), so state that depended on hash order would fail the replay checks.
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_DETERMINISTIC_HASHING"] = nil
+        environment.merge(extraEnvironment) { _, extra in extra }
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle
