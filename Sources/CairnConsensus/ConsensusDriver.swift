@@ -3,6 +3,8 @@ public import CairnLedger
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Runs the Tendermint state machine for a node: performs its effects (asks the application, signs through the sign

@@ -43,6 +43,7 @@ extension ConsensusSimulation {
             node.evidence[e.hash] = e
             equivocatorsSeen.insert(e.validator)
             note("node \(node.index) sees \(e.validator) equivocate at height \(e.height)")
+            for to in honest where to != node.index { transmit(.evidence(to: to, e), from: node.index, to: to) }
             return []
         case .refused:
             return []
@@ -125,19 +126,29 @@ extension ConsensusSimulation {
     }
 
     func deliver(_ m: ConsensusMessage, from: Int, to: Int) {
+        transmit(.deliver(to: to, m), from: from, to: to)
+    }
+
+    /// Schedules `event` (a message from `from` arriving at `to`) after a random delay, unless a partition or a drop
+    /// loses it; sometimes twice.
+    func transmit(_ event: Event, from: Int, to: Int) {
         if let partition, now >= partitionStart, now < partition.until, partition.group[from] != partition.group[to] { return }
         if config.faults.contains(.drops), inFaultWindow, rng.chance(0.15) { return }
-        queue.push(.deliver(to: to, m), at: now + UInt64.random(in: 1...40, using: &rng))
+        queue.push(event, at: now + UInt64.random(in: 1...40, using: &rng))
         if config.faults.contains(.duplicates), inFaultWindow, rng.chance(0.1) {
-            queue.push(.deliver(to: to, m), at: now + UInt64.random(in: 1...80, using: &rng))
+            queue.push(event, at: now + UInt64.random(in: 1...80, using: &rng))
         }
     }
 
-    /// While a node's height stalls it re-sends what it holds of the height (its votes and everyone's it counted, and
-    /// the proposals), so a lost message never stalls a height for good, and serves the block it decided last with its
-    /// certificate (block sync) to a node one height behind.
+    /// A node passes on the evidence it holds; while its height stalls it re-sends what it holds of the height (its votes
+    /// and everyone's it counted, and the proposals), so a lost message never stalls a height for good, and serves the
+    /// block it decided last with its certificate (block sync) to a node one height behind.
     func gossip(from i: Int) throws {
         guard let node = nodes[i], node.alive else { return }
+        // Evidence not yet committed is passed on at every tick, so a lost copy is sent again.
+        for e in node.evidence.values.sorted(by: { $0.hash < $1.hash }) {
+            for to in honest where to != i { transmit(.evidence(to: to, e), from: i, to: to) }
+        }
         let height = node.ledger.height
         defer { node.heightAtLastGossip = height }
         guard height == node.heightAtLastGossip else { return }

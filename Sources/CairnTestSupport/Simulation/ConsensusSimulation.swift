@@ -20,6 +20,8 @@ public final class ConsensusSimulation {
         /// A decided block with its certificate, as block sync serves it to a node that lags.
         case syncBlock(to: Int, bytes: [UInt8], certificate: CommitCertificate)
         case partitionBegins
+        /// Evidence an honest node passes on (as CometBFT's evidence reactor does), so any proposer can include it.
+        case evidence(to: Int, DuplicateVoteEvidence)
     }
 
     public let config: SimulationConfig
@@ -189,6 +191,9 @@ public final class ConsensusSimulation {
             node.crash(tornTail: Bool.random(using: &rng))
             note("node \(i) crashes")
             queue.push(.restart(node: i), at: now + UInt64.random(in: 200...1_500, using: &rng))
+        case let .evidence(to, e):
+            guard let node = nodes[to], node.alive, !node.ledger.punished.contains(e.validator) else { return }
+            node.evidence[e.hash] = e
         case .partitionBegins:
             note("partition begins: groups \(partition!.group.sorted { $0.key < $1.key }.map(\.value))")
         case let .syncBlock(to, bytes, certificate):

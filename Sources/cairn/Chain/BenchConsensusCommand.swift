@@ -29,7 +29,7 @@ struct BenchConsensusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailure {
-            guard validators >= 1, heights >= 1, simSeeds >= 0 else { throw CLIError("--validators and --heights must be at least 1") }
+            guard validators >= 1, heights >= 1, simSeeds >= 0 else { throw CLIError("--validators and --heights must be at least 1, --sim-seeds at least 0") }
             let latency = try await inProcessLatency()
             let quiet = try simulatedRate(faults: [], byzantine: 0)
             let faulty = try simulatedRate(faults: Set(SimulationConfig.Fault.allCases), byzantine: 1)
