@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
     ],
     targets: [
         .target(
@@ -98,6 +99,16 @@ let package = Package(
         .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnP2P",
+            dependencies: [
+                "CairnPrimitives",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -275,6 +286,11 @@ let package = Package(
         .testTarget(
             name: "CairnClientTests",
             dependencies: ["CairnPrimitives", "CairnClient", "CairnMarket", "CairnWire", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnP2PTests",
+            dependencies: ["CairnP2P", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(
