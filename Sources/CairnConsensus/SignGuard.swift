@@ -1,4 +1,5 @@
 import Foundation
+import CairnPrimitives
 
 /// The point in consensus a signature is for: a height, a round and a step, ordered in that sequence.
 public struct SignStep: Sendable, Comparable, Hashable, CustomStringConvertible {

@@ -112,42 +112,11 @@ extension NodeKey {
         do { data = try encoder.encode(File(seed: seed.hexString, publicKey: publicKey.hexString, id: id.hex)) } catch {
             throw P2PError(.io, "cannot encode the node key", cause: error)
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw P2PError(.io, "cannot create \(directory)", cause: error)
-            }
-        }
-        let temporary = path + ".tmp"
-        // A stale temporary file from a crash may have other permissions: start from a new one.
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw P2PError(.io, "cannot create \(temporary): errno \(errno)") }
-        // The mode given to open is filtered by the umask, which can only remove bits; make it exact.
-        fchmod(fd, 0o600)
-        let written = data.withUnsafeBytes { raw -> Int in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { return -1 }
-                offset += n
-            }
-            return offset
-        }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == data.count, synced else {
-            unlink(temporary)
-            throw P2PError(.io, "cannot write \(temporary): errno \(errno)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw P2PError(.io, "cannot replace \(path): errno \(errno)")
-        }
-        let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
+        do {
+            try DurableFile.createParentFolder(of: path)
+            try DurableFile.replace(path, with: Array(data), mode: 0o600)
+        } catch {
+            throw P2PError(.io, "cannot write the node key to \(path)", cause: error)
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,22 +6,22 @@ import Darwin
 #endif
 
 /// A system call that failed: what was attempted and the `errno` it left.
-struct SystemCallError: Error, CustomStringConvertible {
-    let operation: String
-    let errno: Int32
+public struct SystemCallError: Error, CustomStringConvertible {
+    public let operation: String
+    public let errno: Int32
 
-    init(_ operation: String, _ errno: Int32) {
+    public init(_ operation: String, _ errno: Int32) {
         self.operation = operation
         self.errno = errno
     }
 
-    var description: String { "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
+    public var description: String { "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 
-/// The POSIX calls behind the write-ahead log and the sign guard: whole reads and writes, and the syncs that make a
+/// The POSIX calls behind the write-ahead log, the sign guard and key files: whole reads and writes, and the syncs that make a
 /// write survive a power cut (the file's data, then the folder entry that names it).
-enum DurableFile {
-    static func open(_ path: String, _ flags: Int32, mode: mode_t) throws(SystemCallError) -> Int32 {
+public enum DurableFile {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t) throws(SystemCallError) -> Int32 {
         while true {
             let fd = systemOpen(path, flags, mode)
             if fd >= 0 { return fd }
@@ -29,7 +29,7 @@ enum DurableFile {
         }
     }
 
-    static func close(_ fd: Int32) {
+    public static func close(_ fd: Int32) {
         // Retrying close after EINTR is wrong on Linux (the descriptor is already gone), so any result is final.
         #if canImport(Glibc)
         _ = Glibc.close(fd)
@@ -39,7 +39,7 @@ enum DurableFile {
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
-    static func read(_ fd: Int32, count: Int, at offset: Int64, path: String) throws(SystemCallError) -> [UInt8] {
+    public static func read(_ fd: Int32, count: Int, at offset: Int64, path: String) throws(SystemCallError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
@@ -56,7 +56,7 @@ enum DurableFile {
     }
 
     /// Writes all of `bytes` at `offset`, resuming after short writes.
-    static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemCallError) {
+    public static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(SystemCallError) {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
@@ -68,14 +68,14 @@ enum DurableFile {
         }
     }
 
-    static func sync(_ fd: Int32, path: String) throws(SystemCallError) {
+    public static func sync(_ fd: Int32, path: String) throws(SystemCallError) {
         while fsync(fd) != 0 {
             if errno != EINTR { throw SystemCallError("fsync \(path)", errno) }
         }
     }
 
     /// Makes the folder's entries for `path` durable: a created or renamed file is not, until its folder is synced.
-    static func syncFolder(of path: String) throws(SystemCallError) {
+    public static func syncFolder(of path: String) throws(SystemCallError) {
         let folder = parentFolder(of: path)
         let fd = try open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0)
         defer { close(fd) }
@@ -83,7 +83,7 @@ enum DurableFile {
     }
 
     /// Creates the folder that holds `path`, and its missing ancestors.
-    static func createParentFolder(of path: String) throws(SystemCallError) {
+    public static func createParentFolder(of path: String) throws(SystemCallError) {
         try createFolder(parentFolder(of: path))
     }
 
@@ -99,9 +99,11 @@ enum DurableFile {
 
     /// Replaces the file at `path` with `bytes` atomically: a temporary file beside it is written and synced, then
     /// renamed over it, and the folder synced, so a crash leaves the old contents or the new, never a mix.
-    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(SystemCallError) {
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(SystemCallError) {
         let temporary = path + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: mode)
+        // The mode given to open passes through the umask, and an old temporary file keeps its own: make it exact.
+        fchmod(fd, mode)
         do {
             try write(fd, bytes, at: 0, path: temporary)
             try sync(fd, path: temporary)
@@ -115,7 +117,7 @@ enum DurableFile {
     }
 
     /// Reads the whole file at `path`, or returns nil when there is none.
-    static func readIfPresent(_ path: String) throws(SystemCallError) -> [UInt8]? {
+    public static func readIfPresent(_ path: String) throws(SystemCallError) -> [UInt8]? {
         let fd: Int32
         do {
             fd = try open(path, O_RDONLY | O_CLOEXEC, mode: 0)
@@ -129,17 +131,17 @@ enum DurableFile {
         return try read(fd, count: Int(size), at: 0, path: path)
     }
 
-    static func parentFolder(of path: String) -> String {
+    public static func parentFolder(of path: String) -> String {
         let folder = (path as NSString).deletingLastPathComponent
         return folder.isEmpty ? "." : folder
     }
 
-    static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+    public static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// The big-endian `UInt32` at `offset`; the caller has checked that four bytes are there.
-    static func readBigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    public static func readBigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
     }
 }
