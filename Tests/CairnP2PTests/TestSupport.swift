@@ -27,9 +27,21 @@ func errorCode<T>(_ body: () async throws -> T) async -> P2PError.Code? {
 }
 
 extension PeerConfiguration {
-    /// Short timings for tests: pings every 50 ms, closed after 400 ms of silence.
+    /// Timings for tests: pings every 100 ms, closed after 5 s of silence (beside the rest of the suite on two cores a
+    /// task can wait well over a second for its turn, so nothing here counts on less).
     static var fast: PeerConfiguration {
-        PeerConfiguration(pingInterval: .milliseconds(50), idleTimeout: .milliseconds(400), handshakeTimeout: .seconds(5))
+        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(5), handshakeTimeout: .seconds(10))
+    }
+
+    /// For the test of the idle timeout: pings every 100 ms, closed after 2 s of silence.
+    static var shortIdle: PeerConfiguration {
+        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(2), handshakeTimeout: .seconds(10))
+    }
+
+    /// For the test that pings keep a link open: closed after 8 s of silence, far more than the 100 ms between pings,
+    /// since beside the whole suite a reader can wait seconds for its turn (at 2 s the test failed that way).
+    static var keptAlive: PeerConfiguration {
+        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(8), handshakeTimeout: .seconds(10))
     }
 
     /// Keep-alive out of the way, for tests about ordering.
