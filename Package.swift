@@ -125,7 +125,7 @@ let package = Package(
             name: "CairnNode",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
-                "CairnConsensus", "CairnChain", "CairnApp",
+                "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -197,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
+                "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
                 "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
                 "CairnGateway", "CairnTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -258,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "CairnNodeTests",
             dependencies: [
-                "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger",
+                "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger", "CairnP2P",
                 "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

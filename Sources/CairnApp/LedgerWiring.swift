@@ -70,8 +70,18 @@ public enum LedgerWiring {
     public static func genesisModules(validator: PublicKey, balances: [BankGenesis.Balance], validatorBond: Amount,
                                       staking: StakingParams = .default, gov: GovParams = .default,
                                       models: ModelsParams = .default, market: MarketParams = .default) throws -> [String: JSONValue] {
-        let operators = [StakingGenesis.Operator(kind: .validator, moniker: "validator", publicKey: validator, commissionBps: 1_000,
-                                                 selfBond: validatorBond)]
+        try genesisModules(validators: [(moniker: "validator", key: validator, bond: validatorBond)], balances: balances, staking: staking,
+                           gov: gov, models: models, market: market)
+    }
+
+    /// Genesis sections for a new chain with several validators, each registered as an operator bonding `bond` of its
+    /// balance in `balances`.
+    public static func genesisModules(validators: [(moniker: String, key: PublicKey, bond: Amount)], balances: [BankGenesis.Balance],
+                                      staking: StakingParams = .default, gov: GovParams = .default,
+                                      models: ModelsParams = .default, market: MarketParams = .default) throws -> [String: JSONValue] {
+        let operators = validators.map {
+            StakingGenesis.Operator(kind: .validator, moniker: $0.moniker, publicKey: $0.key, commissionBps: 1_000, selfBond: $0.bond)
+        }
         return [
             BankKeys.module: try JSONValue(encoding: BankGenesis(balances: balances)),
             StakingKeys.module: try JSONValue(encoding: StakingGenesis(params: staking, operators: operators)),

@@ -64,6 +64,7 @@ public actor ConsensusDriver {
         case message(ConsensusMessage)
         case timeout(Timeout)
         case startNextHeight
+        case decidedElsewhere(ProposedBlock, CommitCertificate)
     }
 
     public init(chainID: String, application: any ConsensusApplication, network: any ConsensusNetwork, signer: Signer?,
@@ -87,6 +88,39 @@ public actor ConsensusDriver {
     /// Stops the loop.
     public nonisolated func stop() { feed.finish() }
 
+    /// Hands the loop a block that peers decided (block sync): when it is the block of the height this node is deciding
+    /// and the node has not decided yet, the node commits it (the application checks the block and its certificate)
+    /// and moves to the next height.
+    public nonisolated func receiveDecided(_ block: ProposedBlock, certificate: CommitCertificate) {
+        feed.yield(.decidedElsewhere(block, certificate))
+    }
+
+    /// The height being decided.
+    public var height: UInt64 { core.height }
+
+    /// What this node holds of the height being decided, to send again to peers while the height stalls (so a lost
+    /// message never stalls a height): the proposals of the current and previous round and of the rounds its lock and
+    /// valid value come from, with their blocks, and every vote it counted in those rounds.
+    public func gossip() -> [ConsensusMessage] {
+        guard core.decision == nil else { return [] }
+        let round = core.round
+        var rounds: Set<UInt32> = [round]
+        if round > 0 { rounds.insert(round - 1) }
+        for r in [core.lockedRound, core.validRound].compactMap({ $0 }) { rounds.insert(r) }
+        for r in rounds { rounds.formUnion(core.allProposals(in: r).compactMap(\.proposal.polRound)) }
+        var messages: [ConsensusMessage] = []
+        for r in rounds.sorted() {
+            for p in core.allProposals(in: r) { messages.append(.proposal(p, block: blocks[p.proposal.blockHash] ?? [])) }
+            guard let votes = core.votes else { continue }
+            for type in [VoteType.prevote, .precommit] {
+                for (_, byValidator) in votes.tally(type, round: r).byValue.sorted(by: { ($0.key?.hex ?? "") < ($1.key?.hex ?? "") }) {
+                    messages += byValidator.values.sorted { $0.vote.validator < $1.vote.validator }.map { .vote($0) }
+                }
+            }
+        }
+        return messages
+    }
+
     /// Starts the height after the committed head, replays this height's write-ahead log (re-sending this node's own
     /// signed messages), then runs until `stop` or cancellation.
     ///
@@ -105,12 +139,32 @@ public actor ConsensusDriver {
                 try log(.timeout, Self.encode(t), sync: false)
                 try await apply(core.handle(.timeout(t)))
             case .startNextHeight:
-                try await startHeight(core.height + 1)
-                let waiting = future.filter { $0.height == core.height }
-                future.removeAll { $0.height <= core.height }
-                for m in waiting { try await accept(m, logAs: .received) }
+                try await startNextHeight()
+            case let .decidedElsewhere(block, certificate):
+                guard certificate.height == core.height, core.decision == nil, certificate.blockHash == block.hash else { continue }
+                let included: [Hash]
+                do { included = try await application.commit(block, certificate: certificate) } catch {
+                    note("a synced block \(certificate.height) does not commit: \(error)")
+                    continue
+                }
+                for hash in included { evidencePool[hash] = nil }
+                try signer?.wal.reset()
+                onDecide(certificate.height, certificate)
+                if let lastHeight, certificate.height >= lastHeight {
+                    feed.finish()
+                    continue
+                }
+                try await startNextHeight()
             }
         }
+    }
+
+    /// Starts the height after the one just decided and feeds it the messages that arrived early.
+    func startNextHeight() async throws {
+        try await startHeight(core.height + 1)
+        let waiting = future.filter { $0.height == core.height }
+        future.removeAll { $0.height <= core.height }
+        for m in waiting { try await accept(m, logAs: .received) }
     }
 
     func startHeight(_ height: UInt64) async throws {

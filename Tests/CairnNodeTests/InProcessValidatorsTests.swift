@@ -8,6 +8,7 @@ import CairnNode
 import CairnChain
 import CairnStorage
 import CairnTestSupport
+import CairnP2P
 
 /// Validators running the real engine over real nodes (SQLite stores, sign guards and consensus logs on disk) in one
 /// process, their messages passed from driver to driver.
@@ -80,5 +81,24 @@ import CairnTestSupport
             #expect(blocks[0].block.header.proposer != down, "the validator that is down proposes nothing")
         }
         #expect(try v.nodes[3].chain.head().height == 0)
+    }
+
+    @Test func theReactorReportsAPeerWhoseMessagesDoNotDecode() async throws {
+        let v = try validators(1, until: 1)
+        let reactor = ConsensusReactor(node: v.nodes[0])
+        let peer = NodeKey().id
+        #expect(await reactor.handle(peer, PeerMessage(channel: P2PChannel.consensus.id, bytes: [9, 9, 9])) != .accepted)
+        #expect(await reactor.handle(peer, PeerMessage(channel: P2PChannel.blocks.id, bytes: [])) != .accepted)
+        #expect(await reactor.handle(peer, PeerMessage(channel: P2PChannel.blocks.id, bytes: BlockSyncMessage.status(height: 3).canonicalBytes)) == .accepted)
+        #expect(await reactor.handle(peer, PeerMessage(channel: P2PChannel.blocks.id, bytes: BlockSyncMessage.request(height: 99).canonicalBytes)) == .accepted,
+                "a request for a block this node does not have is answered with nothing")
+    }
+
+    @Test func aBlockSyncMessageRoundTrips() throws {
+        let certificate = CommitCertificate(height: 4, round: 1, blockHash: Hash.sha256([1]), signatures: [])
+        for m in [BlockSyncMessage.status(height: 7), .request(height: 8), .block(bytes: [1, 2, 3], certificate: certificate)] {
+            #expect(try BlockSyncMessage(canonicalBytes: m.canonicalBytes) == m)
+        }
+        #expect(throws: (any Error).self) { try BlockSyncMessage(canonicalBytes: [4]) }
     }
 }

@@ -6,6 +6,7 @@ public import Foundation
 /// - `config/genesis.json`: the genesis file
 /// - `config/node.json`: listen port, block interval and provider probe interval
 /// - `config/validator_key.json`: the validator's private key (owner-only permissions)
+/// - `config/node_key.json`: the node's p2p key, which gives its node id (owner-only permissions)
 /// - `data/chain.sqlite`: the store
 public struct NodeHome: Sendable {
     public let root: URL
@@ -19,6 +20,8 @@ public struct NodeHome: Sendable {
     public var genesisFile: URL { configDir.appendingPathComponent("genesis.json") }
     public var configFile: URL { configDir.appendingPathComponent("node.json") }
     public var validatorKeyFile: URL { configDir.appendingPathComponent("validator_key.json") }
+    /// The node's p2p identity key (made at its first start with p2p).
+    public var nodeKeyFile: URL { configDir.appendingPathComponent("node_key.json") }
     public var databasePath: String { dataDir.appendingPathComponent("chain.sqlite").path }
 
     /// Whether `init` has run here.
@@ -31,20 +34,29 @@ public struct NodeHome: Sendable {
         public var blockIntervalMilliseconds: Int
         /// Seconds between two probes of each active provider's endpoint (for the explorer's uptime); 0 turns probing off.
         public var probeIntervalSeconds: Int
+        /// Where the node listens for peers; no p2p at all when the port is nil (a lone validator).
+        public var p2pHost: String
+        public var p2pPort: Int?
+        /// Peers dialed at start and redialed whenever their link is down: `id@host:port`.
+        public var persistentPeers: [String]
 
         /// The probe interval of a config that names none (one written before there were probes).
         public static let defaultProbeIntervalSeconds = 30
 
         public init(rpcHost: String = "127.0.0.1", rpcPort: Int = 26657, blockIntervalMilliseconds: Int = 1000,
-                    probeIntervalSeconds: Int = Config.defaultProbeIntervalSeconds) {
+                    probeIntervalSeconds: Int = Config.defaultProbeIntervalSeconds, p2pHost: String = "127.0.0.1", p2pPort: Int? = nil,
+                    persistentPeers: [String] = []) {
             self.rpcHost = rpcHost
             self.rpcPort = rpcPort
             self.blockIntervalMilliseconds = blockIntervalMilliseconds
             self.probeIntervalSeconds = probeIntervalSeconds
+            self.p2pHost = p2pHost
+            self.p2pPort = p2pPort
+            self.persistentPeers = persistentPeers
         }
 
         enum CodingKeys: String, CodingKey {
-            case rpcHost, rpcPort, blockIntervalMilliseconds, probeIntervalSeconds
+            case rpcHost, rpcPort, blockIntervalMilliseconds, probeIntervalSeconds, p2pHost, p2pPort, persistentPeers
         }
 
         public init(from decoder: any Decoder) throws {
@@ -53,6 +65,9 @@ public struct NodeHome: Sendable {
             rpcPort = try c.decode(Int.self, forKey: .rpcPort)
             blockIntervalMilliseconds = try c.decode(Int.self, forKey: .blockIntervalMilliseconds)
             probeIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .probeIntervalSeconds) ?? Config.defaultProbeIntervalSeconds
+            p2pHost = try c.decodeIfPresent(String.self, forKey: .p2pHost) ?? "127.0.0.1"
+            p2pPort = try c.decodeIfPresent(Int.self, forKey: .p2pPort)
+            persistentPeers = try c.decodeIfPresent([String].self, forKey: .persistentPeers) ?? []
         }
     }
 

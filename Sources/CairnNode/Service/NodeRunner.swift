@@ -1,5 +1,6 @@
 public import CairnPrimitives
 public import CairnConsensus
+import CairnP2P
 public import CairnChain
 import CairnApp
 public import CairnStorage
@@ -83,9 +84,22 @@ public struct NodeRunner: Sendable {
     public func run(_ node: Node, config: NodeHome.Config, sites: [any NodeSite] = [], services: [any Service] = [],
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
         let api = NodeAPI(node: node, sites: sites)
-        let driver = ConsensusDriver(chainID: node.chainID, application: node, network: NoPeers(), signer: try signer(),
+        let reactor = config.p2pPort == nil ? nil : ConsensusReactor(node: node)
+        let driver = ConsensusDriver(chainID: node.chainID, application: node, network: reactor ?? NoPeers(), signer: try signer(),
                                      timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds),
                                      exitAfterLoggedMessages: try Self.testCrashPoint())
+        var peers: [any Service] = []
+        if let reactor, let port = config.p2pPort {
+            let key = try NodeKey.loadOrCreate(path: home.nodeKeyFile.path)
+            let addresses = try config.persistentPeers.map { entry in
+                do { return try PeerAddress(parsing: entry) } catch { throw NodeHomeError("\(home.configFile.path): persistent peer '\(entry)': \(error)") }
+            }
+            let settings = PeerSwitch.Settings(listenHost: config.p2pHost, listenPort: port, persistentPeers: addresses)
+            let peerSwitch = PeerSwitch(nodeKey: key, settings: settings, onConnect: { await reactor.greet($0) }) { await reactor.handle($0, $1) }
+            reactor.attach(peerSwitch, driver: driver)
+            logger.info("p2p: node id \(key.id), listening on \(config.p2pHost):\(port), \(addresses.count) persistent peers")
+            peers.append(P2PService(peerSwitch: peerSwitch, reactor: reactor))
+        }
         let producer = ConsensusService(driver: driver, node: node, logger: logger)
         let app = Application(
             router: api.router(),
@@ -93,7 +107,7 @@ public struct NodeRunner: Sendable {
             onServerRunning: { _ in await onReady(node) },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [app, producer] + services, gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: [app, producer] + peers + services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }
