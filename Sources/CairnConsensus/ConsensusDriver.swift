@@ -98,27 +98,11 @@ public actor ConsensusDriver {
     /// The height being decided.
     public var height: UInt64 { core.height }
 
-    /// What this node holds of the height being decided, to send again to peers while the height stalls (so a lost
-    /// message never stalls a height): the proposals of the current and previous round and of the rounds its lock and
-    /// valid value come from, with their blocks, and every vote it counted in those rounds.
+    /// What this node holds of the height being decided, to send again to peers while the height stalls
+    /// (`Tendermint.heldMessages`), proposals with their blocks.
     public func gossip() -> [ConsensusMessage] {
-        guard core.decision == nil else { return [] }
-        let round = core.round
-        var rounds: Set<UInt32> = [round]
-        if round > 0 { rounds.insert(round - 1) }
-        for r in [core.lockedRound, core.validRound].compactMap({ $0 }) { rounds.insert(r) }
-        for r in rounds { rounds.formUnion(core.allProposals(in: r).compactMap(\.proposal.polRound)) }
-        var messages: [ConsensusMessage] = []
-        for r in rounds.sorted() {
-            for p in core.allProposals(in: r) { messages.append(.proposal(p, block: blocks[p.proposal.blockHash] ?? [])) }
-            guard let votes = core.votes else { continue }
-            for type in [VoteType.prevote, .precommit] {
-                for (_, byValidator) in votes.tally(type, round: r).byValue.sorted(by: { ($0.key?.hex ?? "") < ($1.key?.hex ?? "") }) {
-                    messages += byValidator.values.sorted { $0.vote.validator < $1.vote.validator }.map { .vote($0) }
-                }
-            }
-        }
-        return messages
+        let held = core.heldMessages()
+        return held.proposals.map { .proposal($0, block: blocks[$0.proposal.blockHash] ?? []) } + held.votes.map { .vote($0) }
     }
 
     /// Starts the height after the committed head, replays this height's write-ahead log (re-sending this node's own

@@ -170,3 +170,28 @@ public struct Tendermint: Sendable {
         }
     }
 }
+
+extension Tendermint {
+    /// What this node holds of the height being decided, for sending again while the height stalls (so a lost message
+    /// never stalls it for good): the proposals and every counted vote of the current round and the one before, and of
+    /// the rounds whose prevotes are a proof of lock (this node's lock and valid value, and those the current round's
+    /// proposals name; without them a node locked in an early round can keep the others from deciding). In round order,
+    /// votes by type, value and validator.
+    public func heldMessages() -> (proposals: [SignedBlockProposal], votes: [SignedVote]) {
+        guard decision == nil, let votes else { return ([], []) }
+        var proofRounds = Set([lockedRound, validRound].compactMap { $0 })
+        proofRounds.formUnion(allProposals(in: round).compactMap(\.proposal.polRound))
+        let recent = { (r: UInt32) in (r + 1 >= round && r <= round) || proofRounds.contains(r) }
+        let proposals = self.proposals.keys.sorted().filter(recent).flatMap { allProposals(in: $0) }
+        var held: [SignedVote] = []
+        for r in votes.rounds.keys.sorted() where recent(r) {
+            for type in [VoteType.prevote, .precommit] {
+                let byValue = votes.tally(type, round: r).byValue
+                for value in byValue.keys.sorted(by: { ($0?.hex ?? "") < ($1?.hex ?? "") }) {
+                    held += byValue[value]!.values.sorted { $0.vote.validator < $1.vote.validator }
+                }
+            }
+        }
+        return (proposals, held)
+    }
+}

@@ -152,26 +152,9 @@ extension ConsensusSimulation {
         let height = node.ledger.height
         defer { node.heightAtLastGossip = height }
         guard height == node.heightAtLastGossip else { return }
-        var messages: [ConsensusMessage] = []
-        // The current round and the one before (what a node behind in rounds needs to catch up), and the rounds whose
-        // prevotes are a proof of lock: the node's lock and valid value, and those the current round's proposals name
-        // (without them a node locked in an early round can keep the others from deciding).
-        var proofRounds = Set([node.core.lockedRound, node.core.validRound].compactMap { $0 })
-        proofRounds.formUnion(node.core.allProposals(in: node.core.round).compactMap(\.proposal.polRound))
-        let recent = { (r: UInt32) in (r + 1 >= node.core.round && r <= node.core.round) || proofRounds.contains(r) }
-        for r in node.core.proposals.keys.sorted() where recent(r) {
-            for p in node.core.allProposals(in: r) { messages.append(.proposal(p, block: node.blocks[p.proposal.blockHash] ?? [])) }
-        }
-        if let votes = node.core.votes {
-            for round in votes.rounds.keys.sorted() where recent(round) {
-                for type in [VoteType.prevote, .precommit] {
-                    let byValue = votes.tally(type, round: round).byValue
-                    for value in byValue.keys.sorted(by: { ($0?.hex ?? "") < ($1?.hex ?? "") }) {
-                        messages += byValue[value]!.values.sorted { $0.vote.validator < $1.vote.validator }.map { .vote($0) }
-                    }
-                }
-            }
-        }
+        let held = node.core.heldMessages()
+        let messages: [ConsensusMessage] = held.proposals.map { .proposal($0, block: node.blocks[$0.proposal.blockHash] ?? []) }
+            + held.votes.map { .vote($0) }
         for m in messages { broadcast(m, from: i) }
         if let last = node.lastDecision, case let .proposal(_, bytes) = last.proposal {
             for to in honest where to != i {
