@@ -114,7 +114,7 @@ import CairnTestSupport
             let cancelledAt = ContinuousClock.now
             running.cancel()
             try await running.value
-            #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+            #expect(ContinuousClock.now - cancelledAt < .seconds(10), "a cancelled loop that went on probing every 100 ms would never end")
 
             // Oldest first: every success came before every failure.
             let history = try store.read { try $0.probes(up, limit: 10_000) }.reversed().map(\.ok)

@@ -27,10 +27,10 @@ func errorCode<T>(_ body: () async throws -> T) async -> P2PError.Code? {
 }
 
 extension PeerConfiguration {
-    /// Timings for tests: pings every 100 ms, closed after 5 s of silence (beside the rest of the suite on two cores a
-    /// task can wait well over a second for its turn, so nothing here counts on less).
+    /// Timings for tests: pings every 100 ms, closed after 20 s of silence (beside the rest of the suite on two cores a
+    /// task has waited over 8 s for its turn, so nothing here counts on less).
     static var fast: PeerConfiguration {
-        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(5), handshakeTimeout: .seconds(10))
+        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(20), handshakeTimeout: .seconds(10))
     }
 
     /// For the test of the idle timeout: pings every 100 ms, closed after 2 s of silence.
