@@ -11,6 +11,8 @@ public actor Node {
     public nonisolated let chain: Chain
     public nonisolated let hub: EventHub
     public nonisolated let metrics: NodeMetrics
+    /// Peers, the driver and block sync, once the node runs them.
+    public nonisolated let network = NetworkStatus()
     public nonisolated let chainID: String
     /// The chain parameters in force at the head (governance can change them), for checks made outside the actor.
     public nonisolated var params: ChainParams { currentParams.withLock { $0 } }

@@ -89,6 +89,7 @@ public struct NodeRunner: Sendable {
                                      timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds),
                                      exitAfterLoggedMessages: try Self.testCrashPoint())
         var peers: [any Service] = []
+        var peerSwitchInUse: PeerSwitch?
         if let reactor, let port = config.p2pPort {
             let key = try NodeKey.loadOrCreate(path: home.nodeKeyFile.path)
             let addresses = try config.persistentPeers.map { entry in
@@ -97,9 +98,11 @@ public struct NodeRunner: Sendable {
             let settings = PeerSwitch.Settings(listenHost: config.p2pHost, listenPort: port, persistentPeers: addresses)
             let peerSwitch = PeerSwitch(nodeKey: key, settings: settings, onConnect: { await reactor.greet($0) }) { await reactor.handle($0, $1) }
             reactor.attach(peerSwitch, driver: driver)
+            peerSwitchInUse = peerSwitch
             logger.info("p2p: node id \(key.id), listening on \(config.p2pHost):\(port), \(addresses.count) persistent peers")
             peers.append(P2PService(peerSwitch: peerSwitch, reactor: reactor))
         }
+        node.network.attach(peerSwitch: peerSwitchInUse, driver: driver)
         let producer = ConsensusService(driver: driver, node: node, logger: logger)
         let app = Application(
             router: api.router(),
