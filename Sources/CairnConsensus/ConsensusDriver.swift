@@ -53,9 +53,22 @@ public actor ConsensusDriver {
     public private(set) var refusals: [String] = []
     /// The loop stops once this height is decided (nil: it runs until stopped).
     let lastHeight: UInt64?
-    /// A test-only fault: the process exits at once after logging its `n`th own message, before sending it (the crash
-    /// between the log and the network). `NodeRunner` sets it only with test hooks enabled.
-    let exitAfterLoggedMessages: Int?
+    /// Test-only faults; `NodeRunner` sets them only with test hooks enabled.
+    public struct TestFaults: Sendable {
+        /// The process exits at once after logging its `n`th own message, before sending it (the crash between the log
+        /// and the network).
+        public var exitAfterLoggedMessages: Int?
+        /// Byzantine: with every vote it signs, the validator signs a conflicting one for the same step (bypassing its
+        /// sign guard) and broadcasts both.
+        public var equivocate: Bool
+
+        public init(exitAfterLoggedMessages: Int? = nil, equivocate: Bool = false) {
+            self.exitAfterLoggedMessages = exitAfterLoggedMessages
+            self.equivocate = equivocate
+        }
+    }
+
+    let testFaults: TestFaults
     var loggedOwnMessages = 0
     /// The exit status of that fault.
     public static let testCrashStatus: Int32 = 86
@@ -64,14 +77,14 @@ public actor ConsensusDriver {
         case message(ConsensusMessage)
         case timeout(Timeout)
         case startNextHeight
-        case decidedElsewhere(ProposedBlock, CommitCertificate)
+        case decidedElsewhere(ProposedBlock, CommitCertificate, @Sendable (SyncOutcome) -> Void)
     }
 
     public init(chainID: String, application: any ConsensusApplication, network: any ConsensusNetwork, signer: Signer?,
-                timeouts: TimeoutConfig, commitWait: UInt64, lastHeight: UInt64? = nil, exitAfterLoggedMessages: Int? = nil,
+                timeouts: TimeoutConfig, commitWait: UInt64, lastHeight: UInt64? = nil, testFaults: TestFaults = .init(),
                 onDecide: @escaping @Sendable (UInt64, CommitCertificate) -> Void = { _, _ in }) {
         self.lastHeight = lastHeight
-        self.exitAfterLoggedMessages = exitAfterLoggedMessages
+        self.testFaults = testFaults
         self.chainID = chainID
         self.application = application
         self.network = network
@@ -90,13 +103,59 @@ public actor ConsensusDriver {
 
     /// Hands the loop a block that peers decided (block sync): when it is the block of the height this node is deciding
     /// and the node has not decided yet, the node commits it (the application checks the block and its certificate)
-    /// and moves to the next height.
-    public nonisolated func receiveDecided(_ block: ProposedBlock, certificate: CommitCertificate) {
-        feed.yield(.decidedElsewhere(block, certificate))
+    /// and moves to the next height. `outcome` is told what became of it.
+    public nonisolated func receiveDecided(_ block: ProposedBlock, certificate: CommitCertificate,
+                                           outcome: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) {
+        feed.yield(.decidedElsewhere(block, certificate, outcome))
+    }
+
+    /// What became of a block handed over by block sync.
+    public enum SyncOutcome: Sendable, Equatable {
+        case committed
+        /// Not the height being decided, or decided already: nothing done.
+        case ignored
+        /// The block or its certificate does not check out.
+        case invalid(String)
     }
 
     /// The height being decided.
     public var height: UInt64 { core.height }
+
+    /// The evidence this node holds and has not seen committed, to pass on to peers.
+    public var pendingEvidence: [DuplicateVoteEvidence] { evidencePool.values.sorted { $0.hash < $1.hash } }
+
+    /// What became of evidence a peer passed on.
+    public enum EvidenceVerdict: Sendable, Equatable {
+        /// New and valid: pooled, to be proposed and passed on.
+        case added
+        /// Already held.
+        case known
+        /// Not checkable here (a height whose validator set this node no longer or not yet knows): ignored.
+        case unverifiable
+        /// Forged or malformed: the peer that sent it misbehaved.
+        case invalid(String)
+    }
+
+    /// Checks evidence from a peer (both votes signed by a validator of the set deciding that height) and pools it.
+    /// Evidence for the height being decided is checked against its validator set; older evidence against the set the
+    /// application reports for that height, when it still knows it.
+    public func addEvidence(_ e: DuplicateVoteEvidence) async -> EvidenceVerdict {
+        if evidencePool[e.hash] != nil { return .known }
+        let set: ValidatorSet
+        if e.height == core.height, let current = core.validators {
+            set = current
+        } else if let known = try? await application.validators(forHeight: e.height) {
+            set = known
+        } else {
+            return .unverifiable
+        }
+        guard let member = set.validator(e.validator) else {
+            return .invalid("evidence against \(e.validator), not a validator at height \(e.height)")
+        }
+        if let problem = e.problem(key: member.key, chainID: chainID) { return .invalid("evidence: \(problem)") }
+        evidencePool[e.hash] = e
+        return .added
+    }
 
     /// What this node holds of the height being decided, to send again to peers while the height stalls
     /// (`Tendermint.heldMessages`), proposals with their blocks.
@@ -124,16 +183,25 @@ public actor ConsensusDriver {
                 try await apply(core.handle(.timeout(t)))
             case .startNextHeight:
                 try await startNextHeight()
-            case let .decidedElsewhere(block, certificate):
-                guard certificate.height == core.height, core.decision == nil, certificate.blockHash == block.hash else { continue }
+            case let .decidedElsewhere(block, certificate, outcome):
+                guard certificate.height == core.height, core.decision == nil else {
+                    outcome(.ignored)
+                    continue
+                }
+                guard certificate.blockHash == block.hash else {
+                    outcome(.invalid("the certificate is for block \(certificate.blockHash), not \(block.hash)"))
+                    continue
+                }
                 let included: [Hash]
                 do { included = try await application.commit(block, certificate: certificate) } catch {
                     note("a synced block \(certificate.height) does not commit: \(error)")
+                    outcome(.invalid("\(error)"))
                     continue
                 }
                 for hash in included { evidencePool[hash] = nil }
                 try signer?.wal.reset()
                 onDecide(certificate.height, certificate)
+                outcome(.committed)
                 if let lastHeight, certificate.height >= lastHeight {
                     feed.finish()
                     continue
@@ -233,6 +301,7 @@ public actor ConsensusDriver {
         case let .signVote(v):
             guard let signature = try sign(v.type == .prevote ? .prevote : .precommit, v.height, v.round, payload: v.canonicalBytes,
                                             domain: .vote) else { return [] }
+            if testFaults.equivocate { await equivocate(against: v) }
             return try await send(.vote(SignedVote(vote: v, signature: signature)))
         case let .scheduleTimeout(t, ms):
             let feed = self.feed
@@ -290,6 +359,16 @@ public actor ConsensusDriver {
         }
     }
 
+    /// The byzantine test fault: signs a vote for the same step as `v` but another value (nil for a block, a made-up
+    /// block for nil) straight with the key, past the sign guard and the log, and broadcasts it.
+    func equivocate(against v: Vote) async {
+        guard let key = signer?.key else { return }
+        let other = v.blockHash == nil ? Hash.sha256(Array("equivocation \(v.height)/\(v.round)".utf8)) : nil
+        let conflicting = Vote(type: v.type, height: v.height, round: v.round, blockHash: other, validator: v.validator)
+        let signature = key.sign(domain: .vote, chainID: chainID, payload: conflicting.canonicalBytes)
+        await network.broadcast(.vote(SignedVote(vote: conflicting, signature: signature)))
+    }
+
     /// Keeps the last 100 refusals, for whoever inspects the driver.
     func note(_ refusal: String) {
         if refusals.count >= 100 { refusals.removeFirst() }
@@ -299,7 +378,7 @@ public actor ConsensusDriver {
     /// Logs an own message durably, then broadcasts it and hands it to the state machine.
     func send(_ m: ConsensusMessage) async throws -> [ConsensusEffect] {
         try log(.own, m.canonicalBytes, sync: true)
-        if let limit = exitAfterLoggedMessages {
+        if let limit = testFaults.exitAfterLoggedMessages {
             loggedOwnMessages += 1
             if loggedOwnMessages >= limit { _exit(Self.testCrashStatus) }
         }

@@ -124,6 +124,19 @@ public final class PeerSwitch: Sendable {
         }
     }
 
+    /// Disconnects `id` and refuses it for ``Settings/banDuration``: for misbehaviour found after its message was
+    /// handled (a block that did not commit).
+    public func ban(_ id: NodeID) {
+        let peer = state.withLock { s -> Peer? in
+            s.banned[id] = .now + settings.banDuration
+            return s.peers[id]
+        }
+        peer?.connection.close()
+    }
+
+    /// Whether `id` is refused now.
+    public func isBanned(_ id: NodeID) -> Bool { state.withLock { isBanned(id, in: &$0) } }
+
     /// Listens and dials until cancelled.
     public func run() async throws {
         let listener = try await P2PListener.bind(host: settings.listenHost, port: settings.listenPort, nodeKey: nodeKey,

@@ -69,7 +69,7 @@ import Logging
             if life % 3 != 2 {
                 let n = Int.random(in: 1...12, using: &rng)
                 let p = try CairnProcess(Self.arguments(home: home, port: try FreePort.next()), log: log,
-                                         extraEnvironment: [NodeRunner.testHooksVariable: "1", NodeRunner.testCrashVariable: "\(n)"])
+                                         extraEnvironment: [TestHooks.enableVariable: "1", TestHooks.crashVariable: "\(n)"])
                 let status = try await p.waitForExit(timeout: .seconds(60))
                 #expect(status == ConsensusDriver.testCrashStatus, "life \(life) (crash after \(n) logged messages): \(p.output.suffix(600))")
                 if status == ConsensusDriver.testCrashStatus { crashes += 1 }
@@ -117,7 +117,7 @@ import Logging
         let dir = try TemporaryDirectory()
         let log = dir.url.appendingPathComponent("refused.log")
         let p = try CairnProcess(Self.arguments(home: dir.path("devnet"), port: try FreePort.next()), log: log,
-                                 extraEnvironment: [NodeRunner.testCrashVariable: "1"])
+                                 extraEnvironment: [TestHooks.crashVariable: "1"])
         let status = try await p.waitForExit(timeout: .seconds(60))
         #expect(status != 0 && status != ConsensusDriver.testCrashStatus)
         #expect(p.output.contains("test-only fault"), "\(p.output.suffix(400))")

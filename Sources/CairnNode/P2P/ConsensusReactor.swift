@@ -6,30 +6,38 @@ import CairnChain
 import CairnStorage
 import Synchronization
 
-/// Consensus and block sync over the peer switch: the node's signed proposals and votes go to every peer on the
-/// consensus channel and peers' go to the driver; while a height stalls the node sends again what it holds of it; on
-/// the blocks channel nodes tell each other their height, and a node behind asks a peer that is ahead for the next
-/// block, which its driver commits once the block and its certificate check out.
+/// Consensus, block sync, evidence and transactions over the peer switch.
 ///
-/// A peer that sends a message that does not decode is reported as misbehaving (the switch bans it).
+/// - Consensus channel: the node's signed proposals and votes go to every peer and peers' go to the driver; while a
+///   height stalls the node sends again what it holds of it.
+/// - Blocks channel: nodes tell each other their height; a node behind fetches the blocks above its head in parallel
+///   from the peers that have them (``BlockSyncScheduler``) and its driver commits them in order once each block and
+///   its certificate check out. A peer whose block does not check out is banned and the block is asked of another.
+/// - Evidence channel: evidence the node holds and has not seen committed goes to every peer each tick; evidence from
+///   peers is checked by the driver and pooled.
+/// - Mempool channel: a transaction the node admits goes to every peer (``NetworkStatus/transactionAdmitted(_:)``); one
+///   from a peer is checked and admitted like a submission, and so passed on once.
+///
+/// A peer that sends a message that does not decode, a transaction with a bad signature or forged evidence is reported
+/// as misbehaving (the switch bans it).
 public final class ConsensusReactor: ConsensusNetwork, Sendable {
     struct State {
         var peerSwitch: PeerSwitch?
         var driver: ConsensusDriver?
-        var peerHeights: [NodeID: UInt64] = [:]
-        /// The block asked for last, and when.
-        var requested: (height: UInt64, at: ContinuousClock.Instant)?
+        var sync = BlockSyncScheduler()
         var heightAtLastTick: UInt64 = 0
     }
 
     let node: Node
     let tick: Duration
-    let state = Mutex(State())
+    let state: Mutex<State>
 
-    /// A reactor for `node`; `tick` is how often it sends its height and, while the height stalls, its messages again.
-    public init(node: Node, tick: Duration = .milliseconds(500)) {
+    /// A reactor for `node`; `tick` is how often it sends its height, its evidence and, while the height stalls, its
+    /// messages again.
+    public init(node: Node, tick: Duration = .milliseconds(500), sync: BlockSyncScheduler.Settings = .init()) {
         self.node = node
         self.tick = tick
+        self.state = Mutex(State(sync: BlockSyncScheduler(settings: sync)))
     }
 
     /// Joins the reactor to the switch that carries its messages and the driver that decides.
@@ -47,10 +55,11 @@ public final class ConsensusReactor: ConsensusNetwork, Sendable {
         peerSwitch?.broadcast(channel: .consensus, bytes: message.canonicalBytes)
     }
 
-    /// A new peer learns this node's height at once.
+    /// A new peer learns this node's height and the evidence it holds at once.
     public func greet(_ peer: NodeID) async {
         let height = await node.head.height
         peerSwitch?.send(to: peer, channel: .blocks, bytes: BlockSyncMessage.status(height: height).canonicalBytes)
+        for e in await driver?.pendingEvidence ?? [] { peerSwitch?.send(to: peer, channel: .evidence, bytes: e.canonicalBytes) }
     }
 
     /// Handles one message from `peer`.
@@ -63,14 +72,24 @@ public final class ConsensusReactor: ConsensusNetwork, Sendable {
             guard let m = try? BlockSyncMessage(canonicalBytes: message.bytes) else { return .misbehaved("a block sync message that does not decode") }
             switch m {
             case let .status(height):
-                state.withLock { $0.peerHeights[peer] = height }
-                await requestNextBlock()
+                state.withLock { $0.sync.peer(peer, reports: height) }
+                await syncStep(stalled: false)
             case let .request(height):
                 await serve(height, to: peer)
             case let .block(bytes, certificate):
-                state.withLock { if $0.requested?.height == certificate.height { $0.requested = nil } }
-                driver?.receiveDecided(ProposedBlock(hash: certificate.blockHash, bytes: bytes), certificate: certificate)
+                if state.withLock({ $0.sync.receive(bytes, certificate: certificate, from: peer) }) { await syncStep(stalled: false) }
             }
+        case P2PChannel.evidence.id:
+            guard let e = try? DuplicateVoteEvidence(canonicalBytes: message.bytes) else { return .misbehaved("evidence that does not decode") }
+            if case let .invalid(why) = await driver?.addEvidence(e) { return .misbehaved(why) }
+        case P2PChannel.mempool.id:
+            let checked: CheckedTransaction
+            do { checked = try node.precheck(message.bytes) } catch {
+                // Bytes that do not decode or carry a bad signature are never a peer's honest mistake.
+                if error.code == .malformedTx || error.code == SubmitError(CoreError.badSignature()).code { return .misbehaved("a transaction: \(error.message)") }
+                return .accepted
+            }
+            try? await node.admit(checked)
         default:
             break
         }
@@ -86,22 +105,44 @@ public final class ConsensusReactor: ConsensusNetwork, Sendable {
         peerSwitch?.send(to: peer, channel: .blocks, bytes: BlockSyncMessage.block(bytes: bytes, certificate: committed.commit).canonicalBytes)
     }
 
-    /// When a peer is ahead, asks the one furthest ahead for the block after this node's head (again after a second
-    /// without an answer).
-    func requestNextBlock() async {
-        let next = await node.head.height + 1
-        let target = state.withLock { s -> NodeID? in
-            guard let (peer, height) = s.peerHeights.max(by: { $0.value < $1.value }), height >= next else { return nil }
-            if let r = s.requested, r.height == next, ContinuousClock.now - r.at < .seconds(1) { return nil }
-            s.requested = (next, .now)
-            return peer
+    /// Sends the block requests due and hands the next received block to the driver; `stalled` says the head has not
+    /// moved for a tick (one block behind, the node asks only then).
+    func syncStep(stalled: Bool) async {
+        let head = await node.head.height
+        let connected = Set(peerSwitch?.peers.map(\.id) ?? [])
+        let (requests, next, catchingUp) = state.withLock { s in
+            for gone in s.sync.peerHeights.keys where !connected.contains(gone) { s.sync.remove(gone) }
+            let requests = s.sync.requests(head: head, connected: connected, stalled: stalled)
+            return (requests, s.sync.nextToCommit(head: head), s.sync.catchingUp)
         }
-        guard let target else { return }
-        peerSwitch?.send(to: target, channel: .blocks, bytes: BlockSyncMessage.request(height: next).canonicalBytes)
+        node.network.catchingUp = catchingUp
+        for r in requests {
+            peerSwitch?.send(to: r.peer, channel: .blocks, bytes: BlockSyncMessage.request(height: r.height).canonicalBytes)
+        }
+        guard let next, let driver else { return }
+        let height = next.certificate.height
+        driver.receiveDecided(ProposedBlock(hash: next.certificate.blockHash, bytes: next.bytes), certificate: next.certificate) { outcome in
+            Task { await self.settle(height: height, from: next.peer, outcome) }
+        }
     }
 
-    /// Every tick: tells the peers this node's height, sends again what it holds of a height that stalls, and asks for
-    /// the next block when a peer is ahead. Runs until cancelled.
+    /// Settles a block handed to the driver: a committed one counts, one that does not check out bans its peer.
+    func settle(height: UInt64, from peer: NodeID, _ outcome: ConsensusDriver.SyncOutcome) async {
+        switch outcome {
+        case .committed:
+            node.network.blockSynced()
+            state.withLock { $0.sync.settled(height: height) }
+        case .ignored:
+            state.withLock { $0.sync.settled(height: height) }
+        case .invalid:
+            state.withLock { $0.sync.failed(height: height) }
+            peerSwitch?.ban(peer)
+        }
+        await syncStep(stalled: false)
+    }
+
+    /// Every tick: tells the peers this node's height and the evidence it holds, sends again what it holds of a height
+    /// that stalls, and asks for blocks when peers are ahead. Runs until cancelled.
     public func run() async throws {
         while !Task.isCancelled {
             try await Task.sleep(for: tick)
@@ -111,10 +152,13 @@ public final class ConsensusReactor: ConsensusNetwork, Sendable {
                 defer { s.heightAtLastTick = height }
                 return s.heightAtLastTick == height
             }
-            if stalled, let driver {
-                for m in await driver.gossip() { await broadcast(m) }
+            if let driver {
+                for e in await driver.pendingEvidence { peerSwitch?.broadcast(channel: .evidence, bytes: e.canonicalBytes) }
+                if stalled, !node.network.catchingUp {
+                    for m in await driver.gossip() { await broadcast(m) }
+                }
             }
-            await requestNextBlock()
+            await syncStep(stalled: stalled)
         }
     }
 }

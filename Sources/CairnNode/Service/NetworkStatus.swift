@@ -36,6 +36,11 @@ public final class NetworkStatus: Sendable {
         set { state.withLock { $0.catchingUp = newValue } }
     }
 
+    /// Passes a transaction the mempool admitted on to every peer (each admits it once, so it travels once per link).
+    public func transactionAdmitted(_ bytes: [UInt8]) {
+        peerSwitch?.broadcast(channel: .mempool, bytes: bytes)
+    }
+
     /// Counts a block committed by block sync.
     public func blockSynced(at now: ContinuousClock.Instant = .now) {
         state.withLock { s in

@@ -11,9 +11,14 @@ import Synchronization
 extension Node: ConsensusApplication {
     public func committedHeight() async throws -> UInt64 { head.height }
 
+    /// The set deciding the next height, or the set that decided a committed one (from the ledger's history).
     public func validators(forHeight height: UInt64) async throws -> ValidatorSet {
-        guard height == head.height + 1 else { throw ConsensusError("the validator set of height \(height) is not known; the head is \(head.height)") }
-        return try chain.withState { try chain.ledger.validatorSets(state: $0).current }
+        if height == head.height + 1 { return try chain.withState { try chain.ledger.validatorSets(state: $0).current } }
+        guard height >= 1, height <= head.height,
+              let set = try chain.withState({ try chain.ledger.validatorSet(atHeight: height, state: $0) }) else {
+            throw ConsensusError("the validator set of height \(height) is not known; the head is \(head.height)")
+        }
+        return set
     }
 
     public func prepareProposal(height: UInt64, round: UInt32, proposer: Address, evidence: [DuplicateVoteEvidence]) async throws -> ProposedBlock {

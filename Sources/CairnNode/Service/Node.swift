@@ -21,8 +21,10 @@ public actor Node {
     public internal(set) var head: StoredHead
     var headHeader: BlockHeader
 
-    /// Opens the chain (committing genesis into an empty store, or checking the stored head).
-    public init(chain: Chain, mempool: Mempool = Mempool()) throws {
+    /// Opens the chain (committing genesis into an empty store, or checking the stored head). `clockOffsetMilliseconds`
+    /// shifts the clock block times come from (a test-only fault, see `TestHooks`).
+    public init(chain: Chain, mempool: Mempool = Mempool(), clockOffsetMilliseconds: Int64 = 0) throws {
+        self.clock = { UInt64(max(0, Int64(Date().timeIntervalSince1970 * 1000) + clockOffsetMilliseconds)) }
         self.chain = chain
         self.mempool = mempool
         self.hub = EventHub()
@@ -58,7 +60,7 @@ public actor Node {
         return checked
     }
 
-    /// Admits a prechecked transaction to the mempool after the stateful checks.
+    /// Admits a prechecked transaction to the mempool after the stateful checks, and passes it on to the peers.
     public func admit(_ tx: CheckedTransaction) throws(SubmitError) {
         let sender = tx.body.sender
         let nonce: UInt64
@@ -75,6 +77,7 @@ public actor Node {
             throw SubmitError(rejection)
         }
         metrics.setMempoolSize(mempool.count)
+        network.transactionAdmitted(tx.bytes)
     }
 
     public var mempoolCount: Int { mempool.count }
@@ -83,5 +86,5 @@ public actor Node {
     /// decided one commits without executing again.
     var executedBlocks: [Hash: (header: BlockHeader, executed: Chain.Executed)] = [:]
     /// The clock block times come from (milliseconds since 1970).
-    let clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    let clock: @Sendable () -> UInt64
 }

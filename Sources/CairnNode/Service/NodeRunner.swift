@@ -46,7 +46,7 @@ public struct NodeRunner: Sendable {
     /// - Throws: a `NodeHomeError` naming `cairn node migrate` for a store an earlier version wrote.
     public func open(store: SQLiteStore? = nil) throws -> Node {
         let chain = try chain(on: try store ?? openStore())
-        do { return try Node(chain: chain) } catch let e as LegacyStoreError {
+        do { return try Node(chain: chain, clockOffsetMilliseconds: try TestHooks.fromProcess().clockOffsetMilliseconds) } catch let e as LegacyStoreError {
             throw NodeHomeError("\(home.databasePath): \(e.description). Run `\(migrateCommand)` to migrate it (it re-executes every "
                                 + "block and signs it again with the validator key; the old store is kept beside it)")
         }
@@ -61,33 +61,18 @@ public struct NodeRunner: Sendable {
         try await driver.run()
     }
 
-    /// The environment variable of the test-only crash between logging an own consensus message and sending it.
-    public static let testCrashVariable = "CAIRN_TEST_EXIT_AFTER_LOGGED_MESSAGES"
-    /// The variable that allows test-only faults in this process.
-    public static let testHooksVariable = "CAIRN_ENABLE_TEST_HOOKS"
-
-    /// The test-only crash point, when the environment asks for one: `CAIRN_TEST_EXIT_AFTER_LOGGED_MESSAGES=N` makes
-    /// the process exit right after logging its Nth own consensus message. Refused unless `CAIRN_ENABLE_TEST_HOOKS=1`.
-    static func testCrashPoint(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
-        guard let value = environment[testCrashVariable] else { return nil }
-        guard environment[testHooksVariable] == "1" else {
-            throw NodeHomeError("\(testCrashVariable) is a test-only fault and is refused unless \(testHooksVariable)=1")
-        }
-        guard let n = Int(value), n >= 1 else { throw NodeHomeError("\(testCrashVariable) must be a count of at least 1, not '\(value)'") }
-        return n
-    }
-
     /// Runs `node` with its HTTP API (and `sites` beside it) and consensus (the Tendermint engine; with the home's
     /// validator key it signs, a new block every `blockIntervalMilliseconds` when it is the only validator), and
     /// `services` in the same service group (they start with it and stop with it); `onReady` gets the node once the HTTP
     /// server listens.
     public func run(_ node: Node, config: NodeHome.Config, sites: [any NodeSite] = [], services: [any Service] = [],
                     onReady: @escaping @Sendable (Node) async -> Void = { _ in }) async throws {
+        let hooks = try TestHooks.fromProcess()
         let api = NodeAPI(node: node, sites: sites)
         let reactor = config.p2pPort == nil ? nil : ConsensusReactor(node: node)
         let driver = ConsensusDriver(chainID: node.chainID, application: node, network: reactor ?? NoPeers(), signer: try signer(),
                                      timeouts: .standard, commitWait: UInt64(config.blockIntervalMilliseconds),
-                                     exitAfterLoggedMessages: try Self.testCrashPoint())
+                                     testFaults: .init(exitAfterLoggedMessages: hooks.exitAfterLoggedMessages, equivocate: hooks.equivocate))
         var peers: [any Service] = []
         var peerSwitchInUse: PeerSwitch?
         if let reactor, let port = config.p2pPort {

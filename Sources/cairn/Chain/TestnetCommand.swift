@@ -12,15 +12,17 @@ import Foundation
 struct TestnetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "testnet",
-        abstract: "Write the homes of a local network: one per validator, with a shared genesis and each other as peers.",
+        abstract: "Write the homes of a local network: one per validator and full node, with a shared genesis and each other as peers.",
         discussion: """
-            DIR/node0, DIR/node1, ... each get a validator key, a node key, the genesis with every validator bonded, and a \
-            config naming the others as persistent peers; node i serves its API on RPC-PORT-BASE+i and listens for peers \
-            on P2P-PORT-BASE+i. Each home's test keyring holds a key named `dev`, funded at genesis. Start each node with \
-            `cairn node start --home DIR/nodeI`.
+            DIR/node0 ... DIR/node(N-1) are the validators: each gets a validator key, bonded in the shared genesis. The \
+            full nodes come after them (DIR/nodeN, ...) with no validator key: they follow the chain, serve the API and \
+            relay transactions. Every home gets a node key and a config naming all the others as persistent peers; node i \
+            serves its API on RPC-PORT-BASE+i and listens for peers on P2P-PORT-BASE+i. Each home's test keyring holds a \
+            key named `dev`, funded at genesis. Start each node with `cairn node start --home DIR/nodeI`.
             """)
 
     @Option(help: "Validators (one home each).") var validators: Int = 4
+    @Option(help: "Full nodes (one home each, after the validators).") var fullNodes: Int = 0
     @Option(help: "Folder for the homes; must not exist yet.") var dir: String
     @Option(help: "Chain id.") var chainId: String = "cairn-testnet"
     @Option(help: "API port of node0; node i uses this plus i.") var rpcPortBase: Int = 26657
@@ -30,13 +32,15 @@ struct TestnetCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailure {
             guard (1...64).contains(validators) else { throw CLIError("--validators must be between 1 and 64") }
-            for base in [rpcPortBase, p2pPortBase] where base < 1 || base + validators > 65_535 {
-                throw CLIError("port base \(base) leaves no room for \(validators) nodes")
+            guard (0...64).contains(fullNodes) else { throw CLIError("--full-nodes must be between 0 and 64") }
+            let nodes = validators + fullNodes
+            for base in [rpcPortBase, p2pPortBase] where base < 1 || base + nodes > 65_535 {
+                throw CLIError("port base \(base) leaves no room for \(nodes) nodes")
             }
             guard !FileManager.default.fileExists(atPath: dir) else { throw CLIError("\(dir) exists; name a folder that does not") }
-            let homes = (0..<validators).map { NodeHome(path: URL(fileURLWithPath: dir).appendingPathComponent("node\($0)").path) }
+            let homes = (0..<nodes).map { NodeHome(path: URL(fileURLWithPath: dir).appendingPathComponent("node\($0)").path) }
             let keys = (0..<validators).map { _ in PrivateKey() }
-            let nodeKeys = (0..<validators).map { _ in NodeKey() }
+            let nodeKeys = (0..<nodes).map { _ in NodeKey() }
             let funds = Coin(denom: Denom.native, amount: 1_000_000_000_000)
             var balances = keys.map { BankGenesis.Balance(address: $0.publicKey.address, coins: [funds]) }
             var devs: [Address] = []
@@ -53,12 +57,13 @@ struct TestnetCommand: AsyncParsableCommand {
             for (i, home) in homes.enumerated() {
                 let config = NodeHome.Config(rpcPort: rpcPortBase + i, blockIntervalMilliseconds: blockTime, p2pPort: p2pPortBase + i,
                                              persistentPeers: addresses.enumerated().filter { $0.offset != i }.map(\.element.description))
-                try home.initialize(genesis: genesis, validatorKey: keys[i], config: config)
+                try home.initialize(genesis: genesis, validatorKey: i < validators ? keys[i] : nil, config: config)
                 try nodeKeys[i].save(path: home.nodeKeyFile.path)
             }
-            print("wrote \(validators) homes for chain '\(chainId)' under \(dir):")
-            for (i, home) in homes.enumerated() {
-                print("  node\(i): API http://127.0.0.1:\(rpcPortBase + i), p2p \(addresses[i]), validator \(keys[i].publicKey.address), key dev \(devs[i])")
+            print("wrote \(nodes) homes (\(validators) validators, \(fullNodes) full nodes) for chain '\(chainId)' under \(dir):")
+            for i in homes.indices {
+                let role = i < validators ? "validator \(keys[i].publicKey.address)" : "full node"
+                print("  node\(i): API http://127.0.0.1:\(rpcPortBase + i), p2p \(addresses[i]), \(role), key dev \(devs[i])")
             }
             print("start each with: cairn node start --home \(dir)/nodeI")
         }
