@@ -52,7 +52,9 @@ simulation_status=$suite_status
 # The gateway through the official openai Python client, against real devnets (scripts/openai-tests).
 suite openai "${CAIRN_OPENAI_TEST_TIMEOUT:-20m}" scripts/openai-tests/run.sh
 openai_status=$suite_status
-# The explorer's pages in headless Chromium against a devnet with activity (scripts/explorer-tests).
+# The explorer's pages in headless Chromium against a devnet of 4 validator processes with activity through its
+# providers and gateway (scripts/explorer-tests).
+export CAIRN_DEVNET_VALIDATORS="${CAIRN_DEVNET_VALIDATORS:-4}"
 suite explorer "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" scripts/explorer-tests/run.sh
 explorer_status=$suite_status
 if [ "$status" -ne 0 ]; then swift_summary; exit "$status"; fi

@@ -320,6 +320,13 @@ def main():
             log(f"{report.visited} pages in {time.monotonic() - t:.1f}s")
 
             b.visit(d.rpc + "/explorer")
+            # The decentralization table counts every validator of the devnet (CAIRN_DEVNET_VALIDATORS of them).
+            rows = b.evaluate("[...document.querySelectorAll('tr')].map(r => [...r.cells].map(c => c.textContent.trim()))")
+            power = [r for r in rows or [] if r and r[0] == "Validators, voting power"]
+            if not power or power[0][1] != str(d.validators):
+                report.failures.append(f"the decentralization table should list {d.validators} validators by voting power: {power}")
+            else:
+                log(f"decentralization table: {d.validators} validators hold voting power")
             shots = [b.screenshot(os.path.join(OUTPUT, "overview.png"))]
             b.visit(f"{d.rpc}/explorer/providers/{providers[0]}")
             shots.append(b.screenshot(os.path.join(OUTPUT, "provider.png")))

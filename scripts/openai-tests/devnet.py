@@ -189,11 +189,13 @@ class Devnet:
     stops the devnet with SIGINT and requires exit 0 within 30 s; leaving it with an exception kills the process
     group and prints the log's tail. The temporary folder is removed after a clean stop, kept otherwise."""
 
-    def __init__(self, providers=2, gateway=True, block_time=200):
+    def __init__(self, providers=2, gateway=True, block_time=200, validators=None):
+        # CAIRN_DEVNET_VALIDATORS=N runs the suites against a devnet of N validator processes.
+        self.validators = validators or int(os.environ.get("CAIRN_DEVNET_VALIDATORS", "1"))
         self.dir = tempfile.mkdtemp(prefix="cairn-openai-")
         self.home = os.path.join(self.dir, "devnet")
         self.log_path = os.path.join(self.dir, "devnet.log")
-        self.rpc_port = free_port()
+        self.rpc_port = free_port(self.validators)
         self.provider_port = free_port(max(providers, 1))
         self.gateway_port = free_port() if gateway else None
         self.providers = providers
@@ -202,6 +204,8 @@ class Devnet:
         args = ["devnet", "--home", self.home, "--reset", "--rpc-port", str(self.rpc_port), "--block-time", str(block_time),
                 "--providers", str(providers), "--provider-port", str(self.provider_port), "--models-dir", CAIRN_MODELS]
         args += ["--gateway-port", str(self.gateway_port)] if gateway else ["--no-gateway"]
+        if self.validators > 1:
+            args += ["--validators", str(self.validators), "--p2p-port", str(free_port(self.validators))]
         self.args = args
         self.process = None
         self.others = []
@@ -210,7 +214,7 @@ class Devnet:
     # lifecycle
 
     def start(self, timeout=240):
-        log(f"starting cairn devnet (providers {self.providers}, rpc {self.rpc_port}, gateway {self.gateway_port}, "
+        log(f"starting cairn devnet (validators {self.validators}, providers {self.providers}, rpc {self.rpc_port}, gateway {self.gateway_port}, "
             f"log {self.log_path})")
         self.process = Process("cairn devnet", self.args, self.log_path)
         wait_until("the node's /v1/status", lambda: (try_get_json(self.rpc + "/v1/status") or {}).get("height", 0) >= 1,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnNode
+import CairnP2P
 import CairnApp
 import CairnLedger
 import CairnBank
@@ -18,10 +19,17 @@ import Foundation
 
 struct DevnetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "devnet", abstract: "Run a local single-validator network with funded dev accounts.")
+        commandName: "devnet", abstract: "Run a local network with funded dev accounts, providers and a gateway: one validator, or --validators N.",
+        discussion: """
+            With --validators N above 1 the devnet's home is validator 0 and validators 1 to N-1 get homes under \
+            HOME/validators; this process starts each as a `cairn node start` child (API on RPC-PORT+i, peers on \
+            P2P-PORT+i, log in its home's node.log), starts it again if it exits, and stops them all with itself.
+            """)
 
     @Option(help: "Home folder of the devnet.") var home: String = "./.cairn-devnet"
     @Option(help: "Port of the node's HTTP API.") var rpcPort: Int = 26657
+    @Option(help: "Validators of a new devnet, each its own process (default 1; a resumed devnet keeps its own).") var validators: Int?
+    @Option(help: "P2P port of validator 0 when there are several; validator i listens on this plus i.") var p2pPort: Int = 27656
     @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
     @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...).") var accounts: Int = 4
     @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
@@ -64,6 +72,7 @@ struct DevnetCommand: AsyncParsableCommand {
             if reset { try? FileManager.default.removeItem(at: nodeHome.root) }
             let probeInterval = try checkProbeInterval(probeInterval)
             var config = NodeHome.Config(rpcPort: rpcPort, blockIntervalMilliseconds: blockTime, probeIntervalSeconds: probeInterval)
+            let extra = DevnetValidators(home: home)
             if !nodeHome.isInitialized {
                 guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }
                 guard (0...8).contains(providers) else { throw CLIError("--providers must be between 0 and 8") }
@@ -78,13 +87,28 @@ struct DevnetCommand: AsyncParsableCommand {
                     funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]))
                 }
                 let models = genesisModels.map { ModelsGenesis.Model(owner: owner!, spec: $0) }
-                try nodeHome.initialize(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), config: config) { v in
-                    let validatorFunds = [Coin(denom: Denom.native, amount: 1_000_000_000_000)]
-                    var modules = try LedgerWiring.genesisModules(
-                        validator: v, balances: funded + [.init(address: v.address, coins: validatorFunds)], validatorBond: 100_000_000_000,
-                        staking: DevnetCommand.stakingParams, gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
-                    modules[ModelsKeys.module] = try JSONValue(encoding: ModelsGenesis(params: .default, models: models))
-                    return modules
+                let count = validators ?? 1
+                guard (1...16).contains(count) else { throw CLIError("--validators must be between 1 and 16") }
+                guard count == 1 || (p2pPort >= 1 && p2pPort + count <= 65_535 && rpcPort + count <= 65_535) else {
+                    throw CLIError("--p2p-port \(p2pPort) and --rpc-port \(rpcPort) leave no room for \(count) validators")
+                }
+                let keys = (0..<count).map { _ in PrivateKey() }
+                let nodeKeys = (0..<count).map { _ in NodeKey() }
+                let bonded = keys.enumerated().map { (moniker: count == 1 ? "validator" : "validator\($0.offset)", key: $0.element.publicKey,
+                                                      bond: Amount(100_000_000_000)) }
+                let validatorFunds = keys.map { BankGenesis.Balance(address: $0.publicKey.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]) }
+                var modules = try LedgerWiring.genesisModules(validators: bonded, balances: funded + validatorFunds, staking: DevnetCommand.stakingParams,
+                                                              gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
+                modules[ModelsKeys.module] = try JSONValue(encoding: ModelsGenesis(params: .default, models: models))
+                let genesis = Genesis(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), params: .default,
+                                      validators: bonded.map { GenesisValidator(name: $0.moniker, publicKey: $0.key) }, modules: modules)
+                let peering = DevnetValidators.peering(0, count: count, nodeKeys: nodeKeys, p2pBase: p2pPort)
+                config.p2pPort = peering.port
+                config.persistentPeers = peering.peers
+                try nodeHome.initialize(genesis: genesis, validatorKey: keys[0], config: config)
+                if count > 1 {
+                    try nodeKeys[0].save(path: nodeHome.nodeKeyFile.path)
+                    try extra.initialize(genesis: genesis, keys: keys, nodeKeys: nodeKeys, rpcPort: rpcPort, p2pBase: p2pPort, blockTime: blockTime)
                 }
             } else {
                 // A devnet holds its validator key: a store an earlier version wrote is migrated on the spot.
@@ -92,16 +116,26 @@ struct DevnetCommand: AsyncParsableCommand {
                     print("migrated the devnet's store from an earlier version: \(done.blocks) blocks re-executed and signed again "
                           + "(the old store is kept at \(done.backup))")
                 }
+                let existing = 1 + extra.extraCount
+                if let validators, validators != existing {
+                    throw CLIError("this devnet has \(existing) validator(s), not \(validators): run with --reset for a new one")
+                }
                 config = try nodeHome.loadConfig()
                 config.rpcPort = rpcPort
                 config.blockIntervalMilliseconds = blockTime
                 config.probeIntervalSeconds = probeInterval
+                try extra.update(rpcPort: rpcPort, blockTime: blockTime)
             }
             let keys = (try? Keyring(home: home).list()) ?? []
             let url = "http://127.0.0.1:\(config.rpcPort)"
             let agents = try providerAgents(keys: keys.map(\.name).filter { $0.hasPrefix("provider") }, nodeURL: url)
             var banner = "devnet home: \(nodeHome.root.path)\n"
             banner += "explorer: \(url)/explorer   node API: \(url)/v1/status\n"
+            let extraCount = extra.extraCount
+            if extraCount > 0 {
+                banner += "\(extraCount + 1) validators: this process is validator 0; validators 1 to \(extraCount) run as child processes "
+                    + "(APIs on ports \(config.rpcPort + 1) to \(config.rpcPort + extraCount), logs in \(extra.folder.path)/nodeI/node.log)\n"
+            }
             banner += "blocks every \(config.blockIntervalMilliseconds) ms; dev accounts (test keyring in \(home)/keys):\n"
             for k in keys where !k.name.hasPrefix("provider") { banner += "  \(k.name)  \(k.address)\n" }
             if !agents.isEmpty {
@@ -138,7 +172,9 @@ struct DevnetCommand: AsyncParsableCommand {
               curl -N \(url)/v1/events
             stop with Ctrl-C; `cairn devnet` again resumes the same chain (--reset starts a new one)
             """
-            try await runNode(home: nodeHome, config: config, banner: banner, services: agents.map(\.agent) + (gateway.map { [$0] } ?? []))
+            let children: [any Service] = extraCount > 0 ? [DevnetValidatorProcesses(validators: extra, logger: cairnLogger("cairn.devnet"))] : []
+            try await runNode(home: nodeHome, config: config, banner: banner,
+                              services: children + agents.map(\.agent) + (gateway.map { [$0] } ?? []))
         }
     }
 
