@@ -44,8 +44,9 @@ public struct NodeAPI: Sendable {
         router.get("/v1/events") { _, _ in events() }
         for site in sites { mount(site, on: router) }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: node.metrics.render(now: Date().timeIntervalSince1970))))
+            let network = await node.network.figures()
+            let text = node.metrics.render(now: Date().timeIntervalSince1970) + NodeMetrics.render(network)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         return router
     }
