@@ -41,6 +41,7 @@ public struct NodeAPI: Sendable {
         addGovRoutes(to: router)
         addMarketRoutes(to: router)
         addModelsRoutes(to: router)
+        addNetworkRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }
         for site in sites { mount(site, on: router) }
         router.get("/metrics") { _, _ in
@@ -79,7 +80,8 @@ public struct NodeAPI: Sendable {
         let (baseFee, params) = try chain.withState { (try chain.ledger.baseFee(state: $0), try chain.ledger.params(state: $0)) }
         let pending = node.metrics.mempoolSize
         return StatusView(chainID: node.chainID, height: head.height, latestBlockHash: head.blockHash, latestBlockTime: header.time,
-                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: params.blockGasLimit)
+                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: params.blockGasLimit,
+                          catchingUp: node.network.catchingUp)
     }
 
     func block(_ param: String) throws -> BlockView {
