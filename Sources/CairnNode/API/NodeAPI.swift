@@ -52,6 +52,12 @@ public struct NodeAPI: Sendable {
         return router
     }
 
+    /// Every route of the API as `METHOD /path`, parameters as `{name}`, the sites beside it left out: what
+    /// `openapi/node.yaml` documents.
+    public var routes: [String] {
+        NodeAPI(node: node).router().routes.map { "\($0.method) \($0.path)" }
+    }
+
     func json(_ value: some Encodable) throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder.api.encode(value))))
