@@ -70,6 +70,8 @@ public actor ConsensusDriver {
 
     let testFaults: TestFaults
     var loggedOwnMessages = 0
+    /// Time per step and rounds per height, for metrics (`ConsensusDriver+Status`).
+    var stepTimings = ConsensusTimings()
     /// The exit status of that fault.
     public static let testCrashStatus: Int32 = 86
 
@@ -272,8 +274,10 @@ public actor ConsensusDriver {
     /// Performs effects in order; effects that produce inputs feed them back at once.
     func apply(_ effects: [ConsensusEffect]) async throws {
         var queue = effects[...]
+        noteProgress()
         while let effect = queue.popFirst() {
             queue.append(contentsOf: try await perform(effect))
+            noteProgress()
         }
     }
 

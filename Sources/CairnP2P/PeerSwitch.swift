@@ -79,6 +79,8 @@ public final class PeerSwitch: Sendable {
     let handler: @Sendable (NodeID, PeerMessage) async -> Verdict
     let onConnect: @Sendable (NodeID) async -> Void
     let state = Mutex(State())
+    let sentTotal = Atomic<UInt64>(0)
+    let receivedTotal = Atomic<UInt64>(0)
 
     /// A switch for the node with `nodeKey`. `handler` gets every message a peer sends; `onConnect` runs once per new
     /// link (to send the peer what it needs to catch up).
@@ -103,6 +105,10 @@ public final class PeerSwitch: Sendable {
     }
     /// Messages not sent because a peer's queue on their channel was full.
     public var droppedMessages: UInt64 { state.withLock { $0.dropped } }
+    /// Bytes of messages queued to peers since the switch started, those of peers gone included.
+    public var bytesSent: UInt64 { sentTotal.load(ordering: .relaxed) }
+    /// Bytes of messages received from peers since the switch started, those of peers gone included.
+    public var bytesReceived: UInt64 { receivedTotal.load(ordering: .relaxed) }
 
     /// Sends `bytes` on `channel` to every connected peer; a peer whose queue is full misses it (it is counted in
     /// ``droppedMessages``; consensus re-gossips what matters).
@@ -119,6 +125,7 @@ public final class PeerSwitch: Sendable {
     func send(_ bytes: [UInt8], on channel: P2PChannel, to peer: Peer) {
         if (try? peer.connection.trySend(channel: channel, bytes: bytes)) == true {
             peer.sent.add(UInt64(bytes.count), ordering: .relaxed)
+            sentTotal.add(UInt64(bytes.count), ordering: .relaxed)
         } else {
             state.withLock { $0.dropped += 1 }
         }
@@ -208,6 +215,7 @@ public final class PeerSwitch: Sendable {
         do {
             for try await message in connection.messages {
                 peer.received.add(UInt64(message.bytes.count), ordering: .relaxed)
+                receivedTotal.add(UInt64(message.bytes.count), ordering: .relaxed)
                 if case .misbehaved = await handler(id, message) {
                     state.withLock { $0.banned[id] = .now + settings.banDuration }
                     connection.close()

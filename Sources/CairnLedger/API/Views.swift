@@ -4,7 +4,7 @@ public import Foundation
 /// `GET /v1/status`.
 public struct StatusView: Codable, Sendable {
     public init(chainID: String, height: UInt64, latestBlockHash: Hash, latestBlockTime: UInt64, stateRoot: Hash, baseFee: Amount,
-                mempoolSize: Int, blockGasLimit: UInt64) {
+                mempoolSize: Int, blockGasLimit: UInt64, catchingUp: Bool = false) {
         self.chainID = chainID
         self.height = height
         self.latestBlockHash = latestBlockHash
@@ -13,6 +13,7 @@ public struct StatusView: Codable, Sendable {
         self.baseFee = baseFee
         self.mempoolSize = mempoolSize
         self.blockGasLimit = blockGasLimit
+        self.catchingUp = catchingUp
     }
 
     public var chainID: String
@@ -23,6 +24,21 @@ public struct StatusView: Codable, Sendable {
     public var baseFee: Amount
     public var mempoolSize: Int
     public var blockGasLimit: UInt64
+    /// True while the node is behind its peers and fetching blocks by block sync rather than deciding them.
+    public var catchingUp: Bool
+}
+
+extension StatusView {
+    /// Decodes a status; `catchingUp` is absent from nodes older than the field and reads as false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(chainID: try c.decode(String.self, forKey: .chainID), height: try c.decode(UInt64.self, forKey: .height),
+                  latestBlockHash: try c.decode(Hash.self, forKey: .latestBlockHash),
+                  latestBlockTime: try c.decode(UInt64.self, forKey: .latestBlockTime), stateRoot: try c.decode(Hash.self, forKey: .stateRoot),
+                  baseFee: try c.decode(Amount.self, forKey: .baseFee), mempoolSize: try c.decode(Int.self, forKey: .mempoolSize),
+                  blockGasLimit: try c.decode(UInt64.self, forKey: .blockGasLimit),
+                  catchingUp: try c.decodeIfPresent(Bool.self, forKey: .catchingUp) ?? false)
+    }
 }
 
 /// `GET /v1/blocks/{height}`.

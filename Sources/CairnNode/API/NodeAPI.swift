@@ -41,13 +41,21 @@ public struct NodeAPI: Sendable {
         addGovRoutes(to: router)
         addMarketRoutes(to: router)
         addModelsRoutes(to: router)
+        addNetworkRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }
         for site in sites { mount(site, on: router) }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: node.metrics.render(now: Date().timeIntervalSince1970))))
+            let network = await node.network.figures()
+            let text = node.metrics.render(now: Date().timeIntervalSince1970) + NodeMetrics.render(network)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         return router
+    }
+
+    /// Every route of the API as `METHOD /path`, parameters as `{name}`, the sites beside it left out: what
+    /// `openapi/node.yaml` documents.
+    public var routes: [String] {
+        NodeAPI(node: node).router().routes.map { "\($0.method) \($0.path)" }
     }
 
     func json(_ value: some Encodable) throws -> Response {
@@ -78,7 +86,8 @@ public struct NodeAPI: Sendable {
         let (baseFee, params) = try chain.withState { (try chain.ledger.baseFee(state: $0), try chain.ledger.params(state: $0)) }
         let pending = node.metrics.mempoolSize
         return StatusView(chainID: node.chainID, height: head.height, latestBlockHash: head.blockHash, latestBlockTime: header.time,
-                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: params.blockGasLimit)
+                          stateRoot: head.stateRoot, baseFee: baseFee, mempoolSize: pending, blockGasLimit: params.blockGasLimit,
+                          catchingUp: node.network.catchingUp)
     }
 
     func block(_ param: String) throws -> BlockView {

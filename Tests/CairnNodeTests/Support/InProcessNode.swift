@@ -33,8 +33,9 @@ struct InProcessNode: Sendable {
         let description: String
     }
 
-    /// Starts a fresh node (genesis in a temporary home, blocks every 200 ms), runs `body`, then stops it.
-    static func with<T: Sendable>(_ body: (InProcessNode) async throws -> T) async throws -> T {
+    /// Starts a fresh node (genesis in a temporary home, blocks every 200 ms; with `p2p`, listening for peers on a
+    /// loopback port too), runs `body`, then stops it.
+    static func with<T: Sendable>(p2p: Bool = false, _ body: (InProcessNode) async throws -> T) async throws -> T {
         let dir = try TemporaryDirectory()
         let home = NodeHome(path: dir.path("home"))
         try home.initialize(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000)) { validator in
@@ -52,7 +53,8 @@ struct InProcessNode: Sendable {
         // A free port may still be taken before the node binds it (another process): try a few.
         for _ in 0..<8 {
             let port = try FreePort.next()
-            let config = NodeHome.Config(rpcHost: "127.0.0.1", rpcPort: port, blockIntervalMilliseconds: 200)
+            let config = NodeHome.Config(rpcHost: "127.0.0.1", rpcPort: port, blockIntervalMilliseconds: 200,
+                                         p2pPort: p2p ? try FreePort.next() : nil)
             let (ready, continuation) = AsyncStream<Result<Node, any Error>>.makeStream()
             let store = try runner.openStore()
             let opened = try runner.open(store: store)
