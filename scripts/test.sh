@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test suite, then the consensus simulator's campaign,
-# the gateway's openai-client tests and the explorer's tests in headless Chromium.
+# the network fault campaign in namespaces, the gateway's openai-client tests and the explorer's tests in headless Chromium.
 # A run that goes past CAIRN_TEST_TIMEOUT (default 40m) is stopped, and the tests that never
 # reported a result are listed, so a hang names itself instead of running into CI's limit.
 set -euo pipefail
@@ -49,6 +49,10 @@ suite() {
 # The consensus simulator: thousands of seeded runs under every fault (scripts/consensus-simulation.sh).
 suite consensus-simulation "${CAIRN_SIMULATION_TIMEOUT:-15m}" scripts/consensus-simulation.sh
 simulation_status=$suite_status
+# Real validator and full-node processes in Linux network namespaces under partitions, kills, pauses, delay and loss,
+# clock offsets and an equivocating validator; the short, seeded form (scripts/network-faults.sh).
+suite network-faults "${CAIRN_NETWORK_FAULTS_TIMEOUT:-15m}" scripts/network-faults.sh --seed "${CAIRN_NETWORK_FAULTS_SEED:-1}"
+network_status=$suite_status
 # The gateway through the official openai Python client, against real devnets (scripts/openai-tests).
 suite openai "${CAIRN_OPENAI_TEST_TIMEOUT:-20m}" scripts/openai-tests/run.sh
 openai_status=$suite_status
@@ -59,5 +63,6 @@ suite explorer "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" scripts/explorer-tests/run.
 explorer_status=$suite_status
 if [ "$status" -ne 0 ]; then swift_summary; exit "$status"; fi
 if [ "$simulation_status" -ne 0 ]; then exit "$simulation_status"; fi
+if [ "$network_status" -ne 0 ]; then exit "$network_status"; fi
 if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
 exit "$explorer_status"

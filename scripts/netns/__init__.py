@@ -1,0 +1,1 @@
+"""Fault injection for a real Cairn network across Linux network namespaces (see README.md here)."""
