@@ -14,6 +14,8 @@ import Testing
         ["node", "start", "--home", "/nonexistent/cairn-home"],
         ["embed", "--models", "/nonexistent/models", "hello"],
         ["run", "--models", "/nonexistent/models", "hello"],
+        ["bench", "transfers", "--node", "ftp://127.0.0.1:9", "--home", "/nonexistent/cairn-home", "--from", "dev"],
+        ["bench", "transfers", "--node", "http://127.0.0.1:9", "--home", "/nonexistent/cairn-home", "--from", "nobody"],
     ]
 
     @Test(arguments: failures)
