@@ -33,6 +33,21 @@ final class NIOByteStream: ByteStream, @unchecked Sendable {
         try? await channel.close()
     }
 
+    /// Wraps an accepted channel that does not read yet, then lets it read (nothing it received is lost: it read
+    /// nothing before).
+    static func wrapAndRead(_ channel: any Channel) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        do {
+            return try await channel.eventLoop.submit {
+                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return wrapped
+            }.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
     /// Wraps a freshly accepted or connected channel; runs on its event loop.
     static func wrap(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
         channel.eventLoop.makeCompletedFuture {

@@ -19,9 +19,12 @@ public final class P2PListener: Sendable {
     /// The port it is bound to (the one the system chose, when bound to port 0).
     public let port: Int
 
-    private let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    /// Yields accepted channels unwrapped and not reading yet: each is wrapped (and starts reading) only in the task
+    /// that serves it. An accepted channel the listener never serves (it was closing) is then only a socket to close,
+    /// where a wrapped one dropped unused would trap in NIO's writer.
+    private let server: NIOAsyncChannel<any Channel, Never>
 
-    private init(server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, nodeKey: NodeKey,
+    private init(server: NIOAsyncChannel<any Channel, Never>, nodeKey: NodeKey,
                  configuration: PeerConfiguration, host: String, port: Int) {
         self.server = server
         self.nodeKey = nodeKey
@@ -36,12 +39,13 @@ public final class P2PListener: Sendable {
     public static func bind(
         host: String, port: Int, nodeKey: NodeKey, configuration: PeerConfiguration = .init()
     ) async throws(P2PError) -> P2PListener {
-        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let server: NIOAsyncChannel<any Channel, Never>
         do {
             server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port) { NIOByteStream.wrap($0) }
+                .childChannelOption(.autoRead, value: false)
+                .bind(host: host, port: port) { $0.eventLoop.makeSucceededFuture($0) }
         } catch {
             throw P2PError(.dialFailed, "cannot listen on \(host):\(port)", cause: error)
         }
@@ -65,9 +69,10 @@ public final class P2PListener: Sendable {
         let configuration = configuration
         try await server.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
-                for try await child in inbound {
+                for try await accepted in inbound {
                     group.addTask {
                         do {
+                            let child = try await NIOByteStream.wrapAndRead(accepted)
                             try await child.executeThenClose { childInbound, childOutbound in
                                 let stream = NIOByteStream(channel: child.channel, inbound: childInbound, outbound: childOutbound)
                                 try await PeerConnection.withConnection(over: stream, nodeKey: nodeKey, configuration: configuration, handler)

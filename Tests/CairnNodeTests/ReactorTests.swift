@@ -123,7 +123,9 @@ import CairnP2P
         try await aheadRunner.decide(ahead, until: 12)
         let aheadDriver = ConsensusDriver(chainID: "sync", application: ahead, network: NoPeers(), signer: nil, timeouts: .standard, commitWait: 0)
         let aheadReactor = ConsensusReactor(node: ahead, tick: .milliseconds(100))
-        let aheadSwitch = PeerSwitch(nodeKey: NodeKey(), settings: Self.switchSettings(), onConnect: { await aheadReactor.greet($0) }) {
+        var aheadSettings = Self.switchSettings()
+        aheadSettings.listenPort = try FreePort.next()
+        let aheadSwitch = PeerSwitch(nodeKey: NodeKey(), settings: aheadSettings, onConnect: { await aheadReactor.greet($0) }) {
             await aheadReactor.handle($0, $1)
         }
         aheadReactor.attach(aheadSwitch, driver: aheadDriver)
@@ -146,9 +148,10 @@ import CairnP2P
         }
         liarBox.withLock { $0 = liar }
 
-        let tasks = [Task { try await aheadSwitch.run() }, Task { try await aheadReactor.run() }, Task { try await liar.run() }]
-        defer { for t in tasks { t.cancel() } }
-        #expect(try await eventually { aheadSwitch.listeningPort != nil && liar.listeningPort != nil })
+        // The honest peer listens only once the node behind has dealt with the liar, so the liar is asked first.
+        let tasks = Mutex<[Task<Void, any Error>]>([Task { try await liar.run() }])
+        defer { for t in tasks.withLock({ $0 }) { t.cancel() } }
+        #expect(try await eventually { liar.listeningPort != nil })
 
         // The node behind: a follower (no validator key) dialing both.
         let behindHome = NodeHome(path: dir.path("behind"))
@@ -158,7 +161,7 @@ import CairnP2P
         var settings = BlockSyncScheduler.Settings()
         settings.catchUpGap = 5
         let reactor = ConsensusReactor(node: behind, tick: .milliseconds(100), sync: settings)
-        let peers = [PeerAddress(id: aheadSwitch.nodeKey.id, host: "127.0.0.1", port: aheadSwitch.listeningPort!),
+        let peers = [PeerAddress(id: aheadSwitch.nodeKey.id, host: "127.0.0.1", port: aheadSwitch.settings.listenPort),
                      PeerAddress(id: liarKey.id, host: "127.0.0.1", port: liar.listeningPort!)]
         let behindSwitch = PeerSwitch(nodeKey: NodeKey(), settings: Self.switchSettings(peers: peers), onConnect: { await reactor.greet($0) }) {
             await reactor.handle($0, $1)
@@ -167,12 +170,14 @@ import CairnP2P
         let running = [Task { try await behindSwitch.run() }, Task { try await reactor.run() }, Task { try await driver.run() }]
         defer { for t in running { t.cancel() } }
 
+        #expect(try await eventually { behindSwitch.isBanned(liarKey.id) }, "the peer that served a block without a valid certificate is banned")
+        #expect(served.load(ordering: .relaxed) >= 1, "the liar was asked for blocks")
+        #expect(await behind.head.height == 0, "nothing the liar served was committed")
+        tasks.withLock { $0 += [Task { try await aheadSwitch.run() }, Task { try await aheadReactor.run() }] }
         #expect(try await eventually { await behind.head.height == 12 }, "the node behind reached the honest head")
         #expect(try behind.chain.block(at: 12)?.block.header.hash == ahead.chain.block(at: 12)?.block.header.hash)
-        #expect(served.load(ordering: .relaxed) >= 1, "the liar was asked for blocks")
-        #expect(behindSwitch.isBanned(liarKey.id), "the peer that served a block without a valid certificate is banned")
         #expect(!behindSwitch.isBanned(aheadSwitch.nodeKey.id))
-        #expect(behind.network.syncedBlocks == 12)
+        #expect(try await eventually(10) { behind.network.syncedBlocks == 12 }, "every block came by block sync")
         #expect(try await eventually(10) { !behind.network.catchingUp }, "caught up, the node no longer reports catching up")
         for h in UInt64(1)...12 { #expect(try behind.chain.block(at: h)?.commit.signatures.isEmpty == false, "block \(h) kept a signed certificate") }
     }

@@ -120,7 +120,7 @@ import Testing
     @Test func pingsKeepAnIdleLinkOpenPastTheTimeout() async throws {
         let configuration = PeerConfiguration.keptAlive
         let (a, b) = await runPair(configurations: (configuration, configuration), { connection in
-            try await Task.sleep(for: configuration.idleTimeout * 1.4)
+            try await Task.sleep(for: configuration.idleTimeout * 1.2)
             #expect(!connection.isClosed)
             try await connection.send(channel: .consensus, bytes: Array("still here".utf8))
         }, { connection in

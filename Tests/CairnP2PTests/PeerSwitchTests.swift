@@ -4,7 +4,7 @@ import Testing
 /// Switches on 127.0.0.1: persistent peers dialed and redialed, one link per peer, broadcast, bans.
 @Suite(.timeLimit(.minutes(1))) struct PeerSwitchTests {
     /// Polls `condition` every 20 ms for at most `seconds`.
-    func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+    func eventually(_ seconds: Double = 30, _ condition: () -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while !condition() {
             guard ContinuousClock.now < deadline else { return false }

@@ -38,11 +38,11 @@ extension PeerConfiguration {
         PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(2), handshakeTimeout: .seconds(10))
     }
 
-    /// For the test that pings keep a link open: closed after 15 s of silence, far more than the 100 ms between pings,
-    /// since beside the whole suite (compute-bound tests hold the cooperative threads) a reader has waited over 8 s
+    /// For the test that pings keep a link open: closed after 30 s of silence, far more than the 100 ms between pings,
+    /// since beside the whole suite (compute-bound tests hold the cooperative threads) a reader has waited over 15 s
     /// for its turn.
     static var keptAlive: PeerConfiguration {
-        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(15), handshakeTimeout: .seconds(10))
+        PeerConfiguration(pingInterval: .milliseconds(100), idleTimeout: .seconds(30), handshakeTimeout: .seconds(10))
     }
 
     /// Keep-alive out of the way, for tests about ordering.
