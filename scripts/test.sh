@@ -21,6 +21,9 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   echo "the tests did not finish within ${CAIRN_TEST_TIMEOUT:-40m} (the summary at the end names the ones still running)"
 fi
 echo "tests finished in $(( $(date +%s) - start ))s (build included), exit $status"
+# Processes the tests started and could not stop (the test process crashed before its cleanup) would load the
+# machine under the suites that follow.
+pkill -9 -f "/cairn-test-" 2>/dev/null || true
 # What went wrong in the Swift tests, repeated at the very end of the output: the failures, any fatal error, and
 # the tests that started but never reported a result (after a crash, the crashed test is among them).
 swift_summary() {
