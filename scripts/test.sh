@@ -37,11 +37,11 @@ swift_summary() {
   # The crashed thread's frames, from the backtrace Swift's runtime prints.
   awk '/crashed:$/ { on = 1 } /^Registers:/ { on = 0 } on && shown++ < 40' "$log"
 }
-# suite NAME TIMEOUT SCRIPT: runs a Python suite's runner within TIMEOUT; sets suite_status.
+# suite NAME TIMEOUT SCRIPT [ARGS...]: runs a suite's runner within TIMEOUT; sets suite_status.
 suite() {
   local start=$(date +%s)
   set +e
-  timeout -k 30s "$2" bash "$3"
+  timeout -k 30s "$2" bash "${@:3}"
   suite_status=$?
   set -e
   if [ "$suite_status" -eq 124 ] || [ "$suite_status" -eq 137 ]; then

@@ -4,6 +4,7 @@ import CairnPrimitives
 import CairnLedger
 import CairnBank
 import CairnNode
+import CairnChain
 import CairnClient
 import CairnTestSupport
 
@@ -59,6 +60,7 @@ import CairnTestSupport
             let block = try await client.block(receipt.height)
             #expect(block.transactions.contains(tx.hash))
             #expect(block.header.height == receipt.height)
+            #expect(block.commitRound == (try node.chain.block(at: receipt.height)?.commit.round), "the round of the block's certificate")
 
             let recipient = try await client.account(Self.recipient)
             #expect(recipient.balances == [Coin(denom: Denom.native, amount: 12_345)])

@@ -18,6 +18,21 @@ import CairnTestSupport
     struct Net {
         let dir: TemporaryDirectory
         let rpcBase: Int
+        /// What `cairn testnet` printed.
+        var made = ""
+
+        /// `cairn testnet` with `arguments` (validators, full nodes, block time, chain id) in a new temporary folder on
+        /// ports the system gives.
+        static func make(_ arguments: [String]) async throws -> Net {
+            let dir = try TemporaryDirectory()
+            // Consecutive free ports are not guaranteed; the bases are taken from the system and the run checks them by use.
+            let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
+            let made = try await CairnProcess.run(["testnet", "--dir", dir.path("net"), "--rpc-port-base", "\(rpcBase)",
+                                                   "--p2p-port-base", "\(p2pBase)"] + arguments, log: dir.url.appendingPathComponent("testnet.log"))
+            #expect(made.status == 0, "\(made.output)")
+            return Net(dir: dir, rpcBase: rpcBase, made: made.output)
+        }
+
         func client(_ i: Int) throws -> NodeClient { try NodeClient(url: "http://127.0.0.1:\(rpcBase + i)") }
         func start(_ i: Int) throws -> CairnProcess {
             try CairnProcess(["node", "start", "--home", dir.path("net/node\(i)")], log: dir.url.appendingPathComponent("node\(i).log"))
@@ -37,14 +52,8 @@ import CairnTestSupport
     func height(_ client: NodeClient) async -> UInt64 { (try? await client.status().height) ?? 0 }
 
     @Test(.timeLimit(.minutes(3))) func fourValidatorProcessesAgreeRelayAndCatchUpAfterAKill() async throws {
-        let dir = try TemporaryDirectory()
-        // Consecutive free ports are not guaranteed; the bases are taken from the system and the run checks them by use.
-        let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
-        let net = Net(dir: dir, rpcBase: rpcBase)
-        let made = try await CairnProcess.run(["testnet", "--validators", "4", "--dir", dir.path("net"), "--rpc-port-base", "\(rpcBase)",
-                                               "--p2p-port-base", "\(p2pBase)", "--block-time", "200", "--chain-id", "net-test"],
-                                              log: dir.url.appendingPathComponent("testnet.log"))
-        #expect(made.status == 0, "\(made.output)")
+        let net = try await Net.make(["--validators", "4", "--block-time", "200", "--chain-id", "net-test"])
+        let dir = net.dir
         var nodes = try (0..<4).map { try net.start($0) }
         defer { for n in nodes where n.isRunning { kill(n.pid, SIGKILL) } }
         let clients = try (0..<4).map { try net.client($0) }
@@ -89,15 +98,10 @@ import CairnTestSupport
     /// `cairn node init --genesis --peers` joins the same way, relays a transfer, and becomes a validator once its key
     /// is funded and bonded with `cairn tx staking create-validator`.
     @Test(.timeLimit(.minutes(4))) func lateFullNodesSyncFollowAndOneBecomesAValidator() async throws {
-        let dir = try TemporaryDirectory()
-        let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
-        let net = Net(dir: dir, rpcBase: rpcBase)
-        let made = try await CairnProcess.run(["testnet", "--validators", "2", "--full-nodes", "1", "--dir", dir.path("net"),
-                                               "--rpc-port-base", "\(rpcBase)", "--p2p-port-base", "\(p2pBase)", "--block-time", "50",
-                                               "--chain-id", "late-test"], log: dir.url.appendingPathComponent("testnet.log"))
-        #expect(made.status == 0, "\(made.output)")
+        let net = try await Net.make(["--validators", "2", "--full-nodes", "1", "--block-time", "50", "--chain-id", "late-test"])
+        let dir = net.dir
         #expect(!FileManager.default.fileExists(atPath: dir.path("net/node2/config/validator_key.json")), "a full node has no validator key")
-        let node0Address = try #require(made.output.split(separator: "\n").first { $0.contains("node0:") }?
+        let node0Address = try #require(net.made.split(separator: "\n").first { $0.contains("node0:") }?
             .split(separator: " ").first { $0.contains("@127.0.0.1:") }.map { String($0).trimmingCharacters(in: .punctuationCharacters) })
         var nodes = try (0..<2).map { try net.start($0) }
         defer { for n in nodes where n.isRunning { kill(n.pid, SIGKILL) } }
@@ -156,19 +160,14 @@ import CairnTestSupport
     /// A validator started with the test-only byzantine switch signs two votes at every step: the others turn that into
     /// evidence, commit it, and the validator is slashed, jailed for good, while the chain goes on.
     @Test(.timeLimit(.minutes(3))) func anEquivocatingValidatorIsSlashedAndTheChainGoesOn() async throws {
-        let dir = try TemporaryDirectory()
-        let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
-        let net = Net(dir: dir, rpcBase: rpcBase)
-        let made = try await CairnProcess.run(["testnet", "--validators", "4", "--dir", dir.path("net"), "--rpc-port-base", "\(rpcBase)",
-                                               "--p2p-port-base", "\(p2pBase)", "--block-time", "100", "--chain-id", "byzantine-test"],
-                                              log: dir.url.appendingPathComponent("testnet.log"))
-        #expect(made.status == 0, "\(made.output)")
+        let net = try await Net.make(["--validators", "4", "--block-time", "100", "--chain-id", "byzantine-test"])
+        let dir = net.dir
         var nodes = try (0..<3).map { try net.start($0) }
         nodes.append(try CairnProcess(["node", "start", "--home", dir.path("net/node3")], log: dir.url.appendingPathComponent("node3.log"),
                                       extraEnvironment: ["CAIRN_ENABLE_TEST_HOOKS": "1", "CAIRN_TEST_BYZANTINE": "equivocate"]))
         defer { for n in nodes where n.isRunning { kill(n.pid, SIGKILL) } }
         let client = try net.client(0)
-        let byzantine = try #require(made.output.split(separator: "\n").first { $0.contains("node3:") }?
+        let byzantine = try #require(net.made.split(separator: "\n").first { $0.contains("node3:") }?
             .split(separator: " ").first { $0.hasPrefix("cairn1") }.map { String($0).trimmingCharacters(in: .punctuationCharacters) })
         struct Operator: Decodable {
             let jailed: Bool

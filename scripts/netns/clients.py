@@ -136,7 +136,7 @@ def run_bench_transfers(cluster: Cluster, home_index: int, nodes: list[int], log
                         amount: int = 1, timeout: float = 600) -> dict | None:
     """`cairn bench transfers ... --json`: its summary, or None when it failed (its log is at `log`)."""
     args = [cluster.binary.path, "bench", "transfers", "--home", str(cluster.nodes[home_index].home), "--from", "dev",
-            "--concurrency", str(concurrency), "--amount", f"{amount}ucairn", "--log", str(log), "--json"]
+            "--concurrency", str(concurrency), "--amount", str(amount), "--log", str(log), "--json"]
     for n in nodes:
         args += ["--node", cluster.nodes[n].url]
     if count is not None:

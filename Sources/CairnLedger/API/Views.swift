@@ -47,6 +47,8 @@ public struct BlockView: Codable, Sendable {
     public var header: BlockHeader
     public var transactions: [Hash]
     public var blockEvents: [Event]
+    /// The round of the height that decided the block (0 when its first proposal was decided), from its certificate.
+    public var commitRound: UInt32
     public var signatures: [SignatureView]
 
     public struct SignatureView: Codable, Sendable {
@@ -59,11 +61,12 @@ public struct BlockView: Codable, Sendable {
         }
     }
 
-    public init(hash: Hash, header: BlockHeader, transactions: [Hash], blockEvents: [Event], signatures: [SignatureView]) {
+    public init(hash: Hash, header: BlockHeader, transactions: [Hash], blockEvents: [Event], commitRound: UInt32, signatures: [SignatureView]) {
         self.hash = hash
         self.header = header
         self.transactions = transactions
         self.blockEvents = blockEvents
+        self.commitRound = commitRound
         self.signatures = signatures
     }
 }

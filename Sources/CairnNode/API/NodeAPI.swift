@@ -110,7 +110,7 @@ public struct NodeAPI: Sendable {
         }
         let block = committed.block
         return BlockView(hash: block.header.hash, header: block.header, transactions: committed.receipts.map(\.txHash),
-                         blockEvents: committed.blockEvents,
+                         blockEvents: committed.blockEvents, commitRound: committed.commit.round,
                          signatures: committed.commit.signatures.map { .init(validator: $0.validator.bech32, signature: $0.signature.hexString) })
     }
 
