@@ -152,6 +152,17 @@ def block_sync(binary: Binary, base: Path, blocks: int, block_time: int) -> dict
     if not cluster.wait_height(blocks, makers, timeout=blocks * block_time / 1000 * 6 + 120):
         _teardown_all()
         return f"failed: the chain did not reach {blocks} blocks ({cluster.heights(makers)})"
+    # The chain made, the validators go on at one block a second: the figure is the new node's, not a race for the
+    # two cores with validators making blocks every millisecond.
+    for i in makers:
+        cluster.stop(i)
+        config_path = cluster.nodes[i].home / "config" / "node.json"
+        config = json.loads(config_path.read_text())
+        config["blockIntervalMilliseconds"] = 1000
+        config_path.write_text(json.dumps(config, indent=2))
+    for i in makers:
+        cluster.start(i)
+    cluster.wait_height(blocks, makers, timeout=120)
     target = max(h for h in cluster.heights(makers).values() if h is not None)
     started = time.monotonic()
     cluster.start(late)
@@ -161,7 +172,7 @@ def block_sync(binary: Binary, base: Path, blocks: int, block_time: int) -> dict
     _teardown_all()
     out = {"node": "full node" if full else "validator started late (no --full-nodes in this cairn)",
            "blocks": reached, "seconds": round(took, 2), "blocks_per_s": round(reached / took, 1) if took else None,
-           "block_time_ms": block_time}
+           "made_at_block_time_ms": block_time, "while_validators_run_at_ms": 1000}
     if not ok:
         out["note"] = f"did not reach {target} within 600 s"
     return out
