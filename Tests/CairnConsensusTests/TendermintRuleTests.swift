@@ -34,7 +34,7 @@ import CairnConsensus
     @Test func timeoutsGrowByDeltaEachRound() {
         let t = TimeoutConfig.standard
         #expect(t.milliseconds(.propose, round: 0) == 3000 && t.milliseconds(.propose, round: 2) == 4000)
-        #expect(t.milliseconds(.prevote, round: 3) == 2500 && t.milliseconds(.precommit, round: 1) == 1500)
+        #expect(t.milliseconds(.prevote, round: 3) == 2000 && t.milliseconds(.precommit, round: 1) == 1000)
     }
 
     @Test func line22PrevotesAValidProposal() {

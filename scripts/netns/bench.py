@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-block-time", type=int, default=100)
     p.add_argument("--partition-seconds", type=float, default=30)
     p.add_argument("--only", default="latency,throughput,sync,partition")
+    p.add_argument("--delays", default="0,50", help="one-way delays (whole ms) of the latency figure")
     p.add_argument("--workdir", default="/tmp")
     p.add_argument("--keep", action="store_true", help="keep the homes and logs")
     a = p.parse_args(argv)
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"binary": binary.path, "block_time_ms": a.block_time}
     print(f"bench-network: binary {binary.path}, block time {a.block_time} ms", flush=True)
     if "latency" in only:
-        for delay in (0, 50):
+        for delay in (int(d) for d in a.delays.split(",")):
             log(f"commit latency, {delay} ms one-way delay, {a.seconds:.0f} s")
             r = latency(binary, base, a.seconds, delay, a.block_time)
             figures[f"latency_delay{delay}ms"] = r

@@ -15,6 +15,7 @@
   genesis supply plus every `bank.mint` of blocks 1...H, and the base fees (gas used × base fee of each block)
   plus every `staking.slash` burn of blocks 1...H; each block's `staking.rewards` emission must equal its mints;
   and the bonded pool must equal the sum of the operators' tokens.
+- No honest double signature: no honest validator is named by evidence or tombstoned.
 - Equivocation: every byzantine validator appears in evidence (`staking.evidence`) and a double-sign slash
   (`staking.slash`) in some block, and the staking API shows it jailed and tombstoned.
 """
@@ -263,12 +264,29 @@ class Checker:
                 self.report.fail(f"byzantine node{i} ({v}): staking shows jailed={op.get('jailed')} tombstoned={op.get('tombstoned')}")
             self.report.facts.setdefault("evidence_heights", {})[f"node{i}"] = evidence[:10]
 
+    def no_honest_double_signs(self, blocks: dict[int, dict]) -> None:
+        """No honest validator signed twice: none is named by evidence in the blocks read, and none is tombstoned (the
+        ledger tombstones every validator it punishes for double-signing, in any block)."""
+        byzantine = {self.c.nodes[i].validator_address for i in self.byzantine}
+        for h, b in blocks.items():
+            for e in _events(b, "staking.evidence"):
+                if e.get("operator") not in byzantine:
+                    self.report.fail(f"block {h}: evidence against {e.get('operator')}, an honest validator: it signed twice")
+        honest = [n.validator_address for n in self.c.nodes if n.validator and n.validator_address not in byzantine]
+        for v in honest:
+            op = self.c.get(self.ref, f"/v1/staking/operators/{v}") or {}
+            op = op.get("operator", op)
+            if op.get("tombstoned"):
+                self.report.fail(f"honest validator {v} is tombstoned: it was punished for signing twice")
+        self.report.facts["honest_double_signs_checked"] = len(honest)
+
     def run_all(self, clients: dict[str, list[Transfer]]) -> Report:
         self.catch_up()
         self.wait_mempools_empty()
         blocks = self.agreement()
         self.transfers(clients)
         self.supply(blocks)
+        self.no_honest_double_signs(blocks)
         if self.byzantine:
             self.equivocation(blocks)
         return self.report
