@@ -18,7 +18,7 @@ import CairnTestSupport
         let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
         let made = try await CairnProcess.run(["testnet", "--validators", "1", "--dir", dir.path("net"), "--rpc-port-base", "\(rpcBase)",
                                                "--p2p-port-base", "\(p2pBase)", "--block-time", "200", "--chain-id", "bench-test"],
-                                              log: dir.url.appendingPathComponent("testnet.log"))
+                                              log: dir.url.appendingPathComponent("testnet.log"), timeout: .seconds(120))
         #expect(made.status == 0, "\(made.output)")
         let node = try CairnProcess(["node", "start", "--home", dir.path("net/node0")], log: dir.url.appendingPathComponent("node.log"))
         defer { if node.isRunning { kill(node.pid, SIGKILL) } }

@@ -28,7 +28,8 @@ import CairnTestSupport
             // Consecutive free ports are not guaranteed; the bases are taken from the system and the run checks them by use.
             let rpcBase = try FreePort.next(), p2pBase = try FreePort.next()
             let made = try await CairnProcess.run(["testnet", "--dir", dir.path("net"), "--rpc-port-base", "\(rpcBase)",
-                                                   "--p2p-port-base", "\(p2pBase)"] + arguments, log: dir.url.appendingPathComponent("testnet.log"))
+                                                   "--p2p-port-base", "\(p2pBase)"] + arguments, log: dir.url.appendingPathComponent("testnet.log"),
+                                                  timeout: .seconds(120))
             #expect(made.status == 0, "\(made.output)")
             return Net(dir: dir, rpcBase: rpcBase, made: made.output)
         }
@@ -123,7 +124,7 @@ import CairnTestSupport
         let joinedHome = dir.path("joined")
         let initialized = try await CairnProcess.run(["node", "init", "--home", joinedHome, "--genesis", dir.path("net/node0/config/genesis.json"),
                                                       "--peers", node0Address, "--rpc-port", "\(joinedRPC)", "--p2p-port", "\(joinedP2P)",
-                                                      "--block-time", "50"], log: dir.url.appendingPathComponent("init.log"))
+                                                      "--block-time", "50"], log: dir.url.appendingPathComponent("init.log"), timeout: .seconds(120))
         #expect(initialized.status == 0, "\(initialized.output)")
         nodes.append(try CairnProcess(["node", "start", "--home", joinedHome], log: dir.url.appendingPathComponent("joined.log")))
         let joined = try NodeClient(url: "http://127.0.0.1:\(joinedRPC)")

@@ -84,7 +84,7 @@ final class CairnProcess: @unchecked Sendable {
     }
 
     /// Runs `cairn arguments...` to completion; returns its exit status and output.
-    static func run(_ arguments: [String], log: URL, timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], log: URL, timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
         try? FileManager.default.removeItem(at: log)
         let p = try CairnProcess(arguments, log: log)
         let status = try await p.waitForExit(timeout: timeout)
