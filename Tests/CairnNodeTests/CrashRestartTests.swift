@@ -43,14 +43,14 @@ import CairnTestSupport
     }
 
     static func start(home: String, log: URL, chainID: String = CrashRestartTests.chainID, blockTime: Int = 200,
-                      accounts: Int = 4) async throws -> Running {
+                      accounts: Int = 4, extra: [String] = []) async throws -> Running {
         var failures = [String]()
         // The port has no part in the scenario, so it comes from the system, not the seed; it may still be taken
         // before the devnet binds it, so a few are tried.
         for _ in 0..<6 {
             let port = try FreePort.next()
             let process = try CairnProcess(["devnet", "--home", home, "--rpc-port", "\(port)", "--block-time", "\(blockTime)",
-                                            "--chain-id", chainID, "--accounts", "\(accounts)", "--providers", "0", "--no-gateway"], log: log)
+                                            "--chain-id", chainID, "--accounts", "\(accounts)", "--providers", "0", "--no-gateway"] + extra, log: log)
             let client = try NodeClient(url: "http://127.0.0.1:\(port)")
             let deadline = ContinuousClock.now + .seconds(20)
             while process.isRunning, ContinuousClock.now < deadline {

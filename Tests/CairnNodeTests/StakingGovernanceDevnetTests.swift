@@ -27,8 +27,10 @@ import CairnTestSupport
         init(chainID: String = StakingGovernanceDevnetTests.chainID, blockTime: Int = 100, accounts: Int = 3) async throws {
             dir = try TemporaryDirectory()
             home = dir.path("devnet")
+            // Ten seconds to vote at 100 ms blocks: each vote is a `cairn` process that waits for its block, and beside the
+            // whole suite the devnet's default of 30 blocks has closed before two of them were in.
             running = try await CrashRestartTests.start(home: home, log: dir.url.appendingPathComponent("devnet.log"), chainID: chainID,
-                                                        blockTime: blockTime, accounts: accounts)
+                                                        blockTime: blockTime, accounts: accounts, extra: ["--voting-period", "100"])
         }
 
         /// Runs `cairn ARGS --home H --node URL`; returns the exit status and output.
@@ -145,6 +147,12 @@ import CairnTestSupport
             Issue.record("no proposal served"); return
         }
         #expect(votes.count == 1 && votes.first.flatMap { if case let .object(v) = $0 { v["option"] } else { nil } } == .string("yes"))
+        if case let .object(p)? = detail["proposal"], case let .number(start)? = p["votingStartHeight"], case let .number(end)? = p["votingEndHeight"],
+           let start = start.uint64, let end = end.uint64 {
+            #expect(end - start == 100, "the devnet's --voting-period is not the proposal's")
+        } else {
+            Issue.record("no voting heights served: \(detail)")
+        }
         #expect(try await net.waitForStatus(1, notIn: ["deposit_period", "voting_period"]) == "passed")
         #expect(try await net.client.status().blockGasLimit == 80_000_000)
         let late = try await net.cli(["tx", "gov", "vote", "1", "no", "--from", "dev0"])

@@ -33,6 +33,8 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
     @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...).") var accounts: Int = 4
     @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
+    @Option(help: "Blocks a governance proposal's voting period lasts on a new devnet (half a minute at the default block time).")
+    var votingPeriod: UInt64 = DevnetCommand.govParams.votingPeriodBlocks
     @Flag(help: "Delete the home folder first and start a new chain.") var reset = false
     @Option(help: "Providers serving SmolLM2 and MiniLM in this process (keys provider0, ...), 0 for none.") var providers: Int = 2
     @Option(help: "Port of the first provider's OpenAI API; the next ones follow.") var providerPort: Int = 8401
@@ -76,6 +78,9 @@ struct DevnetCommand: AsyncParsableCommand {
             if !nodeHome.isInitialized {
                 guard (1...100).contains(accounts) else { throw CLIError("--accounts must be between 1 and 100") }
                 guard (0...8).contains(providers) else { throw CLIError("--providers must be between 0 and 8") }
+                var gov = DevnetCommand.govParams
+                gov.votingPeriodBlocks = votingPeriod
+                do { try gov.validate() } catch { throw CLIError("--voting-period: \(error)") }
                 // The models are checked before anything is written, so a missing model leaves no half-made devnet.
                 let genesisModels = providers > 0 ? try DevnetCommand.genesisModels(locator: ModelLocator(directory: modelsDir)) : []
                 let keyring = Keyring(home: home)
@@ -98,7 +103,7 @@ struct DevnetCommand: AsyncParsableCommand {
                                                       bond: Amount(100_000_000_000)) }
                 let validatorFunds = keys.map { BankGenesis.Balance(address: $0.publicKey.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]) }
                 var modules = try LedgerWiring.genesisModules(validators: bonded, balances: funded + validatorFunds, staking: DevnetCommand.stakingParams,
-                                                              gov: DevnetCommand.govParams, market: DevnetCommand.marketParams)
+                                                              gov: gov, market: DevnetCommand.marketParams)
                 modules[ModelsKeys.module] = try JSONValue(encoding: ModelsGenesis(params: .default, models: models))
                 let genesis = Genesis(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), params: .default,
                                       validators: bonded.map { GenesisValidator(name: $0.moniker, publicKey: $0.key) }, modules: modules)
