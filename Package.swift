@@ -48,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/attaswift/BigInt.git", exact: "6.0.1"),
     ],
     targets: [
         .target(
@@ -97,6 +98,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnExchange",
+            dependencies: ["CairnPrimitives", "CairnLedger"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -113,7 +119,7 @@ let package = Package(
         ),
         .target(
             name: "CairnApp",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange"],
             swiftSettings: strict
         ),
         .target(
@@ -238,6 +244,12 @@ let package = Package(
         .testTarget(
             name: "CairnMarketTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnApp", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnExchangeTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnExchange", "CairnApp", "CairnTestSupport",
+                           .product(name: "BigInt", package: "BigInt")],
             swiftSettings: strict
         ),
         .testTarget(

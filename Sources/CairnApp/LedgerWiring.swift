@@ -5,6 +5,7 @@ public import CairnStaking
 public import CairnGovernance
 public import CairnModels
 public import CairnMarket
+public import CairnExchange
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
@@ -13,6 +14,7 @@ extension BankModule: StakingBank {}
 extension BankModule: GovBank {}
 extension BankModule: MarketBank {}
 extension BankModule: ModelsBank {}
+extension BankModule: ExchangeBank {}
 extension ModelsShareObserver: BalanceObserver {}
 extension ModelsModule: MarketModels {}
 
@@ -43,13 +45,13 @@ extension StakingModule: MarketStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        Ledger(modules: [bank, staking, gov, models, market], feeBank: bank, stake: staking)
+        Ledger(modules: [bank, staking, gov, models, market, exchange], feeBank: bank, stake: staking)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
     public static let blockedRecipients: Set<Address> = [
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
-        MarketAccounts.escrow, ModelsAccounts.royalties,
+        MarketAccounts.escrow, ModelsAccounts.royalties, ExchangeAccounts.pools, ExchangeAccounts.locked, ExchangeAccounts.protocolFee,
     ]
 
     /// The bank: tips gather in the fee collector for staking to share out; the models module settles share
@@ -64,21 +66,25 @@ public enum LedgerWiring {
     public static let models = ModelsModule(bank: bank)
     /// The market, over the bank, staking and the models registry.
     public static let market = MarketModule(bank: bank, stake: staking, models: models)
+    /// The exchange, over the bank.
+    public static let exchange = ExchangeModule(bank: bank)
 
     /// Genesis sections for a new chain: `balances` (the validator's included), and the validator
     /// registered as an operator bonding `validatorBond` of its balance.
     public static func genesisModules(validator: PublicKey, balances: [BankGenesis.Balance], validatorBond: Amount,
                                       staking: StakingParams = .default, gov: GovParams = .default,
-                                      models: ModelsParams = .default, market: MarketParams = .default) throws -> [String: JSONValue] {
+                                      models: ModelsParams = .default, market: MarketParams = .default,
+                                      exchange: ExchangeParams = .default) throws -> [String: JSONValue] {
         try genesisModules(validators: [(moniker: "validator", key: validator, bond: validatorBond)], balances: balances, staking: staking,
-                           gov: gov, models: models, market: market)
+                           gov: gov, models: models, market: market, exchange: exchange)
     }
 
     /// Genesis sections for a new chain with several validators, each registered as an operator bonding `bond` of its
     /// balance in `balances`.
     public static func genesisModules(validators: [(moniker: String, key: PublicKey, bond: Amount)], balances: [BankGenesis.Balance],
                                       staking: StakingParams = .default, gov: GovParams = .default,
-                                      models: ModelsParams = .default, market: MarketParams = .default) throws -> [String: JSONValue] {
+                                      models: ModelsParams = .default, market: MarketParams = .default,
+                                      exchange: ExchangeParams = .default) throws -> [String: JSONValue] {
         let operators = validators.map {
             StakingGenesis.Operator(kind: .validator, moniker: $0.moniker, publicKey: $0.key, commissionBps: 1_000, selfBond: $0.bond)
         }
@@ -88,6 +94,7 @@ public enum LedgerWiring {
             GovKeys.module: try JSONValue(encoding: GovGenesis(params: gov)),
             ModelsKeys.module: try JSONValue(encoding: ModelsGenesis(params: models)),
             MarketKeys.module: try JSONValue(encoding: MarketGenesis(params: market)),
+            ExchangeKeys.module: try JSONValue(encoding: ExchangeGenesis(params: exchange)),
         ]
     }
 }
