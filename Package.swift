@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "CairnNode",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
                 "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "CairnExplorer",
             dependencies: [
-                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
+                "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
                 "CairnChain", "CairnApp", "CairnNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -203,7 +203,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnConsensus",
+                "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
                 "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
                 "CairnGateway", "CairnTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -271,7 +271,7 @@ let package = Package(
             name: "CairnNodeTests",
             dependencies: [
                 "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger", "CairnP2P",
-                "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnStorage", "CairnTestSupport",
+                "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnStorage", "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

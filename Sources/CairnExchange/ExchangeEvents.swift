@@ -44,4 +44,16 @@ public enum ExchangeEvents {
     public static func buybackSkipped(pool: UInt64, reason: String) -> Event {
         Event(type: "exchange.buyback_skipped", [("pool_id", String(pool)), ("reason", reason)])
     }
+
+    /// The pool an exchange event is about, or nil for another module's or one about no pool.
+    public static func poolID(of event: Event) -> UInt64? {
+        guard event.type.hasPrefix("exchange.") else { return nil }
+        return event["pool_id"].flatMap { UInt64($0) }
+    }
+
+    /// The reserves an exchange event left its pool with.
+    public static func reserves(of event: Event) -> (UInt128, UInt128)? {
+        guard let r0 = event["reserve0"].flatMap({ UInt128($0) }), let r1 = event["reserve1"].flatMap({ UInt128($0) }) else { return nil }
+        return (r0, r1)
+    }
 }

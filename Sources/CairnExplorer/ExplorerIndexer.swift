@@ -4,6 +4,7 @@ import CairnBank
 import CairnMarket
 import CairnModels
 import CairnGovernance
+import CairnExchange
 import CairnStorage
 public import CairnChain
 import Foundation
@@ -199,6 +200,7 @@ public enum IndexKind {
     public static let channel: UInt8 = 2
     public static let model: UInt8 = 3
     public static let proposal: UInt8 = 4
+    public static let pool: UInt8 = 5
 
     static func idKey(_ id: UInt64) -> [UInt8] { withUnsafeBytes(of: id.bigEndian) { Array($0) } }
 
@@ -291,6 +293,8 @@ public final class ExplorerIndexer: Sendable {
                     refs.insert(.init(kind: IndexKind.model, key: IndexKind.idKey(id), index: index))
                 } else if let id = GovEvents.proposalID(of: e) {
                     refs.insert(.init(kind: IndexKind.proposal, key: IndexKind.idKey(id), index: index))
+                } else if let id = ExchangeEvents.poolID(of: e) {
+                    refs.insert(.init(kind: IndexKind.pool, key: IndexKind.idKey(id), index: index))
                 }
                 if let mint = BankEvents.Mint(e), mint.coin.denom == Denom.native {
                     stats.minted = stats.minted.plus(mint.coin.amount)

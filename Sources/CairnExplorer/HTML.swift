@@ -167,6 +167,7 @@ enum Links {
     static func model(_ id: UInt64, name: String?) -> HTML { .link("/explorer/models/\(id)", name ?? "model \(id)") }
     static func channel(_ id: UInt64) -> HTML { .link("/explorer/channels/\(id)", "#\(id)") }
     static func proposal(_ id: UInt64, title: String? = nil) -> HTML { .link("/explorer/proposals/\(id)", title ?? "#\(id)") }
+    static func pool(_ id: UInt64) -> HTML { .link("/explorer/pools/\(id)", "#\(id)") }
 
     /// An event attribute's value, linked when it names an address.
     static func value(_ v: String) -> HTML {

@@ -40,6 +40,7 @@ public struct NodeAPI: Sendable {
         addStakingRoutes(to: router)
         addGovRoutes(to: router)
         addMarketRoutes(to: router)
+        addExchangeRoutes(to: router)
         addModelsRoutes(to: router)
         addNetworkRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }

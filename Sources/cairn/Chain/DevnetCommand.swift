@@ -31,7 +31,7 @@ struct DevnetCommand: AsyncParsableCommand {
     @Option(help: "Validators of a new devnet, each its own process (default 1; a resumed devnet keeps its own).") var validators: Int?
     @Option(help: "P2P port of validator 0 when there are several; validator i listens on this plus i.") var p2pPort: Int = 27656
     @Option(help: "Milliseconds between blocks.") var blockTime: Int = 1000
-    @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...).") var accounts: Int = 4
+    @Option(help: "Number of funded dev accounts (keys dev0, dev1, ...), each with 1,000,000 cairn and 1,000,000 usdc (uusdc).") var accounts: Int = 4
     @Option(help: "Chain id of a new devnet.") var chainId: String = "cairn-devnet"
     @Option(help: "Blocks a governance proposal's voting period lasts on a new devnet (half a minute at the default block time).")
     var votingPeriod: UInt64 = DevnetCommand.govParams.votingPeriodBlocks
@@ -61,6 +61,9 @@ struct DevnetCommand: AsyncParsableCommand {
         return p
     }
 
+    /// A stand-in for a bridged dollar token (6 decimals), 1,000,000 of it in each dev account, so the exchange has a pair to trade.
+    static let usdc = "uusdc"
+
     /// Closing channels settle after 20 blocks (20 seconds at the default block time).
     static var marketParams: MarketParams {
         var p = MarketParams.default
@@ -89,7 +92,9 @@ struct DevnetCommand: AsyncParsableCommand {
                 for name in (0..<accounts).map({ "dev\($0)" }) + (0..<providers).map({ "provider\($0)" }) {
                     let info = try keyring.add(name, backend: .test)
                     owner = owner ?? info.address
-                    funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]))
+                    // Dev accounts also hold a second token to pool against CAIRN on the exchange.
+                    let usdc = name.hasPrefix("dev") ? [Coin(denom: DevnetCommand.usdc, amount: 1_000_000_000_000)] : []
+                    funded.append(.init(address: info.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)] + usdc))
                 }
                 let models = genesisModels.map { ModelsGenesis.Model(owner: owner!, spec: $0) }
                 let count = validators ?? 1

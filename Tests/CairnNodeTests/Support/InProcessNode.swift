@@ -35,12 +35,13 @@ struct InProcessNode: Sendable {
 
     /// Starts a fresh node (genesis in a temporary home, blocks every 200 ms; with `p2p`, listening for peers on a
     /// loopback port too), runs `body`, then stops it.
-    static func with<T: Sendable>(p2p: Bool = false, _ body: (InProcessNode) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(p2p: Bool = false, fundedCoins: [Coin] = [], _ body: (InProcessNode) async throws -> T) async throws -> T {
         let dir = try TemporaryDirectory()
         let home = NodeHome(path: dir.path("home"))
         try home.initialize(chainID: chainID, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000)) { validator in
             let balances = [
-                BankGenesis.Balance(address: funded.address, coins: [Coin(denom: Denom.native, amount: fundedBalance)]),
+                BankGenesis.Balance(address: funded.address,
+                                    coins: ([Coin(denom: Denom.native, amount: fundedBalance)] + fundedCoins).sorted { $0.denom < $1.denom }),
                 BankGenesis.Balance(address: validator.address, coins: [Coin(denom: Denom.native, amount: 1_000_000)]),
             ]
             return ["bank": try JSONValue(encoding: BankGenesis(balances: balances))]
