@@ -83,6 +83,10 @@ def chain_activity(d):
     cli(d, "tx", "gov", "vote", "--from", "dev2", str(proposal), "no")
     votes = d.node(f"/v1/gov/proposals/{proposal}").get("votes") or []
     assert len(votes) == 2, f"proposal {proposal} has votes {votes}"
+    # A pool of CAIRN against the dev accounts' usdc, traded both ways.
+    cli(d, "tx", "exchange", "create-pool", "1000cairn", "2000000000uusdc", "--from", "dev3")
+    cli(d, "tx", "exchange", "swap", "1", "--in", "10cairn", "--from", "dev2")
+    cli(d, "tx", "exchange", "swap", "1", "--in", "30000000uusdc", "--from", "dev2")
     return transfer, proposal
 
 
@@ -302,6 +306,7 @@ def main():
         pages += ["/explorer/models"] + [f"/explorer/models/{i}" for i in sorted(models.values())]
         pages += ["/explorer/channels"] + [f"/explorer/channels/{c['id']}" for c in channels]
         pages += ["/explorer/proposals", f"/explorer/proposals/{proposal}"]
+        pages += ["/explorer/pools", "/explorer/pools/1"]
 
         with Browser() as b:
             report = Report(d.rpc)
@@ -330,6 +335,14 @@ def main():
             shots = [b.screenshot(os.path.join(OUTPUT, "overview.png"))]
             b.visit(f"{d.rpc}/explorer/providers/{providers[0]}")
             shots.append(b.screenshot(os.path.join(OUTPUT, "provider.png")))
+            # The pool's price chart: a line through its three events.
+            b.visit(f"{d.rpc}/explorer/pools/1")
+            lines = b.evaluate("document.querySelectorAll('svg.chart polyline, svg.chart path').length")
+            if not lines:
+                report.failures.append("the pool page draws no price line")
+            else:
+                log("pool page: the price chart is drawn")
+            shots.append(b.screenshot(os.path.join(OUTPUT, "pool.png")))
             for path in shots:
                 log(f"screenshot {os.path.abspath(path)}")
         failures = report.failures
