@@ -37,11 +37,30 @@ final class ExchangeFixture {
         harness = try LedgerHarness(genesis: genesis, ledger: LedgerWiring.makeLedger())
     }
 
+    /// Each pool's k after the last block this fixture ran.
+    var lastK: [UInt64: UInt256] = [:]
+
+    /// Runs one block and checks, beside the harness's invariants, that no pool's k fell in it unless liquidity left it.
+    @discardableResult
+    func block(_ txs: [Transaction] = []) throws -> BlockExecution {
+        let exec = try harness.block(txs, proposer: ExchangeFixture.validator.address)
+        let events = exec.receipts.flatMap(\.events) + exec.blockEvents
+        for p in try exchange.pools(state: state) {
+            let k = UInt256.product(p.reserve0.value, p.reserve1.value)
+            let exited = events.contains { $0.type == "exchange.remove_liquidity" && ExchangeEvents.poolID(of: $0) == p.id }
+            if let before = lastK[p.id], k < before, !exited { kViolations.append("height \(height): pool \(p.id)'s k fell from \(before) to \(k)") }
+            lastK[p.id] = k
+        }
+        return exec
+    }
+
+    /// Blocks in which a pool's k fell without an exit.
+    var kViolations: [String] = []
+
     /// Runs `messages` signed by `account` in one transaction in its own block; returns its receipt.
     @discardableResult
     func run(_ account: DevAccount, _ messages: [any LedgerMessage], sourceLocation: SourceLocation = #_sourceLocation) throws -> Receipt {
-        let exec = try harness.block([harness.tx(account, messages.map { RawMessage($0) }, gasLimit: 1_000_000)],
-                                     proposer: ExchangeFixture.validator.address)
+        let exec = try block([harness.tx(account, messages.map { RawMessage($0) }, gasLimit: 1_000_000)])
         return try #require(exec.receipts.first, "transaction was dropped: \(exec.dropped.map(\.error))", sourceLocation: sourceLocation)
     }
 
@@ -67,14 +86,17 @@ final class ExchangeFixture {
 
     /// Sends `message` and expects the stateless checks to drop it with exchange error `code`.
     func dropped(_ account: DevAccount, _ message: some LedgerMessage, code: UInt32, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let exec = try harness.block([harness.tx(account, [RawMessage(message)], gasLimit: 1_000_000)], proposer: ExchangeFixture.validator.address)
+        let exec = try block([harness.tx(account, [RawMessage(message)], gasLimit: 1_000_000)])
         #expect(exec.receipts.isEmpty, sourceLocation: sourceLocation)
         let error = exec.dropped.first?.error
         #expect(error?.module == ExchangeError.codespace && error?.code == code, "expected exchange/\(code), got \(String(describing: error))",
                 sourceLocation: sourceLocation)
     }
 
-    func blocks(_ n: Int) throws { try harness.blocks(n, proposer: ExchangeFixture.validator.address) }
+    func blocks(_ n: Int) throws { for _ in 0..<n { try block() } }
+
+    /// Every violation so far: the harness's invariants and k.
+    var violations: [String] { harness.violations + kViolations }
 
     /// Runs empty blocks until the next one is a multiple of `interval`.
     func blocksUntilBefore(multipleOf interval: UInt64) throws {

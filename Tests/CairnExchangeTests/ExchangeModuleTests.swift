@@ -46,7 +46,7 @@ import CairnTestSupport
         let views = try f.exchange.pools(state: f.state, time: f.harness.time)
         #expect(views.count == 1 && views[0].denom0 == Denom.native && views[0].denom1 == Self.usdc && views[0].shareDenom == "pool/1")
         #expect(views[0].price0.hasPrefix("3.") && views[0].price1.hasPrefix("0.3"), "\(views[0])")
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
     }
 
     @Test func poolsThatCannotBeMadeAreRefused() throws {
@@ -67,7 +67,7 @@ import CairnTestSupport
         try f.createPool()
         // One pool per pair, in either order.
         try f.refuse(f.bob, MsgCreatePool(denomA: Self.usdc, amountA: 5_000_000, denomB: Denom.native, amountB: 5_000_000), code: 3)
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
     }
 
     @Test func deadlinesAndSlippageLimitsAreHonoured() throws {
@@ -89,7 +89,7 @@ import CairnTestSupport
         let cost2 = try PoolMath.amountIn(out: 1_000_000, reserveIn: 20_000_000_000, reserveOut: 10_000_000_000, feeBps: 30)
         let r = try f.succeed(f.bob, MsgSwap(poolID: 1, denomIn: Self.usdc, trade: .exactOut(amount: 1_000_000, maxIn: cost2), deadline: 0))
         #expect(r.attribute("exchange.swap", "amount_in") == String(cost2) && r.attribute("exchange.swap", "amount_out") == "1000000")
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
     }
 
     /// The first-depositor and donation attacks on share accounting: make one share worth so much that a later
@@ -142,7 +142,7 @@ import CairnTestSupport
         #expect(lost <= bound, "lost \(lost), the bound is \(bound)")
         // ...while raising a share's worth cost Mallory hundreds of times what her own share gained.
         #expect(spent >= 500 * (shareAfter - shareBefore), "mallory spent \(spent) to raise a share by \(shareAfter - shareBefore)")
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
     }
 
     @Test func theBuybackBurnsTheProtocolsFeeAndTheTreasurysShareByCause() throws {
@@ -164,7 +164,7 @@ import CairnTestSupport
         var burned = [String: Amount]()
         var skipped = 0
         while burned.isEmpty || f.height < 30 {
-            let exec = try f.harness.block(proposer: ExchangeFixture.validator.address)
+            let exec = try f.block()
             for e in exec.blockEvents where e.type == "exchange.buyback" { burned[e["cause"]!] = Amount(decimal: e["burned"]!) }
             skipped += exec.blockEvents.filter { $0.type == "exchange.buyback_skipped" }.count
             #expect(f.height < 60, "no buyback")
@@ -175,7 +175,7 @@ import CairnTestSupport
         let summary = try f.exchange.summary(state: f.state)
         #expect(try #require(summary.burnedByCause["protocol-fee"]) > .zero)
         #expect(try #require(summary.burnedByCause["treasury"]) > .zero)
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
         _ = skipped
     }
 
@@ -201,7 +201,7 @@ import CairnTestSupport
         // A price that stays where it was pushed is the market's price by the next buyback.
         var minted: UInt128?
         for _ in 0..<10 {
-            let exec = try f.harness.block(proposer: ExchangeFixture.validator.address)
+            let exec = try f.block()
             for e in exec.blockEvents where e.type == "exchange.remove_liquidity" && e["provider"] == ExchangeAccounts.protocolFee.bech32 {
                 #expect(e["shares"] == String(held))
                 minted = e["protocol_shares"].flatMap { UInt128($0) }
@@ -210,7 +210,7 @@ import CairnTestSupport
         // The redemption itself mints the protocol its cut of the push's fee: those are all it holds now.
         #expect(try f.balance(ExchangeAccounts.protocolFee, "pool/1") == #require(minted))
         #expect(try f.exchange.burned(.protocolFee, state: f.state) > .zero)
-        #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
+        #expect(f.violations.isEmpty, "\(f.violations)")
     }
 
     @Test func governanceSetsTheFeeWithinItsBounds() throws {
