@@ -8,7 +8,7 @@ struct CairnCommand: AsyncParsableCommand {
         abstract: "Cairn: an open compute network for AI with its own ledger.",
         subcommands: [
             DevnetCommand.self, TestnetCommand.self, NodeCommand.self, ConsensusCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self,
-            ProviderCommand.self, GatewayCommand.self, RunCommand.self, ChatCommand.self, EmbedCommand.self, BenchCommand.self,
+            ProviderCommand.self, GatewayCommand.self, RunCommand.self, ChatCommand.self, EmbedCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     )
 }

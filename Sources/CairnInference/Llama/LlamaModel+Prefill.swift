@@ -4,6 +4,12 @@ extension LlamaModel {
     ///
     /// - Throws: `.invalidRequest` if the tokens are empty, out of the vocabulary, or run past the context.
     public func prefill(tokens: [Int32], startPosition: Int = 0) throws {
+        try prefill(tokens: tokens, startPosition: startPosition, hiddenRows: nil)
+    }
+
+    /// ``prefill(tokens:startPosition:)`` that also hands each chunk's final residual rows (before the output norm) to
+    /// `hiddenRows`: the chunk's first position, its row count, and `count × dimension` floats valid during the call.
+    func prefill(tokens: [Int32], startPosition: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?) throws {
         guard !tokens.isEmpty else { throw InferenceError(.invalidRequest, "prefill needs at least one token") }
         guard startPosition >= 0, tokens.count <= contextLength - startPosition else {
             throw InferenceError(
@@ -15,13 +21,13 @@ extension LlamaModel {
         while offset < tokens.count {
             let count = min(state.prefillChunk, tokens.count - offset)
             tokens.withUnsafeBufferPointer {
-                evaluateChunk(UnsafeBufferPointer(rebasing: $0[offset..<offset + count]), start: startPosition + offset)
+                evaluateChunk(UnsafeBufferPointer(rebasing: $0[offset..<offset + count]), start: startPosition + offset, hiddenRows: hiddenRows)
             }
             offset += count
         }
     }
 
-    private func evaluateChunk(_ tokens: UnsafeBufferPointer<Int32>, start: Int) {
+    private func evaluateChunk(_ tokens: UnsafeBufferPointer<Int32>, start: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?) {
         let c = config, b = state.prefillBuffers(config: config)
         let t = tokens.count, d = c.dimension, kvDim = c.kvDimension, hd = c.headDimension
         for (i, token) in tokens.enumerated() {
@@ -47,6 +53,7 @@ extension LlamaModel {
             pool.run(chunks: t) { i in FastMath.swiGLU(b.hb + i * h, up: b.hb2 + i * h, count: h) }
             MatMul.multiply(layer.down, x: b.hb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)
         }
+        hiddenRows?(start, t, UnsafePointer(b.x))
         // Only the last position's logits are needed; the residual row is copied so decode can reuse it.
         state.x.update(from: b.x + (t - 1) * d, count: d)
         weights.outputNorm.withUnsafeBufferPointer {

@@ -1,0 +1,199 @@
+import Foundation
+
+/// The verdict on one job: does the output fit the claimed model and sampling settings?
+///
+/// Greedy requests (temperature 0): the emitted token must be the model's top choice wherever the choice is clear
+/// (the top logit more than `greedyDeficit` above the emitted one). Sampled requests: every token must lie in the set
+/// the settings sample from, and the output's log-probability must fit the claimed temperature (a z-score of its sum
+/// against the per-step expectations and variances). Billed tokens and the finish reason are checked too.
+public struct InferenceCheck: Sendable {
+    public struct Thresholds: Sendable, Equatable {
+        /// A greedy step whose top logit is more than this above the emitted token's is a mismatch.
+        public var greedyDeficit: Float
+        /// Mismatches a greedy job may have (honest engines disagree only on near ties).
+        public var greedyMismatches: Int
+        /// Tokens outside the sampled set a sampled job may have (numerics at the set's edge).
+        public var outOfSet: Int
+        /// |z| of the output's log-probability beyond this fails a sampled job.
+        public var zScore: Double
+        /// A claimed end of sequence less likely than this fails.
+        public var endProbability: Double
+        /// Billed completion tokens may exceed the re-tokenized count by this share plus 2.
+        public var billingSlack: Double
+
+        public init(greedyDeficit: Float, greedyMismatches: Int, outOfSet: Int, zScore: Double, endProbability: Double, billingSlack: Double) {
+            self.greedyDeficit = greedyDeficit
+            self.greedyMismatches = greedyMismatches
+            self.outOfSet = outOfSet
+            self.zScore = zScore
+            self.endProbability = endProbability
+            self.billingSlack = billingSlack
+        }
+
+        /// From measurement (README, "Verified inference").
+        public static let standard = Thresholds(greedyDeficit: 1.5, greedyMismatches: 0, outOfSet: 1, zScore: 4.5, endProbability: 1e-4,
+                                                billingSlack: 0.05)
+    }
+
+    /// What the provider claimed beside the output.
+    public struct Claim: Sendable, Equatable {
+        public var temperature: Float
+        public var topK: Int
+        public var topP: Float
+        /// Completion tokens billed (nil: not checked).
+        public var billedTokens: Int?
+        /// "stop" (end of sequence) or "length" (nil: not checked).
+        public var finishReason: String?
+        /// The request's max_tokens, for a "length" finish.
+        public var maxTokens: Int?
+
+        public init(temperature: Float, topK: Int = 0, topP: Float = 1, billedTokens: Int? = nil, finishReason: String? = nil, maxTokens: Int? = nil) {
+            self.temperature = temperature
+            self.topK = topK
+            self.topP = topP
+            self.billedTokens = billedTokens
+            self.finishReason = finishReason
+            self.maxTokens = maxTokens
+        }
+    }
+
+    public struct Verdict: Sendable, Equatable, Codable {
+        /// "pass" or "fail".
+        public var verdict: String
+        /// Output tokens checked.
+        public var tokens: Int
+        /// Greedy: steps where a clear top choice was not emitted. Sampled: tokens outside the sampled set.
+        public var mismatches: Int
+        /// Why it failed, or what it passed on.
+        public var reason: String
+        /// Sampled: the output's log-probability against its expectation, in standard deviations.
+        public var zScore: Double?
+        /// Σ log p of the output under the claimed settings, and its expectation.
+        public var logProbability: Double
+        public var expectedLogProbability: Double
+        /// The probability of ending right after the output.
+        public var endProbability: Double
+
+        public var passed: Bool { verdict == "pass" }
+    }
+
+    public var thresholds: Thresholds
+
+    public init(thresholds: Thresholds = .standard) { self.thresholds = thresholds }
+
+    /// Judges `scores` (from ``TeacherForcedScorer``) against `claim`.
+    public func judge(_ scores: [PositionScore], endProbability: Double, claim: Claim) -> Verdict {
+        let t = thresholds
+        let logP = scores.reduce(0.0) { $0 + ($1.logProbability.isFinite ? $1.logProbability : -50) }
+        let expected = scores.reduce(0.0) { $0 - $1.entropy }
+        let variance = scores.reduce(0.0) { $0 + max($1.secondMoment - $1.entropy * $1.entropy, 0) }
+        var verdict = Verdict(verdict: "pass", tokens: scores.count, mismatches: 0, reason: "", zScore: nil, logProbability: logP,
+                              expectedLogProbability: expected, endProbability: endProbability)
+        var failures: [String] = []
+        if claim.temperature <= 0 {
+            let misses = scores.enumerated().filter { $0.element.emitted != $0.element.top && $0.element.deficit > t.greedyDeficit }
+            verdict.mismatches = misses.count
+            if misses.count > t.greedyMismatches {
+                let first = misses[0]
+                failures.append("greedy: \(misses.count) of \(scores.count) tokens are not the model's clear top choice "
+                                + "(first at token \(first.offset), \(String(format: "%.2f", first.element.deficit)) logits below it)")
+            }
+        } else {
+            let out = scores.enumerated().filter { !$0.element.inSampledSet }
+            verdict.mismatches = out.count
+            if out.count > t.outOfSet {
+                failures.append("sampled: \(out.count) of \(scores.count) tokens lie outside the set the settings sample from "
+                                + "(first at token \(out[0].offset))")
+            }
+            // How often the top token was emitted, against how often sampling at the claimed temperature would emit it:
+            // greedy output passed off as sampled emits it every time.
+            let tops = scores.filter { $0.emitted == $0.top }.count
+            let expectedTops = scores.reduce(0.0) { $0 + $1.topProbability }
+            let topVariance = scores.reduce(0.0) { $0 + $1.topProbability * (1 - $1.topProbability) }
+            if topVariance > 0 {
+                let z = (Double(tops) - expectedTops) / topVariance.squareRoot()
+                if z > t.zScore {
+                    failures.append("sampled: the top token was emitted \(tops) times of \(scores.count), \(String(format: "%.1f", z)) standard "
+                                    + "deviations above the \(String(format: "%.1f", expectedTops)) temperature \(claim.temperature) gives (greedy or sharper sampling)")
+                }
+            }
+            if variance > 0 {
+                let z = (logP - expected) / variance.squareRoot()
+                verdict.zScore = z
+                if abs(z) > t.zScore {
+                    failures.append("sampled: the output's log-probability is \(String(format: "%.1f", z)) standard deviations "
+                                    + (z > 0 ? "above what temperature \(claim.temperature) gives (sharper sampling, or greedy)"
+                                       : "below what temperature \(claim.temperature) gives (hotter sampling, another model or text)"))
+                }
+            }
+        }
+        if let billed = claim.billedTokens, Double(billed) > Double(scores.count) * (1 + t.billingSlack) + 2 {
+            failures.append("billing: \(billed) completion tokens billed for an output of \(scores.count)")
+        }
+        switch claim.finishReason {
+        case "stop"?:
+            if endProbability < t.endProbability {
+                failures.append("finish: a stop claimed where the end of sequence had probability \(String(format: "%.2g", endProbability))")
+            }
+        case "length"?:
+            if let max = claim.maxTokens, scores.count + 2 < max {
+                failures.append("finish: a length cut claimed after \(scores.count) tokens, under max_tokens \(max)")
+            }
+        default:
+            break
+        }
+        if failures.isEmpty {
+            verdict.reason = claim.temperature <= 0
+                ? "every clear greedy choice was emitted"
+                : "every token in the sampled set; log-probability \(String(format: "%.1f", verdict.zScore ?? 0)) standard deviations from its expectation"
+        } else {
+            verdict.verdict = "fail"
+            verdict.reason = failures.joined(separator: "; ")
+        }
+        return verdict
+    }
+}
+
+/// A model, its tokenizer and a scorer: checks jobs given as text, tokenized as the model's tokenizer does.
+public final class InferenceVerifier {
+    public let scorer: TeacherForcedScorer
+    public let tokenizer: any TextTokenizer
+    public let endTokens: Set<Int32>
+    public let chatTemplate: ChatTemplate
+    public var check: InferenceCheck
+
+    public init(model: LlamaModel, tokenizer: any TextTokenizer, check: InferenceCheck = InferenceCheck()) throws {
+        scorer = TeacherForcedScorer(model: model)
+        self.tokenizer = tokenizer
+        endTokens = TextGenerator(model: model, tokenizer: tokenizer).endTokens
+        chatTemplate = try model.weights.file.chatTemplate.map { try ChatTemplate(jinja: $0) } ?? .smolLM2
+        self.check = check
+    }
+
+    /// Loads the model at `path` with its tokenizer.
+    public convenience init(path: String) throws {
+        let file = try GGUFFile(path: path)
+        guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else {
+            throw InferenceError(.invalidRequest, "the model at \(path) has no tokenizer")
+        }
+        try self.init(model: LlamaModel(file: file), tokenizer: tokenizer)
+    }
+
+    /// The prompt's tokens: raw text as `cairn run` takes it, or one user message in the model's chat template.
+    public func promptTokens(_ prompt: String, chat: Bool) throws -> [Int32] {
+        if chat { return try tokenizer.encode(chatTemplate.render([.user(prompt)], addGenerationPrompt: true)) }
+        return try tokenizer.encode(prompt)
+    }
+
+    /// Checks `output` (token ids) after `prompt` (token ids) against `claim`.
+    public func check(promptTokens: [Int32], outputTokens: [Int32], claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {
+        let scored = try scorer.score(prompt: promptTokens, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
+                                      topP: claim.topP, endTokens: endTokens)
+        return check.judge(scored.positions, endProbability: scored.endProbabilityAfter, claim: claim)
+    }
+
+    /// Checks `output` text after `prompt` text.
+    public func check(prompt: String, chat: Bool, output: String, claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {
+        try check(promptTokens: try promptTokens(prompt, chat: chat), outputTokens: try tokenizer.encode(output), claim: claim)
+    }
+}

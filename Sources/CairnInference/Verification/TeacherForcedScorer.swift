@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the model thought at one output position, given everything before it (teacher forcing).
+public struct PositionScore: Sendable, Equatable {
+    /// The token the output has here.
+    public var emitted: Int32
+    /// The model's most likely token and the logit gap to the second.
+    public var top: Int32
+    public var topMargin: Float
+    /// The emitted token's logit below the top one (0 when it is the top).
+    public var deficit: Float
+    /// Whether the emitted token lies in the set the sampling settings draw from (top-k, then top-p at the temperature).
+    public var inSampledSet: Bool
+    /// Under the sampling distribution (tempered, truncated to that set and renormalised; at temperature 0, at 1):
+    /// the emitted token's log-probability, the entropy, and Σ p·(log p)², for the variance of the log-probability.
+    public var logProbability: Double
+    public var entropy: Double
+    public var secondMoment: Double
+    /// The probability of the model's top token under the sampling distribution.
+    public var topProbability: Double
+}
+
+/// Re-scores an output under a model in one batched pass over prompt + output: the logits at every output position
+/// come from the same forward pass the prompt gets (prefill), so checking a job costs a fraction of serving it.
+public final class TeacherForcedScorer {
+    public let model: LlamaModel
+    /// The output projection decoded to float once (`vocabulary × dimension`).
+    private let projection: UnsafeMutablePointer<Float>
+    /// Rows scored per sgemm.
+    private let chunk = 64
+
+    public init(model: LlamaModel) {
+        self.model = model
+        let c = model.config
+        projection = .allocate(capacity: c.vocabularySize * c.dimension)
+        model.weights.output.dequantize(rows: 0..<c.vocabularySize, into: projection)
+    }
+
+    deinit { projection.deallocate() }
+
+    /// The scores of `output`'s tokens after `prompt`, plus the end-of-sequence probability after the last one (under
+    /// the sampling distribution; at temperature 0, under the untempered one).
+    public func score(prompt: [Int32], output: [Int32], temperature: Float, topK: Int = 0, topP: Float = 1,
+                      endTokens: Set<Int32>) throws -> (positions: [PositionScore], endProbabilityAfter: Double) {
+        guard !prompt.isEmpty else { throw InferenceError(.invalidRequest, "the prompt has no tokens") }
+        let all = prompt + output
+        guard all.count <= model.contextLength else {
+            throw InferenceError(.invalidRequest, "prompt and output are \(all.count) tokens, past the context of \(model.contextLength)")
+        }
+        let c = model.config, d = c.dimension, vocabulary = c.vocabularySize
+        // Row r (absolute position) predicts the token at r + 1: rows prompt.count - 1 ... all.count - 1 are scored.
+        let first = prompt.count - 1
+        var hidden = [Float](repeating: 0, count: (all.count - first) * d)
+        try model.prefill(tokens: all, startPosition: 0) { start, count, rows in
+            for i in 0..<count where start + i >= first {
+                let r = start + i - first
+                hidden.withUnsafeMutableBufferPointer { ($0.baseAddress! + r * d).update(from: rows + i * d, count: d) }
+            }
+        }
+        var positions = [PositionScore]()
+        positions.reserveCapacity(output.count)
+        var endProbability = 0.0
+        let rows = all.count - first
+        let normed = UnsafeMutablePointer<Float>.allocate(capacity: chunk * d)
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * vocabulary)
+        defer {
+            normed.deallocate()
+            logits.deallocate()
+        }
+        var scratch = Scratch(vocabulary: vocabulary)
+        var r0 = 0
+        while r0 < rows {
+            let n = min(chunk, rows - r0)
+            hidden.withUnsafeBufferPointer { h in
+                model.weights.outputNorm.withUnsafeBufferPointer { w in
+                    for i in 0..<n {
+                        VectorOps.rmsNorm(UnsafeMutablePointer(mutating: h.baseAddress! + (r0 + i) * d), weight: w.baseAddress!,
+                                          epsilon: c.rmsEpsilon, count: d, into: normed + i * d)
+                    }
+                }
+            }
+            MatMul.sgemm(a: normed, b: projection, c: logits, m: n, n: vocabulary, k: d, transposeB: true)
+            for i in 0..<n {
+                let row = UnsafeBufferPointer(start: logits + i * vocabulary, count: vocabulary)
+                let r = r0 + i
+                if r < output.count {
+                    positions.append(scratch.score(row, emitted: output[r], temperature: temperature, topK: topK, topP: topP))
+                } else {
+                    endProbability = scratch.probability(of: endTokens, row, temperature: temperature, topK: topK, topP: topP)
+                }
+            }
+            r0 += n
+        }
+        return (positions, endProbability)
+    }
+
+    /// Buffers reused across positions.
+    struct Scratch {
+        var order: [Int32]
+        var probabilities: [Double]
+
+        init(vocabulary: Int) {
+            order = (0..<vocabulary).map(Int32.init)
+            probabilities = [Double](repeating: 0, count: vocabulary)
+        }
+
+        /// The sampling set (top-k, then the nucleus at `temperature`) as indices into `order`, with its probabilities
+        /// renormalised in `probabilities` (indexed by token); at temperature 0, every token at temperature 1.
+        mutating func distribution(_ row: UnsafeBufferPointer<Float>, temperature: Float, topK: Int, topP: Float) -> Int {
+            let vocabulary = row.count
+            let t = Double(temperature > 0 ? temperature : 1)
+            var maximum = -Float.infinity
+            for v in row where v > maximum { maximum = v }
+            var total = 0.0
+            for j in 0..<vocabulary {
+                let e = exp(Double(row[j] - maximum) / t)
+                probabilities[j] = e
+                total += e
+            }
+            for j in 0..<vocabulary { probabilities[j] /= total }
+            guard temperature > 0, (topK > 0 && topK < vocabulary) || topP < 1 else { return vocabulary }
+            // Sorted by probability (ties towards the lower id, as the sampler's top-k breaks them). Only the tokens
+            // above a cut can be in the set unless those fall short of what it needs; lower the cut until they do not.
+            let p = probabilities
+            let needK = topK > 0 ? min(topK, vocabulary) : 0
+            var cut = 1e-4
+            var candidates = 0
+            while true {
+                candidates = 0
+                var mass = 0.0
+                for j in 0..<vocabulary where p[j] >= cut {
+                    order[candidates] = Int32(j)
+                    candidates += 1
+                    mass += p[j]
+                }
+                if cut == 0 || (candidates >= needK && (topP >= 1 || mass >= Double(topP) + 1e-9)) { break }
+                cut = cut < 1e-12 ? 0 : cut / 100
+            }
+            order[0..<candidates].sort { p[Int($0)] > p[Int($1)] || (p[Int($0)] == p[Int($1)] && $0 < $1) }
+            var kept = needK > 0 ? min(needK, candidates) : candidates
+            if topP < 1 {
+                var mass = 0.0
+                var inKept = 0.0
+                for j in 0..<kept { inKept += p[Int(order[j])] }
+                for j in 0..<kept {
+                    mass += p[Int(order[j])]
+                    if mass >= Double(topP) * inKept {
+                        kept = j + 1
+                        break
+                    }
+                }
+            }
+            var keptMass = 0.0
+            for j in 0..<kept { keptMass += p[Int(order[j])] }
+            for j in 0..<vocabulary { probabilities[j] = 0 }
+            for j in 0..<kept { probabilities[Int(order[j])] = p[Int(order[j])] / keptMass }
+            return kept
+        }
+
+        mutating func score(_ row: UnsafeBufferPointer<Float>, emitted: Int32, temperature: Float, topK: Int, topP: Float) -> PositionScore {
+            var top = 0, second = -Float.infinity
+            for j in 1..<row.count {
+                if row[j] > row[top] {
+                    second = row[top]
+                    top = j
+                } else if row[j] > second {
+                    second = row[j]
+                }
+            }
+            _ = distribution(row, temperature: temperature, topK: topK, topP: topP)
+            let e = Int(emitted)
+            var entropy = 0.0, moment = 0.0
+            for p in probabilities where p > 0 {
+                let l = log(p)
+                entropy -= p * l
+                moment += p * l * l
+            }
+            let pe = probabilities[e]
+            return PositionScore(emitted: emitted, top: Int32(top), topMargin: row[top] - second, deficit: row[top] - row[e],
+                                 inSampledSet: pe > 0, logProbability: pe > 0 ? log(pe) : -.infinity, entropy: entropy, secondMoment: moment,
+                                 topProbability: probabilities[top])
+        }
+
+        mutating func probability(of tokens: Set<Int32>, _ row: UnsafeBufferPointer<Float>, temperature: Float, topK: Int, topP: Float) -> Double {
+            _ = distribution(row, temperature: temperature, topK: topK, topP: topP)
+            return tokens.reduce(0.0) { $0 + (Int($1) < probabilities.count ? probabilities[Int($1)] : 0) }
+        }
+    }
+}

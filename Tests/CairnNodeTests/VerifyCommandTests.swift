@@ -1,0 +1,34 @@
+import Testing
+import Foundation
+import CairnTestSupport
+
+/// `cairn verify` as a user runs it: an output of `cairn run` passes for its own prompt and fails, with exit status 2
+/// and a reason, for another prompt or a temperature it was not sampled at.
+@Suite struct VerifyCommandTests {
+    @Test func anOutputOfCairnRunPassesForItsPromptAndFailsForAnother() async throws {
+        let dir = try TemporaryDirectory()
+        let prompt = "The three primary colors are"
+        let run = try await CairnProcess.run(["run", "--max-tokens", "24", prompt], log: dir.url.appendingPathComponent("run.log"))
+        #expect(run.status == 0, "\(run.output)")
+        // The continuation is what `run` wrote to standard output (its log holds nothing else).
+        let output = String(run.output.dropLast(run.output.hasSuffix("\n") ? 1 : 0))
+        #expect(!output.isEmpty)
+
+        func verify(_ extra: [String], _ name: String) async throws -> (Int32, [String: Any]) {
+            let r = try await CairnProcess.run(["verify", "--output", output, "--json"] + extra, log: dir.url.appendingPathComponent("\(name).log"))
+            let line = r.output.split(separator: "\n").last.map(String.init) ?? ""
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            return (r.status, object)
+        }
+        let (okStatus, ok) = try await verify(["--prompt", prompt], "honest")
+        #expect(okStatus == 0 && ok["verdict"] as? String == "pass", "\(ok)")
+        #expect((ok["tokens"] as? Int ?? 0) > 10 && ok["mismatches"] as? Int == 0 && ok["reason"] is String)
+        let (otherStatus, other) = try await verify(["--prompt", "The capital of France is"], "replayed")
+        #expect(otherStatus == 2 && other["verdict"] as? String == "fail" && (other["mismatches"] as? Int ?? 0) > 0, "\(other)")
+        let (hotStatus, hot) = try await verify(["--prompt", prompt, "--temperature", "1.0"], "posing")
+        #expect(hotStatus == 2 && (hot["reason"] as? String ?? "").contains("top token"), "\(hot)")
+        let bad = try await CairnProcess.run(["verify", "--prompt", prompt, "--output", output, "--top-p", "0"],
+                                             log: dir.url.appendingPathComponent("bad.log"))
+        #expect(bad.status == 1 && bad.output.contains("--top-p"), "\(bad.output)")
+    }
+}
