@@ -56,8 +56,9 @@ extension SimWorld {
         markPrice()
         closeProviderDay()
         let spot = spotUSD()
-        // The outside market keeps a fifth of the pool's departure from it (in log price): lasting buying or selling moves both.
-        outsideMemory *= pow(spot / max(today.outsidePrice, 1e-9), 0.2)
+        // The outside market keeps a fifth of the pool's departure from it (in log price), and forgets 3% of what it kept
+        // each day: lasting buying or selling moves both, and the scenario's path pulls them back.
+        outsideMemory = pow(outsideMemory, 0.97) * pow(spot / max(today.outsidePrice, 1e-9), 0.2)
         try chain.fullAudit()
         let c = 1.0 / Double(unit)
         var row = DailyRow()

@@ -52,7 +52,7 @@ struct ProviderAgent {
     /// Price per million tokens in ucairn (what it registered).
     var priceUcairn: UInt128 = 0
     var registeredPrice: UInt128 = 0
-    // Daily history (newest last), trimmed to 30 days.
+    // Daily history (newest last), trimmed to 60 days.
     var revenueUSD: [Double] = []
     var costUSD: [Double] = []
     var utilization: [Double] = []

@@ -79,8 +79,10 @@ final class SimChain {
         let gasLimit = gas + CoreGas.base + CoreGas.perByte * UInt64(bytes + 400)
         let nonce = nonces[account.address, default: 0]
         nonces[account.address] = nonce + 1
+        // As wallets do: a max fee of twice the next block's base fee (plus a margin), a tip of 1.
+        let maxFee = max(20, 2 * expectedBaseFee + 10)
         let tx = TransactionBody(chainID: chainID, signer: account.key.publicKey, nonce: nonce, gasLimit: gasLimit,
-                                 maxFeePerGas: Amount(200), maxPriorityFeePerGas: Amount(1), messages: raw, memo: "")
+                                 maxFeePerGas: Amount(maxFee), maxPriorityFeePerGas: Amount(1), messages: raw, memo: "")
             .signed(with: account.key)
         pending.append((tx, tag))
     }

@@ -25,7 +25,7 @@ struct SimCast {
 extension SimWorld {
     static let genesisTime: UInt64 = 1_767_225_600_000 // 2026-01-01T00:00:00Z
     static let totalSupply: UInt128 = 100_000_000 * unit
-    static let providerIdentities = 60
+    static let providerIdentities = 300
 
     /// The agents, each with its own random stream derived from the seed and its name.
     static func makeCast(scenario: Scenario, params: SimParameters, seed: UInt64, blocksPerDay: Int) -> SimCast {
@@ -98,14 +98,14 @@ extension SimWorld {
         for (i, p) in cast.providers.enumerated() {
             let initial = i < Int(params["providers"])
             cairn.append((p.account.address, initial ? minStake * 13 / 10 + gas : gas))
-            usd[p.account.address] = initial ? 20_000 * unit : 60_000 * unit + minStake / 5 // enough to buy a stake at several times the start price
+            usd[p.account.address] = (initial ? 20_000 : 60_000) * unit
         }
         for c in cast.clients { cairn.append((c.account.address, 200_000 * unit)); usd[c.account.address] = 3_000_000 * unit }
         for (i, lp) in cast.lps.enumerated() {
             cairn.append((lp.account.address, (i == 0 ? 6_000_000 : 2_000_000) * unit))
             usd[lp.account.address] = (i == 0 ? 700_000 : 200_000) * unit
         }
-        cairn.append((arb.address, 8_000_000 * unit)); usd[arb.address] = 5_000_000 * unit
+        cairn.append((arb.address, 15_000_000 * unit)); usd[arb.address] = 5_000_000 * unit
         for s in cast.speculators { cairn.append((s.account.address, 300_000 * unit)); usd[s.account.address] = 50_000 * unit }
         for c in cast.creators { cairn.append((c.address, gas)) }
         if scenario == .whale { cairn.append((whale.address, gas)); usd[whale.address] = 15_000_000 * unit }

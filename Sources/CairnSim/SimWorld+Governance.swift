@@ -72,10 +72,17 @@ extension SimWorld {
             let supply = (try? chain.bank.supply(Denom.native, state: chain.store).value) ?? 0
             let step = supply / 50 / UInt128(coalition.count)
             var bought = false
+            // The USD the step costs at the current reserves (each member's share), or a quarter of what is left when the
+            // pool cannot supply it.
+            let r = reserves()
+            let fee = 1 - params["swapFeeBps"] / 10_000
+            let total = step * UInt128(coalition.count)
+            let quote = total < r.cairn * 9 / 10 ? Double(r.usd) * Double(total) / Double(r.cairn - total) / fee / Double(coalition.count) : .infinity
             for (i, m) in coalition.enumerated() {
                 let usd = chain.balance(m.address, usdDenom)
                 guard usd > unit else { continue }
-                chain.submit(m, [buyCairn(exactly: step, maxUSD: usd)], tag: "coalition:\(i)")
+                let spend = min(Double(usd), quote.isFinite ? quote : Double(usd) / 4)
+                chain.submit(m, [swapIn(usdDenom, UInt128(spend))], tag: "coalition:\(i)")
                 bought = true
             }
             coalitionState.phase = bought ? .delegating : .brokeOff

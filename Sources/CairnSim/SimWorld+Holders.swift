@@ -63,6 +63,14 @@ extension SimWorld {
             msgs.append(MsgUndelegate(operator: biggest.operator, amount: Amount(biggest.tokens.value / 4)))
         }
         if trend < -0.3, liquid > 1_000 * unit, d.rng.chance(0.5) { msgs.append(swapIn(Denom.native, liquid / 5)) }
+        // Profit-taking: after a 50% rise over 90 days, sell a fifth of what is liquid and unbond a tenth of the largest stake.
+        if priceTrend(days: 90) > 0.5, d.rng.chance(0.5) {
+            if liquid > 1_000 * unit { msgs.append(swapIn(Denom.native, liquid / 5)) }
+            if let biggest = (try? LedgerWiring.staking.delegationViews(of: d.account.address, state: chain.store))?.max(by: { $0.tokens < $1.tokens }),
+               biggest.tokens.value > 1_000 * unit, !msgs.contains(where: { $0 is MsgUndelegate }) {
+                msgs.append(MsgUndelegate(operator: biggest.operator, amount: Amount(biggest.tokens.value / 10)))
+            }
+        }
         for id in activeProposals() where !d.voted.contains(id) {
             d.voted.insert(id)
             if d.rng.chance(0.1) { msgs.append(MsgVote(proposalID: id, option: .no)) }
@@ -86,7 +94,8 @@ extension SimWorld {
             guard cairn > unit, usd > unit else { return }
             chain.submit(lp.account, [MsgAddLiquidity(poolID: poolID, amount0: Amount(cairn), amount1: Amount(usd), minShares: Amount(1), deadline: 0)],
                          tag: "lp:\(i)")
-        } else if feeYield < lp.requiredYield / 2 {
+        } else if feeYield < lp.requiredYield / 2, i > 0 {
+            // lp-0 is the protocol's own liquidity: it never withdraws.
             let shares = chain.balance(lp.account.address, shareDenom) / 3
             guard shares > 0 else { return }
             chain.submit(lp.account, [MsgRemoveLiquidity(poolID: poolID, shares: Amount(shares), minAmount0: .zero, minAmount1: .zero, deadline: 0)],

@@ -27,7 +27,7 @@ extension SimWorld {
         msgs.append(MsgRegisterProvider(spec))
         chain.submit(p.account, msgs, tag: "join:\(i)")
         p.status = .active
-        p.joinedDay = day
+        p.joinedDay = buy ? day : -1 // genesis providers serve from day 0
         p.registeredPrice = p.priceUcairn
         providers[i] = p
     }
@@ -50,7 +50,7 @@ extension SimWorld {
         guard !margins.isEmpty else { return }
         let median = margins[margins.count / 2]
         let util = active.reduce(0.0) { $0 + $1.averageUtilization(days: 7) } / Double(max(active.count, 1))
-        guard median > 0.15, last.unservedShare > 0.05 || util > 0.85, market.chance(0.3) else { return }
+        guard median > 0.15, last.unservedShare > 0.05 || util > 0.85, market.chance(0.5) else { return }
         if let i = providers.firstIndex(where: { $0.status == .prospective }) { joinProvider(i, buy: true) }
     }
 
@@ -64,7 +64,10 @@ extension SimWorld {
             var need: UInt128 = 0
             var opens: [Int] = []
             var deposits: [Int: UInt128] = [:]
-            let affordable = providers.indices.filter { providers[$0].status == .active && usdPerMillion(providers[$0]) <= client.wtpUSD }
+            // A provider that joins in this very block is left for tomorrow: its registration might fail.
+            let affordable = providers.indices.filter {
+                providers[$0].status == .active && providers[$0].joinedDay < day && usdPerMillion(providers[$0]) <= client.wtpUSD
+            }
             let demand = today.demand * client.share
             for p in client.channels.keys.sorted() where providers[p].status != .active && !client.channels[p]!.closing {
                 msgs.append(MsgCloseChannel(channelID: client.channels[p]!.id))
@@ -208,7 +211,7 @@ extension SimWorld {
             msgs.append(MsgWithdrawRewards(operator: p.account.address))
             p.priceUcairn = providerPrice(p)
             let u = p.averageUtilization(days: 7)
-            if u > 0.9 { p.markup = min(3, p.markup + 0.05) } else if u < 0.5 { p.markup = max(-0.3, p.markup - 0.05) }
+            if u > 0.9 { p.markup = min(1, p.markup + 0.03) } else if u < 0.5 { p.markup = max(-0.3, p.markup - 0.05) }
             let moved = Double(p.priceUcairn) / Double(max(p.registeredPrice, 1))
             if moved > 1.03 || moved < 0.97 {
                 let spec = ProviderSpec(endpoint: "https://\(p.account.name).sim.cairn", hardware: Hardware(cpuCores: 32, memoryBytes: 256 << 30, gpus: 1, gpuModel: "sim-gpu"),
@@ -217,7 +220,7 @@ extension SimWorld {
                 msgs.append(MsgUpdateProvider(spec))
                 p.registeredPrice = p.priceUcairn
             }
-            if day - p.joinedDay >= 60, let m = p.margin(days: 30), m < p.patience {
+            if day - p.joinedDay >= 90, let m = p.margin(days: 60), m < p.patience {
                 msgs.append(MsgDeregisterProvider())
                 if let view = try? LedgerWiring.staking.delegationViews(of: p.account.address, state: chain.store).first(where: { $0.operator == p.account.address }) {
                     msgs.append(MsgUndelegate(operator: p.account.address, amount: view.tokens))
@@ -239,7 +242,7 @@ extension SimWorld {
             p.utilization.append(u)
             p.costUSD.append(p.hardwareUSDPerDay * f.hardware + p.energyUSDPerDay * f.energy * (0.3 + 0.7 * u))
             p.revenueUSD.append(Double(p.revenueTodayUcairn) / Double(unit) * twapUSD)
-            for k in [\ProviderAgent.utilization, \.costUSD, \.revenueUSD] where p[keyPath: k].count > 30 { p[keyPath: k].removeFirst() }
+            for k in [\ProviderAgent.utilization, \.costUSD, \.revenueUSD] where p[keyPath: k].count > 60 { p[keyPath: k].removeFirst() }
             p.servedToday = 0
             p.revenueTodayUcairn = 0
             providers[i] = p

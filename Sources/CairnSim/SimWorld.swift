@@ -39,7 +39,7 @@ final class SimWorld {
     var coalitionState = CoalitionState()
     var whaleState = WhaleState()
     let poolID: UInt64 = 1
-    /// The outside market's memory of the pool's moves (1: none).
+    /// The outside market's memory of the pool's moves (1: none); it fades by 3% a day.
     var outsideMemory = 1.0
     var today = DayTotals()
     var rows: [DailyRow] = []
@@ -164,6 +164,8 @@ final class SimWorld {
             }
             guard let receipt = o.receipt, receipt.success else {
                 if kind == "client", let c = Int(o.tag.dropFirst(7)) { pendingOpens[c] = nil }
+                // A provider whose registration failed never served: it gives up.
+                if kind == "join", let p = Int(o.tag.dropFirst(5)) { providers[p].status = .exited }
                 continue
             }
             var opened: [UInt64] = []
@@ -276,7 +278,7 @@ final class SimWorld {
     /// What of `address`'s CAIRN it may spend, keeping enough for a few transactions' fees.
     func spendable(_ address: Address) -> UInt128 {
         let b = chain.cairn(address)
-        let reserve = 100 * unit
+        let reserve = 150 * unit
         return b > reserve ? b - reserve : 0
     }
 
