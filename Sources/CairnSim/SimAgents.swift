@@ -83,7 +83,6 @@ struct ClientChannel {
     var cumulative: UInt128 = 0
     var perModel: [UInt64: UInt128] = [:]
     var usage: [UInt64: (tokens: UInt64, requests: UInt64)] = [:]
-    var signed: SignedVoucher?
     var spentYesterday: UInt128 = 0
     var spentToday: UInt128 = 0
     var closing = false

@@ -149,7 +149,6 @@ extension SimWorld {
             }
         }
         today.served = served
-        signVouchers()
     }
 
     /// Serves `tokens` (at most what the channel's escrow covers) from `provider` to `client`: the cost goes into the
@@ -179,28 +178,28 @@ extension SimWorld {
         return tokens
     }
 
-    /// The client signs one cumulative voucher for each channel it spent on today.
-    func signVouchers() {
-        for c in clients.indices {
-            for p in clients[c].channels.keys.sorted() where clients[c].channels[p]!.spentToday > 0 {
-                let ch = clients[c].channels[p]!
-                let voucher = Voucher(channelID: ch.id, cumulative: Amount(ch.cumulative),
+    /// The client's voucher for everything served on its channel to `provider` so far, signed now (a client signs
+    /// one per request; only the latest counts, so the simulator signs the one the provider is about to claim).
+    func signedVoucher(client c: Int, provider p: Int) -> SignedVoucher? {
+        guard let ch = clients[c].channels[p], ch.cumulative > 0 else { return nil }
+        let voucher = Voucher(channelID: ch.id, cumulative: Amount(ch.cumulative),
                               perModel: ch.perModel.keys.sorted().compactMap { k in ch.perModel[k]! > 0 ? ModelAmount(modelID: k, amount: Amount(ch.perModel[k]!)) : nil },
                               usage: ch.usage.keys.sorted().map { k in ModelUsage(modelID: k, tokens: ch.usage[k]!.tokens, requests: ch.usage[k]!.requests) })
-                clients[c].channels[p]!.signed = voucher.signed(by: clients[c].voucherKey, chainID: chain.chainID)
-            }
-        }
+        return voucher.signed(by: clients[c].voucherKey, chainID: chain.chainID)
     }
 
-    /// A provider's turn: claim every channel's latest voucher, sell CAIRN to pay the day's costs, and once a week
-    /// withdraw its staking rewards, reprice, and leave if its margin has stayed below what it bears.
+    /// A provider's turn: claim one client's channel a day in turn (every channel when leaving), sell CAIRN to pay the
+    /// day's costs, and once a week withdraw its staking rewards, reprice, and leave if its margin has stayed below what
+    /// it bears.
     func providerAct(_ i: Int, weekday: Int) {
         var p = providers[i]
         var msgs: [any LedgerMessage] = []
-        for c in clients.indices {
-            guard let ch = clients[c].channels[i], let v = ch.signed, v.voucher.cumulative.value > p.lastClaimed[ch.id, default: 0] else { continue }
+        let leaving = weekday == p.weekday && day - p.joinedDay >= 90 && (p.margin(days: 60).map { $0 < p.patience } ?? false)
+        for c in clients.indices where leaving || (day + i + c) % clients.count == 0 {
+            guard let ch = clients[c].channels[i], ch.cumulative > p.lastClaimed[ch.id, default: 0],
+                  let v = signedVoucher(client: c, provider: i) else { continue }
             msgs.append(MsgClaim(voucher: v))
-            p.lastClaimed[ch.id] = v.voucher.cumulative.value
+            p.lastClaimed[ch.id] = ch.cumulative
         }
         let years = Double(day) / 365.25
         let f = scenario.costFactors(years: years)
@@ -220,7 +219,7 @@ extension SimWorld {
                 msgs.append(MsgUpdateProvider(spec))
                 p.registeredPrice = p.priceUcairn
             }
-            if day - p.joinedDay >= 90, let m = p.margin(days: 60), m < p.patience {
+            if leaving {
                 msgs.append(MsgDeregisterProvider())
                 if let view = try? LedgerWiring.staking.delegationViews(of: p.account.address, state: chain.store).first(where: { $0.operator == p.account.address }) {
                     msgs.append(MsgUndelegate(operator: p.account.address, amount: view.tokens))
