@@ -56,8 +56,10 @@ extension SimWorld {
             if rows.count > 455, whaleState.startPrice > 0 {
                 out.append(Verdict(name: "whale_price_change", value: rows[455].priceUSD / whaleState.startPrice - 1, ok: nil,
                                    detail: "pool price change over the accumulation (day 90 to 455)"))
-                out.append(Verdict(name: "whale_nakamoto_before_after", value: Double(rows[89].nakamoto * 100 + rows[455].nakamoto), ok: nil,
-                                   detail: "Nakamoto coefficient before × 100 + after the accumulation"))
+                out.append(Verdict(name: "whale_nakamoto_before", value: Double(rows[89].nakamoto), ok: nil,
+                                   detail: "Nakamoto coefficient of validators on day 89, before the accumulation"))
+                out.append(Verdict(name: "whale_nakamoto_after", value: Double(rows[455].nakamoto), ok: nil,
+                                   detail: "Nakamoto coefficient on day 455, when it ends"))
             }
         case .governanceCapture:
             let c = coalitionState
@@ -70,10 +72,13 @@ extension SimWorld {
                                    detail: "share of the supply the coalition held at its last vote (\(last.status))"))
                 out.append(Verdict(name: "capture_bonded_share", value: last.bondedShare, ok: nil, detail: "its share of bonded stake then"))
             }
+            out.append(Verdict(name: "attack_usd_spent", value: Double(c.swapUSDIn) / 1e6, ok: nil, detail: "USD it paid the pool, in all"))
             if captured {
                 out.append(Verdict(name: "attack_cost_usd", value: c.costUSD, ok: nil,
-                                   detail: "USD spent buying stake less the value of the stake kept, at the pool's price on capture"))
-                out.append(Verdict(name: "attack_gain_usd", value: c.gainUSD, ok: nil, detail: "the treasury paid out, at the pool's price on capture"))
+                                   detail: "the premium its purchases paid over the pool's price before the attack, plus the deposits burned by vetoes, in USD"))
+                out.append(Verdict(name: "attack_capital_usd", value: c.holdingsValueUSD, ok: nil,
+                                   detail: "the stake it held and bought, at the price before the attack: the capital exposed to a crash after the theft"))
+                out.append(Verdict(name: "attack_gain_usd", value: c.gainUSD, ok: nil, detail: "the treasury paid out, at the price before the attack"))
                 out.append(Verdict(name: "attack_profitable", value: c.gainUSD - c.costUSD, ok: c.gainUSD <= c.costUSD, detail: "gain minus cost (ok: not profitable)"))
             }
         case .royaltyZipf:

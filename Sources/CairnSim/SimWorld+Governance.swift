@@ -34,6 +34,13 @@ struct CoalitionState {
     var costUSD = 0.0
     var holdingsValueUSD = 0.0
     var usdSpent = 0.0
+    /// The pool's 7-day TWAP before the coalition's first move: the price its stake and the treasury are valued at.
+    var priceBefore = 0.0
+    /// What its swaps paid (uusd) and got (ucairn).
+    var swapUSDIn: UInt128 = 0
+    var swapCairnOut: UInt128 = 0
+    /// What it held at genesis (ucairn).
+    var genesisCairn: UInt128 = 0
 }
 
 extension SimWorld {
@@ -63,6 +70,10 @@ extension SimWorld {
     func coalitionAct() {
         guard !coalition.isEmpty, day >= coalitionState.nextDay else { return }
         let leader = coalition[0]
+        if coalitionState.priceBefore == 0 {
+            coalitionState.priceBefore = twap(days: 7)
+            coalitionState.genesisCairn = coalition.reduce(UInt128(0)) { $0 + chain.cairn($1.address) }
+        }
         switch coalitionState.phase {
         case .waiting where spendable(leader.address) > 10_000 * unit:
             // It already holds stake (coalitionGenesisShare): bond it first and try with that.
@@ -132,13 +143,16 @@ extension SimWorld {
                 coalitionState.phase = .captured
                 coalitionState.capturedDay = day
                 coalitionState.gainCairn = amount.value
-                let price = spotUSD()
-                coalitionState.gainUSD = Double(amount.value) / Double(unit) * price
-                let usdNow = coalition.reduce(0.0) { $0 + Double(chain.balance($1.address, usdDenom)) / Double(unit) }
-                coalitionState.usdSpent = coalitionState.usdStart - usdNow
-                let own = Double(bonded + liquid) - Double(amount.value)
-                coalitionState.holdingsValueUSD = max(0, own) / Double(unit) * price
-                coalitionState.costUSD = coalitionState.usdSpent - coalitionState.holdingsValueUSD
+                // Valued at the price before the attack: the buying itself drives the pool's price up.
+                let p0 = coalitionState.priceBefore
+                coalitionState.gainUSD = Double(amount.value) / Double(unit) * p0
+                coalitionState.usdSpent = Double(coalitionState.swapUSDIn) / Double(unit)
+                let burnedDeposits = Double(coalitionState.attempts.filter { $0.status == "vetoed" || $0.status == "no_quorum" }.count) * 1_000
+                // The cost: the premium its purchases paid over the price before the attack, and the deposits burned.
+                coalitionState.costUSD = coalitionState.usdSpent - Double(coalitionState.swapCairnOut) / Double(unit) * p0 + burnedDeposits * p0
+                // The capital at stake: what it held and bought, at the price before.
+                coalitionState.holdingsValueUSD = Double(coalitionState.genesisCairn + coalitionState.swapCairnOut) / Double(unit) * p0
+                _ = liquid
             } else {
                 coalitionState.phase = .buying
             }

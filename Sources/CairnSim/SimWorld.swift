@@ -174,6 +174,10 @@ final class SimWorld {
                 case "exchange.swap":
                     let usd = e["denom_in"] == usdDenom ? e["amount_in"] : e["amount_out"]
                     today.swapVolumeUSD += Double(UInt128(usd ?? "0") ?? 0) / Double(unit)
+                    if kind == "coalition", e["denom_in"] == usdDenom {
+                        coalitionState.swapUSDIn += UInt128(e["amount_in"] ?? "") ?? 0
+                        coalitionState.swapCairnOut += UInt128(e["amount_out"] ?? "") ?? 0
+                    }
                 case "market.claimed":
                     if let p = Int(o.tag.split(separator: ":").last ?? ""), let amount = UInt128(e["provider_amount"] ?? "") {
                         providers[p].revenueTodayUcairn += amount
