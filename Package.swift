@@ -260,7 +260,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnSimTests",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnSim"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnStaking", "CairnSim"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,5 +1,5 @@
-import CairnLedger
-import CairnStaking
+package import CairnLedger
+package import CairnStaking
 import CairnPrimitives
 import CairnBank
 import CairnGovernance
@@ -51,10 +51,10 @@ public struct SimChecks: Sendable, Equatable {
 
 /// The rules the checks compare the ledger with, written out here from their specifications (the ledger's README
 /// and the staking README), not called from the modules they check.
-enum SimClosedForm {
+package enum SimClosedForm {
     /// EIP-1559: the next base fee from this block's base fee and gas used, against a target of half the gas limit, moving
     /// by at most 1/denominator, at least 1 up when above target, never below the minimum.
-    static func nextBaseFee(current b: UInt128, gasUsed: UInt64, params: ChainParams) -> UInt128 {
+    package static func nextBaseFee(current b: UInt128, gasUsed: UInt64, params: ChainParams) -> UInt128 {
         let target = UInt128(max(params.blockGasLimit / 2, 1))
         let g = UInt128(gasUsed)
         let d = UInt128(params.baseFeeChangeDenominator)
@@ -68,7 +68,7 @@ enum SimClosedForm {
     }
 
     /// The yearly rate in units of 10^-8: initial × (1 − decay)^year, each year's step rounded down, floored.
-    static func rate(year: UInt64, params: StakingParams) -> UInt128 {
+    package static func rate(year: UInt64, params: StakingParams) -> UInt128 {
         let floor = UInt128(params.inflationFloorBps) * 10_000
         var rate = UInt128(params.inflationInitialBps) * 10_000
         // Bounded: the rate reaches the floor (or zero) within a few hundred steps for any decay above zero.
@@ -81,7 +81,7 @@ enum SimClosedForm {
     }
 
     /// The emission of block `height`: ⌊circulating × rate / (10^8 × blocksPerYear)⌋.
-    static func blockEmission(height: UInt64, circulating: UInt128, params: StakingParams) -> UInt128 {
+    package static func blockEmission(height: UInt64, circulating: UInt128, params: StakingParams) -> UInt128 {
         let r = rate(year: height / params.blocksPerYear, params: params)
         let product = circulating.multipliedFullWidth(by: r)
         return (UInt128(100_000_000) * UInt128(params.blocksPerYear)).dividingFullWidth(product).quotient

@@ -88,6 +88,16 @@ public enum Simulator {
             }
         }
         let variants: [GovVariant?] = options.scenario.governanceVariants ?? [nil]
+        // Each point's genesis is built and run first, so a value the ledger refuses (a floor above the initial rate, say)
+        // is reported before any run starts.
+        for point in points {
+            do {
+                _ = try SimWorld(scenario: options.scenario, variant: variants[0], params: point.params, seed: options.seed, years: 1 / 365.25,
+                                 blockInterval: options.blockInterval)
+            } catch {
+                throw SimError("\(point.label.isEmpty ? "the parameters" : point.label): the ledger refuses the genesis: \(error)")
+            }
+        }
         let seeds = options.sweep == nil ? 1 : options.seeds
         // Every run is independent: they share only the ledger's immutable wiring, so they run on all cores, and are
         // put back in (point, seed, variant) order.

@@ -1,4 +1,7 @@
 import CairnSim
+import CairnLedger
+import CairnStaking
+import CairnPrimitives
 import Foundation
 import Testing
 
@@ -57,7 +60,38 @@ import Testing
         #expect(throws: SimError.self) { try SimSweep(parsing: "nosuch=1,2") }
         #expect(throws: SimError.self) { try SimSweep(parsing: "protocolFeeBps=20000") }
         #expect(throws: SimError.self) { try SimOptions(scenario: .baseline, blockInterval: 7) }
+        // A value in the parameter's range that the ledger's genesis refuses is reported before anything runs.
+        let refused = try SimOptions(scenario: .baseline, years: 0.01, sweep: try SimSweep(parsing: "inflationInitialBps=0,800"))
+        #expect(throws: SimError.self) { try Simulator.run(refused) }
         let sweep = try SimSweep(parsing: "protocolFeeBps=100,500")
         #expect(sweep.values == [100, 500])
+    }
+}
+
+/// The rules the checks compare the ledger with, against values worked by hand from their specifications.
+@Suite struct ClosedFormTests {
+    @Test func theInflationRateFallsBy15PercentAYearToItsFloorInYear9() {
+        let p = StakingParams.default
+        #expect(SimClosedForm.rate(year: 0, params: p) == 8_000_000)
+        #expect(SimClosedForm.rate(year: 1, params: p) == 6_800_000)
+        #expect(SimClosedForm.rate(year: 2, params: p) == 5_780_000)
+        #expect(SimClosedForm.rate(year: 8, params: p) > 2_000_000)
+        #expect(SimClosedForm.rate(year: 9, params: p) == 2_000_000)
+        #expect(SimClosedForm.rate(year: 40, params: p) == 2_000_000)
+        // 8% of 1,000,000,000,000 over 100 blocks a year: 800,000,000 a block.
+        var hourly = p
+        hourly.blocksPerYear = 100
+        #expect(SimClosedForm.blockEmission(height: 5, circulating: 1_000_000_000_000, params: hourly) == 800_000_000)
+        #expect(SimClosedForm.blockEmission(height: 105, circulating: 1_000_000_000_000, params: hourly) == 680_000_000)
+    }
+
+    @Test func theBaseFeeMovesAnEighthAtMostAndNeverBelowItsFloor() {
+        var c = ChainParams.default
+        c.minBaseFee = Amount(1)
+        #expect(SimClosedForm.nextBaseFee(current: 1_000, gasUsed: c.blockGasLimit, params: c) == 1_125)
+        #expect(SimClosedForm.nextBaseFee(current: 1_000, gasUsed: 0, params: c) == 875)
+        #expect(SimClosedForm.nextBaseFee(current: 1_000, gasUsed: c.blockGasLimit / 2, params: c) == 1_000)
+        #expect(SimClosedForm.nextBaseFee(current: 1, gasUsed: c.blockGasLimit / 2 + 1, params: c) == 2)
+        #expect(SimClosedForm.nextBaseFee(current: 1, gasUsed: 0, params: c) == 1)
     }
 }
