@@ -26,8 +26,9 @@ public struct SimOptions: Sendable {
     public init(scenario: Scenario, years: Double = 5, seed: UInt64 = 1, blockInterval: UInt64 = 3_600, parameters: SimParameters = SimParameters(),
                 sweep: SimSweep? = nil, seeds: Int = 1, checkDeterminism: Bool = true) throws(SimError) {
         guard years > 0, years <= 50 else { throw SimError("--years must be above 0 and at most 50") }
-        guard blockInterval >= 1, blockInterval <= 86_400, 86_400 % blockInterval == 0 else {
-            throw SimError("--block-interval must divide a day (86400 s): 1, 2, 3, ..., 3600, ..., 86400")
+        // Agents act in the blocks after the day's first, so a day needs at least two.
+        guard blockInterval >= 1, blockInterval <= 43_200, 86_400 % blockInterval == 0 else {
+            throw SimError("--block-interval must divide a day (86400 s) into at least two blocks: 1, 2, 3, ..., 3600, ..., 43200")
         }
         guard (1...100).contains(seeds) else { throw SimError("--seeds must be 1 to 100") }
         let blocks = years * 31_557_600 / Double(blockInterval)

@@ -60,6 +60,7 @@ import Testing
         #expect(throws: SimError.self) { try SimSweep(parsing: "nosuch=1,2") }
         #expect(throws: SimError.self) { try SimSweep(parsing: "protocolFeeBps=20000") }
         #expect(throws: SimError.self) { try SimOptions(scenario: .baseline, blockInterval: 7) }
+        #expect(throws: SimError.self) { try SimOptions(scenario: .baseline, blockInterval: 86_400) }
         // A value in the parameter's range that the ledger's genesis refuses is reported before anything runs.
         let refused = try SimOptions(scenario: .baseline, years: 0.01, sweep: try SimSweep(parsing: "inflationInitialBps=0,800"))
         #expect(throws: SimError.self) { try Simulator.run(refused) }
