@@ -123,6 +123,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnSim",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket",
+                           "CairnExchange", "CairnApp"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnChain",
             dependencies: ["CairnPrimitives", "CairnStorage", "CairnLedger", "CairnConsensus"],
             swiftSettings: strict
@@ -205,7 +211,7 @@ let package = Package(
             dependencies: [
                 "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
                 "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
-                "CairnGateway", "CairnTestSupport",
+                "CairnGateway", "CairnTestSupport", "CairnSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -250,6 +256,11 @@ let package = Package(
             name: "CairnExchangeTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnExchange", "CairnApp", "CairnTestSupport",
                            .product(name: "BigInt", package: "BigInt")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnSimTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnStaking", "CairnSim"],
             swiftSettings: strict
         ),
         .testTarget(

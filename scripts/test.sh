@@ -68,8 +68,12 @@ openai_status=$suite_status
 export CAIRN_DEVNET_VALIDATORS="${CAIRN_DEVNET_VALIDATORS:-4}"
 suite explorer "${CAIRN_EXPLORER_TEST_TIMEOUT:-15m}" scripts/explorer-tests/run.sh
 explorer_status=$suite_status
+# The simulator's report rendered in headless Chromium, with a screenshot (scripts/sim-report-test).
+suite sim-report "${CAIRN_SIM_REPORT_TIMEOUT:-5m}" scripts/sim-report-test/run.sh
+sim_report_status=$suite_status
 if [ "$status" -ne 0 ]; then swift_summary; exit "$status"; fi
 if [ "$simulation_status" -ne 0 ]; then exit "$simulation_status"; fi
 if [ "$network_status" -ne 0 ]; then exit "$network_status"; fi
 if [ "$openai_status" -ne 0 ]; then exit "$openai_status"; fi
+if [ "$sim_report_status" -ne 0 ]; then exit "$sim_report_status"; fi
 exit "$explorer_status"

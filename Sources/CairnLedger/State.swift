@@ -59,12 +59,25 @@ public final class StateOverlay: StateReader {
     public func delete(_ key: [UInt8]) { set(key, nil) }
 
     public func scan(prefix: [UInt8]) throws -> [(key: [UInt8], value: [UInt8])] {
-        var merged: [[UInt8]: [UInt8]] = [:]
-        for (k, v) in try base.scan(prefix: prefix) { merged[k] = v }
-        for (k, v) in writes where k.bytes.starts(with: prefix) {
-            if let v { merged[k.bytes] = v } else { merged[k.bytes] = nil }
+        // The base's entries come in key order; the writes under the prefix (few) are sorted and merged into them.
+        let base = try base.scan(prefix: prefix)
+        var written: [(key: [UInt8], value: [UInt8]?)] = []
+        for (k, v) in writes where k.bytes.starts(with: prefix) { written.append((k.bytes, v)) }
+        if written.isEmpty { return base }
+        written.sort { StateKeyBytes.precedes($0.key, $1.key) }
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        out.reserveCapacity(base.count + written.count)
+        var i = 0
+        for w in written {
+            while i < base.count, StateKeyBytes.precedes(base[i].key, w.key) {
+                out.append(base[i])
+                i += 1
+            }
+            if i < base.count, base[i].key == w.key { i += 1 }
+            if let v = w.value { out.append((key: w.key, value: v)) }
         }
-        return merged.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        out.append(contentsOf: base[i...])
+        return out
     }
 
     /// Opens a checkpoint; `commit` keeps its writes, `revert` undoes them.
