@@ -5,18 +5,22 @@ import Foundation
 /// The teacher-forced check on the real SmolLM2: honest outputs of this engine pass at temperatures 0, 0.7 and 1,
 /// and the cheats fail: random text, an answer to another prompt replayed, a temperature other than the one claimed,
 /// greedy output passed off as sampled, inflated billing, a stop claimed mid-sentence.
-@Suite(.serialized) struct InferenceCheckTests {
+///
+/// Generating and checking is compute-bound for a minute in a debug build: it runs on a thread of its own and the
+/// expectations are checked after, so it never holds one of the two threads every other test's awaits resume on.
+@Suite struct InferenceCheckTests {
     static let prompts = [
         "Here is a short story about a robot who learns to paint:",
         "Water boils at 100 degrees Celsius because",
         "The three primary colors are",
     ]
 
-    static func verifier() throws -> (InferenceVerifier, TextGenerator) {
-        let file = try RealModels.file.get()
-        let tokenizer = try #require(try LanguageModelLoader.tokenizer(for: file))
-        let model = try LlamaModel(file: file)
-        return (try InferenceVerifier(model: model, tokenizer: tokenizer), TextGenerator(model: model, tokenizer: tokenizer))
+    /// One checked job: what it was, whether it should pass, and the verdict.
+    struct Case: Sendable {
+        var label: String
+        var shouldPass: Bool
+        var verdict: InferenceCheck.Verdict
+        var reasonMentions: String?
     }
 
     static func generate(_ g: TextGenerator, _ prompt: [Int32], temperature: Float, seed: UInt64, tokens: Int = 32) throws -> [Int32] {
@@ -27,64 +31,60 @@ import Foundation
         return ids
     }
 
-    @Test func honestOutputsPassAndCheatsFail() throws {
-        let (v, g) = try Self.verifier()
-        var lines: [String] = []
-        func record(_ what: String, _ verdict: InferenceCheck.Verdict) {
-            lines.append("\(what): \(verdict.verdict) tokens \(verdict.tokens) mismatches \(verdict.mismatches) z \(verdict.zScore.map { String(format: "%.2f", $0) } ?? "-") — \(verdict.reason)")
+    static func cases() throws -> [Case] {
+        let file = try RealModels.file.get()
+        guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else { throw InferenceError(.invalidRequest, "no tokenizer") }
+        let model = try LlamaModel(file: file)
+        let v = try InferenceVerifier(model: model, tokenizer: tokenizer)
+        let g = TextGenerator(model: model, tokenizer: tokenizer)
+        var out: [Case] = []
+        func check(_ label: String, _ prompt: [Int32], _ output: [Int32], _ claim: InferenceCheck.Claim, pass: Bool, mentions: String? = nil) throws {
+            out.append(Case(label: label, shouldPass: pass, verdict: try v.check(promptTokens: prompt, outputTokens: output, claim: claim),
+                            reasonMentions: mentions))
         }
         var answers: [[Int32]] = []
-        for (i, text) in Self.prompts.enumerated() {
+        for (i, text) in prompts.enumerated() {
             let prompt = try v.promptTokens(text, chat: false)
-            let greedy = try Self.generate(g, prompt, temperature: 0, seed: 0)
+            let greedy = try generate(g, prompt, temperature: 0, seed: 0)
             answers.append(greedy)
-            let honest = try v.check(promptTokens: prompt, outputTokens: greedy, claim: .init(temperature: 0, billedTokens: greedy.count))
-            record("honest greedy \(i)", honest)
-            #expect(honest.passed, "\(honest)")
-            // (Generation is the slow part of this test in a debug build: one sample per prompt, at 0.7 or 1.)
-            for t: Float in [i % 2 == 0 ? 0.7 : 1.0] {
-                for seed: UInt64 in [1] {
-                    let sampled = try Self.generate(g, prompt, temperature: t, seed: seed + UInt64(i) * 10)
-                    let verdict = try v.check(promptTokens: prompt, outputTokens: sampled, claim: .init(temperature: t))
-                    record("honest T=\(t) seed \(seed) \(i)", verdict)
-                    #expect(verdict.passed, "prompt \(i) T=\(t) seed \(seed): \(verdict)")
-                }
-            }
-            // Greedy output passed off as sampled at temperature 1.
-            let posing = try v.check(promptTokens: prompt, outputTokens: greedy, claim: .init(temperature: 1.0))
-            record("greedy claimed T=1 \(i)", posing)
-            #expect(!posing.passed, "greedy output passed as sampled at 1.0: \(posing)")
-            // Hotter sampling than claimed.
+            try check("honest greedy \(i)", prompt, greedy, .init(temperature: 0, billedTokens: greedy.count), pass: true)
+            // One sample per prompt, at 0.7 or 1.
+            let t: Float = i % 2 == 0 ? 0.7 : 1.0
+            try check("honest T=\(t) \(i)", prompt, try generate(g, prompt, temperature: t, seed: 1 + UInt64(i) * 10), .init(temperature: t), pass: true)
+            try check("greedy claimed as sampled at 1.0 \(i)", prompt, greedy, .init(temperature: 1.0), pass: false)
             if i == 0 {
-                let hot = try Self.generate(g, prompt, temperature: 1.5, seed: 7 + UInt64(i))
-                let hotVerdict = try v.check(promptTokens: prompt, outputTokens: hot, claim: .init(temperature: 0.7))
-                record("T=1.5 claimed 0.7 \(i)", hotVerdict)
-                #expect(!hotVerdict.passed, "sampling at 1.5 passed as 0.7: \(hotVerdict)")
+                try check("sampled at 1.5 claimed as 0.7", prompt, try generate(g, prompt, temperature: 1.5, seed: 7), .init(temperature: 0.7), pass: false)
             }
-            // Random tokens.
             var rng = Xoshiro256(seed: 99 + UInt64(i))
             let random = (0..<32).map { _ in Int32(rng.next() % 40_000) + 100 }
-            for t: Float in [0, 0.7] {
-                let verdict = try v.check(promptTokens: prompt, outputTokens: random, claim: .init(temperature: t))
-                record("random T=\(t) \(i)", verdict)
-                #expect(!verdict.passed, "random text passed at \(t)")
-            }
-            // Billing twice the tokens.
-            let billed = try v.check(promptTokens: prompt, outputTokens: greedy, claim: .init(temperature: 0, billedTokens: greedy.count * 2))
-            #expect(!billed.passed && billed.reason.contains("billing"), "\(billed)")
+            try check("random T=0 \(i)", prompt, random, .init(temperature: 0), pass: false)
+            try check("random T=0.7 \(i)", prompt, random, .init(temperature: 0.7), pass: false)
+            try check("billed twice \(i)", prompt, greedy, .init(temperature: 0, billedTokens: greedy.count * 2), pass: false, mentions: "billing")
         }
-        // Each answer replayed for the next prompt.
-        for i in 0..<Self.prompts.count {
-            let prompt = try v.promptTokens(Self.prompts[(i + 1) % Self.prompts.count], chat: false)
-            let verdict = try v.check(promptTokens: prompt, outputTokens: answers[i], claim: .init(temperature: 0))
-            record("replayed \(i)", verdict)
-            #expect(!verdict.passed, "an answer to prompt \(i) passed for prompt \((i + 1) % Self.prompts.count)")
+        for i in 0..<prompts.count {
+            let other = try v.promptTokens(prompts[(i + 1) % prompts.count], chat: false)
+            try check("answer \(i) replayed for prompt \((i + 1) % prompts.count)", other, answers[i], .init(temperature: 0), pass: false)
         }
-        // A stop claimed in the middle of a greedy answer, where the model would not have ended.
-        let prompt = try v.promptTokens(Self.prompts[0], chat: false)
-        let cut = try v.check(promptTokens: prompt, outputTokens: Array(answers[0].prefix(10)), claim: .init(temperature: 0, finishReason: "stop"))
-        record("stop claimed after 10 tokens", cut)
-        #expect(!cut.passed && cut.reason.contains("finish"), "\(cut)")
-        print(lines.joined(separator: "\n"))
+        let prompt = try v.promptTokens(prompts[0], chat: false)
+        try check("stop claimed after 10 tokens", prompt, Array(answers[0].prefix(10)), .init(temperature: 0, finishReason: "stop"), pass: false,
+                  mentions: "finish")
+        return out
+    }
+
+    @Test func honestOutputsPassAndCheatsFail() async throws {
+        let cases = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Case], any Error>) in
+            let thread = Thread { continuation.resume(with: Result { try Self.cases() }) }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        #expect(cases.count == 23)
+        for c in cases {
+            let v = c.verdict
+            #expect(v.passed == c.shouldPass, "\(c.label): \(v)")
+            if let word = c.reasonMentions { #expect(v.reason.contains(word), "\(c.label): \(v.reason)") }
+        }
+        print(cases.map { c in
+            "\(c.label): \(c.verdict.verdict) tokens \(c.verdict.tokens) mismatches \(c.verdict.mismatches) z \(c.verdict.zScore.map { String(format: "%.2f", $0) } ?? "-") — \(c.verdict.reason)"
+        }.joined(separator: "\n"))
     }
 }

@@ -7,20 +7,28 @@ import Testing
 
 /// The simulator on the node's own ledger: its checks hold, the same seed gives the same bytes, every scenario runs,
 /// and bad input is refused with a message.
-@Suite struct SimulatorTests {
+///
+/// The runs are compute-bound for seconds: they go to a thread of their own, one at a time, so they never hold one of
+/// the two threads every other test's awaits resume on (a starved pool made other suites' real-clock waits run out).
+@Suite(.serialized) struct SimulatorTests {
     /// A short run: 20 days of hourly blocks (480 blocks) with a small block gas limit so the base fee moves.
-    static func short(_ scenario: Scenario, days: Double = 20, seed: UInt64 = 7, gasLimit: Double? = nil) throws -> SimOutput {
+    static func short(_ scenario: Scenario, days: Double = 20, seed: UInt64 = 7, gasLimit: Double? = nil) async throws -> SimOutput {
         var params = SimParameters()
         if let gasLimit { try params.set("blockGasLimit", gasLimit) }
-        return try Simulator.run(try SimOptions(scenario: scenario, years: days / 365.25, seed: seed, parameters: params, checkDeterminism: false))
+        let options = try SimOptions(scenario: scenario, years: days / 365.25, seed: seed, parameters: params, checkDeterminism: false)
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try Simulator.run(options) }) }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
     }
 
     static func summary(_ output: SimOutput) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(output.summaryJSON.utf8)) as? [String: Any])
     }
 
-    @Test func conservationBaseFeeAndEmissionChecksHoldOnAShortRun() throws {
-        let output = try Self.short(.baseline, gasLimit: 1_000_000)
+    @Test func conservationBaseFeeAndEmissionChecksHoldOnAShortRun() async throws {
+        let output = try await Self.short(.baseline, gasLimit: 1_000_000)
         #expect(output.allChecksOK, "\(output.summaryJSON.prefix(2_000))")
         let checks = try #require(try Self.summary(output)["checks"] as? [String: [String: Any]])
         for name in ["conservation", "base_fee", "emission"] {
@@ -34,19 +42,19 @@ import Testing
         #expect(output.blocks >= 480)
     }
 
-    @Test func theSameSeedGivesTheSameBytes() throws {
-        let a = try Self.short(.baseline, days: 10)
-        let b = try Self.short(.baseline, days: 10)
+    @Test func theSameSeedGivesTheSameBytes() async throws {
+        let a = try await Self.short(.baseline, days: 10)
+        let b = try await Self.short(.baseline, days: 10)
         #expect(a.dailyCSV == b.dailyCSV)
         #expect(a.summaryJSON == b.summaryJSON)
         #expect(a.reportHTML == b.reportHTML)
-        let c = try Self.short(.baseline, days: 10, seed: 8)
+        let c = try await Self.short(.baseline, days: 10, seed: 8)
         #expect(c.dailyCSV != a.dailyCSV, "another seed should give other figures")
     }
 
     @Test(arguments: Scenario.allCases)
-    func everyScenarioRunsBriefly(_ scenario: Scenario) throws {
-        let output = try Self.short(scenario, days: 8)
+    func everyScenarioRunsBriefly(_ scenario: Scenario) async throws {
+        let output = try await Self.short(scenario, days: 8)
         #expect(output.allChecksOK)
         let runs = try #require(try Self.summary(output)["runs"] as? [[String: Any]])
         #expect(runs.count == (scenario == .governanceCapture ? 3 : 1))
