@@ -38,6 +38,11 @@ public protocol ChainReader: Sendable {
 extension ChainReader {
     /// The chain's id.
     public var chainID: String { genesis.chainID }
+
+    /// The block time (ms) of the committed head; the genesis time before the first block.
+    public func headTime() throws -> UInt64 {
+        try header(at: try head().height)?.time ?? genesis.genesisTime
+    }
 }
 
 /// A committed block, decoded: the block, its receipts in order, and the events of its end.

@@ -13,7 +13,7 @@ extension Explorer {
 
     func pools() throws -> Output {
         let exchange = LedgerWiring.exchange
-        let time = try chain.header(at: try chain.head().height)?.time
+        let time = try chain.headTime()
         let (list, summary) = try chain.withState { s in (try exchange.pools(state: s, time: time), try exchange.summary(state: s)) }
         let rows = list.map { p in
             [Links.pool(p.id), HTML(text: "\(p.denom0) / \(p.denom1)"), HTML(text: Format.count(p.reserve0.value)), HTML(text: Format.count(p.reserve1.value)),
@@ -34,7 +34,7 @@ extension Explorer {
     func pool(_ param: String, before: IndexPosition?) throws -> Output {
         let poolID = try id(param, what: "pool")
         let exchange = LedgerWiring.exchange
-        let time = try chain.header(at: try chain.head().height)?.time
+        let time = try chain.headTime()
         guard let p = try chain.withState({ try exchange.pool(poolID, state: $0, time: time) }) else {
             throw Failure.notFound("There is no pool \(poolID).")
         }

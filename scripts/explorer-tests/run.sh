@@ -7,17 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium chromium-browser google-chrome >/dev/null 2>&1; then
-  echo "explorer-tests: installing chromium with apt"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
-
 . scripts/lib/python-tests.sh
-VENV=.venv-explorer
-python_venv explorer-tests "$VENV" websocket-client 1.9.2
+browser_tests explorer-tests
 cairn_bin explorer-tests
 
 start=$(date +%s)

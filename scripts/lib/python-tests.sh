@@ -1,4 +1,5 @@
-# Shared by the Python test runners (scripts/openai-tests, scripts/explorer-tests); source it from the repository root.
+# Shared by the Python test runners (scripts/openai-tests, scripts/explorer-tests, scripts/sim-report-test); source it
+# from the repository root.
 
 # cairn_bin NAME: exports CAIRN_BIN (default .build/debug/cairn) as an absolute path, so a test that changes its
 # folder still finds it, and CAIRN_MODELS (default ./.models); fails, naming NAME, when there is no binary.
@@ -24,4 +25,18 @@ python_venv() {
     echo "$name: installing $package==$version"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "$package==$version"
   fi
+}
+
+# browser_tests NAME: installs Debian's chromium when no browser is there (and CHROMIUM names none), then makes the
+# browser driver's virtualenv .venv-explorer (websocket-client) and sets VENV to it.
+browser_tests() {
+  if [ -z "${CHROMIUM:-}" ] && ! command -v chromium chromium-browser google-chrome >/dev/null 2>&1; then
+    echo "$1: installing chromium with apt"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+  VENV=.venv-explorer
+  python_venv "$1" "$VENV" websocket-client 1.9.2
 }

@@ -6,17 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium chromium-browser google-chrome >/dev/null 2>&1; then
-  echo "sim-report-test: installing chromium with apt"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
-
 . scripts/lib/python-tests.sh
-VENV=.venv-explorer
-python_venv sim-report-test "$VENV" websocket-client 1.9.2
+browser_tests sim-report-test
 cairn_bin sim-report-test
 
 start=$(date +%s)
