@@ -57,16 +57,14 @@ public struct Observation: Sendable, Equatable, CanonicalCodable {
 
     public func encode(to w: inout CanonicalWriter) {
         w.write(time)
-        for v in [price0Cumulative, price1Cumulative] {
-            w.write(v.high)
-            w.write(v.low)
-        }
+        w.write(price0Cumulative)
+        w.write(price1Cumulative)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         time = try r.readUInt64()
-        price0Cumulative = UInt256(high: try r.readUInt128(), low: try r.readUInt128())
-        price1Cumulative = UInt256(high: try r.readUInt128(), low: try r.readUInt128())
+        price0Cumulative = try r.readUInt256()
+        price1Cumulative = try r.readUInt256()
     }
 
     /// The time-weighted average prices (UQ112x112) from this observation to `later`; nil when no time passed.
@@ -74,8 +72,8 @@ public struct Observation: Sendable, Equatable, CanonicalCodable {
         guard later.time > time else { return nil }
         let elapsed = UInt128(later.time - time)
         // The accumulators wrap; their difference modulo 2^256 is still right (as Uniswap v2's oracles rely on).
-        let d0 = later.price0Cumulative.addingWrapping(UInt256(high: ~price0Cumulative.high, low: ~price0Cumulative.low)).addingWrapping(UInt256(1))
-        let d1 = later.price1Cumulative.addingWrapping(UInt256(high: ~price1Cumulative.high, low: ~price1Cumulative.low)).addingWrapping(UInt256(1))
+        let d0 = later.price0Cumulative.subtractingWrapping(price0Cumulative)
+        let d1 = later.price1Cumulative.subtractingWrapping(price1Cumulative)
         return (d0.quotientAndRemainder(dividingBy: elapsed).quotient, d1.quotientAndRemainder(dividingBy: elapsed).quotient)
     }
 }

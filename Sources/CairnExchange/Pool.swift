@@ -181,10 +181,9 @@ extension Pool: CanonicalCodable {
         w.write(reserve0)
         w.write(reserve1)
         w.write(totalShares)
-        for v in [kLast, price0Cumulative, price1Cumulative] {
-            w.write(v.high)
-            w.write(v.low)
-        }
+        w.write(kLast)
+        w.write(price0Cumulative)
+        w.write(price1Cumulative)
         w.write(lastTime)
         w.write(createdHeight)
     }
@@ -196,9 +195,9 @@ extension Pool: CanonicalCodable {
         reserve0 = try r.readUInt128()
         reserve1 = try r.readUInt128()
         totalShares = try r.readUInt128()
-        kLast = UInt256(high: try r.readUInt128(), low: try r.readUInt128())
-        price0Cumulative = UInt256(high: try r.readUInt128(), low: try r.readUInt128())
-        price1Cumulative = UInt256(high: try r.readUInt128(), low: try r.readUInt128())
+        kLast = try r.readUInt256()
+        price0Cumulative = try r.readUInt256()
+        price1Cumulative = try r.readUInt256()
         lastTime = try r.readUInt64()
         createdHeight = try r.readUInt64()
     }

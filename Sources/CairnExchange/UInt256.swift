@@ -1,3 +1,5 @@
+public import CairnPrimitives
+
 /// An unsigned 256-bit integer: just what constant-product pools need for products of two reserves, the
 /// protocol fee's √k and the price accumulators (which wrap, as Uniswap v2's `uint256` accumulators do).
 public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -33,6 +35,11 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
     public func addingWrapping(_ other: UInt256) -> UInt256 {
         let (l, carry) = low.addingReportingOverflow(other.low)
         return UInt256(high: high &+ other.high &+ (carry ? 1 : 0), low: l)
+    }
+
+    /// `self - other` modulo 2^256.
+    public func subtractingWrapping(_ other: UInt256) -> UInt256 {
+        addingWrapping(UInt256(high: ~other.high, low: ~other.low)).addingWrapping(UInt256(1))
     }
 
     /// `self + other`, or nil past 2^256 - 1.
@@ -132,4 +139,16 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
         self = v
     }
+}
+
+extension CanonicalWriter {
+    /// 256 bits, high half first.
+    public mutating func write(_ v: UInt256) {
+        write(v.high)
+        write(v.low)
+    }
+}
+
+extension CanonicalReader {
+    public mutating func readUInt256() throws(DecodeError) -> UInt256 { UInt256(high: try readUInt128(), low: try readUInt128()) }
 }
