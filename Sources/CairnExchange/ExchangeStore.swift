@@ -37,28 +37,28 @@ struct ExchangeReader {
 
     func treasuryMark() throws(LedgerError) -> Amount? { try amount(ExchangeKeys.treasuryMark, "treasury mark") }
 
-    func amount(_ key: [UInt8], _ what: String) throws(LedgerError) -> Amount? {
-        guard let raw = try get(key, what) else { return nil }
-        guard raw.count == 16 else { throw ExchangeError.corrupt(what) }
+    func amount(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> Amount? {
+        guard let raw = try get(key, what()) else { return nil }
+        guard raw.count == 16 else { throw ExchangeError.corrupt(what()) }
         var r = CanonicalReader(raw)
-        do { return try r.readAmount() } catch { throw ExchangeError.corrupt(what) }
+        do { return try r.readAmount() } catch { throw ExchangeError.corrupt(what()) }
     }
 
     func entries(_ prefix: [UInt8]) throws(LedgerError) -> [(key: [UInt8], value: [UInt8])] {
         do { return try state.scan(prefix: prefix) } catch { throw ExchangeError.corrupt("scan: \(error)") }
     }
 
-    func get(_ key: [UInt8], _ what: String) throws(LedgerError) -> [UInt8]? {
-        do { return try state.get(key) } catch { throw ExchangeError.corrupt("\(what): \(error)") }
+    func get(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> [UInt8]? {
+        do { return try state.get(key) } catch { throw ExchangeError.corrupt("\(what()): \(error)") }
     }
 
-    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
-        guard let raw = try get(key, what) else { return nil }
-        return try Self.decode(raw, what)
+    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T? {
+        guard let raw = try get(key, what()) else { return nil }
+        return try Self.decode(raw, what())
     }
 
-    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: String) throws(LedgerError) -> T {
-        do { return try T(canonicalBytes: raw) } catch { throw ExchangeError.corrupt("\(what): \(error)") }
+    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T {
+        do { return try T(canonicalBytes: raw) } catch { throw ExchangeError.corrupt("\(what()): \(error)") }
     }
 }
 

@@ -98,16 +98,16 @@ struct GovReader {
         return try scan(prefix, "\(queue.rawValue) queue").compactMap { StateKey.readBigEndian($0.key, at: prefix.count) }
     }
 
-    func get(_ key: [UInt8], _ what: String) throws(LedgerError) -> [UInt8]? {
-        do { return try state.get(key) } catch { throw GovError.readFailed(what, error) }
+    func get(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> [UInt8]? {
+        do { return try state.get(key) } catch { throw GovError.readFailed(what(), error) }
     }
 
-    func scan(_ prefix: [UInt8], _ what: String) throws(LedgerError) -> [(key: [UInt8], value: [UInt8])] {
-        do { return try state.scan(prefix: prefix) } catch { throw GovError.readFailed(what, error) }
+    func scan(_ prefix: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> [(key: [UInt8], value: [UInt8])] {
+        do { return try state.scan(prefix: prefix) } catch { throw GovError.readFailed(what(), error) }
     }
 
-    static func amount(_ raw: [UInt8], _ what: String) throws(LedgerError) -> Amount {
-        do { return try Amount(canonicalAmount: raw) } catch { throw GovError.corruptRecord(what) }
+    static func amount(_ raw: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> Amount {
+        do { return try Amount(canonicalAmount: raw) } catch { throw GovError.corruptRecord(what()) }
     }
 }
 

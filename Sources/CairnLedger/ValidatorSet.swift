@@ -177,6 +177,12 @@ public struct ValidatorSet: Sendable, Equatable, CanonicalCodable {
         index(of: address).map { validators[$0] }
     }
 
+    /// Whether `other` has the same members with the same powers (what `hash` covers), compared without hashing.
+    public func hasSameMembers(as other: ValidatorSet) -> Bool {
+        validators.count == other.validators.count
+            && zip(validators, other.validators).allSatisfy { $0.key.rawRepresentation == $1.key.rawRepresentation && $0.power == $1.power }
+    }
+
     /// SHA-256 over the canonical encoding of (key, power) of every member in order; priorities are not part of it.
     public var hash: Hash {
         var w = CanonicalWriter()

@@ -64,15 +64,15 @@ struct MarketReader {
         do { return try state.scan(prefix: prefix) } catch { throw MarketError.corrupt("scan: \(error)") }
     }
 
-    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
+    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T? {
         let raw: [UInt8]?
-        do { raw = try state.get(key) } catch { throw MarketError.corrupt("\(what): \(error)") }
+        do { raw = try state.get(key) } catch { throw MarketError.corrupt("\(what()): \(error)") }
         guard let raw else { return nil }
-        return try Self.decode(raw, what)
+        return try Self.decode(raw, what())
     }
 
-    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: String) throws(LedgerError) -> T {
-        do { return try T(canonicalBytes: raw) } catch { throw MarketError.corrupt("\(what): \(error)") }
+    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T {
+        do { return try T(canonicalBytes: raw) } catch { throw MarketError.corrupt("\(what()): \(error)") }
     }
 }
 

@@ -51,18 +51,18 @@ public struct ModelsStore {
         if balance == .zero && record.pendingScaled == 0 { state.delete(key) } else { state.set(key, record.canonicalBytes) }
     }
 
-    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
+    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T? {
         let raw: [UInt8]?
-        do { raw = try state.get(key) } catch { throw ModelsError.corrupt("\(what): \(error)") }
+        do { raw = try state.get(key) } catch { throw ModelsError.corrupt("\(what()): \(error)") }
         guard let raw else { return nil }
-        do { return try T(canonicalBytes: raw) } catch { throw ModelsError.corrupt("\(what): \(error)") }
+        do { return try T(canonicalBytes: raw) } catch { throw ModelsError.corrupt("\(what()): \(error)") }
     }
 
-    func readID(_ key: [UInt8], _ what: String) throws(LedgerError) -> UInt64? {
+    func readID(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> UInt64? {
         let raw: [UInt8]?
-        do { raw = try state.get(key) } catch { throw ModelsError.corrupt("\(what): \(error)") }
+        do { raw = try state.get(key) } catch { throw ModelsError.corrupt("\(what()): \(error)") }
         guard let raw else { return nil }
-        guard raw.count == 8, let id = StateKey.readBigEndian(raw, at: 0) else { throw ModelsError.corrupt("\(what) value") }
+        guard raw.count == 8, let id = StateKey.readBigEndian(raw, at: 0) else { throw ModelsError.corrupt("\(what()) value") }
         return id
     }
 

@@ -58,15 +58,38 @@ public struct CanonicalReader: Sendable {
     /// True when every byte was consumed.
     public var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func take(_ n: Int) throws(DecodeError) -> ArraySlice<UInt8> {
+    /// Throws unless `n` more bytes remain.
+    @inline(__always)
+    mutating func need(_ n: Int) throws(DecodeError) {
         guard n >= 0, bytes.count - offset >= n else {
             throw DecodeError("unexpected end of data at byte \(offset) (needed \(n) more)")
         }
+    }
+
+    mutating func take(_ n: Int) throws(DecodeError) -> ArraySlice<UInt8> {
+        try need(n)
         defer { offset += n }
         return bytes[offset..<(offset + n)]
     }
 
-    public mutating func readUInt8() throws(DecodeError) -> UInt8 { try take(1).first! }
+    /// The next `width` bytes as a big-endian integer.
+    @inline(__always)
+    mutating func readBigEndian<T: FixedWidthInteger>(_ width: Int, as: T.Type) throws(DecodeError) -> T {
+        try need(width)
+        let start = offset
+        offset += width
+        return bytes.withUnsafeBufferPointer { p in
+            var v: T = 0
+            for i in start..<(start + width) { v = v << 8 | T(p[i]) }
+            return v
+        }
+    }
+
+    public mutating func readUInt8() throws(DecodeError) -> UInt8 {
+        try need(1)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
 
     public mutating func readBool() throws(DecodeError) -> Bool {
         switch try readUInt8() {
@@ -76,13 +99,9 @@ public struct CanonicalReader: Sendable {
         }
     }
 
-    public mutating func readUInt32() throws(DecodeError) -> UInt32 {
-        try take(4).reduce(0) { $0 << 8 | UInt32($1) }
-    }
+    public mutating func readUInt32() throws(DecodeError) -> UInt32 { try readBigEndian(4, as: UInt32.self) }
 
-    public mutating func readUInt64() throws(DecodeError) -> UInt64 {
-        try take(8).reduce(0) { $0 << 8 | UInt64($1) }
-    }
+    public mutating func readUInt64() throws(DecodeError) -> UInt64 { try readBigEndian(8, as: UInt64.self) }
 
     public mutating func readUInt128() throws(DecodeError) -> UInt128 {
         let hi = try readUInt64()
@@ -90,16 +109,26 @@ public struct CanonicalReader: Sendable {
         return UInt128(hi) << 64 | UInt128(lo)
     }
 
-    /// Reads length-prefixed bytes, refusing lengths above `limit`.
-    public mutating func readBytes(limit: Int = 1 << 22) throws(DecodeError) -> [UInt8] {
+    /// Reads a length prefix, refusing lengths above `limit` and lengths past the end.
+    mutating func readLength(limit: Int) throws(DecodeError) -> Int {
         let n = Int(try readUInt32())
         guard n <= limit else { throw DecodeError("length \(n) exceeds the limit of \(limit)") }
+        try need(n)
+        return n
+    }
+
+    /// Reads length-prefixed bytes, refusing lengths above `limit`.
+    public mutating func readBytes(limit: Int = 1 << 22) throws(DecodeError) -> [UInt8] {
+        let n = try readLength(limit: limit)
         return Array(try take(n))
     }
 
     public mutating func readString(limit: Int = 1 << 16) throws(DecodeError) -> String {
-        let raw = try readBytes(limit: limit)
-        guard let s = String(validating: raw, as: UTF8.self) else { throw DecodeError("string is not valid UTF-8") }
+        let n = try readLength(limit: limit)
+        let start = offset
+        offset += n
+        let s = bytes.withUnsafeBufferPointer { p in String(validating: UnsafeBufferPointer(rebasing: p[start..<(start + n)]), as: UTF8.self) }
+        guard let s else { throw DecodeError("string is not valid UTF-8") }
         return s
     }
 

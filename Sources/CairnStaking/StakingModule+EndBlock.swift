@@ -98,6 +98,8 @@ extension StakingModule {
                            context: ExecutionContext) throws(LedgerError) {
         let tax = UInt128(params.communityTaxBps)
         let tips = try read { () throws -> Amount in try bank.balance(of: ModuleAccount.feeCollector, denom: Denom.native, state: context.state) }
+        // The operator whose record the tips changed: the others' records in `operators` are still the state's.
+        var tipped: Address?
         if tips > .zero {
             let proposer = operators.first { $0.address == context.proposer }?.record
             if let proposer, proposer.isActive, proposer.shares > 0 {
@@ -106,6 +108,7 @@ extension StakingModule {
                 try bank.send(Self.native(taxed), from: ModuleAccount.feeCollector, to: ModuleAccount.treasury, context: context)
                 try bank.send(Self.native(rest), from: ModuleAccount.feeCollector, to: StakingAccounts.rewards, context: context)
                 try store.distribute(rest, to: context.proposer)
+                tipped = context.proposer
             } else {
                 try bank.send(Self.native(tips), from: ModuleAccount.feeCollector, to: context.proposer, context: context)
             }
@@ -127,7 +130,7 @@ extension StakingModule {
         for (op, record) in active {
             let part = try RewardMath.multiply(rest, record.tokens.value, "emission share") / bonded
             guard part > 0 else { continue }
-            try store.distribute(Amount(part), to: op)
+            try store.distribute(Amount(part), to: op, current: op == tipped ? nil : record)
             shared += part
         }
         try bank.mint(Self.native(Amount(shared)), to: StakingAccounts.rewards, context: context)

@@ -48,11 +48,11 @@ public struct StakingStore {
     }
 
     /// The record at `key` decoded as `T`, or nil; `what` names it in the error when it is corrupt.
-    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: String) throws(LedgerError) -> T? {
+    func read<T: CanonicalCodable>(_ key: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T? {
         let raw: [UInt8]?
-        do { raw = try state.get(key) } catch { throw StakingError.corrupt("\(what): \(error)") }
+        do { raw = try state.get(key) } catch { throw StakingError.corrupt("\(what()): \(error)") }
         guard let raw else { return nil }
-        return try StakingStore.decode(raw, what)
+        return try StakingStore.decode(raw, what())
     }
 
     /// Every entry under `prefix`, in key order.
@@ -60,8 +60,8 @@ public struct StakingStore {
         do { return try state.scan(prefix: prefix) } catch { throw StakingError.corrupt("scan: \(error)") }
     }
 
-    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: String) throws(LedgerError) -> T {
-        do { return try T(canonicalBytes: raw) } catch { throw StakingError.corrupt("\(what): \(error)") }
+    static func decode<T: CanonicalCodable>(_ raw: [UInt8], _ what: @autoclosure () -> String) throws(LedgerError) -> T {
+        do { return try T(canonicalBytes: raw) } catch { throw StakingError.corrupt("\(what()): \(error)") }
     }
 
     public func write(_ record: OperatorRecord, _ op: Address) {
@@ -155,8 +155,10 @@ public struct StakingStore {
 
     /// Adds `reward` to `op`: its commission first, the rest to its shares. Returns the commission.
     @discardableResult
-    public func distribute(_ reward: Amount, to op: Address) throws(LedgerError) -> Amount {
-        var record = try existingOperator(op)
+    /// `current`, when given, is `op`'s record as the state holds it now, which spares reading it again.
+    public func distribute(_ reward: Amount, to op: Address, current: OperatorRecord? = nil) throws(LedgerError) -> Amount {
+        var record: OperatorRecord
+        if let current { record = current } else { record = try existingOperator(op) }
         let commission = try RewardMath.multiply(reward.value, UInt128(record.commissionBps), "commission") / RewardMath.basisPoints
         record.commission = Amount(try RewardMath.add(record.commission.value, commission, "commission"))
         let scaled = try RewardMath.add(try RewardMath.multiply(reward.value - commission, RewardMath.scale, "reward"), record.carry, "carry")

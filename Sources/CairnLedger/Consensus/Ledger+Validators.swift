@@ -98,17 +98,23 @@ extension Ledger {
     /// ranking now becomes the set of `height + 2` (unchanged while staking ranks none, since a chain cannot stop
     /// having validators).
     func rotateValidators(height: UInt64, state: StateOverlay) throws {
-        let sets = try validatorSets(state: state)
-        var upcoming = sets.next
+        // The stored bytes of the current and next sets move down a place as they are; only the next set is decoded
+        // to derive the one after it, and the current one to see whether the set changes.
+        guard let currentBytes = try state.get(Ledger.validatorsCurrentKey), let nextBytes = try state.get(Ledger.validatorsNextKey) else {
+            throw InvalidBlock(message: "the state holds no validator set: genesis is missing")
+        }
+        let current = try ValidatorSet(canonicalBytes: currentBytes)
+        let next = try ValidatorSet(canonicalBytes: nextBytes)
+        var upcoming = next
         if let members = try stake?.validatorPowers(state: state), !members.isEmpty {
             do { try upcoming.update(to: members) } catch { throw InvalidBlock(message: "block \(height): the validator update fails: \(error)") }
         }
         upcoming.incrementProposerPriority(times: 1)
-        state.set(Ledger.validatorsLastKey, sets.current.canonicalBytes)
-        state.set(Ledger.validatorsCurrentKey, sets.next.canonicalBytes)
+        state.set(Ledger.validatorsLastKey, currentBytes)
+        state.set(Ledger.validatorsCurrentKey, nextBytes)
         state.set(Ledger.validatorsNextKey, upcoming.canonicalBytes)
-        if sets.next.hash != sets.current.hash {
-            state.set(Ledger.validatorHistoryPrefix + StateKey.bigEndian(height + 1), sets.next.canonicalBytes)
+        if !next.hasSameMembers(as: current) {
+            state.set(Ledger.validatorHistoryPrefix + StateKey.bigEndian(height + 1), nextBytes)
         }
     }
 
