@@ -81,13 +81,18 @@ public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
     public var n: Int?
     public var stream: Bool?
     public var streamOptions: StreamOptions?
+    /// Return each generated token's log-probability.
+    public var logprobs: Bool?
+    /// With `logprobs`: the most likely tokens of each step to return too (0 to 20).
+    public var topLogprobs: Int?
 
     enum CodingKeys: String, CodingKey {
-        case model, messages, temperature, seed, stop, n, stream
+        case model, messages, temperature, seed, stop, n, stream, logprobs
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"
         case topP = "top_p"
         case streamOptions = "stream_options"
+        case topLogprobs = "top_logprobs"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +109,8 @@ public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
         n = try c.decodeIfPresent(Int.self, forKey: .n)
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
         streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        logprobs = try c.decodeIfPresent(Bool.self, forKey: .logprobs)
+        topLogprobs = try c.decodeIfPresent(Int.self, forKey: .topLogprobs)
     }
 }
 
@@ -119,9 +126,11 @@ public struct TextCompletionRequest: Sendable, Decodable, SamplingFields {
     public var n: Int?
     public var stream: Bool?
     public var streamOptions: StreamOptions?
+    /// The log-probabilities of each generated token and of this many most likely tokens of its step (0 to 5).
+    public var logprobs: Int?
 
     enum CodingKeys: String, CodingKey {
-        case model, prompt, temperature, seed, stop, n, stream
+        case model, prompt, temperature, seed, stop, n, stream, logprobs
         case maxTokens = "max_tokens"
         case topP = "top_p"
         case streamOptions = "stream_options"
@@ -147,6 +156,7 @@ public struct TextCompletionRequest: Sendable, Decodable, SamplingFields {
         n = try c.decodeIfPresent(Int.self, forKey: .n)
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
         streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs)
     }
 }
 

@@ -42,9 +42,13 @@ public struct CompletionBody: Sendable, Encodable {
     /// False for the usage-only last chunk, which has no choices.
     public var hasChoice: Bool
     public var usage: OpenAIUsage?
+    /// The log-probabilities of the tokens this body carries (nil: not asked for; written as null).
+    public var logprobs: [TokenLogprob]?
+    /// Text completions: the character offset of the first of `logprobs`' tokens in the completion.
+    public var textOffset: Int = 0
 
     public init(kind: Kind, id: String, created: Int, model: String, text: String? = nil, role: String? = nil,
-                finishReason: String? = nil, hasChoice: Bool = true, usage: OpenAIUsage? = nil) {
+                finishReason: String? = nil, hasChoice: Bool = true, usage: OpenAIUsage? = nil, logprobs: [TokenLogprob]? = nil) {
         self.kind = kind
         self.id = id
         self.created = created
@@ -54,10 +58,11 @@ public struct CompletionBody: Sendable, Encodable {
         self.finishReason = finishReason
         self.hasChoice = hasChoice
         self.usage = usage
+        self.logprobs = logprobs
     }
 
     enum Keys: String, CodingKey {
-        case id, object, created, model, choices, usage, index, message, delta, role, content, text, logprobs
+        case id, object, created, model, choices, usage, index, message, delta, role, content, text, logprobs, refusal
         case finishReason = "finish_reason"
     }
 
@@ -79,7 +84,14 @@ public struct CompletionBody: Sendable, Encodable {
             case .text, .textChunk:
                 try c.encode(body.text ?? "", forKey: .text)
             }
-            try c.encodeNil(forKey: .logprobs)
+            if let logprobs = body.logprobs {
+                switch body.kind {
+                case .chat, .chatChunk: try c.encode(ChatLogprobs(content: logprobs), forKey: .logprobs)
+                case .text, .textChunk: try c.encode(TextLogprobs(tokens: logprobs, offset: body.textOffset), forKey: .logprobs)
+                }
+            } else {
+                try c.encodeNil(forKey: .logprobs)
+            }
             if let reason = body.finishReason { try c.encode(reason, forKey: .finishReason) } else { try c.encodeNil(forKey: .finishReason) }
         }
     }
@@ -93,6 +105,114 @@ public struct CompletionBody: Sendable, Encodable {
         try c.encode(model, forKey: .model)
         try c.encode(hasChoice ? [Choice(body: self)] : [], forKey: .choices)
         try c.encodeIfPresent(usage, forKey: .usage)
+    }
+}
+
+/// One generated token's log-probability (natural logarithm) and the most likely tokens of its step.
+public struct TokenLogprob: Sendable, Equatable {
+    /// A token as OpenAI shows it: its text and its bytes (a token may hold part of a character).
+    public struct Candidate: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var logprob: Double
+
+        public init(bytes: [UInt8], logprob: Double) {
+            self.bytes = bytes
+            self.logprob = logprob
+        }
+
+        /// The token's text; bytes that are not whole UTF-8 characters become U+FFFD.
+        public var token: String { String(decoding: bytes, as: UTF8.self) }
+
+        /// The text, or `bytes:\xNN...` when the bytes are not valid UTF-8 (legacy completions' keys).
+        public var legacyToken: String {
+            if let text = String(validating: bytes, as: UTF8.self) { return text }
+            return "bytes:" + bytes.map { "\\x" + String($0, radix: 16).leftPadded(to: 2) }.joined()
+        }
+    }
+
+    public var chosen: Candidate
+    public var top: [Candidate]
+
+    public init(chosen: Candidate, top: [Candidate]) {
+        self.chosen = chosen
+        self.top = top
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+/// Chat's `logprobs`: `{"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}], "refusal": null}`.
+struct ChatLogprobs: Encodable {
+    let content: [TokenLogprob]
+
+    enum Keys: String, CodingKey {
+        case content, refusal, token, logprob, bytes
+        case topLogprobs = "top_logprobs"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        var list = c.nestedUnkeyedContainer(forKey: .content)
+        for entry in content {
+            var item = list.nestedContainer(keyedBy: Keys.self)
+            try Self.write(entry.chosen, into: &item)
+            var top = item.nestedUnkeyedContainer(forKey: .topLogprobs)
+            for candidate in entry.top {
+                var t = top.nestedContainer(keyedBy: Keys.self)
+                try Self.write(candidate, into: &t)
+            }
+        }
+        try c.encodeNil(forKey: .refusal)
+    }
+
+    static func write(_ candidate: TokenLogprob.Candidate, into c: inout KeyedEncodingContainer<Keys>) throws {
+        try c.encode(candidate.token, forKey: .token)
+        try c.encode(candidate.logprob, forKey: .logprob)
+        try c.encode(candidate.bytes.map(Int.init), forKey: .bytes)
+    }
+}
+
+/// Legacy completions' `logprobs`: parallel lists `tokens`, `token_logprobs`, `top_logprobs` (one object per token,
+/// text to log-probability) and `text_offset`.
+struct TextLogprobs: Encodable {
+    let tokens: [TokenLogprob]
+    let offset: Int
+
+    enum Keys: String, CodingKey {
+        case tokens
+        case tokenLogprobs = "token_logprobs"
+        case topLogprobs = "top_logprobs"
+        case textOffset = "text_offset"
+    }
+
+    struct TextKey: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(tokens.map(\.chosen.legacyToken), forKey: .tokens)
+        try c.encode(tokens.map(\.chosen.logprob), forKey: .tokenLogprobs)
+        var top = c.nestedUnkeyedContainer(forKey: .topLogprobs)
+        for entry in tokens {
+            var object = top.nestedContainer(keyedBy: TextKey.self)
+            var seen = Set<String>()
+            for candidate in entry.top where seen.insert(candidate.legacyToken).inserted {
+                try object.encode(candidate.logprob, forKey: TextKey(stringValue: candidate.legacyToken))
+            }
+        }
+        var offsets: [Int] = []
+        var at = offset
+        for entry in tokens {
+            offsets.append(at)
+            at += entry.chosen.token.unicodeScalars.count
+        }
+        try c.encode(offsets, forKey: .textOffset)
     }
 }
 

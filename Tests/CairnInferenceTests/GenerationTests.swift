@@ -107,7 +107,7 @@ struct CharacterTokenizer: TextTokenizer {
         let emitted = events.map { event -> String in
             switch event {
             case .token(_, let text), .text(let text): text
-            case .finished: ""
+            case .finished, .logprobs: ""
             }
         }.joined()
         #expect(summary.finishReason == .stopSequence)

@@ -15,6 +15,27 @@ import Testing
         #expect(Self.withLogits(Self.logits) { sampler.sample(logits: $0, history: []) } == 1)
     }
 
+    @Test func logprobsAreTheLogSoftmaxWithTheMostLikelyFirst() {
+        let logits: [Float] = [1, 3, 3, -2, 0.5]
+        let measured = logits.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: 4, k: 3) }
+        let normalizer = log(logits.reduce(0.0) { $0 + exp(Double($1)) })
+        #expect(abs(Double(measured.chosen.logprob) - (0.5 - normalizer)) < 1e-5)
+        #expect(measured.chosen.id == 4)
+        // Ties keep the lower id first, as greedy decoding does.
+        #expect(measured.top.map(\.id) == [1, 2, 0])
+        for c in measured.top { #expect(abs(Double(c.logprob) - (Double(logits[Int(c.id)]) - normalizer)) < 1e-5) }
+        let all = logits.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: 0, k: 20) }
+        #expect(all.top.count == 5)
+        #expect(abs(all.top.reduce(0.0) { $0 + exp(Double($1.logprob)) } - 1) < 1e-5)
+        #expect(logits.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: 0, k: 0) }.top.isEmpty)
+    }
+
+    @Test func logprobsOutsideZeroToTwentyAreRefused() {
+        #expect(throws: InferenceError.self) { try SamplingParameters(logprobs: 21).validate() }
+        #expect(throws: InferenceError.self) { try SamplingParameters(logprobs: -1).validate() }
+        #expect(throws: Never.self) { try SamplingParameters(logprobs: 20).validate() }
+    }
+
     @Test func argmaxBreaksTiesTowardsTheLowerID() {
         #expect(Self.withLogits([1, 5, 5, 2]) { Sampler.argmax($0) } == 1)
     }

@@ -56,11 +56,80 @@ struct EngineBackendTests {
             let third = try #require(embeddings.receipt)
             #expect(third.receipt.embeddingTokens == 8, "[CLS] a cat [SEP] and [CLS] a dog [SEP]")
 
+            let logprobs = try await Self.checkLogprobs(h, after: [first, second, third])
+
             let long = String(repeating: "word ", count: 300)
             let tooLong = try await h.request("/v1/chat/completions", body: ProviderHarness.chat(long, model: "smollm2"),
-                                              voucher: h.voucher(after: second, earlier: [third]))
+                                              voucher: h.voucher(after: logprobs.last!, earlier: [third] + logprobs.dropLast()))
             #expect(tooLong.status == 400)
             #expect(tooLong.errorCode == "context_length_exceeded")
         }
+    }
+
+    /// Log-probabilities of greedy answers from SmolLM2's own logits: one entry per billed token, each the most likely of its
+    /// step, the tokens' bytes spelling the text, the same whether streamed or not; legacy completions in their own shape.
+    static func checkLogprobs(_ h: ProviderHarness, after paid: [SignedReceipt]) async throws -> [SignedReceipt] {
+        var receipts: [SignedReceipt] = []
+        func voucher() -> SignedVoucher {
+            let all = paid + receipts
+            return h.voucher(after: all.last!, earlier: Array(all.dropLast()))
+        }
+        let body = #"{"model":"smollm2","messages":[{"role":"user","content":"Name three colours."}],"max_tokens":6,"temperature":0,"#
+            + #""logprobs":true,"top_logprobs":3"#
+        let whole = try await h.request("/v1/chat/completions", body: body + "}", voucher: voucher())
+        #expect(whole.status == 200, "\(whole.body)")
+        receipts.append(try #require(whole.receipt))
+        let choice = try #require((whole.json?["choices"] as? [[String: Any]])?.first)
+        let content = try #require((choice["message"] as? [String: Any])?["content"] as? String)
+        let entries = try #require((choice["logprobs"] as? [String: Any])?["content"] as? [[String: Any]])
+        #expect(entries.count == receipts.last!.receipt.completionTokens && entries.count == 6)
+        var spelled: [UInt8] = []
+        for entry in entries {
+            let logprob = try #require(entry["logprob"] as? Double)
+            let bytes = try #require(entry["bytes"] as? [Int])
+            let top = try #require(entry["top_logprobs"] as? [[String: Any]])
+            #expect(logprob <= 0)
+            #expect(top.count == 3)
+            let topLogprobs = top.compactMap { $0["logprob"] as? Double }
+            #expect(topLogprobs == topLogprobs.sorted(by: >))
+            #expect(topLogprobs.reduce(0) { $0 + exp($1) } <= 1 + 1e-6)
+            // Greedy: the emitted token is the most likely one.
+            #expect(top.first?["bytes"] as? [Int] == bytes)
+            #expect(abs((topLogprobs.first ?? 1) - logprob) < 1e-9)
+            spelled += bytes.map { UInt8($0) }
+        }
+        #expect(String(decoding: spelled, as: UTF8.self) == content)
+
+        let streamed = try await h.request("/v1/chat/completions", body: body + #","stream":true}"#, voucher: voucher())
+        #expect(streamed.status == 200)
+        let receiptEvent = try #require(streamed.events.dropLast().last)
+        receipts.append(try #require(SignedReceipt(headerValue: receiptEvent.data)))
+        let streamedEntries = streamed.events.dropLast(2).flatMap { event -> [[String: Any]] in
+            let chunk = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+            let choice = (chunk?["choices"] as? [[String: Any]])?.first
+            return (choice?["logprobs"] as? [String: Any])?["content"] as? [[String: Any]] ?? []
+        }
+        #expect(streamedEntries.map { $0["bytes"] as? [Int] } == entries.map { $0["bytes"] as? [Int] })
+        #expect(streamedEntries.map { $0["logprob"] as? Double } == entries.map { $0["logprob"] as? Double })
+
+        let legacy = try await h.request("/v1/completions", body: #"{"model":"smollm2","prompt":"The sky is","max_tokens":5,"temperature":0,"logprobs":2}"#,
+                                         voucher: voucher())
+        #expect(legacy.status == 200, "\(legacy.body)")
+        receipts.append(try #require(legacy.receipt))
+        let legacyChoice = try #require((legacy.json?["choices"] as? [[String: Any]])?.first)
+        let text = try #require(legacyChoice["text"] as? String)
+        let lp = try #require(legacyChoice["logprobs"] as? [String: Any])
+        let tokens = try #require(lp["tokens"] as? [String])
+        let tokenLogprobs = try #require(lp["token_logprobs"] as? [Double])
+        let tops = try #require(lp["top_logprobs"] as? [[String: Double]])
+        let offsets = try #require(lp["text_offset"] as? [Int])
+        #expect(tokens.count == 5 && tokenLogprobs.count == 5 && tops.count == 5 && offsets.count == 5)
+        #expect(tokens.joined() == text)
+        #expect(offsets.first == 0 && offsets == offsets.sorted())
+        for (token, top) in zip(tokens, tops) {
+            #expect(top.count == 2)
+            #expect(top[token] == top.values.max(), "greedy: \(token) is the most likely of \(top)")
+        }
+        return receipts
     }
 }

@@ -112,6 +112,33 @@ import NIOHTTP1
         }
     }
 
+    @Test func invalidRolesAndLogprobFieldsGet400WithTheirParam() async throws {
+        try await H.with { h in
+            let user = #"{"role":"user","content":"x"}"#
+            let cases: [(path: String, body: String, param: String)] = [
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user),{"role":"wizard","content":"x"}]}"#, "messages.[1].role"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"top_logprobs":2}"#, "top_logprobs"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"logprobs":true,"top_logprobs":21}"#, "top_logprobs"),
+                ("/v1/completions", #"{"model":"fake-chat","prompt":"x","logprobs":6}"#, "logprobs"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"json_object"}}"#, "response_format"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"tools":[{"type":"function","function":{"name":"f"}}]}"#, "tools"),
+            ]
+            for c in cases {
+                let reply = try await h.request(c.path, body: c.body, voucher: h.voucher(after: nil))
+                #expect(reply.status == 400, "\(c.body): \(reply.body)")
+                #expect((reply.json?["error"] as? [String: Any])?["param"] as? String == c.param, "\(reply.body)")
+            }
+            let wizard = try await h.request("/v1/chat/completions", body: cases[0].body, voucher: h.voucher(after: nil))
+            #expect(((wizard.json?["error"] as? [String: Any])?["message"] as? String)?.contains("'wizard'") == true)
+            // This provider's backend is an external server that gives no log-probabilities: it says so rather than omit them.
+            let proxied = try await h.request("/v1/chat/completions", body: #"{"model":"fake-chat","messages":[\#(user)],"logprobs":true}"#,
+                                              voucher: h.voucher(after: nil))
+            #expect(proxied.status == 400)
+            #expect(((proxied.json?["error"] as? [String: Any])?["message"] as? String)?.contains("log-probabilities") == true)
+            #expect(h.upstream.lastJSON == nil, "nothing reached the backend")
+        }
+    }
+
     @Test func anUnknownModelGets404() async throws {
         try await H.with { h in
             let reply = try await h.request("/v1/chat/completions", body: H.chat("hi", model: "gpt-9"), voucher: h.voucher(after: nil))

@@ -2,6 +2,7 @@
 usage ledger against the providers' on-chain prices, and the money on the chain: the gateway's channels claimed in
 full, each claim split exactly between provider, model owner (royalty), treasury and burn."""
 
+import math
 import os
 import sys
 import time
@@ -122,6 +123,50 @@ def requests(client, ledger):
         f"({time.monotonic() - t:.1f}s)")
 
 
+def logprob_requests(client, ledger):
+    """`logprobs` and `top_logprobs` on chat (whole and streamed) and `logprobs` on completions, greedy: every billed token
+    has its log-probability from the model, is the most likely of its step, and the tokens spell the text."""
+    t = time.monotonic()
+    ask = dict(model="smollm2", messages=[{"role": "user", "content": "Name three colours."}], max_tokens=6, temperature=0,
+               logprobs=True, top_logprobs=3)
+    raw = client.chat.completions.with_raw_response.create(**ask)
+    chat = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", chat.usage.prompt_tokens, chat.usage.completion_tokens))
+    entries = chat.choices[0].logprobs.content
+    assert len(entries) == chat.usage.completion_tokens, f"{len(entries)} log-probabilities for {chat.usage.completion_tokens} tokens"
+    for e in entries:
+        assert e.logprob <= 0 and len(e.top_logprobs) == 3, f"entry {e}"
+        tops = [c.logprob for c in e.top_logprobs]
+        assert tops == sorted(tops, reverse=True) and sum(math.exp(x) for x in tops) <= 1 + 1e-6, f"top {tops}"
+        assert e.top_logprobs[0].bytes == e.bytes and abs(e.top_logprobs[0].logprob - e.logprob) < 1e-9, f"greedy, not the top: {e}"
+    spelled = b"".join(bytes(e.bytes) for e in entries).decode("utf-8", "replace")
+    assert spelled == chat.choices[0].message.content, f"tokens spell {spelled!r}, content {chat.choices[0].message.content!r}"
+
+    streamed = []
+    with client.chat.completions.with_streaming_response.create(
+            **ask, stream=True, stream_options={"include_usage": True}) as response:
+        provider = provider_of(response)
+        usage = None
+        for chunk in response.parse():
+            usage = chunk.usage or usage
+            for choice in chunk.choices:
+                if choice.logprobs and choice.logprobs.content:
+                    streamed += choice.logprobs.content
+    ledger.add(provider, "smollm2", usage.prompt_tokens, usage.completion_tokens)
+    assert [(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in entries], "streamed log-probabilities differ"
+
+    raw = client.completions.with_raw_response.create(model="smollm2", prompt="The sky is", max_tokens=5, temperature=0, logprobs=2)
+    completion = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", completion.usage.prompt_tokens, completion.usage.completion_tokens))
+    lp = completion.choices[0].logprobs
+    assert len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == len(lp.text_offset) == completion.usage.completion_tokens
+    assert "".join(lp.tokens) == completion.choices[0].text, f"{lp.tokens} against {completion.choices[0].text!r}"
+    for token, top in zip(lp.tokens, lp.top_logprobs):
+        assert len(top) == 2 and top[token] == max(top.values()), f"{token!r} is not the most likely of {top}"
+    log(f"log-probabilities: chat {[round(e.logprob, 3) for e in entries]}, streamed the same, completion tokens {lp.tokens} "
+        f"({time.monotonic() - t:.1f}s)")
+
+
 def invalid_requests(client):
     try:
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}], max_tokens=4)
@@ -135,7 +180,13 @@ def invalid_requests(client):
     except openai.BadRequestError as e:
         assert e.status_code == 400
         assert "invalid_request_error" in (e.type, e.code), f"chat without messages: type {e.type} code {e.code} {e.body}"
-    log("unknown model: 404 model_not_found; chat without messages: 400 invalid_request_error")
+    try:
+        client.chat.completions.create(model="smollm2", messages=[{"role": "wizard", "content": "hi"}], max_tokens=4)
+        raise AssertionError("a message with an invalid role was answered")
+    except openai.BadRequestError as e:
+        assert e.status_code == 400 and "wizard" in str(e.body), f"invalid role: {e.status_code} {e.body}"
+        assert (e.body or {}).get("param") == "messages.[0].role", f"invalid role: {e.body}"
+    log("unknown model: 404 model_not_found; chat without messages and an invalid role: 400 invalid_request_error")
 
 
 def usage_report(devnet):
@@ -371,6 +422,7 @@ def main():
         assert set(MODELS) <= listed, f"models.list(): {sorted(listed)}"
 
         requests(client, ledger)
+        logprob_requests(client, ledger)
         check_usage_report(d, ledger)
         invalid_requests(client)
         check_usage_report(d, ledger, failures_allowed=True)

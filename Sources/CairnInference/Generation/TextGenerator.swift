@@ -86,6 +86,8 @@ public final class TextGenerator {
                 reason = .cancelled
                 break
             }
+            // The sampler may change the logits (the repetition penalty): log-probabilities are read from a copy.
+            let before = parameters.logprobs == nil ? nil : Array(logits)
             let token = sampler.sample(logits: logits, history: history[...])
             if endTokens.contains(token) {
                 reason = .endOfSequence
@@ -95,6 +97,9 @@ public final class TextGenerator {
             generated += 1
             let piece = detokenizer?.append(token) ?? ""
             let (text, stopped) = stops.append(piece)
+            if let before, let k = parameters.logprobs {
+                emit(.logprobs(before.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: token, k: k) }))
+            }
             emit(.token(id: token, text: text))
             if stopped {
                 reason = .stopSequence

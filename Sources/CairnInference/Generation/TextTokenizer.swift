@@ -7,6 +7,13 @@ public protocol TextTokenizer: Sendable {
     /// Decoding a subsequence may end in an incomplete UTF-8 sequence; implementations render it as U+FFFD,
     /// which ``StreamingDetokenizer`` uses to hold text back until the character is complete.
     func decode(_ ids: [Int32]) -> String
+    /// The bytes token `id` stands for (part of a character, for some byte-level tokens).
+    func tokenBytes(_ id: Int32) -> [UInt8]
+}
+
+extension TextTokenizer {
+    /// The UTF-8 of the token's text, for tokenizers whose tokens are whole characters.
+    public func tokenBytes(_ id: Int32) -> [UInt8] { Array(decode([id]).utf8) }
 }
 
 /// Turns a stream of token ids into text pieces that never split a UTF-8 character.

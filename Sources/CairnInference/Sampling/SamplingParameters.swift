@@ -16,11 +16,17 @@ public struct SamplingParameters: Sendable, Equatable {
     public var maxTokens: Int
     /// Generation stops when the text produced contains one of these; the stop text itself is not emitted.
     public var stopSequences: [String]
+    /// nil: no log-probabilities. k: each generated token's log-probability under the model's own distribution (before
+    /// temperature and filters) and the k most likely tokens at its step, at most ``maxTopLogprobs``.
+    public var logprobs: Int?
+
+    /// The most alternatives ``logprobs`` may ask for (OpenAI's limit).
+    public static let maxTopLogprobs = 20
 
     /// Creates parameters; the defaults are greedy decoding of up to 256 tokens.
     public init(
         temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1,
-        repetitionWindow: Int = 64, seed: UInt64 = 0, maxTokens: Int = 256, stopSequences: [String] = []
+        repetitionWindow: Int = 64, seed: UInt64 = 0, maxTokens: Int = 256, stopSequences: [String] = [], logprobs: Int? = nil
     ) {
         self.temperature = temperature
         self.topK = topK
@@ -30,6 +36,7 @@ public struct SamplingParameters: Sendable, Equatable {
         self.seed = seed
         self.maxTokens = maxTokens
         self.stopSequences = stopSequences
+        self.logprobs = logprobs
     }
 
     /// Greedy decoding of up to `maxTokens` tokens.
@@ -49,5 +56,6 @@ public struct SamplingParameters: Sendable, Equatable {
         try check(repetitionWindow >= 0, "repetition window must be at least 0")
         try check(maxTokens >= 0, "max tokens must be at least 0")
         try check(!stopSequences.contains(""), "stop sequences must not be empty")
+        if let k = logprobs { try check((0...Self.maxTopLogprobs).contains(k), "top log-probabilities must be between 0 and \(Self.maxTopLogprobs)") }
     }
 }

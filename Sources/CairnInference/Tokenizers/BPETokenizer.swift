@@ -153,6 +153,8 @@ public struct BPETokenizer: TextTokenizer {
         return decodedBytes[decodedOffsets[index]..<decodedOffsets[index + 1]]
     }
 
+    public func tokenBytes(_ id: Int32) -> [UInt8] { Array(bytes(of: id)) }
+
     /// The bytes of `ids` concatenated; with `skipSpecial`, control tokens are left out.
     public func decodeBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
         var out: [UInt8] = []

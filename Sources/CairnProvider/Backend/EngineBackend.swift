@@ -102,8 +102,9 @@ public struct EngineBackend: InferenceBackend {
         }
         let parameters = SamplingParameters(
             temperature: Float(request.temperature ?? 1), topP: Float(request.topP ?? 1), seed: request.seed ?? 0,
-            maxTokens: prepared.maxTokens, stopSequences: request.stop)
+            maxTokens: prepared.maxTokens, stopSequences: request.stop, logprobs: request.logprobs)
         let events = container.generate(promptTokens: prepared.tokens ?? [], parameters: parameters)
+        let tokenizer = container.tokenizer
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -111,6 +112,11 @@ public struct EngineBackend: InferenceBackend {
                         switch event {
                         case .token(_, let text), .text(let text):
                             if !text.isEmpty { continuation.yield(.text(text)) }
+                        case .logprobs(let measured):
+                            func candidate(_ c: TokenLogprobs.Candidate) -> TokenLogprob.Candidate {
+                                TokenLogprob.Candidate(bytes: tokenizer?.tokenBytes(c.id) ?? [], logprob: Double(c.logprob))
+                            }
+                            continuation.yield(.logprobs(TokenLogprob(chosen: candidate(measured.chosen), top: measured.top.map(candidate))))
                         case .finished(let summary):
                             continuation.yield(.finished(GenerationUsage(
                                 promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,

@@ -1,4 +1,4 @@
-import CairnWire
+public import CairnWire
 public import CairnPrimitives
 public import CairnMarket
 public import CairnInference
@@ -56,9 +56,11 @@ public struct GenerationRequest: Sendable, Equatable {
     public var seed: UInt64?
     /// Generation stops before any of these texts.
     public var stop: [String]
+    /// nil: no log-probabilities; k: each token's and the k most likely of its step.
+    public var logprobs: Int?
 
     public init(model: ServedModel, prompt: Prompt, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
-                seed: UInt64? = nil, stop: [String] = []) {
+                seed: UInt64? = nil, stop: [String] = [], logprobs: Int? = nil) {
         self.model = model
         self.prompt = prompt
         self.maxTokens = maxTokens
@@ -66,6 +68,7 @@ public struct GenerationRequest: Sendable, Equatable {
         self.topP = topP
         self.seed = seed
         self.stop = stop
+        self.logprobs = logprobs
     }
 }
 
@@ -96,6 +99,8 @@ public struct PreparedGeneration: Sendable {
 public enum GenerationOutput: Sendable, Equatable {
     /// Newly generated text.
     case text(String)
+    /// The log-probabilities of the next generated token (only when the request asked for them; before its text).
+    case logprobs(TokenLogprob)
     /// The end: token counts as the backend metered them and why it stopped.
     case finished(GenerationUsage)
 }

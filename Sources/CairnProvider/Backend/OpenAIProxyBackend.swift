@@ -64,6 +64,9 @@ public struct OpenAIProxyBackend: InferenceBackend {
 
     public func prepare(_ request: GenerationRequest) async throws -> PreparedGeneration {
         _ = try route(request.model)
+        if request.logprobs != nil {
+            throw ProviderError(.invalidRequest, "log-probabilities are not available from this provider's inference server")
+        }
         let bound = switch request.prompt {
         case .chat(let messages):
             messages.reduce(Self.templateTokensPerPrompt) { $0 + $1.role.utf8.count + $1.content.utf8.count + Self.templateTokensPerMessage }

@@ -1,4 +1,5 @@
 import CairnWire
+import CairnInference
 import Hummingbird
 import CairnPrimitives
 import CairnMarket
@@ -8,22 +9,62 @@ import Logging
 extension ProviderServer {
     /// `POST /v1/chat/completions`.
     func chatCompletion(_ request: Request) async throws -> Response {
-        let (_, hash, body) = try await read(request, as: ChatCompletionRequest.self)
+        let (raw, hash, body) = try await read(request, as: ChatCompletionRequest.self)
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
-        let generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil)
+        try Self.refuseUnservedFields(raw)
+        for (i, message) in body.messages.enumerated() where !Self.chatRoles.contains(message.role) {
+            throw OpenAIError.invalidRequest("Invalid value: '\(message.role)'. Supported values are: 'system', 'developer', 'user' and 'assistant'.",
+                                             param: "messages.[\(i)].role")
+        }
+        var logprobs: Int?
+        if body.logprobs == true {
+            let top = body.topLogprobs ?? 0
+            guard (0...SamplingParameters.maxTopLogprobs).contains(top) else {
+                throw OpenAIError.invalidRequest("'top_logprobs' must be between 0 and \(SamplingParameters.maxTopLogprobs), got \(top)",
+                                                 param: "top_logprobs")
+            }
+            logprobs = top
+        } else if body.topLogprobs != nil {
+            throw OpenAIError.invalidRequest("'top_logprobs' is only allowed when 'logprobs' is true", param: "top_logprobs")
+        }
+        let generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil, logprobs: logprobs)
         return try await complete(request, generation, fields: body, requestHash: hash, chat: true)
     }
+
+    /// Fields this provider does not serve yet are refused, not ignored: an answer that silently skipped them would
+    /// look right and not be (free text where the client expects JSON, no tool call where it offered tools).
+    static func refuseUnservedFields(_ raw: Data) throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else { return }
+        if let format = object["response_format"] as? [String: Any], let type = format["type"] as? String, type != "text" {
+            throw OpenAIError.invalidRequest("'response_format' of type '\(type)' is not supported by this provider", param: "response_format")
+        }
+        for field in ["tools", "functions"] {
+            if let list = object[field] as? [Any], !list.isEmpty {
+                throw OpenAIError.invalidRequest("'\(field)' (function calling) is not supported by this provider", param: field)
+            }
+        }
+    }
+
+    /// The message roles a chat accepts (`developer` is read as `system`, as OpenAI does for models without it).
+    static let chatRoles: Set<String> = ["system", "developer", "user", "assistant"]
+
+    /// The most alternatives a legacy completion's `logprobs` may ask for (OpenAI's limit).
+    static let maxLegacyLogprobs = 5
 
     /// `POST /v1/completions`.
     func textCompletion(_ request: Request) async throws -> Response {
         let (_, hash, body) = try await read(request, as: TextCompletionRequest.self)
+        if let k = body.logprobs, !(0...Self.maxLegacyLogprobs).contains(k) {
+            throw OpenAIError.invalidRequest("'logprobs' must be between 0 and \(Self.maxLegacyLogprobs), got \(k)", param: "logprobs")
+        }
         // OpenAI's default for legacy completions is 16 tokens.
-        let generation = try generationRequest(body, prompt: .text(body.prompt), defaultMaxTokens: 16)
+        let generation = try generationRequest(body, prompt: .text(body.prompt), defaultMaxTokens: 16, logprobs: body.logprobs)
         return try await complete(request, generation, fields: body, requestHash: hash, chat: false)
     }
 
     /// Checks the sampling fields and builds the backend request.
-    func generationRequest(_ fields: some SamplingFields, prompt: GenerationRequest.Prompt, defaultMaxTokens: Int?) throws -> GenerationRequest {
+    func generationRequest(_ fields: some SamplingFields, prompt: GenerationRequest.Prompt, defaultMaxTokens: Int?,
+                           logprobs: Int?) throws -> GenerationRequest {
         let served = try model(fields.model)
         guard served.generates else { throw OpenAIError.invalidRequest("the model '\(served.name)' does not generate text", param: "model") }
         if let n = fields.n, n != 1 { throw OpenAIError.invalidRequest("only n=1 is supported", param: "n") }
@@ -41,7 +82,7 @@ extension ProviderServer {
             throw OpenAIError.invalidRequest("'stop' takes up to 4 non-empty strings", param: "stop")
         }
         return GenerationRequest(model: served, prompt: prompt, maxTokens: fields.maxTokens ?? defaultMaxTokens, temperature: fields.temperature,
-                                 topP: fields.topP, seed: fields.seed.map { UInt64(bitPattern: $0) }, stop: stop)
+                                 topP: fields.topP, seed: fields.seed.map { UInt64(bitPattern: $0) }, stop: stop, logprobs: logprobs)
     }
 
     /// Prepares, authorizes and runs a generation, answering whole or streamed.
@@ -60,10 +101,12 @@ extension ProviderServer {
         }
         var text = ""
         var usage: GenerationUsage?
+        var logprobs: [TokenLogprob] = []
         do {
             for try await output in backend.generate(prepared) {
                 switch output {
                 case .text(let piece): text += piece
+                case .logprobs(let entry): logprobs.append(entry)
                 case .finished(let u): usage = u
                 }
             }
@@ -77,7 +120,9 @@ extension ProviderServer {
         }
         let receipt = try await deliver(ticket, model: generation.model, prompt: usage.promptTokens, completion: usage.completionTokens,
                                         embedding: 0, requestHash: requestHash, outputHash: Hash.sha256(Array(text.utf8)))
-        return try json(reply.body(text: text, finishReason: usage.finishReason, usage: usage, chunk: false), receipt: receipt)
+        var body = reply.body(text: text, finishReason: usage.finishReason, usage: usage, chunk: false)
+        if generation.logprobs != nil { body.logprobs = logprobs }
+        return try json(body, receipt: receipt)
     }
 
     /// The fixed parts of one response's objects.
@@ -110,17 +155,33 @@ extension ProviderServer {
                 if reply.chat { try await send(reply.body(text: "", role: "assistant", chunk: true)) }
                 var text = ""
                 var usage: GenerationUsage?
+                // Log-probabilities travel with the next text chunk (a token's text may be held back), the rest with the last.
+                let withLogprobs = prepared.request.logprobs != nil
+                var pending: [TokenLogprob] = []
+                var offset = 0
+                func chunk(text piece: String?, finishReason: String? = nil) -> CompletionBody {
+                    var body = reply.body(text: piece, finishReason: finishReason, chunk: true)
+                    if withLogprobs {
+                        body.logprobs = pending
+                        body.textOffset = offset
+                        offset += pending.reduce(0) { $0 + $1.chosen.token.unicodeScalars.count }
+                        pending = []
+                    }
+                    return body
+                }
                 for try await output in backend.generate(prepared) {
                     switch output {
                     case .text(let piece):
                         text += piece
-                        try await send(reply.body(text: piece, chunk: true))
+                        try await send(chunk(text: piece))
+                    case .logprobs(let entry):
+                        pending.append(entry)
                     case .finished(let u):
                         usage = u
                     }
                 }
                 guard let usage else { throw OpenAIError.backend("the backend ended without reporting its token usage") }
-                try await send(reply.body(text: reply.chat ? nil : "", finishReason: usage.finishReason, chunk: true))
+                try await send(chunk(text: reply.chat ? nil : "", finishReason: usage.finishReason))
                 if includeUsage { try await send(reply.body(text: nil, usage: usage, chunk: true, hasChoice: false)) }
                 let receipt = try await deliver(ticket, model: prepared.request.model, prompt: usage.promptTokens,
                                                 completion: usage.completionTokens, embedding: 0, requestHash: requestHash,

@@ -38,6 +38,8 @@ struct ChatCommand: AsyncParsableCommand {
                     case .finished(let summary):
                         writeOut("\n")
                         if stats { reportStats(summary) }
+                    case .logprobs:
+                        break
                     }
                 }
                 messages.append(.assistant(reply))

@@ -62,6 +62,8 @@ struct RunCommand: AsyncParsableCommand {
                 case .finished(let summary):
                     writeOut("\n")
                     if stats { reportStats(summary) }
+                case .logprobs:
+                    break
                 }
             }
         }
