@@ -13,8 +13,10 @@ let kernels: [SwiftSetting] = strict + [
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
-// Integer dot-product kernels for x86-64 processors with AVX-VNNI. The module is compiled for those features
-// (the rest of the engine is not), and CairnInference calls it only after checking the processor.
+// Integer dot-product kernels for x86-64 processors with AVX-VNNI, and the same source built for AVX-512 VNNI
+// (its 256-bit form, for processors such as AMD's Zen 4 that have AVX-512 VNNI but not AVX-VNNI). Each module is
+// compiled for its features (the rest of the engine is not), and CairnInference calls one only after checking the
+// processor.
 #if arch(x86_64)
 let vnniTargets: [Target] = [
     .target(
@@ -23,8 +25,16 @@ let vnniTargets: [Target] = [
             .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-Xcc", "-mavxvnni"]),
         ]
     ),
+    .target(
+        name: "CairnVNNI512",
+        swiftSettings: kernels + [
+            .define("CAIRN_AVX512_VNNI"),
+            .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-Xcc", "-mavx512f", "-Xcc", "-mavx512bw",
+                          "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"]),
+        ]
+    ),
 ]
-let vnniDependencies: [Target.Dependency] = ["CairnVNNI"]
+let vnniDependencies: [Target.Dependency] = ["CairnVNNI", "CairnVNNI512"]
 #else
 let vnniTargets: [Target] = []
 let vnniDependencies: [Target.Dependency] = []

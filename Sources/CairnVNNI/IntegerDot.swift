@@ -33,7 +33,13 @@ public enum IntegerDot {
 
     @inline(__always)
     static func dpbusd(_ acc: SIMD4<Int64>, _ weights: SIMD4<Int64>, _ activations: SIMD4<Int64>) -> SIMD4<Int64> {
-        _mm256_dpbusd_avx_epi32(acc, weights, activations)
+        #if CAIRN_AVX512_VNNI
+        // The EVEX encoding (AVX-512 VNNI with VL). The unmasked intrinsic is a C macro Swift cannot import; the
+        // masked one with every lane selected compiles to the same instruction.
+        _mm256_mask_dpbusd_epi32(acc, 0xFF, weights, activations)
+        #else
+        _mm256_dpbusd_avx_epi32(acc, weights, activations)  // the VEX encoding (AVX-VNNI)
+        #endif
     }
 
     @inline(__always)

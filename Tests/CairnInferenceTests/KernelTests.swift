@@ -72,7 +72,7 @@ import Testing
         #expect(serial == parallel)
     }
 
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [96, 128])
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"), arguments: [96, 128])
     func inputQuantizationIsWithinHalfAStepPerBlock(columns: Int) {
         var x = Self.randomFloats(columns, seed: 11, scale: 3)
         for i in 32..<64 { x[i] = 0 }  // an all-zero block quantizes to zeros with scale 0
@@ -114,7 +114,7 @@ import Testing
 
     /// The integer kernels are exact in integers: against a double-precision dot of the decoded weights with the
     /// *quantized* input they agree to float rounding, and against the Float input to the input's quantization.
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])
     func integerMatVecMatchesQuantizedInputReference(type: GGMLType, columns: Int) {
         let rows = 131
         let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 12)

@@ -1,15 +1,21 @@
-/// A `Sendable` home for one loaded language model that serves concurrent requests one at a time.
+/// A `Sendable` home for one loaded language model that serves concurrent requests together.
 ///
-/// Requests queue on the actor; each runs to completion (or cancellation) before the next starts, so the
-/// model's single KV cache is never shared. Tokens stream out through an `AsyncThrowingStream`.
+/// Generations go to a ``BatchScheduler``: every running request decodes one token per step in one batch, new
+/// requests join between steps, and each has its own KV cache, so a request's output is what it would be alone.
+/// Tokens stream out through an `AsyncThrowingStream`.
 public actor ModelContainer {
     private let generator: TextGenerator
+    private let scheduler: BatchScheduler
 
-    /// Takes ownership of `model` and its tokenizer.
-    public init(model: sending LlamaModel, tokenizer: (any TextTokenizer)?) {
-        generator = TextGenerator(model: model, tokenizer: tokenizer)
+    /// Takes ownership of `model` and its tokenizer; `limits` bound the requests running at once.
+    public init(model: sending LlamaModel, tokenizer: (any TextTokenizer)?, limits: BatchLimits = BatchLimits()) {
+        let generator = TextGenerator(model: model, tokenizer: tokenizer)
+        self.generator = generator
+        scheduler = BatchScheduler(generator: generator, limits: limits)
         self.tokenizer = tokenizer
     }
+
+    deinit { scheduler.stop() }
 
     /// The model's hyperparameters.
     public var config: LlamaConfig { generator.model.config }
@@ -17,50 +23,39 @@ public actor ModelContainer {
     /// The tokenizer, if the container has one.
     public nonisolated let tokenizer: (any TextTokenizer)?
 
+    /// The limits of the running set.
+    public nonisolated var limits: BatchLimits { scheduler.limits }
+
+    /// What the scheduler is doing now: running and waiting requests, memory, tokens generated.
+    public nonisolated var status: BatchStatus { scheduler.status }
+
+    /// The memory one more running request of `positions` positions (prompt and completion) takes.
+    public nonisolated func memory(positions: Int) -> Int { scheduler.memory(positions: positions) }
+
     /// Streams the continuation of `prompt` (text, tokenized by the container's tokenizer).
     public nonisolated func generate(prompt: String, parameters: SamplingParameters) -> AsyncThrowingStream<GenerationEvent, any Error> {
-        stream { generator, isCancelled, emit in
-            try generator.generate(prompt: prompt, parameters: parameters, isCancelled: isCancelled, emit: emit)
+        guard let tokenizer else {
+            return AsyncThrowingStream { $0.finish(throwing: InferenceError(.invalidRequest, "this model has no tokenizer for text prompts")) }
         }
+        let tokens: [Int32]
+        do { tokens = try tokenizer.encode(prompt) } catch { return AsyncThrowingStream { $0.finish(throwing: error) } }
+        return generate(promptTokens: tokens, parameters: parameters)
     }
 
     /// Streams the continuation of `promptTokens`.
     public nonisolated func generate(promptTokens: [Int32], parameters: SamplingParameters) -> AsyncThrowingStream<GenerationEvent, any Error> {
-        stream { generator, isCancelled, emit in
-            try generator.generate(promptTokens: promptTokens, parameters: parameters, isCancelled: isCancelled, emit: emit)
-        }
-    }
-
-    /// Generates to the end and returns the summary (with the full text), without streaming.
-    public func complete(promptTokens: [Int32], parameters: SamplingParameters) throws -> GenerationSummary {
-        try generator.generate(promptTokens: promptTokens, parameters: parameters) { _ in }
-    }
-
-    /// Runs `body` with exclusive access to the model (for benchmarks and tests).
-    public func withModel<T: Sendable>(_ body: (LlamaModel) throws -> T) rethrows -> T {
-        try body(generator.model)
-    }
-
-    private nonisolated func stream(
-        _ body: @escaping @Sendable (TextGenerator, () -> Bool, (GenerationEvent) -> Void) throws -> GenerationSummary
-    ) -> AsyncThrowingStream<GenerationEvent, any Error> {
         AsyncThrowingStream { continuation in
-            let task = Task {
-                await self.run(body, continuation: continuation)
-            }
-            continuation.onTermination = { _ in task.cancel() }
+            scheduler.submit(promptTokens: promptTokens, parameters: parameters, continuation: continuation)
         }
     }
 
-    private func run(
-        _ body: @Sendable (TextGenerator, () -> Bool, (GenerationEvent) -> Void) throws -> GenerationSummary,
-        continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
-    ) {
-        do {
-            _ = try body(generator, { Task.isCancelled }) { continuation.yield($0) }
-            continuation.finish()
-        } catch {
-            continuation.finish(throwing: error)
-        }
+    /// Generates to the end and returns the summary (with the full text), without streaming, with the model to itself.
+    public func complete(promptTokens: [Int32], parameters: SamplingParameters) throws -> GenerationSummary {
+        try scheduler.exclusive { try generator.generate(promptTokens: promptTokens, parameters: parameters) { _ in } }
+    }
+
+    /// Runs `body` with exclusive access to the model (for benchmarks and tests), between two batched steps.
+    public func withModel<T: Sendable>(_ body: (LlamaModel) throws -> T) rethrows -> T {
+        try scheduler.exclusive { try body(generator.model) }
     }
 }

@@ -55,74 +55,41 @@ public final class TextGenerator {
         promptTokens: [Int32], parameters: SamplingParameters, isCancelled: () -> Bool = { false },
         emit: (GenerationEvent) -> Void
     ) throws -> GenerationSummary {
+        let prompt = try checkedPrompt(promptTokens, parameters: parameters)
+        if parameters.maxTokens == 0 {
+            let summary = GenerationSummary(promptTokenCount: prompt.count, completionTokenCount: 0, finishReason: .length)
+            emit(.finished(summary))
+            return summary
+        }
+        return try withoutActuallyEscaping(isCancelled) { isCancelled in
+            try withoutActuallyEscaping(emit) { emit in
+                let sequence = GenerationSequence(prompt: prompt, parameters: parameters, state: model.state, vocabularySize: model.config.vocabularySize,
+                                                  tokenizer: tokenizer, endTokens: endTokens, isCancelled: isCancelled, emit: emit)
+                try model.prefill(tokens: prompt, startPosition: 0, hiddenRows: nil, into: model.state)
+                sequence.prefillDone()
+                while let token = sequence.advance() {
+                    try model.decode(token: token, position: sequence.position, into: model.state)
+                }
+                return sequence.finish()
+            }
+        }
+    }
+
+    /// `promptTokens` checked for a generation with `parameters`: the parameters valid, an empty prompt replaced by
+    /// BOS, and at least one position left in the context.
+    func checkedPrompt(_ promptTokens: [Int32], parameters: SamplingParameters) throws -> [Int32] {
         try parameters.validate()
         var prompt = promptTokens
         if prompt.isEmpty {
             guard let bosToken else { throw InferenceError(.invalidRequest, "empty prompt and the model has no BOS token") }
             prompt = [bosToken]
         }
+        for token in prompt { try model.checkToken(token) }
         guard prompt.count < model.contextLength else {
             throw InferenceError(
                 .invalidRequest, "prompt of \(prompt.count) tokens does not fit the context of \(model.contextLength) tokens")
         }
-        if parameters.maxTokens == 0 {
-            let summary = GenerationSummary(promptTokenCount: prompt.count, completionTokenCount: 0, finishReason: .length)
-            emit(.finished(summary))
-            return summary
-        }
-        let start = Self.now()
-        try model.prefill(tokens: prompt)
-        let prefillSeconds = Self.now() - start
-        var sampler = Sampler(parameters: parameters, vocabularySize: model.config.vocabularySize)
-        var detokenizer = tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
-        var stops = StopSequenceMatcher(stops: parameters.stopSequences)
-        var history = prompt
-        history.reserveCapacity(prompt.count + parameters.maxTokens)
-        var reason = FinishReason.length
-        var generated = 0
-        let logits = UnsafeMutableBufferPointer(mutating: model.logits)
-        while generated < parameters.maxTokens {
-            if isCancelled() {
-                reason = .cancelled
-                break
-            }
-            // The sampler may change the logits (the repetition penalty): log-probabilities are read from a copy.
-            let before = parameters.logprobs == nil ? nil : Array(logits)
-            let token = sampler.sample(logits: logits, history: history[...])
-            if endTokens.contains(token) {
-                reason = .endOfSequence
-                break
-            }
-            history.append(token)
-            generated += 1
-            let piece = detokenizer?.append(token) ?? ""
-            let (text, stopped) = stops.append(piece)
-            if let before, let k = parameters.logprobs {
-                emit(.logprobs(before.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: token, k: k) }))
-            }
-            emit(.token(id: token, text: text))
-            if stopped {
-                reason = .stopSequence
-                break
-            }
-            if generated == parameters.maxTokens { break }
-            guard history.count < model.contextLength else {
-                reason = .contextFull
-                break
-            }
-            try model.decode(token: token, position: history.count - 1)
-        }
-        if reason != .stopSequence {
-            let (text, stopped) = stops.append(detokenizer?.flush() ?? "")
-            let tail = text + (stopped ? "" : stops.finish())
-            if stopped { reason = .stopSequence }
-            if !tail.isEmpty { emit(.text(tail)) }
-        }
-        let summary = GenerationSummary(
-            promptTokenCount: prompt.count, completionTokenCount: generated, finishReason: reason,
-            prefillSeconds: prefillSeconds, decodeSeconds: Self.now() - start - prefillSeconds, text: stops.emitted)
-        emit(.finished(summary))
-        return summary
+        return prompt
     }
 
     /// Monotonic seconds.

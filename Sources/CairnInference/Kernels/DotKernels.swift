@@ -107,6 +107,48 @@ public enum DotKernels {
         return hsum(acc0 + acc1)
     }
 
+    /// One Q8_0 row dotted with four inputs, each result computed with exactly ``q8_0(_:_:blocks:)``'s operations
+    /// (so bit for bit the same), the row's values widened once for the four.
+    @inline(__always)
+    static func q8_0x4(
+        _ row: UnsafeRawPointer, _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+        _ x3: UnsafePointer<Float>, blocks: Int
+    ) -> (Float, Float, Float, Float) {
+        var a0 = SIMD16<Float>(), b0 = SIMD16<Float>(), a1 = SIMD16<Float>(), b1 = SIMD16<Float>()
+        var a2 = SIMD16<Float>(), b2 = SIMD16<Float>(), a3 = SIMD16<Float>(), b3 = SIMD16<Float>()
+        var b = 0
+        while b + 1 < blocks {
+            let p0 = row + 34 * b, p1 = p0 + 34
+            let w0l = floats(p0.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
+            let w0h = floats(p0.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
+            let w1l = floats(p1.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
+            let w1h = floats(p1.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
+            let d0 = SIMD16<Float>(repeating: BlockFormats.half(p0)), d1 = SIMD16<Float>(repeating: BlockFormats.half(p1))
+            @inline(__always) func step(_ x: UnsafePointer<Float>, _ acc0: inout SIMD16<Float>, _ acc1: inout SIMD16<Float>) {
+                let t0 = (w0l * load16(x + 32 * b)).addingProduct(w0h, load16(x + 32 * b + 16))
+                let t1 = (w1l * load16(x + 32 * b + 32)).addingProduct(w1h, load16(x + 32 * b + 48))
+                acc0 = acc0.addingProduct(d0, t0)
+                acc1 = acc1.addingProduct(d1, t1)
+            }
+            step(x0, &a0, &b0)
+            step(x1, &a1, &b1)
+            step(x2, &a2, &b2)
+            step(x3, &a3, &b3)
+            b += 2
+        }
+        if b < blocks {
+            let p = row + 34 * b
+            let wl = floats(p.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self))
+            let wh = floats(p.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self))
+            let d = SIMD16<Float>(repeating: BlockFormats.half(p))
+            a0 = a0.addingProduct(d, (wl * load16(x0 + 32 * b)).addingProduct(wh, load16(x0 + 32 * b + 16)))
+            a1 = a1.addingProduct(d, (wl * load16(x1 + 32 * b)).addingProduct(wh, load16(x1 + 32 * b + 16)))
+            a2 = a2.addingProduct(d, (wl * load16(x2 + 32 * b)).addingProduct(wh, load16(x2 + 32 * b + 16)))
+            a3 = a3.addingProduct(d, (wl * load16(x3 + 32 * b)).addingProduct(wh, load16(x3 + 32 * b + 16)))
+        }
+        return (hsum(a0 + b0), hsum(a1 + b1), hsum(a2 + b2), hsum(a3 + b3))
+    }
+
     /// One F32 row dotted with `x` (any length).
     @inline(__always)
     public static func f32(_ row: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {

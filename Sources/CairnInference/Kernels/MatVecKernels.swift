@@ -5,6 +5,7 @@ import Darwin
 #endif
 #if canImport(CairnVNNI)
 import CairnVNNI
+import CairnVNNI512
 #endif
 
 /// Which dot-product kernels the matrix-vector products of decode use; a model picks them when it loads (the
@@ -13,8 +14,8 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
     /// Weights are widened to Float in registers and multiplied by the Float input.
     case floatingPoint
     /// The input is quantized to int8 per block of 32 and multiplied by the quantized weights with integer
-    /// instructions (AVX-VNNI `vpdpbusd`), as llama.cpp does; Q4_1 and Q8_0 matrices only, other encodings use
-    /// the floating-point kernels.
+    /// instructions (`vpdpbusd` of AVX-VNNI or of AVX-512 VNNI), as llama.cpp does; Q4_1 and Q8_0 matrices only,
+    /// other encodings use the floating-point kernels.
     case integer
 
     /// The fastest kernels this processor runs: integer where AVX-VNNI is available, unless the environment
@@ -28,19 +29,33 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
     public static var available: [MatVecKernels] { integerAvailable ? [.floatingPoint, .integer] : [.floatingPoint] }
 
     /// Whether this build has the integer kernels and this processor can run them.
-    public static let integerAvailable: Bool = {
+    public static var integerAvailable: Bool { integerInstructions != nil }
+
+    /// The instructions the integer kernels use on this processor.
+    enum IntegerInstructions {
+        /// AVX-VNNI (`vpdpbusd`, VEX-encoded), as on Intel's Alder Lake and later.
+        case avx
+        /// The 256-bit form of AVX-512 VNNI (EVEX-encoded), as on Intel's Ice Lake and AMD's Zen 4.
+        case avx512
+    }
+
+    /// The integer kernels' instructions on this processor, or nil when it has neither (or the build has no kernels).
+    static let integerInstructions: IntegerInstructions? = {
         #if canImport(CairnVNNI)
         let flags = processorFlags()
-        return ["avx2", "fma", "f16c", "avx_vnni"].allSatisfy(flags.contains)
+        guard ["avx2", "fma", "f16c"].allSatisfy(flags.contains) else { return nil }
+        if flags.contains("avx_vnni") { return .avx }
+        if ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(flags.contains) { return .avx512 }
+        return nil
         #else
-        return false
+        return nil
         #endif
     }()
 
     public var description: String {
         switch self {
         case .floatingPoint: "floating-point"
-        case .integer: "integer (AVX-VNNI)"
+        case .integer: MatVecKernels.integerInstructions == .avx512 ? "integer (AVX-512 VNNI)" : "integer (AVX-VNNI)"
         }
     }
 
@@ -111,8 +126,11 @@ public final class MatVecInput {
     /// Quantizes `x` to int8 per block of 32 for the integer kernels (``CairnVNNI/IntegerDot/quantize(_:count:quants:scales:quantSums:)``).
     func quantize(_ x: UnsafePointer<Float>, count: Int) {
         #if canImport(CairnVNNI)
-        precondition(MatVecKernels.integerAvailable, "the integer kernels do not run on this processor")
-        IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
+        switch MatVecKernels.integerInstructions {
+        case .avx512: CairnVNNI512.IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
+        case .avx: CairnVNNI.IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
+        case nil: preconditionFailure("the integer kernels do not run on this processor")
+        }
         #else
         preconditionFailure("this build has no integer kernels")
         #endif

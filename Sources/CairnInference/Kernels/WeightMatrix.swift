@@ -5,6 +5,7 @@ import Darwin
 #endif
 #if canImport(CairnVNNI)
 import CairnVNNI
+import CairnVNNI512
 #endif
 
 /// A read-only `rows × columns` weight matrix stored row-major in one of the ``GGMLType`` encodings.
@@ -71,9 +72,15 @@ public struct WeightMatrix: @unchecked Sendable {
         let blocks = columns / 32
         if layout == .planar {
             #if canImport(CairnVNNI)
-            IntegerDot.multiply(
-                type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
-                quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
+            if MatVecKernels.integerInstructions == .avx512 {
+                CairnVNNI512.IntegerDot.multiply(
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
+                    quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
+            } else {
+                CairnVNNI.IntegerDot.multiply(
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
+                    quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
+            }
             return
             #else
             preconditionFailure("planar matrices need the integer kernels")
@@ -97,6 +104,31 @@ public struct WeightMatrix: @unchecked Sendable {
                 output[r] = DotKernels.f32(row(r).assumingMemoryBound(to: Float.self), x, count: columns)
             }
         }
+    }
+
+    /// ``multiply(rows:x:input:into:)`` for several inputs, each result bit for bit what that call gives: the rows
+    /// are read from memory once for all of them. Q8_0 rows in GGML's blocks are widened once per four inputs.
+    @inline(__always)
+    func multiply(rows range: Range<Int>, xs: [UnsafeMutablePointer<Float>], inputs: [MatVecInput], into outputs: [UnsafeMutablePointer<Float>]) {
+        if layout == .blocks && type == .q8_0 {
+            let blocks = columns / 32
+            var i = 0
+            while i < xs.count {
+                // A group of fewer than four repeats its last input and drops the extra results.
+                let last = xs.count - 1
+                let x0 = xs[i], x1 = xs[min(i + 1, last)], x2 = xs[min(i + 2, last)], x3 = xs[min(i + 3, last)]
+                for r in range {
+                    let (o0, o1, o2, o3) = DotKernels.q8_0x4(row(r), x0, x1, x2, x3, blocks: blocks)
+                    outputs[i][r] = o0
+                    if i + 1 <= last { outputs[i + 1][r] = o1 }
+                    if i + 2 <= last { outputs[i + 2][r] = o2 }
+                    if i + 3 <= last { outputs[i + 3][r] = o3 }
+                }
+                i += 4
+            }
+            return
+        }
+        for (i, x) in xs.enumerated() { multiply(rows: range, x: x, input: inputs[i], into: outputs[i]) }
     }
 
     /// Decodes rows `range` to Float into `destination`, row-major with `columns` floats per row.

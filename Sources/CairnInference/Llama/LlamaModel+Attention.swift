@@ -14,42 +14,55 @@ extension LlamaModel {
     /// per token and is read again from L1 by the group's other heads; the segments give both cores work with
     /// as few as three KV heads. Each segment keeps its own softmax maximum and sum, and the segments are merged
     /// at the end (flash-decoding's split).
-    func attend(layer: Int, position: Int) {
-        switch state.cache.precision {
-        case .float16: attend(Float16.self, layer: layer, position: position)
-        case .float32: attend(Float.self, layer: layer, position: position)
+    func attend(layer: Int, position: Int, state s: LlamaRunState) {
+        let segments = attentionSegments(position: position)
+        let items = config.kvHeadCount * segments
+        // Very short contexts cost less than a parallel section's synchronisation.
+        if position + 1 < 16 {
+            for item in 0..<items { attendItem(item, layer: layer, position: position, segments: segments, state: s) }
+        } else {
+            pool.run(chunks: items) { attendItem($0, layer: layer, position: position, segments: segments, state: s) }
+        }
+        mergeAttention(position: position, segments: segments, state: s)
+    }
+
+    /// The segments decode attention at `position` splits the cached positions into.
+    func attentionSegments(position: Int) -> Int {
+        LlamaRunState.attentionSegments(positions: position + 1, kvHeads: config.kvHeadCount, threads: pool.threadCount)
+    }
+
+    /// One work item of decode attention: one KV head's query heads over one segment of the positions `0...position`,
+    /// into `s`'s partial results.
+    func attendItem(_ item: Int, layer: Int, position: Int, segments: Int, state s: LlamaRunState) {
+        switch s.cache.precision {
+        case .float16: attendItem(Float16.self, item, layer: layer, position: position, segments: segments, state: s)
+        case .float32: attendItem(Float.self, item, layer: layer, position: position, segments: segments, state: s)
         }
     }
 
-    private func attend<E: KVElement>(_: E.Type, layer: Int, position: Int) {
-        let c = config, s = state, cache = s.cache
+    private func attendItem<E: KVElement>(_: E.Type, _ item: Int, layer: Int, position: Int, segments: Int, state s: LlamaRunState) {
+        let c = config, cache = s.cache
         let headDim = c.headDimension, group = c.headCount / c.kvHeadCount
         let count = position + 1
-        let segments = LlamaRunState.attentionSegments(positions: count, kvHeads: c.kvHeadCount, threads: pool.threadCount)
         let scale = 1 / Float(headDim).squareRoot()
-        let context = contextLength
-        let body = { (item: Int) in
-            let kvHead = item / segments, segment = item % segments
-            let range = count * segment / segments..<count * (segment + 1) / segments
-            let at = cache.offset(layer: layer, head: kvHead)
-            let k = UnsafeRawPointer(cache.keys + at), v = UnsafeRawPointer(cache.values + at)
-            for h in kvHead * group..<(kvHead + 1) * group {
-                let slot = h * LlamaRunState.maximumAttentionSegments + segment
-                let (maximum, sum) = DecodeAttention.segment(
-                    E.self, q: s.q + h * headDim, keys: k, values: v, headDimension: headDim, range: range,
-                    scale: scale, scores: s.scores + h * context, into: s.partialOutputs + slot * headDim)
-                s.partialMaxima[slot] = maximum
-                s.partialSums[slot] = sum
-            }
+        let kvHead = item / segments, segment = item % segments
+        let range = count * segment / segments..<count * (segment + 1) / segments
+        let at = cache.offset(layer: layer, head: kvHead)
+        let k = UnsafeRawPointer(cache.keys + at), v = UnsafeRawPointer(cache.values + at)
+        for h in kvHead * group..<(kvHead + 1) * group {
+            let slot = h * LlamaRunState.maximumAttentionSegments + segment
+            let (maximum, sum) = DecodeAttention.segment(
+                E.self, q: s.q + h * headDim, keys: k, values: v, headDimension: headDim, range: range,
+                scale: scale, scores: s.scores + h * s.contextLength, into: s.partialOutputs + slot * headDim)
+            s.partialMaxima[slot] = maximum
+            s.partialSums[slot] = sum
         }
-        let items = c.kvHeadCount * segments
-        // Very short contexts cost less than a parallel section's synchronisation.
-        if count < 16 {
-            for item in 0..<items { body(item) }
-        } else {
-            pool.run(chunks: items, body)
-        }
-        for h in 0..<c.headCount {
+    }
+
+    /// Combines each head's segments into `s.xb`.
+    func mergeAttention(position: Int, segments: Int, state s: LlamaRunState) {
+        let headDim = config.headDimension
+        for h in 0..<config.headCount {
             let slot = h * LlamaRunState.maximumAttentionSegments
             DecodeAttention.merge(
                 outputs: s.partialOutputs + slot * headDim, maxima: s.partialMaxima + slot, sums: s.partialSums + slot,

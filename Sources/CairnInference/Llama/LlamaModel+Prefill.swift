@@ -10,30 +10,38 @@ extension LlamaModel {
     /// ``prefill(tokens:startPosition:)`` that also hands each chunk's final residual rows (before the output norm) to
     /// `hiddenRows`: the chunk's first position, its row count, and `count × dimension` floats valid during the call.
     func prefill(tokens: [Int32], startPosition: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?) throws {
+        try prefill(tokens: tokens, startPosition: startPosition, hiddenRows: hiddenRows, into: state)
+    }
+
+    /// Prefill into the sequence whose cache and activations are `target` (the model's own state holds the scratch).
+    func prefill(tokens: [Int32], startPosition: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?,
+                 into target: LlamaRunState) throws {
         guard !tokens.isEmpty else { throw InferenceError(.invalidRequest, "prefill needs at least one token") }
-        guard startPosition >= 0, tokens.count <= contextLength - startPosition else {
+        guard startPosition >= 0, tokens.count <= target.contextLength - startPosition else {
             throw InferenceError(
                 .invalidRequest,
-                "\(tokens.count) tokens from position \(startPosition) exceed the context of \(contextLength)")
+                "\(tokens.count) tokens from position \(startPosition) exceed the context of \(target.contextLength)")
         }
         for token in tokens { try checkToken(token) }
         var offset = 0
         while offset < tokens.count {
             let count = min(state.prefillChunk, tokens.count - offset)
             tokens.withUnsafeBufferPointer {
-                evaluateChunk(UnsafeBufferPointer(rebasing: $0[offset..<offset + count]), start: startPosition + offset, hiddenRows: hiddenRows)
+                evaluateChunk(UnsafeBufferPointer(rebasing: $0[offset..<offset + count]), start: startPosition + offset, hiddenRows: hiddenRows,
+                              into: target)
             }
             offset += count
         }
     }
 
-    private func evaluateChunk(_ tokens: UnsafeBufferPointer<Int32>, start: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?) {
+    private func evaluateChunk(_ tokens: UnsafeBufferPointer<Int32>, start: Int, hiddenRows: ((Int, Int, UnsafePointer<Float>) -> Void)?,
+                               into target: LlamaRunState) {
         let c = config, b = state.prefillBuffers(config: config)
         let t = tokens.count, d = c.dimension, kvDim = c.kvDimension, hd = c.headDimension
         for (i, token) in tokens.enumerated() {
             weights.tokenEmbedding.dequantize(rows: Int(token)..<Int(token) + 1, into: b.x + i * d)
         }
-        let cache = state.cache
+        let cache = target.cache
         for (l, layer) in weights.layers.enumerated() {
             normRows(b.x, weight: layer.attentionNorm, into: b.xb, tokens: t)
             MatMul.multiply(layer.query, x: b.xb, tokens: t, output: b.q, tile: b.tile, pool: pool)
@@ -44,7 +52,7 @@ extension LlamaModel {
                 rope.apply(b.k + i * kvDim, heads: c.kvHeadCount, headDimension: hd, position: start + i)
                 cache.store(layer: l, position: start + i, keys: b.k + i * kvDim, values: b.v + i * kvDim)
             }
-            attendBatch(b, layer: l, tokens: t, start: start)
+            attendBatch(b, layer: l, tokens: t, start: start, cache: cache)
             MatMul.multiply(layer.output, x: b.xb, tokens: t, output: b.x, tile: b.tile, accumulate: true, pool: pool)
             normRows(b.x, weight: layer.feedForwardNorm, into: b.xb, tokens: t)
             MatMul.multiply(layer.gate, x: b.xb, tokens: t, output: b.hb, tile: b.tile, pool: pool)
@@ -55,11 +63,11 @@ extension LlamaModel {
         }
         hiddenRows?(start, t, UnsafePointer(b.x))
         // Only the last position's logits are needed; the residual row is copied so decode can reuse it.
-        state.x.update(from: b.x + (t - 1) * d, count: d)
+        target.x.update(from: b.x + (t - 1) * d, count: d)
         weights.outputNorm.withUnsafeBufferPointer {
-            VectorOps.rmsNorm(state.x, weight: $0.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: state.xb)
+            VectorOps.rmsNorm(target.x, weight: $0.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: target.xb)
         }
-        MatVec.multiply(weights.output, x: state.xb, input: state.matVecInput, output: state.logits, pool: pool)
+        MatVec.multiply(weights.output, x: target.xb, input: target.matVecInput, output: target.logits, pool: pool)
     }
 
     private func normRows(_ x: UnsafeMutablePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>, tokens: Int) {
@@ -73,13 +81,12 @@ extension LlamaModel {
 
     /// Causal attention of the chunk's queries (`b.q`) over the cached positions `0..<start + tokens` of
     /// `layer`, into `b.xb`.
-    private func attendBatch(_ b: LlamaRunState.PrefillBuffers, layer: Int, tokens t: Int, start: Int) {
+    private func attendBatch(_ b: LlamaRunState.PrefillBuffers, layer: Int, tokens t: Int, start: Int, cache: KVCache) {
         let c = config, d = c.dimension, hd = c.headDimension
         let group = c.headCount / c.kvHeadCount
         let span = start + t
         let scale = 1 / Float(hd).squareRoot()
         // Each KV head's cached keys and values as Float rows, for sgemm.
-        let cache = state.cache
         pool.run(chunks: c.kvHeadCount) { g in
             cache.load(layer: layer, head: g, count: span, keys: b.cachedKeys + g * contextLength * hd,
                        values: b.cachedValues + g * contextLength * hd)

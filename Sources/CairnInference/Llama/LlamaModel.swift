@@ -59,11 +59,16 @@ public final class LlamaModel {
     ///
     /// Allocation-free: every buffer lives in the preallocated run state.
     public func decode(token: Int32, position: Int) throws {
+        try decode(token: token, position: position, into: state)
+    }
+
+    /// ``decode(token:position:)`` for the sequence whose cache and activations are `s`; its logits land in `s.logits`.
+    func decode(token: Int32, position: Int, into s: LlamaRunState) throws {
         try checkToken(token)
-        guard position >= 0, position < contextLength else {
-            throw InferenceError(.invalidRequest, "position \(position) is outside the context of \(contextLength)")
+        guard position >= 0, position < s.contextLength else {
+            throw InferenceError(.invalidRequest, "position \(position) is outside the context of \(s.contextLength)")
         }
-        let c = config, s = state
+        let c = config
         let d = c.dimension
         weights.tokenEmbedding.dequantize(rows: Int(token)..<Int(token) + 1, into: s.x)
         for (l, layer) in weights.layers.enumerated() {
@@ -76,7 +81,7 @@ public final class LlamaModel {
             rope.apply(s.q, heads: c.headCount, headDimension: c.headDimension, position: position)
             rope.apply(s.k, heads: c.kvHeadCount, headDimension: c.headDimension, position: position)
             s.cache.store(layer: l, position: position, keys: s.k, values: s.v)
-            attend(layer: l, position: position)
+            attend(layer: l, position: position, state: s)
             MatVec.multiply(layer.output, x: s.xb, input: s.matVecInput, output: s.xb2, pool: pool)
             VectorOps.add(s.x, s.xb2, count: d)
             layer.feedForwardNorm.withUnsafeBufferPointer {

@@ -21,6 +21,8 @@ struct BenchInferenceCommand: AsyncParsableCommand {
     var skipEmbeddings = false
     @Flag(help: "Also time decode's matrix-vector products alone, over every layer's weights, on one thread and on all.")
     var matVec = false
+    @Option(help: "Concurrent streams to measure through the batching scheduler, comma-separated (such as 1,4,8,16,32); each stream decodes --decode-tokens tokens after a prompt of 20 to 200 tokens.")
+    var streams: String?
 
     func run() async throws {
         try await reportingFailure {
@@ -53,6 +55,13 @@ struct BenchInferenceCommand: AsyncParsableCommand {
             print("time to first token: \(fixed(bestTTFT * 1000, 1)) ms (\(prompt.count)-token prompt)")
             print("SmolLM2 peak resident memory: \(fixed(Double(peakResidentKiB()) / 1024, 1)) MiB (goal < 300 MiB)")
             if matVec { benchMatVec(model: model) }
+            if let streams {
+                let counts = streams.split(separator: ",").compactMap { Int($0.filter { $0 != " " }) }
+                guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 && $0 <= 256 }) else {
+                    throw ValidationError("--streams takes counts from 1 to 256 separated by commas, such as 1,4,8,16")
+                }
+                try await benchStreams(path: path, counts: counts, prompt: prompt)
+            }
             if skipEmbeddings {
                 print("MiniLM: skipped (--skip-embeddings)")
             } else {
@@ -149,5 +158,48 @@ extension BenchInferenceCommand {
         print("MiniLM (mean \(fixed(figures.meanTokens, 1)) tokens per sentence):")
         print("  " + format("batch 1", figures.batch1, "sentences/s", reference: 147, against: "sentence-transformers"))
         print("  " + format("batch 32", figures.batch32, "sentences/s", reference: 340, against: "sentence-transformers"))
+    }
+}
+
+extension BenchInferenceCommand {
+    /// Aggregate decode tokens/s and time to first token with `counts` concurrent streams through ``ModelContainer``'s
+    /// batching; stream i's prompt is the first 20 + (37·i mod 181) tokens of the benchmark prompt.
+    func benchStreams(path: String, counts: [Int], prompt: [Int32]) async throws {
+        let container = try LanguageModelLoader.load(path: path, contextLength: 1024)
+        var single: Double?
+        print("concurrent streams (greedy, \(decodeTokens) tokens each, prompts of 20 to 200 tokens; best of \(max(1, runs))):")
+        for count in counts {
+            var best: (rate: Double, ttft: [Double])?
+            for _ in 0..<max(1, runs) {
+                let start = now()
+                let results = try await withThrowingTaskGroup(of: (tokens: Int, ttft: Double).self) { group in
+                    for i in 0..<count {
+                        let tokens = Array(prompt.prefix(20 + (37 * i) % 181))
+                        let parameters = SamplingParameters(maxTokens: decodeTokens)
+                        group.addTask {
+                            var first: Double?
+                            var generated = 0
+                            for try await event in container.generate(promptTokens: tokens, parameters: parameters) {
+                                if case .token = event, first == nil { first = now() }
+                                if case .finished(let summary) = event { generated = summary.completionTokenCount }
+                            }
+                            return (generated, (first ?? now()) - start)
+                        }
+                    }
+                    return try await group.reduce(into: [(tokens: Int, ttft: Double)]()) { $0.append($1) }
+                }
+                let elapsed = now() - start
+                let rate = Double(results.reduce(0) { $0 + $1.tokens }) / elapsed
+                if best == nil || rate > best!.rate { best = (rate, results.map(\.ttft).sorted()) }
+            }
+            guard let best else { continue }
+            func percentile(_ p: Double) -> Double { best.ttft[min(best.ttft.count - 1, Int((Double(best.ttft.count) * p).rounded(.up)) - 1)] }
+            if count == counts.first(where: { $0 == 1 }) ?? -1 { single = best.rate }
+            let ratio = single.map { ", \(fixed(best.rate / $0, 2))× one stream" } ?? ""
+            print("  \(count) stream\(count == 1 ? "" : "s"): \(fixed(best.rate, 1)) tokens/s\(ratio); time to first token p50 "
+                + "\(fixed(percentile(0.5) * 1000, 0)) ms, p99 \(fixed(percentile(0.99) * 1000, 0)) ms")
+        }
+        let extra = container.memory(positions: 200 + decodeTokens)
+        print("  memory per extra running sequence of \(200 + decodeTokens) positions: \(fixed(Double(extra) / 1_048_576, 1)) MiB")
     }
 }

@@ -1,0 +1,102 @@
+/// One sequence's generation after its prompt: each step samples from the logits in its state, applies the stop
+/// conditions and emits the token, its text and (when asked) its log-probabilities. The caller runs the model: it
+/// evaluates the prompt, calls ``prefillDone()``, then decodes each token ``advance()`` returns at ``position``
+/// until it returns nil, and ends with ``finish()``. The same steps serve one sequence alone (``TextGenerator``)
+/// and many in a batch (``BatchScheduler``), so a sequence's output does not depend on which runs it.
+final class GenerationSequence {
+    let prompt: [Int32]
+    let parameters: SamplingParameters
+    let state: LlamaRunState
+    private let endTokens: Set<Int32>
+    private let isCancelled: () -> Bool
+    private let emit: (GenerationEvent) -> Void
+    private var sampler: Sampler
+    private let vocabularySize: Int
+    private var detokenizer: StreamingDetokenizer?
+    private var stops: StopSequenceMatcher
+    private var history: [Int32]
+    private(set) var generated = 0
+    private(set) var reason = FinishReason.length
+    private let started: Double
+    private var prefillSeconds: Double = 0
+
+    init(prompt: [Int32], parameters: SamplingParameters, state: LlamaRunState, vocabularySize: Int, tokenizer: (any TextTokenizer)?,
+         endTokens: Set<Int32>, isCancelled: @escaping () -> Bool, emit: @escaping (GenerationEvent) -> Void) {
+        self.prompt = prompt
+        self.parameters = parameters
+        self.state = state
+        self.endTokens = endTokens
+        self.isCancelled = isCancelled
+        self.emit = emit
+        sampler = Sampler(parameters: parameters, vocabularySize: vocabularySize)
+        self.vocabularySize = vocabularySize
+        detokenizer = tokenizer.map { StreamingDetokenizer(tokenizer: $0) }
+        stops = StopSequenceMatcher(stops: parameters.stopSequences)
+        history = prompt
+        history.reserveCapacity(prompt.count + parameters.maxTokens)
+        started = TextGenerator.now()
+    }
+
+    /// The position the token ``advance()`` returned is decoded at.
+    var position: Int { history.count - 1 }
+
+    /// Whether the consumer has gone.
+    var cancelled: Bool { isCancelled() }
+
+    /// Ends the sequence early because its consumer left.
+    func markCancelled() { reason = .cancelled }
+
+    /// Marks the prompt evaluated: its last logits are in the state.
+    func prefillDone() { prefillSeconds = TextGenerator.now() - started }
+
+    /// Samples the next token from the state's logits and emits it; returns the token to decode next, or nil when
+    /// the sequence has ended (``reason`` says why).
+    func advance() -> Int32? {
+        if isCancelled() {
+            reason = .cancelled
+            return nil
+        }
+        let logits = UnsafeMutableBufferPointer(start: state.logits, count: vocabularySize)
+        // The sampler may change the logits (the repetition penalty): log-probabilities are read from a copy.
+        let before = parameters.logprobs == nil ? nil : Array(logits)
+        let token = sampler.sample(logits: logits, history: history[...])
+        if endTokens.contains(token) {
+            reason = .endOfSequence
+            return nil
+        }
+        history.append(token)
+        generated += 1
+        let piece = detokenizer?.append(token) ?? ""
+        let (text, stopped) = stops.append(piece)
+        if let before, let k = parameters.logprobs {
+            emit(.logprobs(before.withUnsafeBufferPointer { TokenLogprobs.measure($0, token: token, k: k) }))
+        }
+        emit(.token(id: token, text: text))
+        if stopped {
+            reason = .stopSequence
+            return nil
+        }
+        if generated == parameters.maxTokens { return nil }
+        guard history.count < state.contextLength else {
+            reason = .contextFull
+            return nil
+        }
+        return token
+    }
+
+    /// Releases the text held back, emits the summary and returns it.
+    @discardableResult
+    func finish() -> GenerationSummary {
+        if reason != .stopSequence {
+            let (text, stopped) = stops.append(detokenizer?.flush() ?? "")
+            let tail = text + (stopped ? "" : stops.finish())
+            if stopped { reason = .stopSequence }
+            if !tail.isEmpty { emit(.text(tail)) }
+        }
+        let summary = GenerationSummary(
+            promptTokenCount: prompt.count, completionTokenCount: generated, finishReason: reason,
+            prefillSeconds: prefillSeconds, decodeSeconds: TextGenerator.now() - started - prefillSeconds, text: stops.emitted)
+        emit(.finished(summary))
+        return summary
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import CairnInference
+
+/// Batched decode and the scheduler: a sequence's numbers in a batch are bit for bit its numbers alone; requests
+/// join, leave, wait and are refused as the limits say.
+@Suite struct BatchDecodeTests {
+    /// A fresh sequence state of `positions` positions for `model`.
+    static func state(_ model: LlamaModel, positions: Int) -> LlamaRunState {
+        LlamaRunState(config: model.config, contextLength: positions, prefillChunk: 1, cache: model.state.cache.precision)
+    }
+
+    /// Prefills each prompt into two states, then runs `steps` steps: one set of states as a batch, the other one
+    /// sequence at a time. Every step's logits must be equal, as bits.
+    static func checkBatchEqualsAlone(shape: TinyLlama.Shape, prompts: [[Int32]], steps: Int, kernels: MatVecKernels) throws {
+        let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write(seed: 11, shape: shape)), kernels: kernels)
+        let batched = prompts.map { _ in state(model, positions: shape.context) }
+        let alone = prompts.map { _ in state(model, positions: shape.context) }
+        for (i, prompt) in prompts.enumerated() {
+            try model.prefill(tokens: prompt, startPosition: 0, hiddenRows: nil, into: batched[i])
+            try model.prefill(tokens: prompt, startPosition: 0, hiddenRows: nil, into: alone[i])
+        }
+        var positions = prompts.map(\.count)
+        let vocabulary = model.config.vocabularySize
+        for step in 0..<steps {
+            let tokens = prompts.indices.map { Int32(($0 * 7 + step * 3) % vocabulary) }
+            try model.decode(batch: prompts.indices.map { LlamaModel.BatchRow(token: tokens[$0], position: positions[$0], state: batched[$0]) })
+            for i in prompts.indices {
+                try model.decode(token: tokens[i], position: positions[i], into: alone[i])
+                let a = Array(UnsafeBufferPointer(start: batched[i].logits, count: vocabulary))
+                let b = Array(UnsafeBufferPointer(start: alone[i].logits, count: vocabulary))
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "sequence \(i) differs at step \(step)")
+                positions[i] += 1
+            }
+        }
+    }
+
+    @Test(arguments: MatVecKernels.available)
+    func batchedStepsGiveEachSequenceItsLogitsAloneBitForBit(kernels: MatVecKernels) throws {
+        // Every weight encoding of the tiny model (Q8_0, Q4_1, F16, F32), sequences at different positions; five
+        // sequences, so the four-input Q8_0 kernel also runs a group of one.
+        try Self.checkBatchEqualsAlone(shape: .small, prompts: [[1, 2, 3], [4], [5, 6, 7, 8, 9, 10, 11], [12, 13], [14, 15, 16]], steps: 12,
+                                       kernels: kernels)
+        // SmolLM2's head layout with long prefixes: attention split into segments, in parallel.
+        let long = (0..<300).map { Int32($0 % 60) }
+        try Self.checkBatchEqualsAlone(shape: .wide, prompts: [long, Array(long.prefix(40)), [1, 2], Array(long.prefix(150))], steps: 4,
+                                       kernels: kernels)
+    }
+
+    /// Runs each request alone on a separate copy of the model and returns the token ids.
+    static func alone(_ path: String, _ requests: [(prompt: String, parameters: SamplingParameters)]) throws -> [[Int32]] {
+        let generator = TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer())
+        return try requests.map { r in
+            var ids: [Int32] = []
+            _ = try generator.generate(prompt: r.prompt, parameters: r.parameters) { if case .token(let id, _) = $0 { ids.append(id) } }
+            return ids
+        }
+    }
+
+    /// Runs the requests concurrently through `container`; returns each one's token ids and finish reason.
+    static func together(_ container: ModelContainer, _ requests: [(prompt: String, parameters: SamplingParameters)])
+        async throws -> [(ids: [Int32], reason: FinishReason?)] {
+        try await withThrowingTaskGroup(of: (Int, [Int32], FinishReason?).self) { group in
+            for (i, r) in requests.enumerated() {
+                group.addTask {
+                    var ids: [Int32] = []
+                    var reason: FinishReason?
+                    for try await event in container.generate(prompt: r.prompt, parameters: r.parameters) {
+                        if case .token(let id, _) = event { ids.append(id) }
+                        if case .finished(let summary) = event { reason = summary.finishReason }
+                    }
+                    return (i, ids, reason)
+                }
+            }
+            var out = [([Int32], FinishReason?)](repeating: ([], nil), count: requests.count)
+            for try await (i, ids, reason) in group { out[i] = (ids, reason) }
+            return out.map { (ids: $0.0, reason: $0.1) }
+        }
+    }
+
+    static let mixedRequests: [(prompt: String, parameters: SamplingParameters)] = [
+        ("HELLO", .greedy(maxTokens: 9)),
+        ("ABC", SamplingParameters(temperature: 0.8, topP: 0.9, seed: 5, maxTokens: 14)),
+        ("QRSTUVWXYZ", .greedy(maxTokens: 3)),
+        ("H", SamplingParameters(temperature: 1.2, topK: 8, seed: 77, maxTokens: 20)),
+        ("MNOP", SamplingParameters(temperature: 1, seed: 1, maxTokens: 11, stopSequences: ["Z"])),
+        ("DEFDEFDEF", .greedy(maxTokens: 16)),
+    ]
+
+    @Test func concurrentRequestsGetWhatTheyWouldAloneGreedyAndSeeded() async throws {
+        let path = try TinyLlama.write()
+        let expected = try Self.alone(path, Self.mixedRequests)
+        // Room for three at a time: the others wait, then join as sequences finish.
+        let container = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer(),
+                                       limits: BatchLimits(maxSequences: 3))
+        let got = try await Self.together(container, Self.mixedRequests)
+        #expect(got.map(\.ids) == expected)
+        #expect(got.allSatisfy { $0.reason != nil })
+        let status = container.status
+        #expect(status.running == 0 && status.waiting == 0 && status.memoryInUse == 0)
+        #expect(status.generatedTokens == expected.reduce(0) { $0 + $1.count })
+        // More than one sequence shared steps.
+        #expect(status.stepSequences > status.steps)
+    }
+
+    @Test func aRequestThatCouldNeverFitIsRefusedAndOthersStillRun() async throws {
+        let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write()))
+        let container = ModelContainer(model: model, tokenizer: CharacterTokenizer(), limits: BatchLimits(memoryBudget: 1))
+        let error = await #expect(throws: InferenceError.self) {
+            for try await _ in container.generate(prompt: "HELLO", parameters: .greedy(maxTokens: 4)) {}
+        }
+        #expect(error?.message.contains("budget") == true)
+
+        let roomy = ModelContainer(model: try LlamaModel(file: GGUFFile(path: try TinyLlama.write())), tokenizer: CharacterTokenizer(),
+                                   limits: BatchLimits(memoryBudget: 0))
+        let perRequest = roomy.memory(positions: 10)
+        // Room for exactly one request of 10 positions at a time: the second waits for the first to finish.
+        let one = ModelContainer(model: try LlamaModel(file: GGUFFile(path: try TinyLlama.write())), tokenizer: CharacterTokenizer(),
+                                 limits: BatchLimits(memoryBudget: perRequest))
+        let got = try await Self.together(one, [("HELLO", .greedy(maxTokens: 5)), ("ABCDE", .greedy(maxTokens: 5))])
+        #expect(got.map(\.ids.count) == [5, 5])
+        #expect(one.status.stepSequences == one.status.steps, "never two at once")
+    }
+
+    @Test func aConsumerThatLeavesEndsItsSequenceAndFreesItsMemory() async throws {
+        let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write(shape: .wide)))
+        let container = ModelContainer(model: model, tokenizer: CharacterTokenizer())
+        for try await event in container.generate(prompt: "HELLO", parameters: .greedy(maxTokens: 600)) {
+            if case .token = event { break }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while container.status.running > 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(container.status.running == 0 && container.status.memoryInUse == 0)
+        #expect(container.status.generatedTokens < 600, "the sequence stopped when its consumer left")
+        // The model serves the next request as usual.
+        let next = try await Self.together(container, [("ABC", .greedy(maxTokens: 4))])
+        #expect(next.first?.ids.count == 4)
+    }
+}
+
+/// The real SmolLM2: requests served together through the container's batching give the tokens they give alone.
+@Suite(.enabled(if: (try? ModelLocator().path(for: "smollm2")) != nil, "SmolLM2 is not installed"))
+struct SmolLM2BatchTests {
+    @Test func concurrentRequestsGiveTheirTokensAlone() async throws {
+        let path = try ModelLocator().path(for: "smollm2")
+        let requests: [(prompt: String, parameters: SamplingParameters)] = [
+            ("The capital of France is", .greedy(maxTokens: 12)),
+            ("Once upon a time", .greedy(maxTokens: 16)),
+            ("def fibonacci(n):", SamplingParameters(temperature: 0.7, topP: 0.9, seed: 3, maxTokens: 12)),
+            ("Water boils at", .greedy(maxTokens: 8)),
+        ]
+        let single = try LanguageModelLoader.load(path: path, contextLength: 256)
+        var alone: [[Int32]] = []
+        for r in requests {
+            var ids: [Int32] = []
+            for try await event in single.generate(prompt: r.prompt, parameters: r.parameters) { if case .token(let id, _) = event { ids.append(id) } }
+            alone.append(ids)
+        }
+        let container = try LanguageModelLoader.load(path: path, contextLength: 256)
+        let together = try await BatchDecodeTests.together(container, requests)
+        #expect(together.map(\.ids) == alone)
+        #expect(container.status.stepSequences > container.status.steps, "the requests shared decode steps")
+    }
+}
