@@ -5,6 +5,7 @@ import CairnMarket
 import CairnInference
 import CairnProvider
 import CairnWire
+import NIOHTTP1
 
 /// The built-in engine behind the provider: real SmolLM2 and MiniLM (found through `CAIRN_MODELS` or `./.models`).
 /// Whether the real models are installed where `ModelLocator` looks.
@@ -57,6 +58,15 @@ struct EngineBackendTests {
             #expect(third.receipt.embeddingTokens == 8, "[CLS] a cat [SEP] and [CLS] a dog [SEP]")
 
             let logprobs = try await Self.checkLogprobs(h, after: [first, second, third])
+
+            // The batch's figures: nothing running now, the tokens of the requests above counted.
+            let metrics = try await h.request("/metrics", method: .GET)
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains("cairn_provider_batch_running{model=\"smollm2\"} 0"), "\(metrics.body)")
+            #expect(metrics.body.contains("cairn_provider_batch_max_sequences{model=\"smollm2\"} 32"))
+            let generated = metrics.body.split(separator: "\n").first { $0.hasPrefix("cairn_provider_generated_tokens_total{model=\"smollm2\"}") }
+            let total = (first.receipt.completionTokens + second.receipt.completionTokens + logprobs.reduce(0) { $0 + $1.receipt.completionTokens })
+            #expect(generated.flatMap { Int($0.split(separator: " ").last ?? "") } == Int(total), "\(metrics.body)")
 
             let long = String(repeating: "word ", count: 300)
             let tooLong = try await h.request("/v1/chat/completions", body: ProviderHarness.chat(long, model: "smollm2"),

@@ -132,6 +132,29 @@ public struct EngineBackend: InferenceBackend {
         }
     }
 
+    /// Each language model's batch: running and waiting requests, the memory they hold and its budget, tokens generated,
+    /// decode steps and the sequences they carried (their ratio is the mean batch size).
+    public func metrics() -> String {
+        var lines: [String] = []
+        func family(_ name: String, _ type: String, _ help: String, _ value: (BatchStatus, BatchLimits) -> Int) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for model in models {
+                guard let entry = entries[model.name], case .language(let container, _, _) = entry.engine else { continue }
+                lines.append("\(name){model=\"\(model.name)\"} \(value(container.status, container.limits))")
+            }
+        }
+        family("cairn_provider_batch_running", "gauge", "Requests being evaluated or decoded together.") { s, _ in s.running }
+        family("cairn_provider_batch_waiting", "gauge", "Requests waiting for room in the batch.") { s, _ in s.waiting }
+        family("cairn_provider_batch_max_sequences", "gauge", "The most requests decoded together.") { _, l in l.maxSequences }
+        family("cairn_provider_batch_memory_bytes", "gauge", "Memory held by the running requests' caches and activations.") { s, _ in s.memoryInUse }
+        family("cairn_provider_batch_memory_budget_bytes", "gauge", "The memory the running requests may hold.") { _, l in l.memoryBudget }
+        family("cairn_provider_generated_tokens_total", "counter", "Tokens generated since the model was loaded.") { s, _ in s.generatedTokens }
+        family("cairn_provider_decode_steps_total", "counter", "Batched decode steps run.") { s, _ in s.steps }
+        family("cairn_provider_decode_step_sequences_total", "counter", "Sequences carried by the decode steps.") { s, _ in s.stepSequences }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// OpenAI's name for why generation ended.
     static func finishReason(_ reason: FinishReason) -> String {
         switch reason {

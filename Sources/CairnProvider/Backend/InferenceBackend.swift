@@ -173,6 +173,12 @@ public protocol InferenceBackend: Sendable {
     func prepare(_ request: EmbeddingRequest) async throws -> PreparedEmbedding
     /// Embeds the inputs of a prepared request.
     func embed(_ prepared: PreparedEmbedding) async throws -> EmbeddingResult
+    /// The backend's own figures in the Prometheus text format (empty when it keeps none).
+    func metrics() -> String
+}
+
+extension InferenceBackend {
+    public func metrics() -> String { "" }
 }
 
 /// Token counts as receipts carry them.

@@ -8,7 +8,8 @@ import Foundation
 
 /// The provider's OpenAI-compatible HTTP API, in front of an inference backend and behind the payment gate.
 ///
-/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`. A paid
+/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`, `GET /metrics`
+/// (the backend's figures in the Prometheus text format). A paid
 /// request carries `X-Cairn-Voucher` and `X-Cairn-Channel`; a response carries its signed receipt in
 /// `X-Cairn-Receipt`, or, when streamed, as the last event (`event: cairn-receipt`) before `data: [DONE]`.
 public struct ProviderServer: Sendable {
@@ -38,6 +39,10 @@ public struct ProviderServer: Sendable {
         router.post("/v1/completions") { request, _ in try await textCompletion(request) }
         router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
         router.post("/v1/cairn/vouchers") { request, _ in try await settle(request) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: backend.metrics())))
+        }
         return router
     }
 
