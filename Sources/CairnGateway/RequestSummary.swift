@@ -42,7 +42,9 @@ struct RequestSummary: Sendable {
             embeddingTokens = bound
         case .chat, .completion:
             promptTokens = bound
-            completionTokens = UInt32(clamping: max(0, maxTokens ?? Self.defaultCompletionTokens))
+            // `n` choices each write up to `max_tokens`.
+            let choices = max(1, (object["n"] as? Int) ?? 1)
+            completionTokens = UInt32(clamping: max(0, maxTokens ?? Self.defaultCompletionTokens).multipliedReportingOverflow(by: choices).partialValue)
             embeddingTokens = 0
         }
     }

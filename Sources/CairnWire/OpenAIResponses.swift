@@ -46,6 +46,10 @@ public struct CompletionBody: Sendable, Encodable {
     public var logprobs: [TokenLogprob]?
     /// Text completions: the character offset of the first of `logprobs`' tokens in the completion.
     public var textOffset: Int = 0
+    /// The choice's index (`n` > 1 asks for several).
+    public var index: Int = 0
+    /// A whole answer with `n` > 1: the choices after this body's own, each with its `index`.
+    public var others: [CompletionBody] = []
 
     public init(kind: Kind, id: String, created: Int, model: String, text: String? = nil, role: String? = nil,
                 finishReason: String? = nil, hasChoice: Bool = true, usage: OpenAIUsage? = nil, logprobs: [TokenLogprob]? = nil) {
@@ -71,7 +75,7 @@ public struct CompletionBody: Sendable, Encodable {
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(0, forKey: .index)
+            try c.encode(body.index, forKey: .index)
             switch body.kind {
             case .chat:
                 var m = c.nestedContainer(keyedBy: Keys.self, forKey: .message)
@@ -103,7 +107,7 @@ public struct CompletionBody: Sendable, Encodable {
         try c.encode(kind == .textChunk ? Kind.text.rawValue : kind.rawValue, forKey: .object)
         try c.encode(created, forKey: .created)
         try c.encode(model, forKey: .model)
-        try c.encode(hasChoice ? [Choice(body: self)] : [], forKey: .choices)
+        try c.encode(hasChoice ? [Choice(body: self)] + others.map { Choice(body: $0) } : [], forKey: .choices)
         try c.encodeIfPresent(usage, forKey: .usage)
     }
 }

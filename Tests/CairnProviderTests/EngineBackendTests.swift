@@ -59,18 +59,21 @@ struct EngineBackendTests {
 
             let logprobs = try await Self.checkLogprobs(h, after: [first, second, third])
 
+            let choices = try await Self.checkChoices(h, after: [first, second, third] + logprobs)
+
             // The batch's figures: nothing running now, the tokens of the requests above counted.
             let metrics = try await h.request("/metrics", method: .GET)
             #expect(metrics.status == 200)
             #expect(metrics.body.contains("cairn_provider_batch_running{model=\"smollm2\"} 0"), "\(metrics.body)")
             #expect(metrics.body.contains("cairn_provider_batch_max_sequences{model=\"smollm2\"} 32"))
             let generated = metrics.body.split(separator: "\n").first { $0.hasPrefix("cairn_provider_generated_tokens_total{model=\"smollm2\"}") }
-            let total = (first.receipt.completionTokens + second.receipt.completionTokens + logprobs.reduce(0) { $0 + $1.receipt.completionTokens })
+            let total = (first.receipt.completionTokens + second.receipt.completionTokens
+                + (logprobs + choices).reduce(0) { $0 + $1.receipt.completionTokens })
             #expect(generated.flatMap { Int($0.split(separator: " ").last ?? "") } == Int(total), "\(metrics.body)")
 
             let long = String(repeating: "word ", count: 300)
             let tooLong = try await h.request("/v1/chat/completions", body: ProviderHarness.chat(long, model: "smollm2"),
-                                              voucher: h.voucher(after: logprobs.last!, earlier: [third] + logprobs.dropLast()))
+                                              voucher: h.voucher(after: choices.last!, earlier: [third] + logprobs + choices.dropLast()))
             #expect(tooLong.status == 400)
             #expect(tooLong.errorCode == "context_length_exceeded")
         }
@@ -140,6 +143,56 @@ struct EngineBackendTests {
             #expect(top.count == 2)
             #expect(top[token] == top.values.max(), "greedy: \(token) is the most likely of \(top)")
         }
+        return receipts
+    }
+
+    /// `n` = 3 whole and `n` = 2 streamed: every choice with its index, sampled choices that differ, one receipt billing
+    /// the prompt once and every choice's tokens, and an output hash over the choices in order.
+    static func checkChoices(_ h: ProviderHarness, after paid: [SignedReceipt]) async throws -> [SignedReceipt] {
+        var receipts: [SignedReceipt] = []
+        func voucher() -> SignedVoucher {
+            let all = paid + receipts
+            return h.voucher(after: all.last!, earlier: Array(all.dropLast()))
+        }
+        let ask = #"{"model":"smollm2","messages":[{"role":"user","content":"Write a word."}],"max_tokens":5,"temperature":1.0,"seed":4"#
+        let whole = try await h.request("/v1/chat/completions", body: ask + #","n":3}"#, voucher: voucher())
+        #expect(whole.status == 200, "\(whole.body)")
+        let receipt = try #require(whole.receipt)
+        receipts.append(receipt)
+        let choices = try #require(whole.json?["choices"] as? [[String: Any]])
+        #expect(choices.compactMap { $0["index"] as? Int } == [0, 1, 2])
+        let texts = choices.compactMap { ($0["message"] as? [String: Any])?["content"] as? String }
+        #expect(texts.count == 3 && Set(texts).count > 1, "sampled choices differ: \(texts)")
+        let usage = try #require(whole.json?["usage"] as? [String: Any])
+        #expect(usage["completion_tokens"] as? Int == Int(receipt.receipt.completionTokens))
+        #expect(receipt.receipt.completionTokens > 5, "three choices are billed")
+        var hashed: [UInt8] = []
+        for text in texts {
+            withUnsafeBytes(of: UInt32(text.utf8.count).bigEndian) { hashed += $0 }
+            hashed += Array(text.utf8)
+        }
+        #expect(receipt.receipt.outputHash == Hash.sha256(hashed))
+        // Choice 0 is what the request gives with n = 1.
+        let one = try await h.request("/v1/chat/completions", body: ask + "}", voucher: voucher())
+        receipts.append(try #require(one.receipt))
+        #expect((((one.json?["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any])?["content"] as? String == texts[0])
+
+        let streamed = try await h.request("/v1/chat/completions", body: ask + #","n":2,"stream":true}"#, voucher: voucher())
+        #expect(streamed.status == 200)
+        let receiptEvent = try #require(streamed.events.dropLast().last)
+        receipts.append(try #require(SignedReceipt(headerValue: receiptEvent.data)))
+        var byChoice: [Int: String] = [:]
+        var finishes: [Int] = []
+        for event in streamed.events.dropLast(2) {
+            let chunk = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+            for choice in chunk?["choices"] as? [[String: Any]] ?? [] {
+                let i = try #require(choice["index"] as? Int)
+                byChoice[i, default: ""] += (choice["delta"] as? [String: Any])?["content"] as? String ?? ""
+                if choice["finish_reason"] as? String != nil { finishes.append(i) }
+            }
+        }
+        #expect(Set(finishes) == [0, 1] && finishes.count == 2)
+        #expect(byChoice[0] == texts[0] && byChoice[1] == texts[1], "the same seeds give the same choices streamed")
         return receipts
     }
 }

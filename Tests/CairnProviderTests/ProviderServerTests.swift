@@ -135,6 +135,13 @@ import NIOHTTP1
                                               voucher: h.voucher(after: nil))
             #expect(proxied.status == 400)
             #expect(((proxied.json?["error"] as? [String: Any])?["message"] as? String)?.contains("log-probabilities") == true)
+            let many = try await h.request("/v1/chat/completions", body: #"{"model":"fake-chat","messages":[\#(user)],"n":2}"#,
+                                           voucher: h.voucher(after: nil))
+            #expect(many.status == 400)
+            #expect(((many.json?["error"] as? [String: Any])?["message"] as? String)?.contains("n above 1") == true)
+            let tooMany = try await h.request("/v1/chat/completions", body: #"{"model":"fake-chat","messages":[\#(user)],"n":17}"#,
+                                              voucher: h.voucher(after: nil))
+            #expect((tooMany.json?["error"] as? [String: Any])?["param"] as? String == "n")
             #expect(h.upstream.lastJSON == nil, "nothing reached the backend")
         }
     }

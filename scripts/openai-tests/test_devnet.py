@@ -167,6 +167,20 @@ def logprob_requests(client, ledger):
         f"({time.monotonic() - t:.1f}s)")
 
 
+def choice_requests(client, ledger):
+    """`n` = 3: three sampled choices decoded together, each with its index, billed as one request (the prompt once)."""
+    t = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(
+        model="smollm2", messages=[{"role": "user", "content": "Write a word."}], max_tokens=5, temperature=1.0, seed=4, n=3)
+    chat = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", chat.usage.prompt_tokens, chat.usage.completion_tokens))
+    assert [c.index for c in chat.choices] == [0, 1, 2], f"choices {chat.choices}"
+    texts = [c.message.content for c in chat.choices]
+    assert len(set(texts)) > 1, f"three sampled choices are all {texts[0]!r}"
+    assert chat.usage.completion_tokens > 5, f"{chat.usage.completion_tokens} completion tokens for three choices of up to 5"
+    log(f"n=3: {texts} ({chat.usage.prompt_tokens}+{chat.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
+
+
 def invalid_requests(client):
     try:
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}], max_tokens=4)
@@ -423,6 +437,7 @@ def main():
 
         requests(client, ledger)
         logprob_requests(client, ledger)
+        choice_requests(client, ledger)
         check_usage_report(d, ledger)
         invalid_requests(client)
         check_usage_report(d, ledger, failures_allowed=True)

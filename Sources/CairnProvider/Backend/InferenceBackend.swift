@@ -58,6 +58,8 @@ public struct GenerationRequest: Sendable, Equatable {
     public var stop: [String]
     /// nil: no log-probabilities; k: each token's and the k most likely of its step.
     public var logprobs: Int?
+    /// Choices to generate for the one prompt (choice i > 0 is sampled with seed + i); billed together.
+    public var n: Int = 1
 
     public init(model: ServedModel, prompt: Prompt, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 seed: UInt64? = nil, stop: [String] = [], logprobs: Int? = nil) {
@@ -91,7 +93,8 @@ public struct PreparedGeneration: Sendable {
 
     /// The highest cost the request can reach: every prompt token and `maxTokens` completion tokens priced.
     public var maxCost: Amount {
-        request.model.price.cost(promptTokens: TokenCount.clamp(promptTokens), completionTokens: TokenCount.clamp(maxTokens), embeddingTokens: 0)
+        request.model.price.cost(promptTokens: TokenCount.clamp(promptTokens), completionTokens: TokenCount.clamp(maxTokens * request.n),
+                                 embeddingTokens: 0)
     }
 }
 

@@ -67,6 +67,9 @@ public struct OpenAIProxyBackend: InferenceBackend {
         if request.logprobs != nil {
             throw ProviderError(.invalidRequest, "log-probabilities are not available from this provider's inference server")
         }
+        if request.n > 1 {
+            throw ProviderError(.invalidRequest, "n above 1 is not available from this provider's inference server")
+        }
         let bound = switch request.prompt {
         case .chat(let messages):
             messages.reduce(Self.templateTokensPerPrompt) { $0 + $1.role.utf8.count + $1.content.utf8.count + Self.templateTokensPerMessage }

@@ -67,7 +67,9 @@ extension ProviderServer {
                            logprobs: Int?) throws -> GenerationRequest {
         let served = try model(fields.model)
         guard served.generates else { throw OpenAIError.invalidRequest("the model '\(served.name)' does not generate text", param: "model") }
-        if let n = fields.n, n != 1 { throw OpenAIError.invalidRequest("only n=1 is supported", param: "n") }
+        if let n = fields.n, !(1...Self.maxChoices).contains(n) {
+            throw OpenAIError.invalidRequest("'n' must be between 1 and \(Self.maxChoices), got \(n)", param: "n")
+        }
         if let t = fields.temperature, !(0...2).contains(t) {
             throw OpenAIError.invalidRequest("'temperature' must be between 0 and 2, got \(t)", param: "temperature")
         }
@@ -81,8 +83,53 @@ extension ProviderServer {
         guard stop.count <= 4, !stop.contains("") else {
             throw OpenAIError.invalidRequest("'stop' takes up to 4 non-empty strings", param: "stop")
         }
-        return GenerationRequest(model: served, prompt: prompt, maxTokens: fields.maxTokens ?? defaultMaxTokens, temperature: fields.temperature,
-                                 topP: fields.topP, seed: fields.seed.map { UInt64(bitPattern: $0) }, stop: stop, logprobs: logprobs)
+        var generation = GenerationRequest(model: served, prompt: prompt, maxTokens: fields.maxTokens ?? defaultMaxTokens,
+                                           temperature: fields.temperature, topP: fields.topP, seed: fields.seed.map { UInt64(bitPattern: $0) },
+                                           stop: stop, logprobs: logprobs)
+        generation.n = fields.n ?? 1
+        return generation
+    }
+
+    /// The most choices one request may ask for.
+    static let maxChoices = 16
+
+    /// The outputs of the request's `n` generations (choice i > 0 sampled with seed + i), as they come, with their choice.
+    /// The engine batches them: they decode together.
+    func generations(_ prepared: PreparedGeneration) -> AsyncThrowingStream<(choice: Int, output: GenerationOutput), any Error> {
+        let backend = backend
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for i in 0..<prepared.request.n {
+                            var choice = prepared
+                            if i > 0 { choice.request.seed = (prepared.request.seed ?? 0) &+ UInt64(i) }
+                            group.addTask {
+                                for try await output in backend.generate(choice) { continuation.yield((i, output)) }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// What a receipt commits to as the output: the text's SHA-256 for one choice; for several, the SHA-256 of each
+    /// choice's text preceded by its byte count (4 bytes, big-endian), in order.
+    static func outputHash(_ texts: [String]) -> Hash {
+        guard texts.count > 1 else { return Hash.sha256(Array((texts.first ?? "").utf8)) }
+        var bytes: [UInt8] = []
+        for text in texts {
+            let utf8 = Array(text.utf8)
+            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
+            bytes += utf8
+        }
+        return Hash.sha256(bytes)
     }
 
     /// Prepares, authorizes and runs a generation, answering whole or streamed.
@@ -99,29 +146,40 @@ extension ProviderServer {
             return stream(prepared, ticket: ticket, reply: reply, includeUsage: fields.streamOptions?.includeUsage == true,
                           requestHash: requestHash)
         }
-        var text = ""
-        var usage: GenerationUsage?
-        var logprobs: [TokenLogprob] = []
+        let n = generation.n
+        var texts = [String](repeating: "", count: n)
+        var usages = [GenerationUsage?](repeating: nil, count: n)
+        var logprobs = [[TokenLogprob]](repeating: [], count: n)
         do {
-            for try await output in backend.generate(prepared) {
+            for try await (i, output) in generations(prepared) {
                 switch output {
-                case .text(let piece): text += piece
-                case .logprobs(let entry): logprobs.append(entry)
-                case .finished(let u): usage = u
+                case .text(let piece): texts[i] += piece
+                case .logprobs(let entry): logprobs[i].append(entry)
+                case .finished(let u): usages[i] = u
                 }
             }
         } catch {
             await desk.release(ticket)
             throw OpenAIError.from(error, param: chat ? "messages" : "prompt")
         }
-        guard let usage else {
+        let finished = usages.compactMap { $0 }
+        guard finished.count == n else {
             await desk.release(ticket)
             throw OpenAIError.backend("the backend ended without reporting its token usage")
         }
+        // The prompt is billed once, every choice's completion tokens.
+        let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
+                                    finishReason: finished[0].finishReason)
         let receipt = try await deliver(ticket, model: generation.model, prompt: usage.promptTokens, completion: usage.completionTokens,
-                                        embedding: 0, requestHash: requestHash, outputHash: Hash.sha256(Array(text.utf8)))
-        var body = reply.body(text: text, finishReason: usage.finishReason, usage: usage, chunk: false)
-        if generation.logprobs != nil { body.logprobs = logprobs }
+                                        embedding: 0, requestHash: requestHash, outputHash: Self.outputHash(texts))
+        func choice(_ i: Int) -> CompletionBody {
+            var body = reply.body(text: texts[i], finishReason: finished[i].finishReason, usage: i == 0 ? usage : nil, chunk: false)
+            body.index = i
+            if generation.logprobs != nil { body.logprobs = logprobs[i] }
+            return body
+        }
+        var body = choice(0)
+        body.others = (1..<n).map(choice)
         return try json(body, receipt: receipt)
     }
 
@@ -152,40 +210,52 @@ extension ProviderServer {
                     let data = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
                     try await writer.write(ByteBuffer(string: ServerSentEvent(data: data).encoded))
                 }
-                if reply.chat { try await send(reply.body(text: "", role: "assistant", chunk: true)) }
-                var text = ""
-                var usage: GenerationUsage?
-                // Log-probabilities travel with the next text chunk (a token's text may be held back), the rest with the last.
+                let n = prepared.request.n
+                if reply.chat {
+                    for i in 0..<n {
+                        var opening = reply.body(text: "", role: "assistant", chunk: true)
+                        opening.index = i
+                        try await send(opening)
+                    }
+                }
+                var texts = [String](repeating: "", count: n)
+                var usages = [GenerationUsage?](repeating: nil, count: n)
+                // Log-probabilities travel with the choice's next text chunk (a token's text may be held back), the rest
+                // with its last chunk.
                 let withLogprobs = prepared.request.logprobs != nil
-                var pending: [TokenLogprob] = []
-                var offset = 0
-                func chunk(text piece: String?, finishReason: String? = nil) -> CompletionBody {
+                var pending = [[TokenLogprob]](repeating: [], count: n)
+                var offsets = [Int](repeating: 0, count: n)
+                func chunk(_ i: Int, text piece: String?, finishReason: String? = nil) -> CompletionBody {
                     var body = reply.body(text: piece, finishReason: finishReason, chunk: true)
+                    body.index = i
                     if withLogprobs {
-                        body.logprobs = pending
-                        body.textOffset = offset
-                        offset += pending.reduce(0) { $0 + $1.chosen.token.unicodeScalars.count }
-                        pending = []
+                        body.logprobs = pending[i]
+                        body.textOffset = offsets[i]
+                        offsets[i] += pending[i].reduce(0) { $0 + $1.chosen.token.unicodeScalars.count }
+                        pending[i] = []
                     }
                     return body
                 }
-                for try await output in backend.generate(prepared) {
+                for try await (i, output) in generations(prepared) {
                     switch output {
                     case .text(let piece):
-                        text += piece
-                        try await send(chunk(text: piece))
+                        texts[i] += piece
+                        try await send(chunk(i, text: piece))
                     case .logprobs(let entry):
-                        pending.append(entry)
+                        pending[i].append(entry)
                     case .finished(let u):
-                        usage = u
+                        usages[i] = u
+                        try await send(chunk(i, text: reply.chat ? nil : "", finishReason: u.finishReason))
                     }
                 }
-                guard let usage else { throw OpenAIError.backend("the backend ended without reporting its token usage") }
-                try await send(chunk(text: reply.chat ? nil : "", finishReason: usage.finishReason))
+                let finished = usages.compactMap { $0 }
+                guard finished.count == n else { throw OpenAIError.backend("the backend ended without reporting its token usage") }
+                let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
+                                            finishReason: finished[0].finishReason)
                 if includeUsage { try await send(reply.body(text: nil, usage: usage, chunk: true, hasChoice: false)) }
                 let receipt = try await deliver(ticket, model: prepared.request.model, prompt: usage.promptTokens,
                                                 completion: usage.completionTokens, embedding: 0, requestHash: requestHash,
-                                                outputHash: Hash.sha256(Array(text.utf8)))
+                                                outputHash: Self.outputHash(texts))
                 delivered = true
                 try await writer.write(ByteBuffer(string: ServerSentEvent(event: CairnHeader.receiptEvent, data: receipt.headerValue).encoded))
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
