@@ -240,4 +240,159 @@ public enum IntegerDot {
             }
         }
     }
+
+    /// ``multiply(_:base:rowBytes:rows:blocks:quants:scales:quantSums:output:)`` for `count` inputs at once: output
+    /// `j` gets bit for bit what that call gives for input `j`. Each pair of rows is read and unpacked once (its
+    /// weights, scales and constants) and then multiplied by every input, so the rows come from memory once per batch.
+    public static func multiplyBatch(
+        _ format: Format, base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, blocks: Int, count: Int,
+        quants: UnsafePointer<UnsafePointer<Int8>>, scales: UnsafePointer<UnsafePointer<Float>>,
+        quantSums: UnsafePointer<UnsafePointer<Float>>, outputs: UnsafePointer<UnsafeMutablePointer<Float>>
+    ) {
+        if format == .q4_1 {
+            multiplyBatch(q4: true, base: base, rowBytes: rowBytes, rows: rows, blocks: blocks, count: count, quants: quants,
+                          scales: scales, quantSums: quantSums, outputs: outputs)
+        } else {
+            multiplyBatch(q4: false, base: base, rowBytes: rowBytes, rows: rows, blocks: blocks, count: count, quants: quants,
+                          scales: scales, quantSums: quantSums, outputs: outputs)
+        }
+    }
+
+    /// One row's parts that do not depend on the input, unpacked once: the weight operands of every pair and of an odd
+    /// last block, and the prologue's per-step scale and constant vectors (the final step's constants already masked
+    /// by `fresh`), then the per-block scalars of rows shorter than eight blocks.
+    struct UnpackedRow {
+        let weights: UnsafeMutablePointer<SIMD4<Int64>>  // [pairs][2], then the odd last block's
+        let steps: UnsafeMutablePointer<SIMD8<Float>>  // [steps][2]: d, c
+        let scalars: UnsafeMutablePointer<Float>  // [blocks][2]: d, c (rows of fewer than 8 blocks)
+        /// The prologue's 8-wide steps: one per whole 8 blocks, and one ending at the last block when 8 do not divide them.
+        let stepCount: Int
+
+        /// The first block of step `step`.
+        @inline(__always)
+        static func stepOffset(_ step: Int, blocks: Int) -> Int { step < blocks / 8 ? 8 * step : blocks - 8 }
+
+        @inline(__always)
+        init(row: UnsafeRawPointer, payload: Int, blocks: Int, q4: Bool, fresh: SIMD8<Float>, scratch: UnsafeMutableRawPointer) {
+            let pairs = blocks / 2
+            weights = scratch.bindMemory(to: SIMD4<Int64>.self, capacity: 2 * pairs + 1)
+            steps = (scratch + 32 * (2 * pairs + 1)).bindMemory(to: SIMD8<Float>.self, capacity: 2 * (blocks / 8 + 1))
+            scalars = (scratch + 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1)).bindMemory(to: Float.self, capacity: 2 * blocks)
+            for p in 0..<pairs {
+                if q4 {
+                    let v = row.loadUnaligned(fromByteOffset: 32 * p, as: SIMD4<Int64>.self)
+                    let mask = SIMD4<Int64>(repeating: 0x0F0F_0F0F_0F0F_0F0F)
+                    weights[2 * p] = v & mask
+                    weights[2 * p + 1] = _mm256_srli_epi16(v, 4) & mask
+                } else {
+                    let flip = SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
+                    weights[2 * p] = row.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self) ^ flip
+                    weights[2 * p + 1] = row.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self) ^ flip
+                }
+            }
+            if blocks % 2 == 1 {
+                let b = blocks - 1
+                if q4 {
+                    let raw = row.loadUnaligned(fromByteOffset: 16 * b, as: SIMD16<UInt8>.self)
+                    weights[2 * pairs] = _mm256_set_m128i(unsafeBitCast((raw &>> 4) & 0x0F, to: SIMD2<Int64>.self),
+                                                          unsafeBitCast(raw & 0x0F, to: SIMD2<Int64>.self))
+                } else {
+                    weights[2 * pairs] = row.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
+                        ^ SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
+                }
+            }
+            let d = row + payload, m = d + 2 * blocks
+            var b = 0
+            var step = 0
+            while b + 8 <= blocks {
+                let dv = halves8(d + 2 * b)
+                steps[2 * step] = dv
+                steps[2 * step + 1] = q4 ? halves8(m + 2 * b) : dv * -128
+                step += 1
+                b += 8
+            }
+            if b < blocks && blocks >= 8 {
+                let b0 = blocks - 8
+                let dv = halves8(d + 2 * b0)
+                steps[2 * step] = dv
+                steps[2 * step + 1] = (q4 ? halves8(m + 2 * b0) : dv * -128) * fresh
+                step += 1
+                b = blocks
+            }
+            stepCount = step
+            while b < blocks {
+                let dv = half(d, b)
+                scalars[2 * b] = dv
+                scalars[2 * b + 1] = q4 ? half(m, b) : dv * -128
+                b += 1
+            }
+        }
+
+        /// The prologue for one input: the same operations, in the same order, as ``prologue``.
+        @inline(__always)
+        func prologue(blocks: Int, scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>, combined: UnsafeMutablePointer<Float>) -> Float {
+            let xs = UnsafeRawPointer(scales), qs = UnsafeRawPointer(quantSums)
+            var constant = SIMD8<Float>()
+            for step in 0..<stepCount {
+                let b = Self.stepOffset(step, blocks: blocks)
+                UnsafeMutableRawPointer(combined + b).storeBytes(of: steps[2 * step] * xs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self),
+                                                                 as: SIMD8<Float>.self)
+                constant = constant.addingProduct(steps[2 * step + 1], qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
+            }
+            var tail: Float = 0
+            if blocks < 8 {
+                for b in 0..<blocks {
+                    combined[b] = scalars[2 * b] * scales[b]
+                    tail = tail.addingProduct(scalars[2 * b + 1], quantSums[b])
+                }
+            }
+            return hsum(constant) + tail
+        }
+    }
+
+    @inline(__always)
+    static func multiplyBatch(
+        q4: Bool, base: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>, blocks: Int, count: Int,
+        quants: UnsafePointer<UnsafePointer<Int8>>, scales: UnsafePointer<UnsafePointer<Float>>,
+        quantSums: UnsafePointer<UnsafePointer<Float>>, outputs: UnsafePointer<UnsafeMutablePointer<Float>>
+    ) {
+        precondition(blocks <= maximumBlocks, "rows of more than \(maximumBlocks) blocks")
+        let payload = blocks * (q4 ? 16 : 32)
+        let pairs = blocks / 2
+        let fresh = freshLanes(blocks: blocks)
+        let rowScratch = 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1) + 8 * blocks + 64
+        withUnsafeTemporaryAllocation(byteCount: 2 * rowScratch + 8 * maximumBlocks, alignment: 64) { buffer in
+            let scratch = buffer.baseAddress!
+            let c0 = (scratch + 2 * rowScratch).bindMemory(to: Float.self, capacity: 2 * maximumBlocks), c1 = c0 + maximumBlocks
+            var r = rows.lowerBound
+            while r < rows.upperBound {
+                let r1 = min(r + 1, rows.upperBound - 1)
+                let u0 = UnpackedRow(row: base + r * rowBytes, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scratch: scratch)
+                let u1 = UnpackedRow(row: base + r1 * rowBytes, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scratch: scratch + rowScratch)
+                for j in 0..<count {
+                    let x = UnsafeRawPointer(quants[j])
+                    let k0 = u0.prologue(blocks: blocks, scales: scales[j], quantSums: quantSums[j], combined: c0)
+                    let k1 = u1.prologue(blocks: blocks, scales: scales[j], quantSums: quantSums[j], combined: c1)
+                    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+                    for p in 0..<pairs {
+                        let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
+                        let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
+                        let p0 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u0.weights[2 * p], xa), u0.weights[2 * p + 1], xb))
+                        let p1 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u1.weights[2 * p], xa), u1.weights[2 * p + 1], xb))
+                        acc0 = acc0.addingProduct(p0, pairScales(c0 + 2 * p))
+                        acc1 = acc1.addingProduct(p1, pairScales(c1 + 2 * p))
+                    }
+                    if blocks % 2 == 1 {
+                        let b = blocks - 1
+                        let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
+                        acc0 = acc0.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u0.weights[2 * pairs], xv)), SIMD8(repeating: c0[b]))
+                        acc1 = acc1.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u1.weights[2 * pairs], xv)), SIMD8(repeating: c1[b]))
+                    }
+                    outputs[j][r] = hsum(acc0) + k0
+                    outputs[j][r1] = hsum(acc1) + k1
+                }
+                r += 2
+            }
+        }
+    }
 }

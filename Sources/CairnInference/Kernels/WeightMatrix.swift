@@ -107,15 +107,35 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// ``multiply(rows:x:input:into:)`` for several inputs, each result bit for bit what that call gives: the rows
-    /// are read from memory once for all of them. Q8_0 rows in GGML's blocks are widened once per four inputs.
+    /// are read from memory once for all of them. Planar rows are unpacked once per pair for every input; Q8_0 rows in
+    /// GGML's blocks are widened once per four inputs.
     @inline(__always)
-    func multiply(rows range: Range<Int>, xs: [UnsafeMutablePointer<Float>], inputs: [MatVecInput], into outputs: [UnsafeMutablePointer<Float>]) {
-        if layout == .blocks && type == .q8_0 {
-            let blocks = columns / 32
+    func multiply(rows range: Range<Int>, batch: BatchedInputs, into outputs: UnsafePointer<UnsafeMutablePointer<Float>>) {
+        let blocks = columns / 32
+        let count = batch.count
+        if layout == .planar {
+            #if canImport(CairnVNNI)
+            let format: CairnVNNI.IntegerDot.Format = type == .q4_1 ? .q4_1 : .q8_0
+            if MatVecKernels.integerInstructions == .avx512 {
+                CairnVNNI512.IntegerDot.multiplyBatch(
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
+                    quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
+            } else {
+                CairnVNNI.IntegerDot.multiplyBatch(
+                    format, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
+                    quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
+            }
+            return
+            #else
+            preconditionFailure("planar matrices need the integer kernels")
+            #endif
+        }
+        if type == .q8_0 {
             var i = 0
-            while i < xs.count {
+            while i < count {
                 // A group of fewer than four repeats its last input and drops the extra results.
-                let last = xs.count - 1
+                let last = count - 1
+                let xs = batch.xs
                 let x0 = xs[i], x1 = xs[min(i + 1, last)], x2 = xs[min(i + 2, last)], x3 = xs[min(i + 3, last)]
                 for r in range {
                     let (o0, o1, o2, o3) = DotKernels.q8_0x4(row(r), x0, x1, x2, x3, blocks: blocks)
@@ -128,7 +148,7 @@ public struct WeightMatrix: @unchecked Sendable {
             }
             return
         }
-        for (i, x) in xs.enumerated() { multiply(rows: range, x: x, input: inputs[i], into: outputs[i]) }
+        for j in 0..<count { multiply(rows: range, x: batch.xs[j], input: batch.inputs[j], into: outputs[j]) }
     }
 
     /// Decodes rows `range` to Float into `destination`, row-major with `columns` floats per row.
@@ -247,4 +267,37 @@ public final class PlanarStorage: @unchecked Sendable {
     }
 
     deinit { free(region) }
+}
+
+/// The inputs of a batched product, as flat pointer lists the workers read without allocating: each input's floats,
+/// its prepared ``MatVecInput`` and that input's quantization.
+final class BatchedInputs {
+    let count: Int
+    let inputs: [MatVecInput]
+    let xs: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    let quants: UnsafeMutablePointer<UnsafePointer<Int8>>
+    let scales: UnsafeMutablePointer<UnsafePointer<Float>>
+    let quantSums: UnsafeMutablePointer<UnsafePointer<Float>>
+
+    init(xs floats: [UnsafeMutablePointer<Float>], inputs: [MatVecInput]) {
+        count = floats.count
+        self.inputs = inputs
+        xs = .allocate(capacity: count)
+        quants = .allocate(capacity: count)
+        scales = .allocate(capacity: count)
+        quantSums = .allocate(capacity: count)
+        for j in 0..<count {
+            xs[j] = floats[j]
+            quants[j] = UnsafePointer(inputs[j].quants)
+            scales[j] = UnsafePointer(inputs[j].scales)
+            quantSums[j] = UnsafePointer(inputs[j].quantSums)
+        }
+    }
+
+    deinit {
+        xs.deallocate()
+        quants.deallocate()
+        scales.deallocate()
+        quantSums.deallocate()
+    }
 }

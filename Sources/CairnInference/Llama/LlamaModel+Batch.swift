@@ -102,9 +102,13 @@ enum BatchedMatVec {
         }
         for s in states { s.matVecInput.prepare(s[keyPath: input], count: columns, sums: needs.sums, quantize: needs.quantize) }
         // Plain pointers for the workers: key paths cost a lookup each time they are applied.
-        let xs = states.map { $0[keyPath: input] }
-        let inputs = states.map(\.matVecInput)
-        let outputs = products.map { p in states.map { $0[keyPath: p.output] } }
+        let batch = BatchedInputs(xs: states.map { $0[keyPath: input] }, inputs: states.map(\.matVecInput))
+        let outputs = products.map { p in
+            let list = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: states.count)
+            for (j, s) in states.enumerated() { list[j] = s[keyPath: p.output] }
+            return list
+        }
+        defer { for list in outputs { list.deallocate() } }
         let matrices = products.map(\.matrix)
         let total = matrices.reduce(0) { $0 + $1.rows }
         let parts = pool.threadCount
@@ -116,7 +120,7 @@ enum BatchedMatVec {
                 var tile = lo
                 while tile < hi {
                     let end = min(tile + tileRows, hi)
-                    matrix.multiply(rows: tile - start..<end - start, xs: xs, inputs: inputs, into: outputs[m])
+                    matrix.multiply(rows: tile - start..<end - start, batch: batch, into: outputs[m])
                     tile = end
                 }
                 start += matrix.rows
