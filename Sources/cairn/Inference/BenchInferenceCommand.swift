@@ -101,6 +101,11 @@ struct BenchInferenceCommand: AsyncParsableCommand {
                 + "(\(fixed(Double(layerBytes) / bestLayers / 1e9, 1)) GB/s, \(fixed(bestLayers * 1e9 / Double(rows), 1)) ns/row), "
                 + "classifier \(fixed(bestClassifier * 1000, 3)) ms (\(fixed(Double(model.weights.output.byteCount) / bestClassifier / 1e9, 1)) GB/s)")
         }
+        for batch in [4, 16, 32] {
+            let (single, batched) = BatchBenchmark.layerProducts(model, batch: batch, runs: max(3, runs))
+            print("batched layer products, \(batch) inputs: \(fixed(batched * 1000, 3)) ms a step, \(fixed(batched / Double(batch) * 1000, 3)) ms "
+                + "an input against \(fixed(single * 1000, 3)) ms alone (\(fixed(single * Double(batch) / batched, 2))× the throughput)")
+        }
     }
 
     /// A deterministic prompt of `promptTokens` tokens: English text if the tokenizer is available, else ids.
