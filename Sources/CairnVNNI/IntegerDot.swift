@@ -265,6 +265,7 @@ public enum IntegerDot {
         let weights: UnsafeMutablePointer<SIMD4<Int64>>  // [pairs][2], then the odd last block's
         let steps: UnsafeMutablePointer<SIMD8<Float>>  // [steps][2]: d, c
         let scalars: UnsafeMutablePointer<Float>  // [blocks][2]: d, c (rows of fewer than 8 blocks)
+        let dPairs: UnsafeMutablePointer<SIMD8<Float>>  // [pairs + 1]: each pair's d as the products read them, then the odd block's
         /// The prologue's 8-wide steps: one per whole 8 blocks, and one ending at the last block when 8 do not divide them.
         let stepCount: Int
 
@@ -278,6 +279,12 @@ public enum IntegerDot {
             weights = scratch.bindMemory(to: SIMD4<Int64>.self, capacity: 2 * pairs + 1)
             steps = (scratch + 32 * (2 * pairs + 1)).bindMemory(to: SIMD8<Float>.self, capacity: 2 * (blocks / 8 + 1))
             scalars = (scratch + 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1)).bindMemory(to: Float.self, capacity: 2 * blocks)
+            dPairs = (scratch + 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1) + 8 * blocks).bindMemory(to: SIMD8<Float>.self, capacity: pairs + 1)
+            let scaleBytes = row + payload
+            for p in 0..<pairs {
+                dPairs[p] = SIMD8(lowHalf: SIMD4(repeating: half(scaleBytes, 2 * p)), highHalf: SIMD4(repeating: half(scaleBytes, 2 * p + 1)))
+            }
+            if blocks % 2 == 1 { dPairs[pairs] = SIMD8(repeating: half(scaleBytes, blocks - 1)) }
             for p in 0..<pairs {
                 if q4 {
                     let v = row.loadUnaligned(fromByteOffset: 32 * p, as: SIMD4<Int64>.self)
@@ -328,23 +335,19 @@ public enum IntegerDot {
             }
         }
 
-        /// The prologue for one input: the same operations, in the same order, as ``prologue``.
+        /// The row's constant term for one input: the same operations, in the same order, as ``prologue``'s. (Its
+        /// combined scales `d_b · scale_b` are formed in the products instead, from ``dPairs`` and the input's scales.)
         @inline(__always)
-        func prologue(blocks: Int, scales: UnsafePointer<Float>, quantSums: UnsafePointer<Float>, combined: UnsafeMutablePointer<Float>) -> Float {
-            let xs = UnsafeRawPointer(scales), qs = UnsafeRawPointer(quantSums)
+        func constant(blocks: Int, quantSums: UnsafePointer<Float>) -> Float {
+            let qs = UnsafeRawPointer(quantSums)
             var constant = SIMD8<Float>()
             for step in 0..<stepCount {
                 let b = Self.stepOffset(step, blocks: blocks)
-                UnsafeMutableRawPointer(combined + b).storeBytes(of: steps[2 * step] * xs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self),
-                                                                 as: SIMD8<Float>.self)
                 constant = constant.addingProduct(steps[2 * step + 1], qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
             }
             var tail: Float = 0
             if blocks < 8 {
-                for b in 0..<blocks {
-                    combined[b] = scalars[2 * b] * scales[b]
-                    tail = tail.addingProduct(scalars[2 * b + 1], quantSums[b])
-                }
+                for b in 0..<blocks { tail = tail.addingProduct(scalars[2 * b + 1], quantSums[b]) }
             }
             return hsum(constant) + tail
         }
@@ -360,10 +363,20 @@ public enum IntegerDot {
         let payload = blocks * (q4 ? 16 : 32)
         let pairs = blocks / 2
         let fresh = freshLanes(blocks: blocks)
-        let rowScratch = 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1) + 8 * blocks + 64
-        withUnsafeTemporaryAllocation(byteCount: 2 * rowScratch + 8 * maximumBlocks, alignment: 64) { buffer in
+        let rowScratch = 32 * (2 * pairs + 1) + 64 * (blocks / 8 + 1) + 8 * blocks + 32 * (pairs + 1) + 64
+        // Each input's scales as the products read them: per pair, four lanes of block 2p's and four of 2p+1's; then the
+        // odd block's. Lane by lane, d · scale is then the very product the one-input kernel's prologue forms.
+        let inputScratch = 32 * (pairs + 1)
+        withUnsafeTemporaryAllocation(byteCount: 2 * rowScratch + count * inputScratch, alignment: 64) { buffer in
             let scratch = buffer.baseAddress!
-            let c0 = (scratch + 2 * rowScratch).bindMemory(to: Float.self, capacity: 2 * maximumBlocks), c1 = c0 + maximumBlocks
+            let xsPairs = (scratch + 2 * rowScratch).bindMemory(to: SIMD8<Float>.self, capacity: count * (pairs + 1))
+            for j in 0..<count {
+                let xs = scales[j]
+                for p in 0..<pairs {
+                    xsPairs[j * (pairs + 1) + p] = SIMD8(lowHalf: SIMD4(repeating: xs[2 * p]), highHalf: SIMD4(repeating: xs[2 * p + 1]))
+                }
+                if blocks % 2 == 1 { xsPairs[j * (pairs + 1) + pairs] = SIMD8(repeating: xs[blocks - 1]) }
+            }
             var r = rows.lowerBound
             while r < rows.upperBound {
                 let r1 = min(r + 1, rows.upperBound - 1)
@@ -371,22 +384,23 @@ public enum IntegerDot {
                 let u1 = UnpackedRow(row: base + r1 * rowBytes, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scratch: scratch + rowScratch)
                 for j in 0..<count {
                     let x = UnsafeRawPointer(quants[j])
-                    let k0 = u0.prologue(blocks: blocks, scales: scales[j], quantSums: quantSums[j], combined: c0)
-                    let k1 = u1.prologue(blocks: blocks, scales: scales[j], quantSums: quantSums[j], combined: c1)
+                    let xp = xsPairs + j * (pairs + 1)
+                    let k0 = u0.constant(blocks: blocks, quantSums: quantSums[j])
+                    let k1 = u1.constant(blocks: blocks, quantSums: quantSums[j])
                     var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
                     for p in 0..<pairs {
                         let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
                         let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
                         let p0 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u0.weights[2 * p], xa), u0.weights[2 * p + 1], xb))
                         let p1 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u1.weights[2 * p], xa), u1.weights[2 * p + 1], xb))
-                        acc0 = acc0.addingProduct(p0, pairScales(c0 + 2 * p))
-                        acc1 = acc1.addingProduct(p1, pairScales(c1 + 2 * p))
+                        acc0 = acc0.addingProduct(p0, u0.dPairs[p] * xp[p])
+                        acc1 = acc1.addingProduct(p1, u1.dPairs[p] * xp[p])
                     }
                     if blocks % 2 == 1 {
                         let b = blocks - 1
                         let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
-                        acc0 = acc0.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u0.weights[2 * pairs], xv)), SIMD8(repeating: c0[b]))
-                        acc1 = acc1.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u1.weights[2 * pairs], xv)), SIMD8(repeating: c1[b]))
+                        acc0 = acc0.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u0.weights[2 * pairs], xv)), u0.dPairs[pairs] * xp[pairs])
+                        acc1 = acc1.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u1.weights[2 * pairs], xv)), u1.dPairs[pairs] * xp[pairs])
                     }
                     outputs[j][r] = hsum(acc0) + k0
                     outputs[j][r1] = hsum(acc1) + k1

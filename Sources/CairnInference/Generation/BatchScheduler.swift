@@ -195,15 +195,8 @@ final class BatchScheduler: @unchecked Sendable {
             condition.unlock()
             modelLock.lock()
             for job in admitted { admit(job) }
-            let (generated, batch) = step()
+            step()
             modelLock.unlock()
-            condition.withLock {
-                generatedTokens += generated
-                if batch > 0 {
-                    steps += 1
-                    stepSequences += batch
-                }
-            }
         }
     }
 
@@ -218,8 +211,8 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     /// One decode step for every sequence with a token to run, then one chunk of the oldest prompt still being
-    /// evaluated. Returns the tokens generated and the step's batch size.
-    private func step() -> (generated: Int, batch: Int) {
+    /// evaluated. The figures are counted before any consumer learns its sequence ended.
+    private func step() {
         var ended: [Running] = []
         var generated = 0
         let decoding = active.filter { $0.next != nil }
@@ -259,18 +252,24 @@ final class BatchScheduler: @unchecked Sendable {
             r.sequence.markCancelled()
             ended.append(r)
         }
+        condition.withLock {
+            generatedTokens += generated
+            if !decoding.isEmpty {
+                steps += 1
+                stepSequences += decoding.count
+            }
+        }
         for r in ended where active.contains(where: { $0 === r }) {
+            release(r)
             r.sequence.finish()
             r.job.continuation.finish()
-            release(r)
         }
-        return (generated, decoding.count)
     }
 
     private func fail(_ r: Running, _ error: any Error) {
         guard active.contains(where: { $0 === r }) else { return }
-        r.job.continuation.finish(throwing: error)
         release(r)
+        r.job.continuation.finish(throwing: error)
     }
 
     private func release(_ r: Running) {

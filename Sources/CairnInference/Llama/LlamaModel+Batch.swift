@@ -85,7 +85,7 @@ extension LlamaModel {
 enum BatchedMatVec {
     /// Rows per tile: each tile's rows are multiplied by every input before the next tile, so they stay in cache.
     /// A multiple of ``MatVec/rowAlignment``, so tiles start where the one-input products start their row pairs.
-    static let tileRows = 16
+    static let tileRows = 64
 
     /// Computes `state[output] = matrix · state[input]` for every state and every (matrix, output) pair, the
     /// matrices' rows taken as one sequence cut into one range per thread as ``MatVec`` does.
