@@ -89,14 +89,6 @@ struct UsageReport: Encodable {
     var models: [Line]
 }
 
-struct DynamicKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
 /// `GET /v1/cairn/providers`: the providers the gateway knows and what it has observed of each.
 struct ProviderReport: Encodable {
     struct Entry: Encodable {

@@ -259,12 +259,12 @@ public enum IntegerDot {
     }
 
     /// One row's parts that do not depend on the input, unpacked once: the weight operands of every pair and of an odd
-    /// last block, and the prologue's per-step scale and constant vectors (the final step's constants already masked
-    /// by `fresh`), then the per-block scalars of rows shorter than eight blocks.
+    /// last block, and the prologue's per-step constant factors (the final step's already masked by `fresh`) and
+    /// the per-block ones of rows shorter than eight blocks, and each pair's scales as the products read them.
     struct UnpackedRow {
         let weights: UnsafeMutablePointer<SIMD4<Int64>>  // [pairs][2], then the odd last block's
-        let steps: UnsafeMutablePointer<SIMD8<Float>>  // [steps][2]: d, c
-        let scalars: UnsafeMutablePointer<Float>  // [blocks][2]: d, c (rows of fewer than 8 blocks)
+        let steps: UnsafeMutablePointer<SIMD8<Float>>  // [steps]: the constant factors c (the final step's masked by `fresh`)
+        let scalars: UnsafeMutablePointer<Float>  // [blocks]: c of rows of fewer than 8 blocks
         let dPairs: UnsafeMutablePointer<SIMD8<Float>>  // [pairs + 1]: each pair's d as the products read them, then the odd block's
         /// The prologue's 8-wide steps: one per whole 8 blocks, and one ending at the last block when 8 do not divide them.
         let stepCount: Int
@@ -312,25 +312,19 @@ public enum IntegerDot {
             var b = 0
             var step = 0
             while b + 8 <= blocks {
-                let dv = halves8(d + 2 * b)
-                steps[2 * step] = dv
-                steps[2 * step + 1] = q4 ? halves8(m + 2 * b) : dv * -128
+                steps[step] = q4 ? halves8(m + 2 * b) : halves8(d + 2 * b) * -128
                 step += 1
                 b += 8
             }
             if b < blocks && blocks >= 8 {
                 let b0 = blocks - 8
-                let dv = halves8(d + 2 * b0)
-                steps[2 * step] = dv
-                steps[2 * step + 1] = (q4 ? halves8(m + 2 * b0) : dv * -128) * fresh
+                steps[step] = (q4 ? halves8(m + 2 * b0) : halves8(d + 2 * b0) * -128) * fresh
                 step += 1
                 b = blocks
             }
             stepCount = step
             while b < blocks {
-                let dv = half(d, b)
-                scalars[2 * b] = dv
-                scalars[2 * b + 1] = q4 ? half(m, b) : dv * -128
+                scalars[b] = q4 ? half(m, b) : half(d, b) * -128
                 b += 1
             }
         }
@@ -343,11 +337,11 @@ public enum IntegerDot {
             var constant = SIMD8<Float>()
             for step in 0..<stepCount {
                 let b = Self.stepOffset(step, blocks: blocks)
-                constant = constant.addingProduct(steps[2 * step + 1], qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
+                constant = constant.addingProduct(steps[step], qs.loadUnaligned(fromByteOffset: 4 * b, as: SIMD8<Float>.self))
             }
             var tail: Float = 0
             if blocks < 8 {
-                for b in 0..<blocks { tail = tail.addingProduct(scalars[2 * b + 1], quantSums[b]) }
+                for b in 0..<blocks { tail = tail.addingProduct(scalars[b], quantSums[b]) }
             }
             return hsum(constant) + tail
         }

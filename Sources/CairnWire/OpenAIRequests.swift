@@ -85,6 +85,14 @@ public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
     public var logprobs: Bool?
     /// With `logprobs`: the most likely tokens of each step to return too (0 to 20).
     public var topLogprobs: Int?
+    /// `response_format.type` (`text`, `json_object`, `json_schema`), when given.
+    public var responseFormat: String?
+    /// The functions offered under `tools` (or the older `functions`): how many, and under which field.
+    public var offeredFunctions: (field: String, count: Int)?
+
+    struct ResponseFormat: Decodable { var type: String }
+    /// Any JSON value, to count the elements of a list whose contents are not read.
+    struct Ignored: Decodable { init(from decoder: any Decoder) throws {} }
 
     enum CodingKeys: String, CodingKey {
         case model, messages, temperature, seed, stop, n, stream, logprobs
@@ -93,6 +101,8 @@ public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
         case topP = "top_p"
         case streamOptions = "stream_options"
         case topLogprobs = "top_logprobs"
+        case responseFormat = "response_format"
+        case tools, functions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,6 +121,10 @@ public struct ChatCompletionRequest: Sendable, Decodable, SamplingFields {
         streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
         logprobs = try c.decodeIfPresent(Bool.self, forKey: .logprobs)
         topLogprobs = try c.decodeIfPresent(Int.self, forKey: .topLogprobs)
+        responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)?.type
+        for key in [CodingKeys.tools, .functions] {
+            if let list = try c.decodeIfPresent([Ignored].self, forKey: key), !list.isEmpty { offeredFunctions = (key.stringValue, list.count) }
+        }
     }
 }
 

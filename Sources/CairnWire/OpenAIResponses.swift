@@ -147,6 +147,15 @@ extension String {
     fileprivate func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
 
+/// A coding key made at run time: object keys that are data (a token's text, a provider's address).
+public struct DynamicKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ s: String) { stringValue = s }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+}
+
 /// Chat's `logprobs`: `{"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}], "refusal": null}`.
 struct ChatLogprobs: Encodable {
     let content: [TokenLogprob]
@@ -191,23 +200,16 @@ struct TextLogprobs: Encodable {
         case textOffset = "text_offset"
     }
 
-    struct TextKey: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(tokens.map(\.chosen.legacyToken), forKey: .tokens)
         try c.encode(tokens.map(\.chosen.logprob), forKey: .tokenLogprobs)
         var top = c.nestedUnkeyedContainer(forKey: .topLogprobs)
         for entry in tokens {
-            var object = top.nestedContainer(keyedBy: TextKey.self)
+            var object = top.nestedContainer(keyedBy: DynamicKey.self)
             var seen = Set<String>()
             for candidate in entry.top where seen.insert(candidate.legacyToken).inserted {
-                try object.encode(candidate.logprob, forKey: TextKey(stringValue: candidate.legacyToken))
+                try object.encode(candidate.logprob, forKey: DynamicKey(candidate.legacyToken))
             }
         }
         var offsets: [Int] = []

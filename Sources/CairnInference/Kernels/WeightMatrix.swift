@@ -115,14 +115,13 @@ public struct WeightMatrix: @unchecked Sendable {
         let count = batch.count
         if layout == .planar {
             #if canImport(CairnVNNI)
-            let format: CairnVNNI.IntegerDot.Format = type == .q4_1 ? .q4_1 : .q8_0
             if MatVecKernels.integerInstructions == .avx512 {
                 CairnVNNI512.IntegerDot.multiplyBatch(
                     type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
                     quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
             } else {
                 CairnVNNI.IntegerDot.multiplyBatch(
-                    format, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
                     quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
             }
             return

@@ -9,9 +9,9 @@ import Logging
 extension ProviderServer {
     /// `POST /v1/chat/completions`.
     func chatCompletion(_ request: Request) async throws -> Response {
-        let (raw, hash, body) = try await read(request, as: ChatCompletionRequest.self)
+        let (_, hash, body) = try await read(request, as: ChatCompletionRequest.self)
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
-        try Self.refuseUnservedFields(raw)
+        try Self.refuseUnservedFields(body)
         for (i, message) in body.messages.enumerated() where !Self.chatRoles.contains(message.role) {
             throw OpenAIError.invalidRequest("Invalid value: '\(message.role)'. Supported values are: 'system', 'developer', 'user' and 'assistant'.",
                                              param: "messages.[\(i)].role")
@@ -33,15 +33,12 @@ extension ProviderServer {
 
     /// Fields this provider does not serve yet are refused, not ignored: an answer that silently skipped them would
     /// look right and not be (free text where the client expects JSON, no tool call where it offered tools).
-    static func refuseUnservedFields(_ raw: Data) throws {
-        guard let object = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else { return }
-        if let format = object["response_format"] as? [String: Any], let type = format["type"] as? String, type != "text" {
+    static func refuseUnservedFields(_ body: ChatCompletionRequest) throws {
+        if let type = body.responseFormat, type != "text" {
             throw OpenAIError.invalidRequest("'response_format' of type '\(type)' is not supported by this provider", param: "response_format")
         }
-        for field in ["tools", "functions"] {
-            if let list = object[field] as? [Any], !list.isEmpty {
-                throw OpenAIError.invalidRequest("'\(field)' (function calling) is not supported by this provider", param: field)
-            }
+        if let (field, _) = body.offeredFunctions {
+            throw OpenAIError.invalidRequest("'\(field)' (function calling) is not supported by this provider", param: field)
         }
     }
 
