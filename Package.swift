@@ -333,7 +333,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnInferenceTests",
-            dependencies: ["CairnInference"],
+            dependencies: ["CairnInference", "CairnTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

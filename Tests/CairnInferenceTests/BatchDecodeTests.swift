@@ -1,4 +1,5 @@
 import Foundation
+import CairnTestSupport
 import Testing
 @testable import CairnInference
 
@@ -35,16 +36,9 @@ import Testing
         }
     }
 
-    /// Runs compute-bound `body` on a thread of its own, so it never holds a thread other tests' awaits resume on.
-    static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
     @Test(arguments: MatVecKernels.available)
     func batchedStepsGiveEachSequenceItsLogitsAloneBitForBit(kernels: MatVecKernels) async throws {
-        try await Self.onOwnThread { try Self.checkAllShapes(kernels: kernels) }
+        try await onOwnThread { try Self.checkAllShapes(kernels: kernels) }
     }
 
     static func checkAllShapes(kernels: MatVecKernels) throws {
@@ -160,14 +154,14 @@ struct SmolLM2BatchTests {
             ("def fibonacci(n):", SamplingParameters(temperature: 0.7, topP: 0.9, seed: 3, maxTokens: 12)),
             ("Water boils at", .greedy(maxTokens: 8)),
         ]
-        let single = try LanguageModelLoader.load(path: path, contextLength: 256)
+        let single = try await onOwnThread { try LanguageModelLoader.load(path: path, contextLength: 256) }
         var alone: [[Int32]] = []
         for r in requests {
             var ids: [Int32] = []
             for try await event in single.generate(prompt: r.prompt, parameters: r.parameters) { if case .token(let id, _) = event { ids.append(id) } }
             alone.append(ids)
         }
-        let container = try LanguageModelLoader.load(path: path, contextLength: 256)
+        let container = try await onOwnThread { try LanguageModelLoader.load(path: path, contextLength: 256) }
         let together = try await BatchDecodeTests.together(container, requests)
         #expect(together.map(\.ids) == alone)
         #expect(container.status.stepSequences > container.status.steps, "the requests shared decode steps")

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Testing
 import Foundation
 @testable import CairnInference
@@ -72,11 +73,7 @@ import Foundation
     }
 
     @Test func honestOutputsPassAndCheatsFail() async throws {
-        let cases = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Case], any Error>) in
-            let thread = Thread { continuation.resume(with: Result { try Self.cases() }) }
-            thread.stackSize = 16 << 20
-            thread.start()
-        }
+        let cases = try await onOwnThread { try Self.cases() }
         #expect(cases.count == 23)
         for c in cases {
             let v = c.verdict

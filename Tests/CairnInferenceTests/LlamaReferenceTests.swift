@@ -1,4 +1,5 @@
 import Foundation
+import CairnTestSupport
 import Testing
 @testable import CairnInference
 
@@ -53,14 +54,16 @@ struct SmolLM2Reference: Decodable, Sendable {
     }
 
     @Test(arguments: kernels)
-    func topNextTokenAndLastLogitsMatch(kernels: MatVecKernels) throws {
-        let model = try Self.model(kernels)
-        for c in try Self.fixture.get().cases {
-            try model.prefill(tokens: c.promptIDs)
-            #expect(Self.argmax(model.logits) == c.lastTopLogits[0].id, "\(c.name): top-1 next token")
-            for entry in c.lastTopLogits {
-                let ours = model.logits[Int(entry.id)]
-                #expect(abs(ours - entry.logit) <= Self.logitTolerance, "\(c.name): logit of \(entry.id) \(ours) vs \(entry.logit)")
+    func topNextTokenAndLastLogitsMatch(kernels: MatVecKernels) async throws {
+        try await onOwnThread {
+            let model = try Self.model(kernels)
+            for c in try Self.fixture.get().cases {
+                try model.prefill(tokens: c.promptIDs)
+                #expect(Self.argmax(model.logits) == c.lastTopLogits[0].id, "\(c.name): top-1 next token")
+                for entry in c.lastTopLogits {
+                    let ours = model.logits[Int(entry.id)]
+                    #expect(abs(ours - entry.logit) <= Self.logitTolerance, "\(c.name): logit of \(entry.id) \(ours) vs \(entry.logit)")
+                }
             }
         }
     }
@@ -68,56 +71,62 @@ struct SmolLM2Reference: Decodable, Sendable {
     /// Integer and floating-point decode of the same tokens, step by step: the integer kernels' logits stay
     /// within 1.5 of the float32 ones over the float pass's top 10 (observed at most 0.89 on the fixture's prompts).
     @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"))
-    func integerDecodeStaysCloseToFloatDecode() throws {
-        let float = try Self.model(.floatingPoint), integer = try Self.model(.integer)
-        var worst: Float = 0
-        for c in try Self.fixture.get().cases.prefix(3) {
-            try float.prefill(tokens: c.promptIDs)
-            try integer.prefill(tokens: c.promptIDs)
-            for (step, token) in c.greedyIDs.enumerated() {
-                try float.decode(token: token, position: c.promptIDs.count + step)
-                try integer.decode(token: token, position: c.promptIDs.count + step)
-                let top = float.logits.indices.sorted { float.logits[$0] > float.logits[$1] }.prefix(10)
-                worst = max(worst, top.map { abs(float.logits[$0] - integer.logits[$0]) }.max()!)
+    func integerDecodeStaysCloseToFloatDecode() async throws {
+        try await onOwnThread {
+            let float = try Self.model(.floatingPoint), integer = try Self.model(.integer)
+            var worst: Float = 0
+            for c in try Self.fixture.get().cases.prefix(3) {
+                try float.prefill(tokens: c.promptIDs)
+                try integer.prefill(tokens: c.promptIDs)
+                for (step, token) in c.greedyIDs.enumerated() {
+                    try float.decode(token: token, position: c.promptIDs.count + step)
+                    try integer.decode(token: token, position: c.promptIDs.count + step)
+                    let top = float.logits.indices.sorted { float.logits[$0] > float.logits[$1] }.prefix(10)
+                    worst = max(worst, top.map { abs(float.logits[$0] - integer.logits[$0]) }.max()!)
+                }
             }
+            print("largest top-10 logit difference, integer vs floating-point decode: \(worst)")
+            #expect(worst > 0 && worst < 1.5)
         }
-        print("largest top-10 logit difference, integer vs floating-point decode: \(worst)")
-        #expect(worst > 0 && worst < 1.5)
     }
 
     @Test(arguments: kernels)
-    func teacherForcedGreedyTokensMatchWhereTheMarginIsClear(kernels: MatVecKernels) throws {
-        let model = try Self.model(kernels)
-        var lowMarginFlips: [String] = []
-        for c in try Self.fixture.get().cases {
-            try model.prefill(tokens: c.promptIDs)
-            for (step, expected) in c.greedyIDs.enumerated() {
-                let ours = Self.argmax(model.logits)
-                if ours != expected {
-                    if c.greedyTop2Margins[step] > Self.marginThreshold(kernels) {
-                        Issue.record("\(c.name) step \(step): got \(ours), expected \(expected) (margin \(c.greedyTop2Margins[step]))")
-                    } else {
-                        lowMarginFlips.append("\(c.name)#\(step)")
+    func teacherForcedGreedyTokensMatchWhereTheMarginIsClear(kernels: MatVecKernels) async throws {
+        try await onOwnThread {
+            let model = try Self.model(kernels)
+            var lowMarginFlips: [String] = []
+            for c in try Self.fixture.get().cases {
+                try model.prefill(tokens: c.promptIDs)
+                for (step, expected) in c.greedyIDs.enumerated() {
+                    let ours = Self.argmax(model.logits)
+                    if ours != expected {
+                        if c.greedyTop2Margins[step] > Self.marginThreshold(kernels) {
+                            Issue.record("\(c.name) step \(step): got \(ours), expected \(expected) (margin \(c.greedyTop2Margins[step]))")
+                        } else {
+                            lowMarginFlips.append("\(c.name)#\(step)")
+                        }
                     }
+                    try model.decode(token: expected, position: c.promptIDs.count + step)
                 }
-                try model.decode(token: expected, position: c.promptIDs.count + step)
             }
+            if !lowMarginFlips.isEmpty { print("low-margin steps that differ (allowed): \(lowMarginFlips)") }
         }
-        if !lowMarginFlips.isEmpty { print("low-margin steps that differ (allowed): \(lowMarginFlips)") }
     }
 
     @Test(arguments: kernels)
-    func freeRunningGreedyContinuationMatchesUntilALowMarginStep(kernels: MatVecKernels) throws {
-        let model = try Self.model(kernels)
-        for c in try Self.fixture.get().cases {
-            try model.prefill(tokens: c.promptIDs)
-            for (step, expected) in c.greedyIDs.enumerated() {
-                let ours = Self.argmax(model.logits)
-                if ours != expected {
-                    #expect(c.greedyTop2Margins[step] <= Self.marginThreshold(kernels), "\(c.name) diverges at step \(step)")
-                    break
+    func freeRunningGreedyContinuationMatchesUntilALowMarginStep(kernels: MatVecKernels) async throws {
+        try await onOwnThread {
+            let model = try Self.model(kernels)
+            for c in try Self.fixture.get().cases {
+                try model.prefill(tokens: c.promptIDs)
+                for (step, expected) in c.greedyIDs.enumerated() {
+                    let ours = Self.argmax(model.logits)
+                    if ours != expected {
+                        #expect(c.greedyTop2Margins[step] <= Self.marginThreshold(kernels), "\(c.name) diverges at step \(step)")
+                        break
+                    }
+                    try model.decode(token: ours, position: c.promptIDs.count + step)
                 }
-                try model.decode(token: ours, position: c.promptIDs.count + step)
             }
         }
     }

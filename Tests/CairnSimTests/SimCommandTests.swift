@@ -15,8 +15,11 @@ import Testing
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no cairn executable beside the tests (looked in \(folders.map(\.path)))"])
     }
 
-    /// Runs `cairn arguments...` to the end (at most 600 s); returns its exit status and output.
-    static func cairn(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `cairn arguments...` to the end (stopped after 600 s); returns its exit status and output.
+    ///
+    /// The test awaits the child's exit instead of polling it: a test that blocked a thread of Swift's cooperative
+    /// pool for the minutes a simulation takes would stall every other test's awaits on a two-core machine.
+    static func cairn(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
@@ -29,23 +32,40 @@ import Testing
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(600)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        let child = Child(process)
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(600))
+            child.stop()
+        }
+        defer { watchdog.cancel() }
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
         try handle.close()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: log)
-        return (process.terminationStatus, output)
+        return (status, output)
     }
 
-    @Test func simWritesDailyCSVSummaryAndReport() throws {
+    /// A child process the watchdog may stop from another task.
+    final class Child: @unchecked Sendable {
+        private let process: Process
+        init(_ process: Process) { self.process = process }
+        func stop() { if process.isRunning { process.terminate() } }
+    }
+
+    @Test func simWritesDailyCSVSummaryAndReport() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-sim-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         // A whole year of hourly blocks in a debug build takes a while; CAIRN_SIM_TEST_YEARS shortens it.
         let years = ProcessInfo.processInfo.environment["CAIRN_SIM_TEST_YEARS"] ?? "1"
-        let result = try Self.cairn(["sim", "--scenario", "baseline", "--years", years, "--out", dir.path])
+        let result = try await Self.cairn(["sim", "--scenario", "baseline", "--years", years, "--out", dir.path])
         #expect(result.status == 0, "\(result.output)")
         let csv = try String(contentsOf: dir.appendingPathComponent("daily.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n")
@@ -58,11 +78,11 @@ import Testing
         #expect(html.contains("<svg") && html.contains("</html>"))
     }
 
-    @Test func twoProcessesWithTheSameSeedWriteTheSameBytes() throws {
+    @Test func twoProcessesWithTheSameSeedWriteTheSameBytes() async throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-sim-det-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
         for run in ["a", "b"] {
-            let result = try Self.cairn(["sim", "--scenario", "royalty-zipf", "--years", "0.05", "--seed", "42", "--no-determinism-check",
+            let result = try await Self.cairn(["sim", "--scenario", "royalty-zipf", "--years", "0.05", "--seed", "42", "--no-determinism-check",
                                          "--out", base.appendingPathComponent(run).path])
             #expect(result.status == 0, "\(result.output)")
         }
@@ -79,8 +99,8 @@ import Testing
         (["sim", "--scenario", "baseline", "--sweep", "warp=1,2"], "unknown parameter"),
         (["sim", "--scenario", "baseline", "--block-interval", "7"], "must divide a day"),
     ])
-    func badInputGetsAClearError(_ arguments: [String], _ message: String) throws {
-        let result = try Self.cairn(arguments + ["--out", FileManager.default.temporaryDirectory.appendingPathComponent("cairn-sim-never").path])
+    func badInputGetsAClearError(_ arguments: [String], _ message: String) async throws {
+        let result = try await Self.cairn(arguments + ["--out", FileManager.default.temporaryDirectory.appendingPathComponent("cairn-sim-never").path])
         #expect(result.status != 0)
         #expect(result.output.contains(message), "\(result.output)")
     }
