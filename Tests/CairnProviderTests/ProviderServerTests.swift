@@ -120,7 +120,11 @@ import NIOHTTP1
                 ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"top_logprobs":2}"#, "top_logprobs"),
                 ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"logprobs":true,"top_logprobs":21}"#, "top_logprobs"),
                 ("/v1/completions", #"{"model":"fake-chat","prompt":"x","logprobs":6}"#, "logprobs"),
-                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"json_object"}}"#, "response_format"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"xml"}}"#, "response_format.type"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"json_schema","json_schema":{"name":"x"}}}"#,
+                 "response_format.json_schema.schema"),
+                ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"string","pattern":"a+"}}}}"#,
+                 "response_format.json_schema.schema"),
                 ("/v1/chat/completions", #"{"model":"fake-chat","messages":[\#(user)],"tools":[{"type":"function","function":{"name":"f"}}]}"#, "tools"),
             ]
             for c in cases {
@@ -135,6 +139,10 @@ import NIOHTTP1
                                               voucher: h.voucher(after: nil))
             #expect(proxied.status == 400)
             #expect(((proxied.json?["error"] as? [String: Any])?["message"] as? String)?.contains("log-probabilities") == true)
+            let json = try await h.request("/v1/chat/completions", body: #"{"model":"fake-chat","messages":[\#(user)],"response_format":{"type":"json_object"}}"#,
+                                           voucher: h.voucher(after: nil))
+            #expect(json.status == 400)
+            #expect(((json.json?["error"] as? [String: Any])?["message"] as? String)?.contains("response_format") == true, "\(json.body)")
             let many = try await h.request("/v1/chat/completions", body: #"{"model":"fake-chat","messages":[\#(user)],"n":2}"#,
                                            voucher: h.voucher(after: nil))
             #expect(many.status == 400)

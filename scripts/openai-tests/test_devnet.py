@@ -9,6 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import json
 import openai  # noqa: E402
 from openai.types.chat import ChatCompletion  # noqa: E402
 
@@ -181,6 +182,48 @@ def choice_requests(client, ledger):
     log(f"n=3: {texts} ({chat.usage.prompt_tokens}+{chat.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
 
 
+def structured_requests(client, ledger):
+    """`response_format`: a Pydantic model through the client's `parse` (json_schema, strict), and json_object; the
+    output is decoded under the schema's grammar, so it parses and validates."""
+    from pydantic import BaseModel, Field
+
+    class City(BaseModel):
+        name: str
+        country: str
+
+    class Person(BaseModel):
+        name: str
+        age: int
+        city: City
+        hobbies: list[str] = Field(max_length=3)
+
+    t = time.monotonic()
+    raw = client.beta.chat.completions.with_raw_response.parse(
+        model="smollm2", messages=[{"role": "user", "content": "Describe Ann, 34, from Oslo in Norway, who likes skiing."}],
+        response_format=Person, max_tokens=150, temperature=0)
+    completion = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", completion.usage.prompt_tokens, completion.usage.completion_tokens))
+    message = completion.choices[0].message
+    assert completion.choices[0].finish_reason == "stop", f"finish {completion.choices[0].finish_reason}: {message.content!r}"
+    person = message.parsed
+    assert isinstance(person, Person), f"parsed {person!r} from {message.content!r}"
+    assert len(person.hobbies) <= 3
+    log(f"parse(response_format=Person): {person!r} ({completion.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
+
+    t = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(
+        model="smollm2", messages=[{"role": "user", "content": "Give the colours of the French flag as JSON."}],
+        response_format={"type": "json_object"}, max_tokens=120, temperature=0.7, seed=3)
+    chat = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", chat.usage.prompt_tokens, chat.usage.completion_tokens))
+    if chat.choices[0].finish_reason == "stop":
+        value = json.loads(chat.choices[0].message.content)
+        assert isinstance(value, dict), f"json_object gave {value!r}"
+    else:
+        assert chat.choices[0].finish_reason == "length", chat.choices[0].finish_reason
+    log(f"json_object [{chat.choices[0].finish_reason}]: {chat.choices[0].message.content!r} ({time.monotonic() - t:.1f}s)")
+
+
 def invalid_requests(client):
     try:
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}], max_tokens=4)
@@ -200,7 +243,14 @@ def invalid_requests(client):
     except openai.BadRequestError as e:
         assert e.status_code == 400 and "wizard" in str(e.body), f"invalid role: {e.status_code} {e.body}"
         assert (e.body or {}).get("param") == "messages.[0].role", f"invalid role: {e.body}"
-    log("unknown model: 404 model_not_found; chat without messages and an invalid role: 400 invalid_request_error")
+    try:
+        client.chat.completions.create(
+            model="smollm2", messages=[{"role": "user", "content": "hi"}], max_tokens=4,
+            response_format={"type": "json_schema", "json_schema": {"name": "Code", "schema": {"type": "string", "pattern": "^[A-Z]{3}$"}}})
+        raise AssertionError("a schema with 'pattern' was answered")
+    except openai.BadRequestError as e:
+        assert e.status_code == 400 and "pattern" in str(e.body), f"pattern: {e.status_code} {e.body}"
+    log("unknown model: 404 model_not_found; chat without messages, an invalid role and a schema keyword no grammar enforces (pattern): 400 invalid_request_error")
 
 
 def usage_report(devnet):
@@ -438,6 +488,7 @@ def main():
         requests(client, ledger)
         logprob_requests(client, ledger)
         choice_requests(client, ledger)
+        structured_requests(client, ledger)
         check_usage_report(d, ledger)
         invalid_requests(client)
         check_usage_report(d, ledger, failures_allowed=True)

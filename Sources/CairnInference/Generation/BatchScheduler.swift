@@ -114,7 +114,12 @@ final class BatchScheduler: @unchecked Sendable {
     func submit(promptTokens: [Int32], parameters: SamplingParameters,
                 continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
         let prompt: [Int32]
-        do { prompt = try generator.checkedPrompt(promptTokens, parameters: parameters) } catch {
+        do {
+            prompt = try generator.checkedPrompt(promptTokens, parameters: parameters)
+            if parameters.grammar != nil && generator.tokenizer == nil {
+                throw InferenceError(.invalidRequest, "constrained output needs the model's tokenizer")
+            }
+        } catch {
             continuation.finish(throwing: error)
             return
         }
@@ -205,7 +210,8 @@ final class BatchScheduler: @unchecked Sendable {
         let continuation = job.continuation
         let sequence = GenerationSequence(
             prompt: job.prompt, parameters: job.parameters, state: state, vocabularySize: model.config.vocabularySize,
-            tokenizer: generator.tokenizer, endTokens: generator.endTokens, isCancelled: { job.cancelled },
+            tokenizer: generator.tokenizer, endTokens: generator.endTokens, trie: try? generator.trie(for: job.parameters),
+            isCancelled: { job.cancelled },
             emit: { continuation.yield($0) })
         active.append(Running(job: job, sequence: sequence))
     }

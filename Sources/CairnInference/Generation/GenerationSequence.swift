@@ -19,9 +19,13 @@ final class GenerationSequence {
     private(set) var reason = FinishReason.length
     private let started: Double
     private var prefillSeconds: Double = 0
+    /// With a grammar: the vocabulary's trie and where the output stands in the grammar.
+    private let trie: TokenTrie?
+    private var grammarState: GrammarState?
+    private var allowed: [Bool] = []
 
     init(prompt: [Int32], parameters: SamplingParameters, state: LlamaRunState, vocabularySize: Int, tokenizer: (any TextTokenizer)?,
-         endTokens: Set<Int32>, isCancelled: @escaping () -> Bool, emit: @escaping (GenerationEvent) -> Void) {
+         endTokens: Set<Int32>, trie: TokenTrie? = nil, isCancelled: @escaping () -> Bool, emit: @escaping (GenerationEvent) -> Void) {
         self.prompt = prompt
         self.parameters = parameters
         self.state = state
@@ -35,6 +39,12 @@ final class GenerationSequence {
         history = prompt
         history.reserveCapacity(prompt.count + parameters.maxTokens)
         started = TextGenerator.now()
+        self.trie = trie
+        if let grammar = parameters.grammar {
+            precondition(trie != nil, "a grammar needs the vocabulary's trie")
+            grammarState = grammar.start
+            allowed = [Bool](repeating: false, count: vocabularySize)
+        }
     }
 
     /// The position the token ``advance()`` returned is decoded at.
@@ -59,10 +69,23 @@ final class GenerationSequence {
         let logits = UnsafeMutableBufferPointer(start: state.logits, count: vocabularySize)
         // The sampler may change the logits (the repetition penalty): log-probabilities are read from a copy.
         let before = parameters.logprobs == nil ? nil : Array(logits)
-        let token = sampler.sample(logits: logits, history: history[...])
+        if let grammar = parameters.grammar, let trie, let current = grammarState {
+            guard constrain(logits, grammar: grammar, trie: trie, state: current) else {
+                reason = .endOfSequence
+                return nil
+            }
+        }
+        var token = sampler.sample(logits: logits, history: history[...])
+        if parameters.grammar != nil, !allowed[Int(token)] {
+            // Rounding in the draw can land past the last candidate with any probability; take the best allowed one.
+            token = Sampler.argmax(logits)
+        }
         if endTokens.contains(token) {
             reason = .endOfSequence
             return nil
+        }
+        if let grammar = parameters.grammar, let trie, let current = grammarState {
+            grammarState = current.advanced(by: trie.bytes[Int(token)], in: grammar)
         }
         history.append(token)
         generated += 1
@@ -76,12 +99,37 @@ final class GenerationSequence {
             reason = .stopSequence
             return nil
         }
+        if let current = grammarState, !current.canContinue {
+            // The grammar's output is complete and nothing may follow: the end token is the only choice left.
+            reason = .endOfSequence
+            return nil
+        }
         if generated == parameters.maxTokens { return nil }
         guard history.count < state.contextLength else {
             reason = .contextFull
             return nil
         }
         return token
+    }
+
+    /// Sets the logit of every token the grammar does not allow next to -infinity (end tokens only where the output
+    /// may end); false when no token is allowed, or only an end token when the model has none.
+    private func constrain(_ logits: UnsafeMutableBufferPointer<Float>, grammar: Grammar, trie: TokenTrie, state: GrammarState) -> Bool {
+        for i in allowed.indices { allowed[i] = false }
+        var any = false
+        for token in trie.allowed(from: state, grammar: grammar) {
+            allowed[Int(token)] = true
+            any = true
+        }
+        if state.isComplete {
+            for token in endTokens where Int(token) < allowed.count {
+                allowed[Int(token)] = true
+                any = true
+            }
+        }
+        guard any else { return false }
+        for i in 0..<logits.count where !allowed[i] { logits[i] = -.infinity }
+        return true
     }
 
     /// Releases the text held back, emits the summary and returns it.

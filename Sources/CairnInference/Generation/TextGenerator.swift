@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,6 +17,8 @@ public final class TextGenerator {
     public let endTokens: Set<Int32>
     /// The token used to start an empty prompt.
     public let bosToken: Int32?
+    private let trieLock = NSLock()
+    private var builtTrie: TokenTrie?
 
     /// Creates a generator; end tokens default to the file's EOS plus `<|endoftext|>` / `<|im_end|>` if present.
     public init(model: LlamaModel, tokenizer: (any TextTokenizer)?, endTokens: Set<Int32>? = nil) {
@@ -64,7 +67,8 @@ public final class TextGenerator {
         return try withoutActuallyEscaping(isCancelled) { isCancelled in
             try withoutActuallyEscaping(emit) { emit in
                 let sequence = GenerationSequence(prompt: prompt, parameters: parameters, state: model.state, vocabularySize: model.config.vocabularySize,
-                                                  tokenizer: tokenizer, endTokens: endTokens, isCancelled: isCancelled, emit: emit)
+                                                  tokenizer: tokenizer, endTokens: endTokens, trie: try trie(for: parameters),
+                                                  isCancelled: isCancelled, emit: emit)
                 try model.prefill(tokens: prompt, startPosition: 0, hiddenRows: nil, into: model.state)
                 sequence.prefillDone()
                 while let token = sequence.advance() {
@@ -73,6 +77,18 @@ public final class TextGenerator {
                 return sequence.finish()
             }
         }
+    }
+
+    /// The vocabulary's trie when `parameters` constrain the output to a grammar (built on first use, then kept).
+    func trie(for parameters: SamplingParameters) throws -> TokenTrie? {
+        guard parameters.grammar != nil else { return nil }
+        guard let tokenizer else { throw InferenceError(.invalidRequest, "constrained output needs the model's tokenizer") }
+        trieLock.lock()
+        defer { trieLock.unlock() }
+        if let builtTrie { return builtTrie }
+        let trie = TokenTrie(tokenizer: tokenizer, vocabularySize: model.config.vocabularySize, excluded: endTokens)
+        builtTrie = trie
+        return trie
     }
 
     /// `promptTokens` checked for a generation with `parameters`: the parameters valid, an empty prompt replaced by

@@ -9,11 +9,16 @@ public protocol TextTokenizer: Sendable {
     func decode(_ ids: [Int32]) -> String
     /// The bytes token `id` stands for (part of a character, for some byte-level tokens).
     func tokenBytes(_ id: Int32) -> [UInt8]
+    /// Whether `id` is a control token (`<|im_start|>` and the like), which stands for no text.
+    func isControlToken(_ id: Int32) -> Bool
 }
 
 extension TextTokenizer {
     /// The UTF-8 of the token's text, for tokenizers whose tokens are whole characters.
     public func tokenBytes(_ id: Int32) -> [UInt8] { Array(decode([id]).utf8) }
+
+    /// No control tokens.
+    public func isControlToken(_ id: Int32) -> Bool { false }
 }
 
 /// Turns a stream of token ids into text pieces that never split a UTF-8 character.

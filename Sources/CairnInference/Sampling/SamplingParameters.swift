@@ -19,6 +19,9 @@ public struct SamplingParameters: Sendable, Equatable {
     /// nil: no log-probabilities. k: each generated token's log-probability under the model's own distribution (before
     /// temperature and filters) and the k most likely tokens at its step, at most ``maxTopLogprobs``.
     public var logprobs: Int?
+    /// When set, every token is chosen among those the grammar allows next, and the output ends where it may end
+    /// (JSON that matches a schema, for `response_format`).
+    public var grammar: Grammar?
 
     /// The most alternatives ``logprobs`` may ask for (OpenAI's limit).
     public static let maxTopLogprobs = 20
@@ -26,7 +29,8 @@ public struct SamplingParameters: Sendable, Equatable {
     /// Creates parameters; the defaults are greedy decoding of up to 256 tokens.
     public init(
         temperature: Float = 0, topK: Int = 0, topP: Float = 1, repetitionPenalty: Float = 1,
-        repetitionWindow: Int = 64, seed: UInt64 = 0, maxTokens: Int = 256, stopSequences: [String] = [], logprobs: Int? = nil
+        repetitionWindow: Int = 64, seed: UInt64 = 0, maxTokens: Int = 256, stopSequences: [String] = [], logprobs: Int? = nil,
+        grammar: Grammar? = nil
     ) {
         self.temperature = temperature
         self.topK = topK
@@ -37,6 +41,7 @@ public struct SamplingParameters: Sendable, Equatable {
         self.maxTokens = maxTokens
         self.stopSequences = stopSequences
         self.logprobs = logprobs
+        self.grammar = grammar
     }
 
     /// Greedy decoding of up to `maxTokens` tokens.

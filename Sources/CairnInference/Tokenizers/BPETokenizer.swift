@@ -155,6 +155,8 @@ public struct BPETokenizer: TextTokenizer {
 
     public func tokenBytes(_ id: Int32) -> [UInt8] { Array(bytes(of: id)) }
 
+    public func isControlToken(_ id: Int32) -> Bool { type(of: id) == .control }
+
     /// The bytes of `ids` concatenated; with `skipSpecial`, control tokens are left out.
     public func decodeBytes(_ ids: [Int32], skipSpecial: Bool = false) -> [UInt8] {
         var out: [UInt8] = []

@@ -102,7 +102,7 @@ public struct EngineBackend: InferenceBackend {
         }
         let parameters = SamplingParameters(
             temperature: Float(request.temperature ?? 1), topP: Float(request.topP ?? 1), seed: request.seed ?? 0,
-            maxTokens: prepared.maxTokens, stopSequences: request.stop, logprobs: request.logprobs)
+            maxTokens: prepared.maxTokens, stopSequences: request.stop, logprobs: request.logprobs, grammar: request.grammar)
         let events = container.generate(promptTokens: prepared.tokens ?? [], parameters: parameters)
         let tokenizer = container.tokenizer
         return AsyncThrowingStream { continuation in

@@ -60,6 +60,8 @@ public struct GenerationRequest: Sendable, Equatable {
     public var logprobs: Int?
     /// Choices to generate for the one prompt (choice i > 0 is sampled with seed + i); billed together.
     public var n: Int = 1
+    /// The grammar the output must follow (`response_format` of type `json_object` or `json_schema`).
+    public var grammar: Grammar?
 
     public init(model: ServedModel, prompt: Prompt, maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
                 seed: UInt64? = nil, stop: [String] = [], logprobs: Int? = nil) {

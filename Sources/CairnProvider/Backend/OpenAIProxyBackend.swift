@@ -70,6 +70,9 @@ public struct OpenAIProxyBackend: InferenceBackend {
         if request.n > 1 {
             throw ProviderError(.invalidRequest, "n above 1 is not available from this provider's inference server")
         }
+        if request.grammar != nil {
+            throw ProviderError(.invalidRequest, "'response_format' other than text is not available from this provider's inference server")
+        }
         let bound = switch request.prompt {
         case .chat(let messages):
             messages.reduce(Self.templateTokensPerPrompt) { $0 + $1.role.utf8.count + $1.content.utf8.count + Self.templateTokensPerMessage }

@@ -9,9 +9,10 @@ import Logging
 extension ProviderServer {
     /// `POST /v1/chat/completions`.
     func chatCompletion(_ request: Request) async throws -> Response {
-        let (_, hash, body) = try await read(request, as: ChatCompletionRequest.self)
+        let (raw, hash, body) = try await read(request, as: ChatCompletionRequest.self)
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
         try Self.refuseUnservedFields(body)
+        let grammar = try Self.responseGrammar(body, raw: raw)
         for (i, message) in body.messages.enumerated() where !Self.chatRoles.contains(message.role) {
             throw OpenAIError.invalidRequest("Invalid value: '\(message.role)'. Supported values are: 'system', 'developer', 'user' and 'assistant'.",
                                              param: "messages.[\(i)].role")
@@ -27,18 +28,41 @@ extension ProviderServer {
         } else if body.topLogprobs != nil {
             throw OpenAIError.invalidRequest("'top_logprobs' is only allowed when 'logprobs' is true", param: "top_logprobs")
         }
-        let generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil, logprobs: logprobs)
+        var generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil, logprobs: logprobs)
+        generation.grammar = grammar
         return try await complete(request, generation, fields: body, requestHash: hash, chat: true)
     }
 
     /// Fields this provider does not serve yet are refused, not ignored: an answer that silently skipped them would
-    /// look right and not be (free text where the client expects JSON, no tool call where it offered tools).
+    /// look right and not be (no tool call where the client offered tools).
     static func refuseUnservedFields(_ body: ChatCompletionRequest) throws {
-        if let type = body.responseFormat, type != "text" {
-            throw OpenAIError.invalidRequest("'response_format' of type '\(type)' is not supported by this provider", param: "response_format")
-        }
         if let (field, _) = body.offeredFunctions {
             throw OpenAIError.invalidRequest("'\(field)' (function calling) is not supported by this provider", param: field)
+        }
+    }
+
+    /// The grammar `response_format` asks for: any JSON object for `json_object`, the schema's values for
+    /// `json_schema` (read from the raw body, so the properties keep the order the client wrote them in), none for `text`.
+    static func responseGrammar(_ body: ChatCompletionRequest, raw: Data) throws -> Grammar? {
+        switch body.responseFormat {
+        case nil, "text": return nil
+        case "json_object": return JSONSchemaGrammar.anyObject()
+        case "json_schema":
+            let document = try? JSONDocument(parsing: raw)
+            guard let format = document?["response_format"]?["json_schema"] else {
+                throw OpenAIError.invalidRequest("'response_format' of type 'json_schema' needs 'json_schema'", param: "response_format.json_schema")
+            }
+            guard let schema = format["schema"] else {
+                throw OpenAIError.invalidRequest("'response_format.json_schema' needs 'schema'", param: "response_format.json_schema.schema")
+            }
+            do {
+                return try JSONSchemaGrammar.grammar(schema: schema)
+            } catch let error as InferenceError {
+                throw OpenAIError.invalidRequest("invalid 'response_format.json_schema.schema': \(error.message)", param: "response_format.json_schema.schema")
+            }
+        case let type?:
+            throw OpenAIError.invalidRequest("Invalid value: '\(type)'. Supported values are: 'text', 'json_object' and 'json_schema'.",
+                                             param: "response_format.type")
         }
     }
 
