@@ -29,9 +29,18 @@ public struct StreamOptions: Sendable, Equatable, Codable {
 /// A chat message of a request; `content` is a string or a list of text parts.
 public struct ChatRequestMessage: Sendable, Equatable, Decodable {
     public var role: String
+    /// The text (empty for an assistant message that only calls tools).
     public var content: String
+    /// An assistant message's calls of the functions the request offers.
+    public var toolCalls: [ToolCall]
+    /// A `tool` message: the call it answers.
+    public var toolCallID: String?
 
-    enum CodingKeys: String, CodingKey { case role, content }
+    enum CodingKeys: String, CodingKey {
+        case role, content
+        case toolCalls = "tool_calls"
+        case toolCallID = "tool_call_id"
+    }
 
     struct Part: Decodable {
         var type: String
@@ -41,7 +50,9 @@ public struct ChatRequestMessage: Sendable, Equatable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         role = try c.decode(String.self, forKey: .role)
-        if try c.decodeNil(forKey: .content) {
+        toolCalls = try c.decodeIfPresent([ToolCall].self, forKey: .toolCalls) ?? []
+        toolCallID = try c.decodeIfPresent(String.self, forKey: .toolCallID)
+        if try !c.contains(.content) || c.decodeNil(forKey: .content) {
             content = ""
         } else if let text = try? c.decode(String.self, forKey: .content) {
             content = text
@@ -52,6 +63,44 @@ public struct ChatRequestMessage: Sendable, Equatable, Decodable {
             }
             content = parts.compactMap(\.text).joined()
         }
+    }
+}
+
+/// A call of a function the request offered: in an assistant message of the request's history, and in a response.
+public struct ToolCall: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    /// The arguments as JSON text (an object).
+    public var arguments: String
+
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+
+    enum CodingKeys: String, CodingKey { case id, type, function }
+    enum FunctionKeys: String, CodingKey { case name, arguments }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+        let type = try c.decodeIfPresent(String.self, forKey: .type) ?? "function"
+        guard type == "function" else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "only function tool calls are supported")
+        }
+        let f = try c.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
+        name = try f.decode(String.self, forKey: .name)
+        arguments = try f.decodeIfPresent(String.self, forKey: .arguments) ?? "{}"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode("function", forKey: .type)
+        var f = c.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
+        try f.encode(name, forKey: .name)
+        try f.encode(arguments, forKey: .arguments)
     }
 }
 

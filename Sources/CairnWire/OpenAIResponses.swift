@@ -50,6 +50,8 @@ public struct CompletionBody: Sendable, Encodable {
     public var index: Int = 0
     /// A whole answer with `n` > 1: the choices after this body's own, each with its `index`.
     public var others: [CompletionBody] = []
+    /// Chat: the assistant's calls of offered functions (its content is then null).
+    public var toolCalls: [ToolCall]?
 
     public init(kind: Kind, id: String, created: Int, model: String, text: String? = nil, role: String? = nil,
                 finishReason: String? = nil, hasChoice: Bool = true, usage: OpenAIUsage? = nil, logprobs: [TokenLogprob]? = nil) {
@@ -66,8 +68,9 @@ public struct CompletionBody: Sendable, Encodable {
     }
 
     enum Keys: String, CodingKey {
-        case id, object, created, model, choices, usage, index, message, delta, role, content, text, logprobs, refusal
+        case id, object, created, model, choices, usage, index, message, delta, role, content, text, logprobs, refusal, type, function
         case finishReason = "finish_reason"
+        case toolCalls = "tool_calls"
     }
 
     struct Choice: Encodable {
@@ -80,11 +83,29 @@ public struct CompletionBody: Sendable, Encodable {
             case .chat:
                 var m = c.nestedContainer(keyedBy: Keys.self, forKey: .message)
                 try m.encode(body.role ?? "assistant", forKey: .role)
-                try m.encode(body.text ?? "", forKey: .content)
+                if let calls = body.toolCalls {
+                    try m.encodeNil(forKey: .content)
+                    try m.encode(calls, forKey: .toolCalls)
+                } else {
+                    try m.encode(body.text ?? "", forKey: .content)
+                }
             case .chatChunk:
                 var d = c.nestedContainer(keyedBy: Keys.self, forKey: .delta)
                 try d.encodeIfPresent(body.role, forKey: .role)
                 try d.encodeIfPresent(body.text, forKey: .content)
+                if let calls = body.toolCalls {
+                    // Each call whole in one delta, with its position among the choice's calls.
+                    var list = d.nestedUnkeyedContainer(forKey: .toolCalls)
+                    for (i, call) in calls.enumerated() {
+                        var e = list.nestedContainer(keyedBy: Keys.self)
+                        try e.encode(i, forKey: .index)
+                        try e.encode(call.id, forKey: .id)
+                        try e.encode("function", forKey: .type)
+                        var f = e.nestedContainer(keyedBy: ToolCall.FunctionKeys.self, forKey: .function)
+                        try f.encode(call.name, forKey: .name)
+                        try f.encode(call.arguments, forKey: .arguments)
+                    }
+                }
             case .text, .textChunk:
                 try c.encode(body.text ?? "", forKey: .text)
             }

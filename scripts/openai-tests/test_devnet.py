@@ -224,6 +224,60 @@ def structured_requests(client, ledger):
     log(f"json_object [{chat.choices[0].finish_reason}]: {chat.choices[0].message.content!r} ({time.monotonic() - t:.1f}s)")
 
 
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "The current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                   "required": ["city", "unit"], "additionalProperties": False}}}
+
+
+def tool_requests(client, ledger):
+    """`tools`: a required call whose arguments follow the function's schema, the same call streamed, then the
+    conversation continued with the call and its result; every token is billed."""
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    t = time.monotonic()
+    raw = client.chat.completions.with_raw_response.create(
+        model="smollm2", messages=messages, tools=[WEATHER_TOOL], tool_choice="required", max_tokens=60, temperature=0)
+    chat = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", chat.usage.prompt_tokens, chat.usage.completion_tokens))
+    choice = chat.choices[0]
+    assert choice.finish_reason == "tool_calls", f"finish {choice.finish_reason}: {choice.message}"
+    assert choice.message.content is None and len(choice.message.tool_calls) == 1, f"{choice.message}"
+    call = choice.message.tool_calls[0]
+    arguments = json.loads(call.function.arguments)
+    assert call.function.name == "get_weather" and call.id.startswith("call_"), f"{call}"
+    assert set(arguments) == {"city", "unit"} and arguments["unit"] in ("celsius", "fahrenheit"), f"arguments {arguments}"
+    log(f"tool call: {call.function.name}({call.function.arguments}) ({chat.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
+
+    t = time.monotonic()
+    with client.chat.completions.with_streaming_response.create(
+            model="smollm2", messages=messages, tools=[WEATHER_TOOL], tool_choice="required", max_tokens=60, temperature=0, stream=True,
+            stream_options={"include_usage": True}) as response:
+        provider = provider_of(response)
+        calls, finish, usage = {}, None, None
+        for chunk in response.parse():
+            if chunk.usage is not None:
+                usage = chunk.usage
+            for c in chunk.choices:
+                for delta in c.delta.tool_calls or []:
+                    entry = calls.setdefault(delta.index, {"name": "", "arguments": ""})
+                    entry["name"] += delta.function.name or ""
+                    entry["arguments"] += delta.function.arguments or ""
+                finish = c.finish_reason or finish
+    ledger.add(provider, "smollm2", usage.prompt_tokens, usage.completion_tokens)
+    assert finish == "tool_calls" and list(calls) == [0], f"streamed: finish {finish}, calls {calls}"
+    assert calls[0]["name"] == "get_weather" and json.loads(calls[0]["arguments"]) == arguments, f"streamed {calls} against {arguments}"
+    log(f"streamed tool call: the same call in one delta ({time.monotonic() - t:.1f}s)")
+
+    t = time.monotonic()
+    messages += [choice.message.model_dump(exclude_none=True), {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"}]
+    raw = client.chat.completions.with_raw_response.create(model="smollm2", messages=messages, tools=[WEATHER_TOOL], tool_choice="none",
+                                                           max_tokens=24, temperature=0)
+    answer = raw.parse()
+    check_cost_header(raw, ledger.add(provider_of(raw), "smollm2", answer.usage.prompt_tokens, answer.usage.completion_tokens))
+    assert answer.choices[0].message.content and not answer.choices[0].message.tool_calls, f"{answer.choices[0].message}"
+    log(f"answer after the tool's result: {answer.choices[0].message.content!r} ({time.monotonic() - t:.1f}s)")
+
+
 def invalid_requests(client):
     try:
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}], max_tokens=4)
@@ -489,6 +543,7 @@ def main():
         logprob_requests(client, ledger)
         choice_requests(client, ledger)
         structured_requests(client, ledger)
+        tool_requests(client, ledger)
         check_usage_report(d, ledger)
         invalid_requests(client)
         check_usage_report(d, ledger, failures_allowed=True)

@@ -25,6 +25,31 @@ public enum JSONSchemaGrammar {
         return compiler.builder.build(root: root)
     }
 
+    /// The grammar of a call of one of `functions`: `{"name": "<name>", "arguments": <a value of its parameters'
+    /// schema>}`; with `allowText`, also any text that starts with neither `{` nor whitespace (the model answers in
+    /// words instead of calling).
+    /// - Throws: `.invalidRequest` for a parameters schema the grammar cannot enforce, naming the function.
+    public static func toolCall(functions: [(name: String, parameters: JSONDocument)], allowText: Bool) throws -> Grammar {
+        var compiler = Compiler(root: .object([]))
+        var alternatives: [[Grammar.Builder.Item]] = []
+        for (index, function) in functions.enumerated() {
+            compiler.root = function.parameters
+            compiler.refPrefix = "\(index)|"
+            let arguments = try compiler.value(function.parameters, path: "tools[\(index)].function.parameters")
+            let ws = compiler.ws()
+            alternatives.append([.literal("{"), .rule(ws), .literal("\"name\""), .rule(ws), .literal(":"), .rule(ws),
+                                 .literal(JSONDocument.quoted(function.name)), .rule(ws), .literal(","), .rule(ws),
+                                 .literal("\"arguments\""), .rule(ws), .literal(":"), .rule(ws), .rule(arguments), .rule(ws), .literal("}")])
+        }
+        if allowText {
+            let rest = compiler.repeated(.bytes(ByteSet(0...255)), min: 0, max: nil)
+            let first = ByteSet(0...8, 11...12, 14...31, 33...122, 124...255)
+            alternatives.append([.bytes(first), .rule(rest)])
+        }
+        let root = compiler.builder.rule(alternatives)
+        return compiler.builder.build(root: root)
+    }
+
     /// Annotations and keywords that do not restrict values, or that the grammar always satisfies.
     static let ignored: Set<String> = [
         "title", "description", "default", "examples", "$schema", "$id", "$comment", "$defs", "definitions", "deprecated",
@@ -33,7 +58,9 @@ public enum JSONSchemaGrammar {
 
     struct Compiler {
         var builder = Grammar.Builder()
-        let root: JSONDocument
+        /// The document local `$ref`s point into, and a prefix that keeps the refs of different documents apart.
+        var root: JSONDocument
+        var refPrefix = ""
         private var refs: [String: Int32] = [:]
         private var cache: [String: Int32] = [:]
 
@@ -180,10 +207,10 @@ public enum JSONSchemaGrammar {
             let keywords = Set(members.map(\.key))
 
             if case .string(let ref)? = schema["$ref"] {
-                if let r = refs[ref] { return r }
+                if let r = refs[refPrefix + ref] { return r }
                 let target = try resolve(ref, path: path)
                 let r = builder.declare()
-                refs[ref] = r
+                refs[refPrefix + ref] = r
                 builder.define(r, [[.rule(try value(target, path: ref))]])
                 let others = keywords.subtracting(Self.ignoredWithRef)
                 guard others.isEmpty else { throw Self.refused(path, "'$ref' beside '\(others.sorted().joined(separator: "', '"))'") }

@@ -29,7 +29,13 @@ public struct StatusView: Codable, Sendable {
 }
 
 extension StatusView {
-    /// Decodes a status; `catchingUp` is absent from nodes older than the field and reads as false.
+    enum CodingKeys: String, CodingKey {
+        case chainID, height, latestBlockHash, latestBlockTime, stateRoot, baseFee, mempoolSize, blockGasLimit, catchingUp
+        /// The same flag under CometBFT's name, which tools written for CometBFT's `/status` read.
+        case catchingUpSnake = "catching_up"
+    }
+
+    /// Decodes a status; the catching-up flag is absent from nodes older than the field and reads as false.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(chainID: try c.decode(String.self, forKey: .chainID), height: try c.decode(UInt64.self, forKey: .height),
@@ -37,7 +43,21 @@ extension StatusView {
                   latestBlockTime: try c.decode(UInt64.self, forKey: .latestBlockTime), stateRoot: try c.decode(Hash.self, forKey: .stateRoot),
                   baseFee: try c.decode(Amount.self, forKey: .baseFee), mempoolSize: try c.decode(Int.self, forKey: .mempoolSize),
                   blockGasLimit: try c.decode(UInt64.self, forKey: .blockGasLimit),
-                  catchingUp: try c.decodeIfPresent(Bool.self, forKey: .catchingUp) ?? false)
+                  catchingUp: try c.decodeIfPresent(Bool.self, forKey: .catchingUp) ?? c.decodeIfPresent(Bool.self, forKey: .catchingUpSnake) ?? false)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(chainID, forKey: .chainID)
+        try c.encode(height, forKey: .height)
+        try c.encode(latestBlockHash, forKey: .latestBlockHash)
+        try c.encode(latestBlockTime, forKey: .latestBlockTime)
+        try c.encode(stateRoot, forKey: .stateRoot)
+        try c.encode(baseFee, forKey: .baseFee)
+        try c.encode(mempoolSize, forKey: .mempoolSize)
+        try c.encode(blockGasLimit, forKey: .blockGasLimit)
+        try c.encode(catchingUp, forKey: .catchingUp)
+        try c.encode(catchingUp, forKey: .catchingUpSnake)
     }
 }
 

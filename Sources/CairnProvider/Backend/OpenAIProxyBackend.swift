@@ -71,7 +71,7 @@ public struct OpenAIProxyBackend: InferenceBackend {
             throw ProviderError(.invalidRequest, "n above 1 is not available from this provider's inference server")
         }
         if request.grammar != nil {
-            throw ProviderError(.invalidRequest, "'response_format' other than text is not available from this provider's inference server")
+            throw ProviderError(.invalidRequest, "constrained output ('response_format' other than text, or 'tools') is not available from this provider's inference server")
         }
         let bound = switch request.prompt {
         case .chat(let messages):

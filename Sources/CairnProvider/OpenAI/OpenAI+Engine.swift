@@ -5,7 +5,7 @@ import CairnMarket
 
 extension ChatRequestMessage {
     /// The engine's form of the message.
-    var chatMessage: ChatMessage { ChatMessage(role: role == "developer" ? "system" : role, content: content) }
+    var chatMessage: ChatMessage { ChatMessage(role: role == "developer" ? "system" : role, content: renderedContent) }
 }
 
 extension ModelListBody {

@@ -12,9 +12,13 @@ extension ProviderServer {
         let (raw, hash, body) = try await read(request, as: ChatCompletionRequest.self)
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
         try Self.refuseUnservedFields(body)
-        let grammar = try Self.responseGrammar(body, raw: raw)
+        var grammar = try Self.responseGrammar(body, raw: raw)
+        let tools = try OfferedTools.parse(raw: raw)
+        if tools != nil && grammar != nil {
+            throw OpenAIError.invalidRequest("'response_format' other than text together with 'tools' is not supported", param: "response_format")
+        }
         for (i, message) in body.messages.enumerated() where !Self.chatRoles.contains(message.role) {
-            throw OpenAIError.invalidRequest("Invalid value: '\(message.role)'. Supported values are: 'system', 'developer', 'user' and 'assistant'.",
+            throw OpenAIError.invalidRequest("Invalid value: '\(message.role)'. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.",
                                              param: "messages.[\(i)].role")
         }
         var logprobs: Int?
@@ -28,16 +32,21 @@ extension ProviderServer {
         } else if body.topLogprobs != nil {
             throw OpenAIError.invalidRequest("'top_logprobs' is only allowed when 'logprobs' is true", param: "top_logprobs")
         }
-        var generation = try generationRequest(body, prompt: .chat(body.messages.map(\.chatMessage)), defaultMaxTokens: nil, logprobs: logprobs)
+        var messages = body.messages.map(\.chatMessage)
+        if let tools {
+            messages = tools.messages(messages)
+            grammar = try tools.grammar()
+        }
+        var generation = try generationRequest(body, prompt: .chat(messages), defaultMaxTokens: nil, logprobs: logprobs)
         generation.grammar = grammar
-        return try await complete(request, generation, fields: body, requestHash: hash, chat: true)
+        return try await complete(request, generation, fields: body, requestHash: hash, chat: true, tools: tools)
     }
 
     /// Fields this provider does not serve yet are refused, not ignored: an answer that silently skipped them would
-    /// look right and not be (no tool call where the client offered tools).
+    /// look right and not be (no function call where the client offered the deprecated `functions`).
     static func refuseUnservedFields(_ body: ChatCompletionRequest) throws {
-        if let (field, _) = body.offeredFunctions {
-            throw OpenAIError.invalidRequest("'\(field)' (function calling) is not supported by this provider", param: field)
+        if let (field, _) = body.offeredFunctions, field != "tools" {
+            throw OpenAIError.invalidRequest("'\(field)' is deprecated and not supported by this provider; offer them under 'tools'", param: field)
         }
     }
 
@@ -67,7 +76,7 @@ extension ProviderServer {
     }
 
     /// The message roles a chat accepts (`developer` is read as `system`, as OpenAI does for models without it).
-    static let chatRoles: Set<String> = ["system", "developer", "user", "assistant"]
+    static let chatRoles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
     /// The most alternatives a legacy completion's `logprobs` may ask for (OpenAI's limit).
     static let maxLegacyLogprobs = 5
@@ -155,7 +164,7 @@ extension ProviderServer {
 
     /// Prepares, authorizes and runs a generation, answering whole or streamed.
     func complete(_ request: Request, _ generation: GenerationRequest, fields: some SamplingFields, requestHash: Hash,
-                  chat: Bool) async throws -> Response {
+                  chat: Bool, tools: OfferedTools? = nil) async throws -> Response {
         let prepared: PreparedGeneration
         do { prepared = try await backend.prepare(generation) } catch {
             throw OpenAIError.from(error, param: chat ? "messages" : "prompt")
@@ -165,7 +174,7 @@ extension ProviderServer {
                           model: generation.model.name, chat: chat)
         if fields.stream == true {
             return stream(prepared, ticket: ticket, reply: reply, includeUsage: fields.streamOptions?.includeUsage == true,
-                          requestHash: requestHash)
+                          requestHash: requestHash, tools: tools)
         }
         let n = generation.n
         var texts = [String](repeating: "", count: n)
@@ -196,6 +205,10 @@ extension ProviderServer {
         func choice(_ i: Int) -> CompletionBody {
             var body = reply.body(text: texts[i], finishReason: finished[i].finishReason, usage: i == 0 ? usage : nil, chunk: false)
             body.index = i
+            if let tools, finished[i].finishReason == "stop", let call = tools.call(in: texts[i]) {
+                body.toolCalls = [call]
+                body.finishReason = "tool_calls"
+            }
             if generation.logprobs != nil { body.logprobs = logprobs[i] }
             return body
         }
@@ -222,7 +235,11 @@ extension ProviderServer {
 
     /// A streamed answer: `data:` chunks, the receipt event, then `data: [DONE]`. A client that leaves before the
     /// end is not charged; a failure after the headers is sent as an error event.
-    func stream(_ prepared: PreparedGeneration, ticket: Authorization, reply: Reply, includeUsage: Bool, requestHash: Hash) -> Response {
+    ///
+    /// With tools, a choice whose first text is `{` is a function call: its text is held and sent, once finished, as
+    /// one `tool_calls` delta.
+    func stream(_ prepared: PreparedGeneration, ticket: Authorization, reply: Reply, includeUsage: Bool, requestHash: Hash,
+                tools: OfferedTools? = nil) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var delivered = false
@@ -257,15 +274,28 @@ extension ProviderServer {
                     }
                     return body
                 }
+                var calling = [Bool](repeating: false, count: n)
                 for try await (i, output) in generations(prepared) {
                     switch output {
                     case .text(let piece):
+                        if tools != nil && texts[i].isEmpty && piece.first == "{" { calling[i] = true }
                         texts[i] += piece
-                        try await send(chunk(i, text: piece))
+                        if !calling[i] { try await send(chunk(i, text: piece)) }
                     case .logprobs(let entry):
                         pending[i].append(entry)
                     case .finished(let u):
                         usages[i] = u
+                        if calling[i] {
+                            if let tools, u.finishReason == "stop", let call = tools.call(in: texts[i]) {
+                                var body = chunk(i, text: nil)
+                                body.toolCalls = [call]
+                                try await send(body)
+                                try await send(chunk(i, text: nil, finishReason: "tool_calls"))
+                                continue
+                            }
+                            // A call cut short (max_tokens): sent as the text it is.
+                            try await send(chunk(i, text: texts[i]))
+                        }
                         try await send(chunk(i, text: reply.chat ? nil : "", finishReason: u.finishReason))
                     }
                 }
