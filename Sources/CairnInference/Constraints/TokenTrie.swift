@@ -111,12 +111,20 @@ public final class TokenTrie: Sendable {
     /// Every token `grammar` allows from `state` (end tokens are the caller's: they are not in the trie).
     public func allowed(from state: GrammarState, grammar: Grammar) -> [Int32] {
         var out: [Int32] = []
-        if let others, state.loops(over: JSONSchemaGrammar.plainStringBytes, probe: UInt8(ascii: "a"), in: grammar) {
+        if let others, state.isInFreeString(grammar) {
             out = plainTokens
             others.walk(from: state, grammar: grammar) { out.append($0) }
         } else {
             walk(from: state, grammar: grammar) { out.append($0) }
         }
         return out
+    }
+}
+
+extension GrammarState {
+    /// Whether the output is inside a JSON string that any plain text may continue, where ``TokenTrie`` allows the
+    /// plain tokens without walking them.
+    public func isInFreeString(_ grammar: Grammar) -> Bool {
+        loops(over: JSONSchemaGrammar.plainStringBytes, probe: UInt8(ascii: "a"), in: grammar)
     }
 }

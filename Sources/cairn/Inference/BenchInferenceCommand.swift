@@ -23,6 +23,8 @@ struct BenchInferenceCommand: AsyncParsableCommand {
     var matVec = false
     @Option(help: "Concurrent streams to measure through the batching scheduler, comma-separated (such as 1,4,8,16,32); each stream decodes --decode-tokens tokens after a prompt of 20 to 200 tokens.")
     var streams: String?
+    @Flag(help: "Also time decoding under a grammar (response_format json_object, and a schema) against free text, and the grammar's token mask alone.")
+    var constrained = false
 
     func run() async throws {
         try await reportingFailure {
@@ -62,6 +64,7 @@ struct BenchInferenceCommand: AsyncParsableCommand {
                 }
                 try await benchStreams(path: path, counts: counts, prompt: prompt)
             }
+            if constrained { try await benchConstrained(path: path) }
             if skipEmbeddings {
                 print("MiniLM: skipped (--skip-embeddings)")
             } else {
@@ -206,5 +209,52 @@ extension BenchInferenceCommand {
         }
         let extra = container.memory(positions: 200 + decodeTokens)
         print("  memory per extra running sequence of \(200 + decodeTokens) positions: \(fixed(Double(extra) / 1_048_576, 1)) MiB")
+    }
+
+    /// Decode rate of one greedy stream through the container, free and under grammars, and the time to compute the
+    /// grammar's mask over the vocabulary at every byte of a JSON document (inside strings and between tokens).
+    func benchConstrained(path: String) async throws {
+        let container = try LanguageModelLoader.load(path: path, contextLength: 1024)
+        guard let tokenizer = try LanguageModelLoader.tokenizer(for: GGUFFile(path: path)) else { return }
+        let schema = try JSONDocument(parsing: #"""
+            {"type": "object", "properties": {"cities": {"type": "array", "maxItems": 3, "items": {"type": "object",
+             "properties": {"name": {"type": "string"}, "country": {"type": "string"}, "population": {"type": "integer"}},
+             "required": ["name", "country", "population"]}}}, "required": ["cities"]}
+            """#)
+        let prompt = tokenizer.encode(ChatTemplate.smolLM2.render([.user("Describe three European cities as JSON.")]))
+        print("constrained decoding (one greedy stream, up to \(decodeTokens) tokens; best of \(max(1, runs))):")
+        var free: Double?
+        for (label, grammar) in [("free text", nil), ("json_object", JSONSchemaGrammar.anyObject()), ("json_schema", try JSONSchemaGrammar.grammar(schema: schema))] as [(String, Grammar?)] {
+            var best = 0.0, tokens = 0
+            for _ in 0..<max(1, runs) {
+                let parameters = SamplingParameters(maxTokens: decodeTokens, grammar: grammar)
+                for try await event in container.generate(promptTokens: prompt, parameters: parameters) {
+                    if case .finished(let summary) = event, summary.decodeSeconds > 0 {
+                        best = max(best, Double(summary.completionTokenCount) / summary.decodeSeconds)
+                        tokens = summary.completionTokenCount
+                    }
+                }
+            }
+            if grammar == nil { free = best }
+            let ratio = free.map { grammar == nil ? "" : ", \(fixed(best / $0, 2))× free text" } ?? ""
+            print("  \(label): \(fixed(best, 1)) tokens/s over \(tokens) tokens\(ratio)")
+        }
+        let trie = TokenTrie(tokenizer: tokenizer, vocabularySize: tokenizer.vocabularySize, excluded: [])
+        let grammar = try JSONSchemaGrammar.grammar(schema: schema)
+        let document = #"{"cities": [{"name": "Oslo", "country": "Norway", "population": 709000}, {"name": "Lyon", "country": "France", "population": 522000}]}"#
+        var state = grammar.start
+        var inString = (time: 0.0, count: 0), between = (time: 0.0, count: 0), allowed = 0
+        for byte in Array(document.utf8) {
+            let looping = state.isInFreeString(grammar)
+            let t0 = now()
+            allowed += trie.allowed(from: state, grammar: grammar).count
+            let t = now() - t0
+            if looping { inString = (inString.time + t, inString.count + 1) } else { between = (between.time + t, between.count + 1) }
+            guard let next = state.advanced(by: byte, in: grammar) else { break }
+            state = next
+        }
+        print("  token mask over \(tokenizer.vocabularySize) tokens: \(fixed(inString.time / Double(max(1, inString.count)) * 1e6, 0)) µs inside strings "
+            + "(\(inString.count) positions), \(fixed(between.time / Double(max(1, between.count)) * 1e6, 0)) µs elsewhere (\(between.count) positions); "
+            + "\(allowed / max(1, inString.count + between.count)) tokens allowed on average")
     }
 }
