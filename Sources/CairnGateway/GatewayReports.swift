@@ -102,6 +102,7 @@ struct ProviderReport: Encodable {
         var firstTokenSeconds: Double?
         var tokensPerSecond: Double?
         var inFlight: Int
+        var capacity: Int
 
         enum CodingKeys: String, CodingKey {
             case address, endpoint, models, stake
@@ -111,6 +112,7 @@ struct ProviderReport: Encodable {
             case firstTokenSeconds = "first_token_seconds"
             case tokensPerSecond = "tokens_per_second"
             case inFlight = "in_flight"
+            case capacity
         }
     }
 
@@ -124,7 +126,7 @@ struct ProviderReport: Encodable {
                          models: p.models.compactMap { directory.model($0.modelID)?.name }, stake: p.stake.value.description,
                          inRotation: !cooling, ejectedForMilliseconds: cooling ? s.ejectedUntil.map { $0 - selector.now } : nil,
                          successRate: s.successRate, firstTokenSeconds: s.firstTokenSeconds, tokensPerSecond: s.tokensPerSecond,
-                         inFlight: s.inFlight)
+                         inFlight: s.inFlight, capacity: s.capacity)
         }
     }
 }

@@ -23,7 +23,8 @@ public struct ProviderCandidate: Sendable, Equatable {
 /// - the request's expected cost at the provider's prices, relative to the cheapest candidate;
 /// - its expected latency (time to first token plus the completion at its observed tokens per second, both
 ///   moving averages; an untried provider gets the policy's defaults), relative to the fastest;
-/// - `1 + requests in flight` there, which spreads concurrent load;
+/// - `1 + requests in flight there / its capacity` (the requests it says it runs at once, `X-Cairn-Capacity`; 1 until
+///   it has said), which spreads concurrent load by what each provider can take;
 /// and divides it by the provider's moving success rate and by a factor that grows with the log of its stake.
 /// Equal scores rotate, so equal providers share the load.
 ///
@@ -57,6 +58,8 @@ public struct ProviderSelector: Sendable {
         /// Whether the next outcome decides its return (its cool-down is over).
         public var probing = false
         public var inFlight = 0
+        /// The requests it runs at once, as its last answer said.
+        public var capacity = 1
     }
 
     public let policy: Policy
@@ -98,7 +101,7 @@ public struct ProviderSelector: Sendable {
         for (i, c) in healthy.enumerated() {
             let s = stats[c.address] ?? Stats()
             let stakeFactor = 1 + 0.1 * log2(1 + Double(c.stake.value / 1_000_000))
-            let score = (costs[i] / cheapest) * (latencies[i] / fastest) * Double(1 + s.inFlight)
+            let score = (costs[i] / cheapest) * (latencies[i] / fastest) * (1 + Double(s.inFlight) / Double(max(1, s.capacity)))
                 / max(s.successRate, 0.05) / stakeFactor
             scored.append((score, i))
         }
@@ -154,6 +157,11 @@ public struct ProviderSelector: Sendable {
             s.probing = false
         }
         stats[address] = s
+    }
+
+    /// `address` says it runs `capacity` requests at once.
+    public mutating func learned(capacity: Int, of address: Address) {
+        stats[address, default: Stats()].capacity = min(max(1, capacity), 4096)
     }
 
     /// A request to `address` ended without telling anything of the provider (the client left).

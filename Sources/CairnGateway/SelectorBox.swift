@@ -29,6 +29,7 @@ public final class SelectorBox: Sendable {
         selector.withLock { $0.failed(a, now: now) }
     }
     func abandoned(_ a: Address) { selector.withLock { $0.abandoned(a) } }
+    func learned(capacity: Int, of a: Address) { selector.withLock { $0.learned(capacity: capacity, of: a) } }
 
     /// What the selector knows, with the time it was read.
     public var snapshot: (stats: [Address: ProviderSelector.Stats], now: UInt64) {

@@ -13,6 +13,9 @@ public enum CairnHeader {
     public static let provider = "X-Cairn-Provider"
     /// The gateway's whole answers: what they cost, in ucairn.
     public static let cost = "X-Cairn-Cost"
+    /// A provider's answers: how many requests for that model it runs at once (its batch), so a gateway weighs the
+    /// requests it has in flight there against what the provider can take.
+    public static let capacity = "X-Cairn-Capacity"
     /// The Server-Sent Events name of a streamed answer's receipt (the last event before `data: [DONE]`).
     public static let receiptEvent = "cairn-receipt"
 }

@@ -40,6 +40,21 @@ import CairnGateway
         for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.b.address, "a has a request in flight") }
     }
 
+    @Test func requestsInFlightWeighAgainstWhatTheProviderSaysItRunsAtOnce() {
+        var s = ProviderSelector()
+        // a batches 32 requests and has 4 in flight; b runs one at a time and has 1: a is the less loaded.
+        s.learned(capacity: 32, of: Self.a.address)
+        for _ in 0..<4 { s.started(Self.a.address) }
+        s.started(Self.b.address)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.a.address, "4 of 32 is less than 1 of 1") }
+        // Filled to its capacity, a weighs as b with one in flight and twice as b with none.
+        for _ in 0..<28 { s.started(Self.a.address) }
+        s.succeeded(Self.b.address, firstTokenSeconds: 0.5, tokensPerSecond: 20)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.b.address) }
+        s.learned(capacity: 0, of: Self.b.address)
+        #expect(s.stats[Self.b.address]?.capacity == 1, "a capacity below 1 counts as 1")
+    }
+
     @Test func everyCandidateInRotationIsRankedSoACallerCanRetry() {
         var s = ProviderSelector()
         let ranked = s.rank([Self.a, Self.b], promptTokens: 10, completionTokens: 10, now: 0).map(\.address)

@@ -81,18 +81,24 @@ struct BERTReferenceTests {
         }
     }
 
-    @Test func concurrentCallersGetCorrectResults() async throws {
+    @Test func concurrentRequestsAreBatchedAndGetTheirVectorsAlone() async throws {
         let model = try MiniLM.model.get()
-        let expected = try model.embed(["The cat sits outside", "I love pasta"])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<8 {
-                group.addTask {
-                    let vector = try model.embed(index % 2 == 0 ? "The cat sits outside" : "I love pasta")
-                    let difference = zip(vector, expected[index % 2]).map { abs($0 - $1) }.max() ?? 0
-                    #expect(difference < 1e-5)
-                }
-            }
-            try await group.waitForAll()
+        let requests = (0..<12).map { i in (0...(i % 3)).map { j in fixture.cases[(i * 3 + j) % fixture.cases.count].text } }
+        let alone = try await onOwnThread { try requests.map { try model.embed($0, batchSize: 1) } }
+        let batcher = EmbeddingBatcher(model: model, maxTexts: 16)
+        let together = try await withThrowingTaskGroup(of: (Int, [[Float]]).self) { group in
+            for (i, texts) in requests.enumerated() { group.addTask { (i, try await batcher.embed(texts)) } }
+            return try await group.reduce(into: [Int: [[Float]]]()) { $0[$1.0] = $1.1 }
         }
+        for (i, expected) in alone.enumerated() {
+            let got = try #require(together[i])
+            #expect(got.count == expected.count)
+            let difference = zip(got.joined(), expected.joined()).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference < 1e-5, "request \(i): max difference \(difference)")
+        }
+        let figures = batcher.figures
+        #expect(figures.requests == 12 && figures.texts == requests.joined().count)
+        #expect(figures.batches < 12, "12 concurrent requests in \(figures.batches) batches")
+        #expect(try await batcher.embed([]).isEmpty)
     }
 }

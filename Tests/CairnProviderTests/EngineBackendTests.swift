@@ -38,12 +38,14 @@ struct EngineBackendTests {
             #expect((1...4).contains(first.receipt.completionTokens))
             let text = try #require(((chat.json?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
             #expect(first.receipt.outputHash == Hash.sha256(Array(text.utf8)))
+            #expect(chat.headers[CairnHeader.capacity.lowercased()] == "32", "the scheduler's sequence limit")
 
             let streamed = try await h.request("/v1/chat/completions",
                                                body: ProviderHarness.chat("Hi", maxTokens: 4, stream: true, model: "smollm2"),
                                                voucher: h.voucher(after: first))
             #expect(streamed.status == 200)
             #expect(streamed.events.last?.data == "[DONE]")
+            #expect(streamed.headers[CairnHeader.capacity.lowercased()] == "32")
             let receiptEvent = try #require(streamed.events.dropLast().last)
             #expect(receiptEvent.event == CairnHeader.receiptEvent)
             let second = try #require(SignedReceipt(headerValue: receiptEvent.data))
@@ -54,6 +56,7 @@ struct EngineBackendTests {
             #expect(embeddings.status == 200, "\(embeddings.body)")
             let vectors = (embeddings.json?["data"] as? [[String: Any]])?.compactMap { $0["embedding"] as? [Double] } ?? []
             #expect(vectors.map(\.count) == [384, 384])
+            #expect(embeddings.headers[CairnHeader.capacity.lowercased()] == "64", "the batcher's texts per batch")
             let third = try #require(embeddings.receipt)
             #expect(third.receipt.embeddingTokens == 8, "[CLS] a cat [SEP] and [CLS] a dog [SEP]")
 

@@ -180,6 +180,7 @@ import NIOHTTP1
             let reply = try await h.request("/v1/chat/completions", body: body, voucher: h.voucher(after: nil))
             #expect(reply.status == 200)
             #expect(reply.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            #expect(reply.headers[CairnHeader.capacity.lowercased()] == "1", "an external server says nothing of its batch")
             let events = reply.events
             #expect(events.last == ServerSentEvent(data: "[DONE]"))
             let receiptEvent = try #require(events.dropLast().last)

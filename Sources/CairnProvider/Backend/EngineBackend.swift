@@ -19,6 +19,8 @@ public struct EngineBackend: InferenceBackend {
         let engine: Engine
         /// Counts an embedding input's tokens past the model's truncation length, to refuse it rather than truncate.
         let counter: WordPieceTokenizer?
+        /// Encodes concurrent embedding requests together.
+        let batcher: EmbeddingBatcher?
     }
 
     let entries: [String: Entry]
@@ -31,6 +33,7 @@ public struct EngineBackend: InferenceBackend {
         for (served, engine) in loaded {
             var served = served
             var counter: WordPieceTokenizer?
+            var batcher: EmbeddingBatcher?
             switch engine {
             case .language(_, _, let context):
                 served.contextLength = context
@@ -42,9 +45,10 @@ public struct EngineBackend: InferenceBackend {
                 served.embeds = true
                 let vocabulary = model.tokenizer.vocabulary.sorted { $0.value < $1.value }.map(\.key)
                 counter = try WordPieceTokenizer(vocabulary: vocabulary, lowercase: true, maxLength: Int(Int32.max))
+                batcher = EmbeddingBatcher(model: model)
             }
             guard entries[served.name] == nil else { throw ProviderError(.configuration, "model \(served.name) is listed twice") }
-            entries[served.name] = Entry(served: served, engine: engine, counter: counter)
+            entries[served.name] = Entry(served: served, engine: engine, counter: counter, batcher: batcher)
             models.append(served)
         }
         self.entries = entries
@@ -182,18 +186,20 @@ public struct EngineBackend: InferenceBackend {
         return PreparedEmbedding(request: request, tokens: total)
     }
 
+    /// A language model's sequence limit (its batch), an embedding model's texts per batch.
+    public func capacity(of model: ServedModel) -> Int {
+        guard let entry = entries[model.name] else { return 1 }
+        switch entry.engine {
+        case .language(let container, _, _): return container.limits.maxSequences
+        case .embedding: return entry.batcher?.maxTexts ?? 1
+        }
+    }
+
     public func embed(_ prepared: PreparedEmbedding) async throws -> EmbeddingResult {
         let entry = try entry(prepared.request.model)
-        guard case .embedding(let model) = entry.engine else {
-            throw ProviderError(.invalidRequest, "model \(prepared.request.model.name) does not embed text")
-        }
-        let inputs = prepared.request.inputs
-        // The encoder blocks its thread for the whole batch; keep it off the cooperative pool.
-        let vectors = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[[Float]], any Error>) in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try model.embed(inputs) })
-            }
-        }
+        guard let batcher = entry.batcher else { throw ProviderError(.invalidRequest, "model \(prepared.request.model.name) does not embed text") }
+        // Requests that arrive together are encoded together, on the batcher's own thread.
+        let vectors = try await batcher.embed(prepared.request.inputs)
         return EmbeddingResult(vectors: vectors, tokens: prepared.tokens)
     }
 }

@@ -180,10 +180,13 @@ public protocol InferenceBackend: Sendable {
     func embed(_ prepared: PreparedEmbedding) async throws -> EmbeddingResult
     /// The backend's own figures in the Prometheus text format (empty when it keeps none).
     func metrics() -> String
+    /// How many requests for `model` the backend runs at once (1 when it cannot say).
+    func capacity(of model: ServedModel) -> Int
 }
 
 extension InferenceBackend {
     public func metrics() -> String { "" }
+    public func capacity(of model: ServedModel) -> Int { 1 }
 }
 
 /// Token counts as receipts carry them.

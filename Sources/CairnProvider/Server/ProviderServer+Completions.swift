@@ -1,6 +1,7 @@
 import CairnWire
 import CairnInference
 import Hummingbird
+import HTTPTypes
 import CairnPrimitives
 import CairnMarket
 import Foundation
@@ -214,7 +215,7 @@ extension ProviderServer {
         }
         var body = choice(0)
         body.others = (1..<n).map(choice)
-        return try json(body, receipt: receipt)
+        return try json(body, receipt: receipt, model: generation.model)
     }
 
     /// The fixed parts of one response's objects.
@@ -240,7 +241,8 @@ extension ProviderServer {
     /// one `tool_calls` delta.
     func stream(_ prepared: PreparedGeneration, ticket: Authorization, reply: Reply, includeUsage: Bool, requestHash: Hash,
                 tools: OfferedTools? = nil) -> Response {
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache",
+                                   HTTPField.Name(CairnHeader.capacity)!: String(backend.capacity(of: prepared.request.model))]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var delivered = false
             do {

@@ -38,6 +38,6 @@ extension ProviderServer {
         let receipt = try await deliver(ticket, model: served, prompt: 0, completion: 0, embedding: result.tokens, requestHash: hash,
                                         outputHash: output)
         return try json(EmbeddingsBody(model: served.name, vectors: result.vectors, promptTokens: result.tokens, base64: format == "base64"),
-                        receipt: receipt)
+                        receipt: receipt, model: served)
     }
 }

@@ -146,9 +146,10 @@ public struct ProviderServer: Sendable {
         }
     }
 
-    func json(_ value: some Encodable, receipt: SignedReceipt? = nil) throws -> Response {
+    func json(_ value: some Encodable, receipt: SignedReceipt? = nil, model: ServedModel? = nil) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let receipt { headers[HTTPField.Name(CairnHeader.receipt)!] = receipt.headerValue }
+        if let model { headers[HTTPField.Name(CairnHeader.capacity)!] = String(backend.capacity(of: model)) }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
     }
 
