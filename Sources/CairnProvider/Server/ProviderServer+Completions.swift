@@ -14,7 +14,8 @@ extension ProviderServer {
         guard !body.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", param: "messages") }
         try Self.refuseUnservedFields(body)
         var grammar = try Self.responseGrammar(body, raw: raw)
-        let tools = try OfferedTools.parse(raw: raw)
+        // The body is read a second time (in order, as `JSONDocument`) only when it offers tools.
+        let tools = body.offeredFunctions?.field == "tools" ? try OfferedTools.parse(raw: raw) : nil
         if tools != nil && grammar != nil {
             throw OpenAIError.invalidRequest("'response_format' other than text together with 'tools' is not supported", param: "response_format")
         }
