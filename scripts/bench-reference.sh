@@ -32,12 +32,8 @@ if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
 PY=$VENV/bin/python
 if ! "$PY" -c "import llama_cpp" 2>/dev/null; then
     echo "building llama-cpp-python 0.3.36 from source (CPU only, about 10 minutes)..." >&2
-    # Not GGML_NATIVE: on this CPU it also enables ggml's AMX backend, which repacks the Q4_1 weights and
-    # crashes in llama_decode on this machine (observed with a native build). AVX-512 is enabled explicitly.
-    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON \
--DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
--DGGML_AMX_BF16=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_HIP=OFF -DGGML_BLAS=OFF -DLLAMA_CURL=OFF" \
-        FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL=2 \
+    source "$ROOT/scripts/reference/llama-cmake-flags.sh"
+    CMAKE_ARGS="$LLAMA_CMAKE_FLAGS" FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL=2 \
         "$VENV/bin/pip" install --no-binary llama-cpp-python --no-cache-dir "llama-cpp-python==0.3.36" >&2
 fi
 if ! "$PY" -c "import sentence_transformers" 2>/dev/null; then

@@ -35,12 +35,10 @@ if [ ! -x "$SERVER" ]; then
   tar xzf "$LLAMA_DIR/llama_cpp_python-0.3.36.tar.gz" -C "$LLAMA_DIR"
   rm -rf "$LLAMA_DIR/llama.cpp" && mv "$LLAMA_DIR/llama_cpp_python-0.3.36/vendor/llama.cpp" "$LLAMA_DIR/llama.cpp"
   command -v cmake >/dev/null || python3 -m pip install cmake >&2
-  # As scripts/bench-reference.sh: not GGML_NATIVE (its AMX backend crashes on this machine), AVX-512 explicitly.
-  cmake -S "$LLAMA_DIR/llama.cpp" -B "$LLAMA_DIR/llama.cpp/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DGGML_AVX=ON \
-    -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON \
-    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_HIP=OFF \
-    -DGGML_BLAS=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
-    -DLLAMA_BUILD_TOOLS=ON >&2
+  source "$ROOT/scripts/reference/llama-cmake-flags.sh"
+  # shellcheck disable=SC2086 # the flags are words
+  cmake -S "$LLAMA_DIR/llama.cpp" -B "$LLAMA_DIR/llama.cpp/build" -DCMAKE_BUILD_TYPE=Release $LLAMA_CMAKE_FLAGS -DLLAMA_OPENSSL=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
   cmake --build "$LLAMA_DIR/llama.cpp/build" --target llama-server llama-batched-bench llama-bench -j2 >&2
 fi
 

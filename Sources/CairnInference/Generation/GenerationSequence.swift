@@ -75,17 +75,19 @@ final class GenerationSequence {
                 return nil
             }
         }
-        var token = sampler.sample(logits: logits, history: history[...])
-        if parameters.grammar != nil, !allowed[Int(token)] {
-            // Rounding in the draw can land past the last candidate with any probability; take the best allowed one.
-            token = Sampler.argmax(logits)
-        }
+        let token = sampler.sample(logits: logits, history: history[...])
         if endTokens.contains(token) {
             reason = .endOfSequence
             return nil
         }
         if let grammar = parameters.grammar, let trie, let current = grammarState {
-            grammarState = current.advanced(by: trie.bytes[Int(token)], in: grammar)
+            // The mask allowed only tokens the grammar accepts; a refusal here would be a bug, and ends the output
+            // rather than letting it go on unconstrained.
+            guard let next = current.advanced(by: trie.bytes[Int(token)], in: grammar) else {
+                reason = .endOfSequence
+                return nil
+            }
+            grammarState = next
         }
         history.append(token)
         generated += 1

@@ -55,7 +55,9 @@ public struct Sampler: Sendable {
             target -= probabilities[j]
             if target < 0 { return ids[j] }
         }
-        return ids[count - 1]
+        // Rounding left the draw past the end: the last candidate that has any probability (a token whose logit is
+        // -infinity, as a grammar masks it, or whose probability underflowed, is never chosen).
+        return ids[(0..<count).last { probabilities[$0] > 0 } ?? 0]
     }
 
     /// The index of the largest logit (the lowest index among ties).
