@@ -376,7 +376,62 @@ public enum IntegerDot {
                 let r1 = min(r + 1, rows.upperBound - 1)
                 let u0 = UnpackedRow(row: base + r * rowBytes, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scratch: scratch)
                 let u1 = UnpackedRow(row: base + r1 * rowBytes, payload: payload, blocks: blocks, q4: q4, fresh: fresh, scratch: scratch + rowScratch)
-                for j in 0..<count {
+                var j = 0
+                // Four inputs at a time: eight independent accumulators (two rows by four inputs) keep the multiply-add
+                // units busy where one row pair's two chains would wait on each other's latency. Each accumulator sees
+                // the same operations in the same order as below, so the results do not change.
+                while j + 4 <= count {
+                    let x0 = UnsafeRawPointer(quants[j]), x1 = UnsafeRawPointer(quants[j + 1])
+                    let x2 = UnsafeRawPointer(quants[j + 2]), x3 = UnsafeRawPointer(quants[j + 3])
+                    let s0 = xsPairs + j * (pairs + 1), s1 = s0 + (pairs + 1), s2 = s1 + (pairs + 1), s3 = s2 + (pairs + 1)
+                    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>(), a03 = SIMD8<Float>()
+                    var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>(), a13 = SIMD8<Float>()
+                    @inline(__always)
+                    func products(_ x: UnsafeRawPointer, _ offset: Int, _ wa0: SIMD4<Int64>, _ wb0: SIMD4<Int64>,
+                                  _ wa1: SIMD4<Int64>, _ wb1: SIMD4<Int64>) -> (SIMD8<Float>, SIMD8<Float>) {
+                        let xa = x.loadUnaligned(fromByteOffset: offset, as: SIMD4<Int64>.self)
+                        let xb = x.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Int64>.self)
+                        return (_mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa0, xa), wb0, xb)),
+                                _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa1, xa), wb1, xb)))
+                    }
+                    for p in 0..<pairs {
+                        let wa0 = u0.weights[2 * p], wb0 = u0.weights[2 * p + 1]
+                        let wa1 = u1.weights[2 * p], wb1 = u1.weights[2 * p + 1]
+                        let d0 = u0.dPairs[p], d1 = u1.dPairs[p]
+                        let (p00, p10) = products(x0, 64 * p, wa0, wb0, wa1, wb1)
+                        a00 = a00.addingProduct(p00, d0 * s0[p]); a10 = a10.addingProduct(p10, d1 * s0[p])
+                        let (p01, p11) = products(x1, 64 * p, wa0, wb0, wa1, wb1)
+                        a01 = a01.addingProduct(p01, d0 * s1[p]); a11 = a11.addingProduct(p11, d1 * s1[p])
+                        let (p02, p12) = products(x2, 64 * p, wa0, wb0, wa1, wb1)
+                        a02 = a02.addingProduct(p02, d0 * s2[p]); a12 = a12.addingProduct(p12, d1 * s2[p])
+                        let (p03, p13) = products(x3, 64 * p, wa0, wb0, wa1, wb1)
+                        a03 = a03.addingProduct(p03, d0 * s3[p]); a13 = a13.addingProduct(p13, d1 * s3[p])
+                    }
+                    if blocks % 2 == 1 {
+                        let b = blocks - 1
+                        let w0 = u0.weights[2 * pairs], w1 = u1.weights[2 * pairs]
+                        let d0 = u0.dPairs[pairs], d1 = u1.dPairs[pairs]
+                        @inline(__always)
+                        func last(_ x: UnsafeRawPointer, _ w: SIMD4<Int64>) -> SIMD8<Float> {
+                            _mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), w, x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)))
+                        }
+                        a00 = a00.addingProduct(last(x0, w0), d0 * s0[pairs]); a10 = a10.addingProduct(last(x0, w1), d1 * s0[pairs])
+                        a01 = a01.addingProduct(last(x1, w0), d0 * s1[pairs]); a11 = a11.addingProduct(last(x1, w1), d1 * s1[pairs])
+                        a02 = a02.addingProduct(last(x2, w0), d0 * s2[pairs]); a12 = a12.addingProduct(last(x2, w1), d1 * s2[pairs])
+                        a03 = a03.addingProduct(last(x3, w0), d0 * s3[pairs]); a13 = a13.addingProduct(last(x3, w1), d1 * s3[pairs])
+                    }
+                    outputs[j][r] = hsum(a00) + u0.constant(blocks: blocks, quantSums: quantSums[j])
+                    outputs[j][r1] = hsum(a10) + u1.constant(blocks: blocks, quantSums: quantSums[j])
+                    outputs[j + 1][r] = hsum(a01) + u0.constant(blocks: blocks, quantSums: quantSums[j + 1])
+                    outputs[j + 1][r1] = hsum(a11) + u1.constant(blocks: blocks, quantSums: quantSums[j + 1])
+                    outputs[j + 2][r] = hsum(a02) + u0.constant(blocks: blocks, quantSums: quantSums[j + 2])
+                    outputs[j + 2][r1] = hsum(a12) + u1.constant(blocks: blocks, quantSums: quantSums[j + 2])
+                    outputs[j + 3][r] = hsum(a03) + u0.constant(blocks: blocks, quantSums: quantSums[j + 3])
+                    outputs[j + 3][r1] = hsum(a13) + u1.constant(blocks: blocks, quantSums: quantSums[j + 3])
+                    j += 4
+                }
+                while j < count {
+                    defer { j += 1 }
                     let x = UnsafeRawPointer(quants[j])
                     let xp = xsPairs + j * (pairs + 1)
                     let k0 = u0.constant(blocks: blocks, quantSums: quantSums[j])
