@@ -113,6 +113,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnVerification",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -129,7 +134,8 @@ let package = Package(
         ),
         .target(
             name: "CairnApp",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
+                           "CairnVerification"],
             swiftSettings: strict
         ),
         .target(
@@ -147,7 +153,7 @@ let package = Package(
             name: "CairnNode",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
-                "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
+                "CairnVerification", "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -159,7 +165,7 @@ let package = Package(
             name: "CairnExplorer",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
-                "CairnChain", "CairnApp", "CairnNode",
+                "CairnVerification", "CairnChain", "CairnApp", "CairnNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +202,7 @@ let package = Package(
         .target(
             name: "CairnGateway",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnClient", "CairnWire",
+                "CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnVerification", "CairnClient", "CairnWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -220,7 +226,7 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
-                "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
+                "CairnVerification", "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
                 "CairnGateway", "CairnTestSupport", "CairnSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -260,6 +266,12 @@ let package = Package(
         .testTarget(
             name: "CairnMarketTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnApp", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnVerificationTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnVerification", "CairnApp",
+                           "CairnTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

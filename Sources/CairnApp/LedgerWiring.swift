@@ -6,6 +6,7 @@ public import CairnGovernance
 public import CairnModels
 public import CairnMarket
 public import CairnExchange
+public import CairnVerification
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
@@ -15,6 +16,8 @@ extension BankModule: GovBank {}
 extension BankModule: MarketBank {}
 extension BankModule: ModelsBank {}
 extension BankModule: ExchangeBank {}
+extension BankModule: VerificationBank {}
+extension VerificationModule: MarketChallenges {}
 extension ModelsShareObserver: BalanceObserver {}
 extension ModelsModule: MarketModels {}
 
@@ -32,6 +35,17 @@ extension StakingModule: GovStake {
 
 extension StakingModule: ConsensusStake {}
 
+extension StakingModule: VerificationStake {
+    public func isProvider(_ address: Address, state: any StateReader) throws -> Bool {
+        try StakingStore(state: StateOverlay(base: state)).operatorRecord(address)?.kind == .provider
+    }
+
+    public func slashProvider(_ provider: Address, fractionBps: UInt32, jailFor: UInt64?, reason: String, bounty: (to: Address, bps: UInt32),
+                              context: ExecutionContext) throws(LedgerError) -> (burned: Amount, paid: Amount) {
+        try slash(provider, fractionBps: fractionBps, jailFor: jailFor, reason: reason, bounty: bounty, context: context)
+    }
+}
+
 extension StakingModule: MarketStake {
     /// The operator's kind, bonded tokens and jail state, read from its staking record.
     public func stakedOperator(_ address: Address, state: any StateReader) throws -> StakedOperator? {
@@ -45,13 +59,14 @@ extension StakingModule: MarketStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        Ledger(modules: [bank, staking, gov, models, market, exchange], feeBank: bank, stake: staking)
+        Ledger(modules: [bank, staking, gov, models, market, exchange, verification], feeBank: bank, stake: staking)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
     public static let blockedRecipients: Set<Address> = [
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
         MarketAccounts.escrow, ModelsAccounts.royalties, ExchangeAccounts.pools, ExchangeAccounts.locked, ExchangeAccounts.protocolFee,
+        VerificationAccounts.bonds,
     ]
 
     /// The bank: tips gather in the fee collector for staking to share out; the models module settles share
@@ -64,8 +79,10 @@ public enum LedgerWiring {
     public static let gov = GovModule(bank: bank, stake: staking)
     /// The models module, over the bank.
     public static let models = ModelsModule(bank: bank)
-    /// The market, over the bank, staking and the models registry.
-    public static let market = MarketModule(bank: bank, stake: staking, models: models)
+    /// The market, over the bank, staking, the models registry and verification's challenges.
+    public static let market = MarketModule(bank: bank, stake: staking, models: models, challenges: verification)
+    /// Verification, over the bank and staking.
+    public static let verification = VerificationModule(bank: bank, stake: staking)
     /// The exchange, over the bank.
     public static let exchange = ExchangeModule(bank: bank)
 
@@ -74,9 +91,10 @@ public enum LedgerWiring {
     public static func genesisModules(validator: PublicKey, balances: [BankGenesis.Balance], validatorBond: Amount,
                                       staking: StakingParams = .default, gov: GovParams = .default,
                                       models: ModelsParams = .default, market: MarketParams = .default,
-                                      exchange: ExchangeParams = .default) throws -> [String: JSONValue] {
+                                      exchange: ExchangeParams = .default,
+                                      verification: VerificationParams = .default) throws -> [String: JSONValue] {
         try genesisModules(validators: [(moniker: "validator", key: validator, bond: validatorBond)], balances: balances, staking: staking,
-                           gov: gov, models: models, market: market, exchange: exchange)
+                           gov: gov, models: models, market: market, exchange: exchange, verification: verification)
     }
 
     /// Genesis sections for a new chain with several validators, each registered as an operator bonding `bond` of its
@@ -84,7 +102,8 @@ public enum LedgerWiring {
     public static func genesisModules(validators: [(moniker: String, key: PublicKey, bond: Amount)], balances: [BankGenesis.Balance],
                                       staking: StakingParams = .default, gov: GovParams = .default,
                                       models: ModelsParams = .default, market: MarketParams = .default,
-                                      exchange: ExchangeParams = .default) throws -> [String: JSONValue] {
+                                      exchange: ExchangeParams = .default,
+                                      verification: VerificationParams = .default) throws -> [String: JSONValue] {
         let operators = validators.map {
             StakingGenesis.Operator(kind: .validator, moniker: $0.moniker, publicKey: $0.key, commissionBps: 1_000, selfBond: $0.bond)
         }
@@ -95,6 +114,7 @@ public enum LedgerWiring {
             ModelsKeys.module: try JSONValue(encoding: ModelsGenesis(params: models)),
             MarketKeys.module: try JSONValue(encoding: MarketGenesis(params: market)),
             ExchangeKeys.module: try JSONValue(encoding: ExchangeGenesis(params: exchange)),
+            VerificationKeys.module: try JSONValue(encoding: VerificationGenesis(params: verification)),
         ]
     }
 }

@@ -125,7 +125,8 @@ public final class Chain: Sendable {
             guard let previousHash = try snap.hash(ofBlockAt: height - 1) else { throw InvalidBlock(message: "block \(height) does not follow the head") }
             let info = try ledger.lastCommitInfo(lastCommit, height: height, previousHash: previousHash, sets: sets, chainID: genesis.chainID)
             let execution = try ledger.executeBlock(base: base, height: height, time: time, proposer: proposer, transactions: transactions,
-                                                    mode: mode, lastCommit: info, evidence: evidence)
+                                                    mode: mode, lastCommit: info, evidence: evidence,
+                                                    previousHash: height > 1 ? previousHash : nil)
             return (execution, sets)
         }
         return try computeRoot(execution, on: parentRoot, version: height, validators: sets.current, next: sets.next.hash,

@@ -55,14 +55,14 @@ extension Ledger {
     }
 
     /// Executes `txs` as block `height` on top of `base`, after the block's `evidence`; `lastCommit` says who signed the
-    /// previous block (checked by the caller against the block before).
+    /// previous block (checked by the caller against the block before), `previousHash` is that block's hash.
     ///
     /// Each transaction comes checked (decoded, hashed, its messages decoded and its signature verified, apart from
     /// execution and on all cores); execution enforces those verdicts and makes again the checks that depend on the
     /// parameters in force.
     public func executeBlock(base: any StateReader, height: UInt64, time: UInt64, proposer: Address,
                              transactions txs: [CheckedTransaction], mode: ExecutionMode, lastCommit: LastCommitInfo? = nil,
-                             evidence: [DuplicateVoteEvidence] = []) throws -> BlockExecution {
+                             evidence: [DuplicateVoteEvidence] = [], previousHash: Hash? = nil) throws -> BlockExecution {
         let state = StateOverlay(base: base)
         let params = try params(state: state)
         guard let chainID = try chainID(state: state) else { throw InvalidBlock(message: "state has no chain id: genesis missing") }
@@ -70,6 +70,7 @@ extension Ledger {
         let context = ExecutionContext(state: state, chainID: chainID, height: height, time: time, proposer: proposer)
         context.parameters = self
         context.lastCommit = lastCommit
+        context.previousBlockHash = previousHash
         let appliedEvidence = try applyEvidence(evidence, mode: mode, context: context)
         let evidenceEvents = context.takeEvents()
         var included = [CheckedTransaction]()

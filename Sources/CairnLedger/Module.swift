@@ -59,6 +59,9 @@ public final class ExecutionContext {
     public internal(set) var parameters: (any ParameterRouter)?
     /// Who signed the previous block's commit (nil in block 1 and at genesis).
     public internal(set) var lastCommit: LastCommitInfo?
+    /// The hash of the previous block, where the caller knows it (nil at genesis, in block 1 and where blocks are not
+    /// hashed, as in the simulator): the entropy a module draws from (committees), known to nobody before that block.
+    public internal(set) var previousBlockHash: Hash?
 
     public init(state: StateOverlay, chainID: String, height: UInt64, time: UInt64, proposer: Address) {
         self.state = state

@@ -80,4 +80,8 @@ public enum MarketError {
     public static func badGenesis(_ why: String) -> LedgerError {
         LedgerError(module: codespace, code: 17, message: "invalid market genesis: \(why)")
     }
+    /// A claim of a provider with an undecided challenge against it: it waits for the verdict.
+    public static func challengePending(_ provider: Address, challenge: UInt64) -> LedgerError {
+        LedgerError(module: codespace, code: 18, message: "claims of \(provider) wait: challenge \(challenge) against it is not decided yet")
+    }
 }

@@ -45,6 +45,12 @@ public protocol MarketModels: Sendable {
     func payRoyalty(_ coin: Coin, model id: UInt64, from: Address, context: ExecutionContext) throws(LedgerError)
 }
 
+/// What the market needs from verification: whether a challenge against a provider is undecided.
+public protocol MarketChallenges: Sendable {
+    /// The id of an undecided challenge against `provider`, or nil when there is none.
+    func pendingChallenge(against provider: Address, state: any StateReader) throws -> UInt64?
+}
+
 /// The module account the market keeps coins in.
 public enum MarketAccounts {
     /// Channel deposits not yet claimed or refunded: equals Σ (deposit − claimed) over channels not closed.

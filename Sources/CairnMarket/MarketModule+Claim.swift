@@ -17,6 +17,9 @@ extension MarketModule {
         let store = MarketStore(state: context.state)
         var record = try store.read.existingChannel(id)
         guard record.provider == signer else { throw MarketError.notChannelProvider(id) }
+        if let challenges, let pending = try read({ try challenges.pendingChallenge(against: signer, state: context.state) }) {
+            throw MarketError.challengePending(signer, challenge: pending)
+        }
         switch record.state {
         case .open: break
         case .closing:

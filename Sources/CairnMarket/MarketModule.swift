@@ -10,13 +10,16 @@ public struct MarketModule: LedgerModule {
     let bank: any MarketBank
     let stake: any MarketStake
     let models: any MarketModels
+    let challenges: (any MarketChallenges)?
 
-    /// The market over the bank (escrow, payouts, burn), staking (providers' stake) and the models registry
-    /// (royalty terms and payments).
-    public init(bank: any MarketBank, stake: any MarketStake, models: any MarketModels) {
+    /// The market over the bank (escrow, payouts, burn), staking (providers' stake), the models registry
+    /// (royalty terms and payments) and, where verification runs, its challenges (a provider's claims wait while one
+    /// against it is undecided).
+    public init(bank: any MarketBank, stake: any MarketStake, models: any MarketModels, challenges: (any MarketChallenges)? = nil) {
         self.bank = bank
         self.stake = stake
         self.models = models
+        self.challenges = challenges
     }
 
     /// The seven market messages by type name.

@@ -68,8 +68,33 @@ extension MarketModule {
     public func parameters(state: any StateReader) throws -> JSONValue? { try params(state: state).jsonValue }
 
     /// Validates and stores one changed parameter; nothing is written when the change is refused.
+    /// A settle delay must stay at least the verification module's challenge window (`1 + commitBlocks + revealBlocks`,
+    /// read through the ledger's parameters where that module runs), so a challenge raised before a channel closes is
+    /// decided before the channel settles.
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
         let updated = try params(state: context.state).replacing(key, with: value, module: name)
+        if let window = try challengeWindowBlocks(context), updated.settleDelayBlocks < window {
+            throw CoreError.invalidParameter(name, "settleDelayBlocks", "\(updated.settleDelayBlocks) blocks is shorter than the "
+                                             + "verification module's challenge window of \(window) blocks")
+        }
         try store(updated, context: context)
+    }
+
+    func challengeWindowBlocks(_ context: ExecutionContext) throws(LedgerError) -> UInt64? {
+        guard let router = context.parameters, router.parameterModules.contains("verification") else { return nil }
+        let verification: JSONValue?
+        do { verification = try router.parameters(module: "verification", state: context.state) } catch {
+            throw MarketError.corrupt("verification params: \(error)")
+        }
+        func blocks(_ key: String) -> UInt64? {
+            guard case .object(let fields)? = verification else { return nil }
+            switch fields[key] {
+            case .number(let n)?: return n.uint64
+            case .string(let s)?: return UInt64(s)
+            default: return nil
+            }
+        }
+        guard let commit = blocks("commitBlocks"), let reveal = blocks("revealBlocks") else { return nil }
+        return 1 + commit + reveal
     }
 }

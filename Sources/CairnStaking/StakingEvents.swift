@@ -46,10 +46,12 @@ public enum StakingEvents {
                                         ("treasury", toTreasury.description), ("tips", tips.description)])
     }
 
-    /// `staking.slash`: operator, fraction_bps, burned, reason.
-    public static func slash(_ op: Address, fractionBps: UInt32, burned: Amount, reason: String) -> Event {
-        Event(type: "staking.slash", [("operator", op.bech32), ("fraction_bps", "\(fractionBps)"), ("burned", burned.description),
-                                      ("reason", reason)])
+    /// `staking.slash`: operator, fraction_bps, burned, reason, and bounty_to and bounty when part of the slash was paid out.
+    public static func slash(_ op: Address, fractionBps: UInt32, burned: Amount, reason: String,
+                             bounty: (to: Address, amount: Amount)? = nil) -> Event {
+        var attributes = [("operator", op.bech32), ("fraction_bps", "\(fractionBps)"), ("burned", burned.description), ("reason", reason)]
+        if let bounty { attributes += [("bounty_to", bounty.to.bech32), ("bounty", bounty.amount.description)] }
+        return Event(type: "staking.slash", attributes)
     }
 
     /// `staking.jail`: operator, until (height), reason.

@@ -5,14 +5,23 @@ extension StakingModule {
     /// Slashes `fractionBps` basis points of `op`'s stake and burns it: of its bonded tokens, of every entry
     /// still unbonding from it, and of every redelegation from it still maturing (taken from the shares the
     /// move bought at its destination). Returns the total burned. Other modules call this for proven faults
-    /// (the market, for a provider's); `jailFor` jails the operator for that many blocks (nil: no jail).
+    /// (the verification module, for a provider's); `jailFor` jails the operator for that many blocks (nil: no jail).
     @discardableResult
     public func slash(_ op: Address, fractionBps: UInt32, jailFor: UInt64?, reason: String,
                       context: ExecutionContext) throws(LedgerError) -> Amount {
+        try slash(op, fractionBps: fractionBps, jailFor: jailFor, reason: reason, bounty: nil, context: context).burned
+    }
+
+    /// ``slash(_:fractionBps:jailFor:reason:context:)`` that pays `bounty.bps` basis points of what it takes to
+    /// `bounty.to` (out of the bonded tokens first, then the unbonding ones) and burns the rest.
+    @discardableResult
+    public func slash(_ op: Address, fractionBps: UInt32, jailFor: UInt64?, reason: String, bounty: (to: Address, bps: UInt32)?,
+                      context: ExecutionContext) throws(LedgerError) -> (burned: Amount, paid: Amount) {
+        precondition(bounty.map { $0.bps <= 10_000 } ?? true, "a bounty is at most the whole slash")
         let store = StakingStore(state: context.state)
         let bps = UInt128(fractionBps)
-        var burned = try store.slash(op, fractionBps: fractionBps)
-        try bank.burn(Self.native(burned), from: StakingAccounts.bonded, context: context)
+        var fromBonded = try store.slash(op, fractionBps: fractionBps).value
+        var fromUnbonding: UInt128 = 0
 
         for (key, raw) in try store.entries(StakingKeys.unbondings(of: op)) {
             var entry: UnbondingEntry = try StakingStore.decode(raw, "unbonding entry")
@@ -20,8 +29,7 @@ extension StakingModule {
             guard take > 0 else { continue }
             entry.balance = Amount(entry.balance.value - take)
             context.state.set(key, entry.canonicalBytes)
-            try bank.burn(Self.native(Amount(take)), from: StakingAccounts.unbonding, context: context)
-            burned = Amount(burned.value + take)
+            fromUnbonding += take
         }
 
         let prefix = StakingKeys.redelegations(from: op)
@@ -40,9 +48,21 @@ extension StakingModule {
             let removed = try store.removeShares(delegator, from: destination, shares: min(wanted, entry.sharesDestination))
             entry.sharesDestination -= removed.shares
             context.state.set(key, entry.canonicalBytes)
-            try bank.burn(Self.native(removed.tokens), from: StakingAccounts.bonded, context: context)
-            burned = Amount(burned.value + removed.tokens.value)
+            fromBonded += removed.tokens.value
         }
+
+        let taken = fromBonded + fromUnbonding
+        let owed = try bounty.map { (b) throws(LedgerError) in try RewardMath.multiply(taken, UInt128(b.bps), "slash bounty") / RewardMath.basisPoints } ?? 0
+        let paidBonded = min(owed, fromBonded), paidUnbonding = owed - paidBonded
+        if let bounty, owed > 0 {
+            if paidBonded > 0 { try bank.send(Self.native(Amount(paidBonded)), from: StakingAccounts.bonded, to: bounty.to, context: context) }
+            if paidUnbonding > 0 { try bank.send(Self.native(Amount(paidUnbonding)), from: StakingAccounts.unbonding, to: bounty.to, context: context) }
+        }
+        if fromBonded > paidBonded { try bank.burn(Self.native(Amount(fromBonded - paidBonded)), from: StakingAccounts.bonded, context: context) }
+        if fromUnbonding > paidUnbonding {
+            try bank.burn(Self.native(Amount(fromUnbonding - paidUnbonding)), from: StakingAccounts.unbonding, context: context)
+        }
+        let burned = Amount(taken - owed)
 
         if let jailFor {
             var record = try store.existingOperator(op)
@@ -51,8 +71,9 @@ extension StakingModule {
             store.write(record, op)
             context.emit(StakingEvents.jail(op, until: record.jailedUntil, reason: reason))
         }
-        context.emit(StakingEvents.slash(op, fractionBps: fractionBps, burned: burned, reason: reason))
-        return burned
+        context.emit(StakingEvents.slash(op, fractionBps: fractionBps, burned: burned, reason: reason,
+                                         bounty: bounty.map { ($0.to, Amount(owed)) }))
+        return (burned, Amount(owed))
     }
 
     /// Punishes a validator that signed two votes for one step (the ledger checked the evidence): slashes its stake

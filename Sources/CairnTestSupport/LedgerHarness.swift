@@ -43,7 +43,7 @@ public final class LedgerHarness {
         let lastCommit = try ledger.validatorSets(state: state).last.map { LastCommitInfo(validators: $0, signers: signers ?? [proposer]) }
         let execution = try ledger.executeBlock(base: state, height: height, time: time, proposer: proposer,
                                                 transactions: txs.map(ledger.check), mode: .propose, lastCommit: lastCommit,
-                                                evidence: evidence)
+                                                evidence: evidence, previousHash: Hash.sha256(parts: [Array("harness".utf8), StateKey.bigEndian(height - 1)]))
         for (tx, _) in execution.dropped { nonces[tx.body.sender] = min(nonces[tx.body.sender, default: 0], tx.body.nonce) }
         state.apply(execution.state.changes)
         try audit()

@@ -114,11 +114,12 @@ import Testing
         let parameterHex = Set(Self.parameterKeys.map { Array($0.utf8).hexString })
         // New: the validator sets (the last, current and next, and the history of their changes) that BFT consensus keeps.
         let validatorKeys = ["ledger/validators/last", "ledger/validators/current", "ledger/validators/next"].map { Array($0.utf8).hexString }
-        // And the exchange, which came later: its parameters and what its buybacks record.
+        // And the exchange and verification, which came later: their parameters and what the buybacks record.
         let added = Set(after.keys).subtracting(before.keys)
         #expect(added.isSuperset(of: validatorKeys))
         #expect(added.contains(Array("exchange/params".utf8).hexString))
-        let newPrefixes = ["ledger/valsets/", "exchange/"].map { Array($0.utf8).hexString }
+        #expect(added.contains(Array("verification/params".utf8).hexString))
+        let newPrefixes = ["ledger/valsets/", "exchange/", "verification/"].map { Array($0.utf8).hexString }
         #expect(added.subtracting(validatorKeys).allSatisfy { key in newPrefixes.contains { key.hasPrefix($0) } },
                 "\(added.subtracting(validatorKeys).filter { key in !newPrefixes.contains { key.hasPrefix($0) } })")
         #expect(Set(before.keys).isSubset(of: after.keys))

@@ -1,0 +1,52 @@
+public import CairnPrimitives
+public import CairnLedger
+
+/// Events of the verification module (the bank and staking add their own transfers, burns and slashes).
+public enum VerificationEvents {
+    /// `verification.register`: verifier, bond (its whole bond after the deposit).
+    public static func register(_ a: Address, bond: Amount) -> Event {
+        Event(type: "verification.register", [("verifier", a.bech32), ("bond", bond.description)])
+    }
+
+    /// `verification.leave`: verifier, bond (returned).
+    public static func leave(_ a: Address, bond: Amount) -> Event {
+        Event(type: "verification.leave", [("verifier", a.bech32), ("bond", bond.description)])
+    }
+
+    /// `verification.challenge`: challenge_id, challenger, provider, receipt (its hash), bond.
+    public static func challenge(_ c: Challenge) -> Event {
+        Event(type: "verification.challenge", [("challenge_id", String(c.id)), ("challenger", c.challenger.bech32),
+                                               ("provider", c.provider.bech32), ("receipt", VerificationModule.receiptHash(c.receipt).hex),
+                                               ("bond", c.bond.description)])
+    }
+
+    /// `verification.committee`: challenge_id, members (comma-separated), commit_deadline, reveal_deadline.
+    public static func committee(_ c: Challenge) -> Event {
+        Event(type: "verification.committee", [("challenge_id", String(c.id)), ("members", c.committee.map(\.member.bech32).joined(separator: ",")),
+                                               ("commit_deadline", String(c.commitDeadline)), ("reveal_deadline", String(c.revealDeadline))])
+    }
+
+    /// `verification.commit` and `verification.reveal`: challenge_id, member (and verdict, once revealed).
+    public static func vote(_ id: UInt64, member: Address, verdict: Verdict?) -> Event {
+        Event(type: verdict == nil ? "verification.commit" : "verification.reveal",
+              [("challenge_id", String(id)), ("member", member.bech32)] + (verdict.map { [("verdict", $0.name)] } ?? []))
+    }
+
+    /// `verification.verdict`: challenge_id, provider, outcome (upheld, rejected, void), cheated and honest votes, slashed, bounty.
+    public static func verdict(_ c: Challenge) -> Event {
+        Event(type: "verification.verdict", [("challenge_id", String(c.id)), ("provider", c.provider.bech32), ("outcome", c.status.name),
+                                             ("cheated", String(c.count(.cheated))), ("honest", String(c.count(.honest))),
+                                             ("slashed", c.slashed.description), ("bounty", c.bounty.description)])
+    }
+
+    /// `verification.absent`: challenge_id, member, penalty (burned from its bond).
+    public static func absent(_ id: UInt64, member: Address, penalty: Amount) -> Event {
+        Event(type: "verification.absent", [("challenge_id", String(id)), ("member", member.bech32), ("penalty", penalty.description)])
+    }
+
+    /// `verification.check`: provider, reporter, receipt, passed.
+    public static func check(provider: Address, reporter: Address, receipt: Hash, passed: Bool) -> Event {
+        Event(type: "verification.check", [("provider", provider.bech32), ("reporter", reporter.bech32), ("receipt", receipt.hex),
+                                           ("passed", passed ? "true" : "false")])
+    }
+}

@@ -1,0 +1,169 @@
+public import CairnPrimitives
+public import CairnLedger
+public import CairnMarket
+
+/// Gas of the verification module's messages (beyond a transaction's intrinsic gas).
+public enum VerificationGas {
+    public static let register: UInt64 = 20_000
+    public static let leave: UInt64 = 20_000
+    /// A challenge checks the receipt's signature and scans the verifiers at the draw.
+    public static let challenge: UInt64 = 80_000
+    public static let vote: UInt64 = 10_000
+    public static let report: UInt64 = 30_000
+}
+
+/// `verification/register`: the signer becomes a verifier (or adds to its bond), bonding `bond` ucairn.
+public struct MsgRegisterVerifier: LedgerMessage, Equatable {
+    public static let typeName = "verification/register"
+    public var bond: Amount
+
+    public init(bond: Amount) { self.bond = bond }
+
+    public var gas: UInt64 { VerificationGas.register }
+
+    public func validate() throws(LedgerError) {
+        guard bond > .zero else { throw VerificationError.invalidMessage("a verifier's bond must be greater than zero") }
+    }
+
+    public func encode(to w: inout CanonicalWriter) { w.write(bond) }
+    public init(from r: inout CanonicalReader) throws(DecodeError) { bond = try r.readAmount() }
+}
+
+/// `verification/leave`: the signer stops being a verifier and gets its bond back (not while it sits on an undecided
+/// committee).
+public struct MsgLeaveVerifier: LedgerMessage, Equatable {
+    public static let typeName = "verification/leave"
+
+    public init() {}
+
+    public var gas: UInt64 { VerificationGas.leave }
+    public func validate() throws(LedgerError) {}
+    public func encode(to w: inout CanonicalWriter) {}
+    public init(from r: inout CanonicalReader) throws(DecodeError) {}
+}
+
+/// `verification/challenge`: the signer says the provider that signed `receipt` cheated on that job, puts up `bond`, and
+/// commits to the evidence (the request and the output) it will show the committee.
+public struct MsgChallenge: LedgerMessage, Equatable {
+    public static let typeName = "verification/challenge"
+    public var receipt: SignedReceipt
+    public var evidenceHash: Hash
+    public var bond: Amount
+
+    public init(receipt: SignedReceipt, evidenceHash: Hash, bond: Amount) {
+        self.receipt = receipt
+        self.evidenceHash = evidenceHash
+        self.bond = bond
+    }
+
+    public var gas: UInt64 { VerificationGas.challenge }
+
+    public func validate() throws(LedgerError) {
+        guard bond > .zero else { throw VerificationError.invalidMessage("a challenge's bond must be greater than zero") }
+        guard receipt.publicKey.count == 32, receipt.signature.count == 64 else {
+            throw VerificationError.badReceipt("its key must be 32 bytes and its signature 64")
+        }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        receipt.encode(to: &w)
+        w.write(evidenceHash)
+        w.write(bond)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        receipt = try SignedReceipt(from: &r)
+        evidenceHash = try r.readHash()
+        bond = try r.readAmount()
+    }
+}
+
+/// `verification/commit`: a committee member's commitment to its verdict (see ``Verdict/commitment(challenge:member:verdict:salt:)``).
+public struct MsgCommitVerdict: LedgerMessage, Equatable {
+    public static let typeName = "verification/commit"
+    public var challengeID: UInt64
+    public var commitment: Hash
+
+    public init(challengeID: UInt64, commitment: Hash) {
+        self.challengeID = challengeID
+        self.commitment = commitment
+    }
+
+    public var gas: UInt64 { VerificationGas.vote }
+    public func validate() throws(LedgerError) {}
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(challengeID)
+        w.write(commitment)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        challengeID = try r.readUInt64()
+        commitment = try r.readHash()
+    }
+}
+
+/// `verification/reveal`: a committee member's verdict and the salt of its commitment.
+public struct MsgRevealVerdict: LedgerMessage, Equatable {
+    public static let typeName = "verification/reveal"
+    public var challengeID: UInt64
+    public var verdict: Verdict
+    public var salt: [UInt8]
+
+    public init(challengeID: UInt64, verdict: Verdict, salt: [UInt8]) {
+        self.challengeID = challengeID
+        self.verdict = verdict
+        self.salt = salt
+    }
+
+    public var gas: UInt64 { VerificationGas.vote }
+
+    public func validate() throws(LedgerError) {
+        guard salt.count == 32 else { throw VerificationError.invalidMessage("a verdict's salt is 32 bytes, not \(salt.count)") }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(challengeID)
+        w.write(verdict.rawValue)
+        w.write(bytes: salt)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        challengeID = try r.readUInt64()
+        let v = try r.readUInt8()
+        guard let verdict = Verdict(rawValue: v) else { throw DecodeError("verdict \(v)") }
+        self.verdict = verdict
+        salt = try r.readBytes(limit: 32)
+    }
+}
+
+/// `verification/report`: a registered verifier reports a check of a provider-signed receipt (passed or failed); each
+/// receipt is counted once. A failed check is settled by a challenge; the report only counts it.
+public struct MsgReportCheck: LedgerMessage, Equatable {
+    public static let typeName = "verification/report"
+    public var receipt: SignedReceipt
+    public var passed: Bool
+
+    public init(receipt: SignedReceipt, passed: Bool) {
+        self.receipt = receipt
+        self.passed = passed
+    }
+
+    public var gas: UInt64 { VerificationGas.report }
+
+    public func validate() throws(LedgerError) {
+        guard receipt.publicKey.count == 32, receipt.signature.count == 64 else {
+            throw VerificationError.badReceipt("its key must be 32 bytes and its signature 64")
+        }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        receipt.encode(to: &w)
+        w.write(passed)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        receipt = try SignedReceipt(from: &r)
+        passed = try r.readBool()
+    }
+}
