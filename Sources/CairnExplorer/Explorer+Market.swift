@@ -7,6 +7,7 @@ import CairnMarket
 import CairnModels
 import CairnGovernance
 import CairnStaking
+import CairnVerification
 import Foundation
 
 /// Providers, models, payment channels and governance.
@@ -32,29 +33,34 @@ extension Explorer {
     // MARK: Providers
 
     func providers() throws -> Output {
-        let list = try chain.withState { try LedgerWiring.market.providerViews(state: $0) }
+        let (list, reputations) = try chain.withState { s in
+            (try LedgerWiring.market.providerViews(state: s), try LedgerWiring.verification.reputations(state: s))
+        }
+        let checked = Dictionary(reputations.map { ($0.provider, $0.reputation) }, uniquingKeysWith: { a, _ in a })
         let names = try modelNames()
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let rows = try list.sorted { ($0.active ? 0 : 1, $1.stake) < ($1.active ? 0 : 1, $0.stake) }.map { p -> [HTML] in
             let t = try providerTotals(p.address)
             return [Links.provider(p.address), status(p), HTML(text: hardware(p.hardware)),
                     HTML.join(p.models.map { Links.model($0.modelID, name: names[$0.modelID]) }, separator: ", "),
-                    HTML(text: Format.cairn(p.stake)), try uptimeCell(p.address, now: now), HTML(text: Format.count(t.claims)),
-                    HTML(text: Format.count(t.tokens)), HTML(text: Format.cairn(t.earned))]
+                    HTML(text: Format.cairn(p.stake)), try uptimeCell(p.address, now: now), HTML(text: Self.checks(checked[p.address])),
+                    HTML(text: Format.count(t.claims)), HTML(text: Format.count(t.tokens)), HTML(text: Format.cairn(t.earned))]
         }
         let body: HTML = """
             <h1>Providers</h1><p>\(list.filter(\.active).count) active of \(list.count) registered.</p>
-            \(Table.make(["Provider", "Status", "Hardware", "Models", "Stake", "Uptime 24h", "Claims", "Tokens served", "Earned"], rows, numeric: [4, 5, 6, 7, 8], empty: "No provider has registered yet."))
+            \(Table.make(["Provider", "Status", "Hardware", "Models", "Stake", "Uptime 24h", "Checks passed / failed, caught", "Claims", "Tokens served", "Earned"], rows, numeric: [4, 5, 7, 8, 9], empty: "No provider has registered yet."))
             """
         return .page(title: "Providers", body: body)
     }
 
     func provider(_ param: String, before: IndexPosition?) throws -> Output {
         let a = try address(param)
-        let market = LedgerWiring.market, staking = LedgerWiring.staking
-        guard let (p, op, channels) = try chain.withState({ s -> (ProviderView, CairnStaking.OperatorView?, [ChannelView])? in
+        let market = LedgerWiring.market, staking = LedgerWiring.staking, verification = LedgerWiring.verification
+        guard let (p, op, channels, reputation, challenges) = try chain.withState({ s
+            -> (ProviderView, CairnStaking.OperatorView?, [ChannelView], ReputationView, [ChallengeView])? in
             guard let p = try market.providerView(a, state: s) else { return nil }
-            return (p, try staking.operatorView(a, state: s), try market.channelViews(provider: a, state: s))
+            return (p, try staking.operatorView(a, state: s), try market.channelViews(provider: a, state: s), try verification.reputation(of: a, state: s),
+                    try verification.challenges(state: s).filter { $0.provider == a.bech32 })
         }) else {
             var f = Failure.notFound("\(a.bech32) is not a registered provider.")
             f.seeAlso = ("/explorer/accounts/\(a.bech32)", "Its account page: balances and activity →")
@@ -81,7 +87,15 @@ extension Explorer {
             ("Paid by clients", HTML(text: Format.cairn(t.paid))),
             ("Earned (after fee and royalties)", HTML(text: Format.cairn(t.earned))),
             ("Last claim", t.claims == 0 ? "never" : Links.block(t.lastClaimHeight)),
+            ("Checks (verifiers' reports)", HTML(text: "\(Format.count(reputation.checksPassed)) passed, \(Format.count(reputation.checksFailed)) failed")),
+            ("Challenges", HTML(text: "\(reputation.challengesUpheld) upheld (caught cheating), \(reputation.challengesRejected) rejected, "
+                                + "\(reputation.pendingChallenges.count) pending")),
         ]
+        let challengeRows = challenges.reversed().prefix(50).map { c -> [HTML] in
+            let votes = c.committee.map { $0.verdict ?? ($0.committed ? "committed" : "–") }.joined(separator: ", ")
+            return [HTML(text: "#\(c.id)"), Links.block(c.raisedHeight), (try? Address(bech32: c.challenger)).map { Links.account($0, label: String(c.challenger.prefix(14)) + "…") } ?? HTML(text: c.challenger),
+                    HTML(text: c.status), HTML(text: votes), HTML(text: Format.cairn(c.slashed)), HTML(text: Format.cairn(c.bounty))]
+        }
         let prices = p.models.map { m in
             [Links.model(m.modelID, name: names[m.modelID]), HTML(text: Format.cairn(m.promptPerMillion)),
              HTML(text: Format.cairn(m.completionPerMillion)), HTML(text: Format.cairn(m.embeddingPerMillion))]
@@ -92,6 +106,7 @@ extension Explorer {
             \(Table.facts(facts))
             \(try uptimeSection(a, now: now))
             <h2>Models and prices (per million tokens)</h2>\(Table.make(["Model", "Prompt", "Completion", "Embedding"], prices, numeric: [1, 2, 3]))
+            <h2>Challenges</h2>\(Table.make(["Challenge", "Raised", "Challenger", "Status", "Committee's verdicts", "Slashed", "Bounty"], challengeRows, numeric: [5, 6], empty: "No challenge against this provider."))
             <h2>Payment channels</h2>\(Table.make(channelHeaders, channels.reversed().prefix(50).map { channelRow($0, names: names) }, numeric: [4, 5], empty: "No channels."))
             <h2>Activity</h2>\(try activity(positions) { "/explorer/providers/\(a.bech32)?before=\($0.height).\($0.index)" })
             """
@@ -263,5 +278,13 @@ extension Explorer {
             <h2>History</h2>\(try activity(positions) { "/explorer/proposals/\(proposalID)?before=\($0.height).\($0.index)" })
             """
         return .page(title: "Proposal \(p.id)", body: body)
+    }
+}
+
+extension Explorer {
+    /// A provider's checks for the providers list: passed / failed, and the challenges that caught it.
+    static func checks(_ r: Reputation?) -> String {
+        guard let r else { return "–" }
+        return "\(Format.count(r.checksPassed)) / \(Format.count(r.checksFailed))" + (r.challengesUpheld > 0 ? ", caught \(r.challengesUpheld)×" : "")
     }
 }

@@ -2,6 +2,7 @@ public import CairnPrimitives
 public import CairnMarket
 public import CairnModels
 public import CairnClient
+import CairnVerification
 import Synchronization
 import Foundation
 
@@ -41,12 +42,20 @@ public final class ProviderDirectory: Sendable {
         for id in Set(providers.flatMap { $0.models.map(\.modelID) }) where known[id] == nil {
             known[id] = try await node.get("/v1/registry/models/\(id)", as: ModelView.self)
         }
+        // What verification recorded of each provider (a node without the module answers 404: no records).
+        var records: [String: CheckRecord] = [:]
+        if let list = try? await node.get("/v1/verification/providers", as: ReputationList.self) {
+            for r in list.providers {
+                records[r.provider] = CheckRecord(checksPassed: r.checksPassed, checksFailed: r.checksFailed, challengesUpheld: r.challengesUpheld)
+            }
+        }
         var byName: [String: Listing] = [:]
         for p in providers where URL(string: p.endpoint)?.host != nil {
             for price in p.models {
                 guard let model = known[price.modelID] else { continue }
                 byName[model.name, default: Listing(model: model, candidates: [])].candidates
-                    .append(ProviderCandidate(address: p.address, endpoint: p.endpoint, price: price, stake: p.stake))
+                    .append(ProviderCandidate(address: p.address, endpoint: p.endpoint, price: price, stake: p.stake,
+                                              reputation: records[p.address.bech32] ?? CheckRecord()))
             }
         }
         state.withLock { s in
@@ -81,4 +90,9 @@ public final class ProviderDirectory: Sendable {
     public func model(_ id: UInt64) -> ModelView? { state.withLock { $0.models[id] } }
 
     struct ProviderList: Decodable { var providers: [ProviderView] }
+}
+
+/// `GET /v1/verification/providers`.
+struct ReputationList: Decodable {
+    let providers: [ReputationView]
 }

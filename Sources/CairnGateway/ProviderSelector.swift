@@ -8,12 +8,36 @@ public struct ProviderCandidate: Sendable, Equatable {
     public var endpoint: String
     public var price: ModelPrice
     public var stake: Amount
+    /// What the chain's verification recorded of it.
+    public var reputation: CheckRecord
 
-    public init(address: Address, endpoint: String, price: ModelPrice, stake: Amount) {
+    public init(address: Address, endpoint: String, price: ModelPrice, stake: Amount, reputation: CheckRecord = CheckRecord()) {
         self.address = address
         self.endpoint = endpoint
         self.price = price
         self.stake = stake
+        self.reputation = reputation
+    }
+}
+
+/// A provider's checks as the chain records them: checks verifiers reported passed and failed, and challenges a committee
+/// upheld (it was found cheating).
+public struct CheckRecord: Sendable, Equatable {
+    public var checksPassed: UInt64
+    public var checksFailed: UInt64
+    public var challengesUpheld: UInt64
+
+    public init(checksPassed: UInt64 = 0, checksFailed: UInt64 = 0, challengesUpheld: UInt64 = 0) {
+        self.checksPassed = checksPassed
+        self.checksFailed = checksFailed
+        self.challengesUpheld = challengesUpheld
+    }
+
+    /// The share of its checks it passed, with a failure counting four times and one passed check assumed: 1 before any
+    /// check, down to 0.2 after one failure, back up as checks pass.
+    public var trust: Double {
+        let passed = Double(checksPassed) + 1
+        return passed / (passed + 4 * Double(checksFailed))
     }
 }
 
@@ -25,8 +49,9 @@ public struct ProviderCandidate: Sendable, Equatable {
 ///   moving averages; an untried provider gets the policy's defaults), relative to the fastest;
 /// - `1 + requests in flight there / its capacity` (the requests it says it runs at once, `X-Cairn-Capacity`; 1 until
 ///   it has said), which spreads concurrent load by what each provider can take;
-/// and divides it by the provider's moving success rate and by a factor that grows with the log of its stake.
-/// Equal scores rotate, so equal providers share the load.
+/// and divides it by the provider's moving success rate, by its trust from the chain's checks (``CheckRecord/trust``) and by a
+/// factor that grows with the log of its stake. A provider a challenge found cheating is left out while any other serves the
+/// model. Equal scores rotate, so equal providers share the load.
 ///
 /// A provider that fails `failuresToEject` times in a row leaves the rotation for a cool-down that doubles on
 /// each ejection (up to `maxEjectMilliseconds`); after it, one request probes it: a success brings it back,
@@ -79,6 +104,8 @@ public struct ProviderSelector: Sendable {
                               embeddingTokens: UInt32 = 0, now: UInt64) -> [ProviderCandidate] {
         var probes: [ProviderCandidate] = []
         var healthy: [ProviderCandidate] = []
+        let caught = candidates.filter { $0.reputation.challengesUpheld > 0 }
+        let candidates = caught.count < candidates.count ? candidates.filter { $0.reputation.challengesUpheld == 0 } : candidates
         for c in candidates {
             var s = stats[c.address] ?? Stats()
             if let until = s.ejectedUntil {
@@ -102,7 +129,7 @@ public struct ProviderSelector: Sendable {
             let s = stats[c.address] ?? Stats()
             let stakeFactor = 1 + 0.1 * log2(1 + Double(c.stake.value / 1_000_000))
             let score = (costs[i] / cheapest) * (latencies[i] / fastest) * (1 + Double(s.inFlight) / Double(max(1, s.capacity)))
-                / max(s.successRate, 0.05) / stakeFactor
+                / max(s.successRate, 0.05) / max(c.reputation.trust, 0.05) / stakeFactor
             scored.append((score, i))
         }
         // Rotating the order before a stable sort makes equal scores take turns.

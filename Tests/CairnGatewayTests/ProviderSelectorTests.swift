@@ -17,6 +17,23 @@ import CairnGateway
         s.rank(c, promptTokens: 100, completionTokens: 50, now: now).first?.address
     }
 
+    @Test func failedChecksRankAProviderLowerAndAnUpheldChallengeLeavesItOut() {
+        var s = ProviderSelector()
+        var doubted = Self.candidate("doubted")
+        doubted.reputation = CheckRecord(checksPassed: 3, checksFailed: 1)
+        #expect(abs(doubted.reputation.trust - 0.5) < 1e-12)
+        for _ in 0..<4 { #expect(first(&s, [doubted, Self.a]) == Self.a.address) }
+        // Half the price does not make up for half the trust and a bit more.
+        var cheapDoubted = Self.candidate("cheap-doubted", prompt: 600_000, completion: 1_200_000)
+        cheapDoubted.reputation = CheckRecord(checksPassed: 3, checksFailed: 1)
+        for _ in 0..<4 { #expect(first(&s, [cheapDoubted, Self.a]) == Self.a.address) }
+        var cheat = Self.candidate("cheat", prompt: 1, completion: 1)
+        cheat.reputation = CheckRecord(checksPassed: 100, challengesUpheld: 1)
+        #expect(s.rank([cheat, Self.a, Self.b], promptTokens: 100, completionTokens: 50, now: 0).map(\.address).contains(cheat.address) == false)
+        // Alone, it is still served: the chain jails a provider it slashes, and an operator may accept the risk.
+        #expect(first(&s, [cheat]) == cheat.address)
+    }
+
     @Test func theCheaperOfTwoEqualProvidersComesFirst() {
         var s = ProviderSelector()
         let cheap = Self.candidate("cheap", prompt: 500_000, completion: 1_000_000)

@@ -41,6 +41,7 @@ public struct NodeAPI: Sendable {
         addGovRoutes(to: router)
         addMarketRoutes(to: router)
         addExchangeRoutes(to: router)
+        addVerificationRoutes(to: router)
         addModelsRoutes(to: router)
         addNetworkRoutes(to: router)
         router.get("/v1/events") { _, _ in events() }

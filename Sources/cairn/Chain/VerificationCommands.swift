@@ -1,0 +1,180 @@
+import ArgumentParser
+import CairnClient
+import CairnPrimitives
+import CairnLedger
+import CairnMarket
+import CairnVerification
+import Foundation
+
+/// `cairn tx verification ...`
+struct VerificationTx: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verification", abstract: "Bond as a verifier, challenge a provider's receipt, vote on a challenge's committee.",
+        subcommands: [Register.self, Leave.self, Challenge.self, Commit.self, Reveal.self, Report.self])
+
+    static func amount(_ text: String, _ flag: String) throws -> Amount {
+        let coin: Coin
+        do { coin = try Coin(parsing: text) } catch { throw CLIError("\(flag): \(error)") }
+        guard coin.denom == Denom.native else { throw CLIError("\(flag) is in \(Denom.native) (or cairn), not \(coin.denom)") }
+        return coin.amount
+    }
+
+    /// A receipt as the provider sent it (the `X-Cairn-Receipt` header's base64 value), given as is or as `@FILE`.
+    static func receipt(_ text: String) throws -> SignedReceipt {
+        var value = text
+        if text.hasPrefix("@") {
+            do { value = try String(contentsOfFile: String(text.dropFirst()), encoding: .utf8) } catch {
+                throw CLIError("cannot read the receipt file \(text.dropFirst()): \(error.localizedDescription)")
+            }
+        }
+        guard let receipt = SignedReceipt(headerValue: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CLIError("--receipt is not a receipt (the base64 value of an X-Cairn-Receipt header)")
+        }
+        return receipt
+    }
+
+    static func verdict(_ text: String) throws -> Verdict {
+        guard let v = Verdict(name: text) else { throw CLIError("the verdict is 'cheated' or 'honest', not '\(text.prefix(40))'") }
+        return v
+    }
+
+    /// The salt of a member's commitment, derived from its key and the challenge so that `commit` and `reveal` agree
+    /// without storing anything, and nobody without the key can guess it.
+    static func salt(key: PrivateKey, challenge: UInt64) -> [UInt8] {
+        var w = CanonicalWriter()
+        w.write("cairn/verdict-salt/v1")
+        w.write(bytes: key.seed)
+        w.write(challenge)
+        return Hash.sha256(w.bytes).bytes
+    }
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Become a verifier, or add to your bond (committees are drawn by bond).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Option(help: "The bond to add, e.g. 100cairn.") var bond: String
+        func run() async throws {
+            try await reportingFailure { try await tx.send([MsgRegisterVerifier(bond: try VerificationTx.amount(bond, "--bond"))], global: global) }
+        }
+    }
+
+    struct Leave: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop verifying and take the bond back (not while on an undecided committee).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        func run() async throws { try await reportingFailure { try await tx.send([MsgLeaveVerifier()], global: global) } }
+    }
+
+    struct Challenge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Challenge a provider-signed receipt whose job failed a check.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Option(help: "The receipt: the X-Cairn-Receipt header's base64 value, or @FILE holding it.") var receipt: String
+        @Option(help: "A file with the evidence (the request and the output) to show the committee; its SHA-256 goes on chain.") var evidence: String
+        @Option(help: "The bond, e.g. 10cairn (at least the chain's challengeBond).") var bond: String = "10cairn"
+        func run() async throws {
+            try await reportingFailure {
+                let bytes: Data
+                do { bytes = try Data(contentsOf: URL(fileURLWithPath: evidence)) } catch {
+                    throw CLIError("cannot read the evidence file \(evidence): \(error.localizedDescription)")
+                }
+                try await tx.send([MsgChallenge(receipt: try VerificationTx.receipt(receipt), evidenceHash: Hash.sha256(bytes),
+                                                bond: try VerificationTx.amount(bond, "--bond"))], global: global)
+            }
+        }
+    }
+
+    struct Commit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Commit to a verdict on a challenge whose committee you sit on.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Argument(help: "Challenge id.") var challenge: UInt64
+        @Argument(help: "cheated or honest.") var verdict: String
+        func run() async throws {
+            try await reportingFailure {
+                let key = try signingKey(tx.from, home: global.home)
+                let commitment = Verdict.commitment(challenge: challenge, member: key.publicKey.address, verdict: try VerificationTx.verdict(verdict),
+                                                    salt: VerificationTx.salt(key: key, challenge: challenge))
+                try await tx.send([MsgCommitVerdict(challengeID: challenge, commitment: commitment)], global: global)
+            }
+        }
+    }
+
+    struct Reveal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reveal the verdict you committed to (same key, same verdict).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Argument(help: "Challenge id.") var challenge: UInt64
+        @Argument(help: "cheated or honest.") var verdict: String
+        func run() async throws {
+            try await reportingFailure {
+                let key = try signingKey(tx.from, home: global.home)
+                try await tx.send([MsgRevealVerdict(challengeID: challenge, verdict: try VerificationTx.verdict(verdict),
+                                                    salt: VerificationTx.salt(key: key, challenge: challenge))], global: global)
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report a check of a provider's receipt (verifiers only; once per receipt).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Option(help: "The receipt: the X-Cairn-Receipt header's base64 value, or @FILE holding it.") var receipt: String
+        @Flag(help: "The check failed (it passed otherwise).") var failed = false
+        func run() async throws {
+            try await reportingFailure { try await tx.send([MsgReportCheck(receipt: try VerificationTx.receipt(receipt), passed: !failed)], global: global) }
+        }
+    }
+}
+
+/// `cairn query verification ...`
+struct VerificationQuery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verification", abstract: "Challenges, verifiers and providers' reputations.",
+                                                    subcommands: [Challenges.self, ChallengeDetail.self, Verifiers.self, Provider.self, Providers.self])
+
+    struct Challenges: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every challenge (or those with --status).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "drawing, committing, revealing, upheld, rejected or void.") var status: String?
+        func run() async throws {
+            try await reportingFailure {
+                let query = status.map { "?status=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
+                try printJSON(try await NodeClient(url: global.node).get("/v1/verification/challenges" + query))
+            }
+        }
+    }
+
+    struct ChallengeDetail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "challenge", abstract: "One challenge: receipt, committee, votes, verdict.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Challenge id.") var id: UInt64
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/verification/challenges/\(id)")) }
+        }
+    }
+
+    struct Verifiers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every verifier with its bond.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/verification/verifiers")) }
+        }
+    }
+
+    struct Provider: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A provider's reputation: checks passed and failed, challenges decided and pending.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The provider's address.") var address: String
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/verification/providers/\(address)")) }
+        }
+    }
+
+    struct Providers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The reputation of every provider checked so far.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/verification/providers")) }
+        }
+    }
+}
