@@ -162,6 +162,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnVerifier",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket", "CairnVerification", "CairnClient", "CairnInference", "CairnProvider"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnExplorer",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
@@ -227,7 +232,7 @@ let package = Package(
             dependencies: [
                 "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
                 "CairnVerification", "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
-                "CairnGateway", "CairnTestSupport", "CairnSim",
+                "CairnGateway", "CairnVerifier", "CairnTestSupport", "CairnSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -42,38 +42,50 @@ public struct MsgLeaveVerifier: LedgerMessage, Equatable {
     public init(from r: inout CanonicalReader) throws(DecodeError) {}
 }
 
-/// `verification/challenge`: the signer says the provider that signed `receipt` cheated on that job, puts up `bond`, and
-/// commits to the evidence (the request and the output) it will show the committee.
+/// `verification/challenge`: the signer says the provider that signed `receipt` cheated on that job, shows the job (the
+/// request body exactly as sent, and the output text) and puts up `bond`. The ledger checks that the request and the
+/// output hash to the receipt's `requestHash` and `outputHash`, so the committee judges what the provider signed.
 public struct MsgChallenge: LedgerMessage, Equatable {
     public static let typeName = "verification/challenge"
     public var receipt: SignedReceipt
-    public var evidenceHash: Hash
+    public var request: [UInt8]
+    public var output: [UInt8]
     public var bond: Amount
 
-    public init(receipt: SignedReceipt, evidenceHash: Hash, bond: Amount) {
+    /// The most bytes of a request or an output a challenge carries (a transaction is at most 64 KiB by default).
+    public static let maxEvidenceBytes = 48 * 1024
+
+    public init(receipt: SignedReceipt, request: [UInt8], output: [UInt8], bond: Amount) {
         self.receipt = receipt
-        self.evidenceHash = evidenceHash
+        self.request = request
+        self.output = output
         self.bond = bond
     }
 
-    public var gas: UInt64 { VerificationGas.challenge }
+    /// The base gas and 10 per byte of evidence, which every node keeps in state.
+    public var gas: UInt64 { VerificationGas.challenge + 10 * UInt64(request.count + output.count) }
 
     public func validate() throws(LedgerError) {
         guard bond > .zero else { throw VerificationError.invalidMessage("a challenge's bond must be greater than zero") }
         guard receipt.publicKey.count == 32, receipt.signature.count == 64 else {
             throw VerificationError.badReceipt("its key must be 32 bytes and its signature 64")
         }
+        guard request.count <= Self.maxEvidenceBytes, output.count <= Self.maxEvidenceBytes else {
+            throw VerificationError.invalidMessage("a challenge carries at most \(Self.maxEvidenceBytes) bytes of request and of output")
+        }
     }
 
     public func encode(to w: inout CanonicalWriter) {
         receipt.encode(to: &w)
-        w.write(evidenceHash)
+        w.write(bytes: request)
+        w.write(bytes: output)
         w.write(bond)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
         receipt = try SignedReceipt(from: &r)
-        evidenceHash = try r.readHash()
+        request = try r.readBytes(limit: Self.maxEvidenceBytes)
+        output = try r.readBytes(limit: Self.maxEvidenceBytes)
         bond = try r.readAmount()
     }
 }

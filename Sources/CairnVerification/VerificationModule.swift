@@ -88,6 +88,12 @@ public struct VerificationModule: LedgerModule {
         do { isProvider = try stake.isProvider(provider, state: context.state) } catch { throw VerificationError.corrupt("staking: \(error)") }
         guard isProvider else { throw VerificationError.badReceipt("\(provider) is not a provider in staking") }
         guard m.bond >= params.challengeBond else { throw VerificationError.bondTooSmall("a challenge's bond", m.bond, minimum: params.challengeBond) }
+        guard Hash.sha256(m.request) == m.receipt.receipt.requestHash else {
+            throw VerificationError.badReceipt("the request given does not hash to the receipt's requestHash")
+        }
+        guard Hash.sha256(m.output) == m.receipt.receipt.outputHash else {
+            throw VerificationError.badReceipt("the output given does not hash to the receipt's outputHash")
+        }
         let receiptHash = Self.receiptHash(m.receipt)
         if let existing = try store.read.challengeOf(receipt: receiptHash) { throw VerificationError.alreadyChallenged(receiptHash, by: existing) }
         let candidates = try eligible(excluding: [signer, provider], params: params, reader: store.read)
@@ -96,7 +102,7 @@ public struct VerificationModule: LedgerModule {
         }
         try bank.send(Self.native(m.bond), from: signer, to: VerificationAccounts.bonds, context: context)
         let c = Challenge(id: try store.read.nextChallengeID(), challenger: signer, provider: provider, receipt: m.receipt,
-                          evidenceHash: m.evidenceHash, bond: m.bond, raisedHeight: context.height)
+                          request: m.request, output: m.output, bond: m.bond, raisedHeight: context.height)
         store.create(c, receipt: receiptHash)
         context.emit(VerificationEvents.challenge(c))
     }

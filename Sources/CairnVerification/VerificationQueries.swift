@@ -16,7 +16,11 @@ public struct ChallengeView: Sendable, Equatable, Codable {
     public var provider: String
     public var receiptHash: String
     public var receipt: ServiceReceipt
-    public var evidenceHash: String
+    /// The receipt as signed (base64, the `X-Cairn-Receipt` form).
+    public var signedReceipt: String
+    /// The request body as sent and the output text (UTF-8; undecodable bytes replaced).
+    public var request: String
+    public var output: String
     public var bond: Amount
     public var raisedHeight: UInt64
     /// drawing, committing, revealing, upheld, rejected or void.
@@ -34,7 +38,9 @@ public struct ChallengeView: Sendable, Equatable, Codable {
         provider = c.provider.bech32
         receiptHash = VerificationModule.receiptHash(c.receipt).hex
         receipt = c.receipt.receipt
-        evidenceHash = c.evidenceHash.hex
+        signedReceipt = c.receipt.headerValue
+        request = String(decoding: c.request, as: UTF8.self)
+        output = String(decoding: c.output, as: UTF8.self)
         bond = c.bond
         raisedHeight = c.raisedHeight
         status = c.status.name

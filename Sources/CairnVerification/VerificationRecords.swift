@@ -57,6 +57,16 @@ public enum Verdict: UInt8, Sendable, Codable, CaseIterable {
         w.write(bytes: salt)
         return Hash.sha256(w.bytes)
     }
+
+    /// The salt a member derives from its key's seed and the challenge (the CLI and the verifier's agent do), so that
+    /// committing and revealing need nothing stored between them and nobody without the key can guess it.
+    public static func salt(keySeed: [UInt8], challenge: UInt64) -> [UInt8] {
+        var w = CanonicalWriter()
+        w.write("cairn/verdict-salt/v1")
+        w.write(bytes: keySeed)
+        w.write(challenge)
+        return Hash.sha256(w.bytes).bytes
+    }
 }
 
 /// Where a challenge stands.
@@ -123,9 +133,9 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
     public var provider: Address
     /// The receipt the provider signed, as the challenger submitted it.
     public var receipt: SignedReceipt
-    /// SHA-256 of the evidence (the request and the output) the challenger reveals to the committee off the chain;
-    /// the receipt's request and output hashes tie it to what the provider signed.
-    public var evidenceHash: Hash
+    /// The job: the request body as sent and the output text; they hash to the receipt's request and output hashes.
+    public var request: [UInt8]
+    public var output: [UInt8]
     public var bond: Amount
     public var raisedHeight: UInt64
     public var status: ChallengeStatus
@@ -143,7 +153,8 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         w.write(challenger)
         w.write(provider)
         receipt.encode(to: &w)
-        w.write(evidenceHash)
+        w.write(bytes: request)
+        w.write(bytes: output)
         w.write(bond)
         w.write(raisedHeight)
         w.write(status.rawValue)
@@ -160,7 +171,8 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         challenger = try r.readAddress()
         provider = try r.readAddress()
         receipt = try SignedReceipt(from: &r)
-        evidenceHash = try r.readHash()
+        request = try r.readBytes(limit: MsgChallenge.maxEvidenceBytes)
+        output = try r.readBytes(limit: MsgChallenge.maxEvidenceBytes)
         bond = try r.readAmount()
         raisedHeight = try r.readUInt64()
         let s = try r.readUInt8()
@@ -174,12 +186,14 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         bounty = try r.readAmount()
     }
 
-    init(id: UInt64, challenger: Address, provider: Address, receipt: SignedReceipt, evidenceHash: Hash, bond: Amount, raisedHeight: UInt64) {
+    init(id: UInt64, challenger: Address, provider: Address, receipt: SignedReceipt, request: [UInt8], output: [UInt8], bond: Amount,
+         raisedHeight: UInt64) {
         self.id = id
         self.challenger = challenger
         self.provider = provider
         self.receipt = receipt
-        self.evidenceHash = evidenceHash
+        self.request = request
+        self.output = output
         self.bond = bond
         self.raisedHeight = raisedHeight
         status = .drawing

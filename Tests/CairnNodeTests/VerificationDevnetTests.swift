@@ -67,22 +67,24 @@ import CairnTestSupport
                                      price: ModelPrice(modelID: 1, promptPerMillion: 100, completionPerMillion: 200, embeddingPerMillion: 0),
                                      cost: 9, cumulative: 9, modelCumulative: 9, modelTokens: 52, modelRequests: 1)
             .signed(by: key, chainID: "cairn-verification-e2e")
-        let evidence = net.dir.path("evidence.json")
-        try Data(#"{"prompt": "a prompt", "output": "random text"}"#.utf8).write(to: URL(fileURLWithPath: evidence))
+        let request = net.dir.path("request.json"), output = net.dir.path("output.txt")
+        try Data("a prompt".utf8).write(to: URL(fileURLWithPath: request))
+        try Data("random text".utf8).write(to: URL(fileURLWithPath: output))
+        let evidence = ["--request", request, "--output", output]
 
         // The mistakes first: a bond below the minimum, something that is not a receipt, the provider challenging itself.
-        let small = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, "--evidence", evidence, "--bond", "1cairn",
+        let small = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, ] + evidence + ["--bond", "1cairn",
                                        "--from", "dev0"])
         #expect(small.status != 0 && small.output.contains("verification/2"), "\(small.output)")
-        let garbage = try await net.cli(["tx", "verification", "challenge", "--receipt", "bm90IGEgcmVjZWlwdA==", "--evidence", evidence, "--from", "dev0"])
+        let garbage = try await net.cli(["tx", "verification", "challenge", "--receipt", "bm90IGEgcmVjZWlwdA==", ] + evidence + ["--from", "dev0"])
         #expect(garbage.status != 0 && garbage.output.contains("is not a receipt"), "\(garbage.output)")
-        let own = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, "--evidence", evidence, "--from", "dev4"])
+        let own = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, ] + evidence + ["--from", "dev4"])
         #expect(own.status != 0 && own.output.contains("verification/4"), "\(own.output)")
 
         let stakeBefore = try #require(try await tokens(net, provider))
         let challengerBefore = try await net.balance(challenger)
         let raised = ContinuousClock.now
-        try await net.ok(["tx", "verification", "challenge", "--receipt", receipt.headerValue, "--evidence", evidence, "--from", "dev0"])
+        try await net.ok(["tx", "verification", "challenge", "--receipt", receipt.headerValue, ] + evidence + ["--from", "dev0"])
         #expect(try await waitForStatus(net, notIn: ["drawing"]) == "committing")
         guard case let .array(seats)? = try await challenge(net)["committee"] else { Issue.record("no committee"); return }
         #expect(seats.count == 3)
@@ -128,7 +130,7 @@ import CairnTestSupport
         let listPage = try await Self.fetch(net.url + "/explorer/providers")
         #expect(listPage.contains("caught 1×"))
         // A second challenge of the same receipt is refused.
-        let again = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, "--evidence", evidence, "--from", "dev0"])
+        let again = try await net.cli(["tx", "verification", "challenge", "--receipt", receipt.headerValue, ] + evidence + ["--from", "dev0"])
         #expect(again.status != 0 && again.output.contains("verification/5"), "\(again.output)")
     }
 

@@ -105,25 +105,30 @@ import Testing
         try f.registerProvider()
         // Fewer verifiers than a committee needs.
         try f.succeed(f.verifiers[0], MsgRegisterVerifier(bond: 2_000_000))
-        try f.refuse(f.client, MsgChallenge(receipt: f.receipt(), evidenceHash: .zero, bond: 500_000), code: 6)
+        try f.refuse(f.client, VerificationFixture.challenge(f.receipt(), bond: 500_000), code: 6)
         try f.registerVerifiers(bonds: [1, 2_000_000, 2_000_000, 2_000_000])
         // A receipt signed by another key, one from another chain, a provider challenging itself, a small bond.
-        try f.refuse(f.client, MsgChallenge(receipt: f.receipt(key: f.stranger.key), evidenceHash: .zero, bond: 500_000), code: 4)
+        try f.refuse(f.client, VerificationFixture.challenge(f.receipt(key: f.stranger.key), bond: 500_000), code: 4)
         var foreign = f.receipt()
         foreign.signature = f.provider.key.sign(domain: .receipt, chainID: "another-chain", payload: foreign.receipt.canonicalBytes)
-        try f.refuse(f.client, MsgChallenge(receipt: foreign, evidenceHash: .zero, bond: 500_000), code: 4)
-        try f.refuse(f.provider, MsgChallenge(receipt: f.receipt(), evidenceHash: .zero, bond: 500_000), code: 4)
-        try f.refuse(f.client, MsgChallenge(receipt: f.receipt(), evidenceHash: .zero, bond: 499_999), code: 2)
+        try f.refuse(f.client, VerificationFixture.challenge(foreign, bond: 500_000), code: 4)
+        try f.refuse(f.provider, VerificationFixture.challenge(f.receipt(), bond: 500_000), code: 4)
+        try f.refuse(f.client, VerificationFixture.challenge(f.receipt(), bond: 499_999), code: 2)
+        // A request or an output other than the ones the provider signed.
+        try f.refuse(f.client, VerificationFixture.challenge(f.receipt(), output: "another answer", bond: 500_000), code: 4)
+        try f.refuse(f.client, MsgChallenge(receipt: f.receipt(), request: Array("another prompt".utf8), output: Array("an answer".utf8), bond: 500_000),
+                     code: 4)
         // A receipt of an address that is not a provider.
-        let notProvider = ServiceReceipt(provider: f.stranger.address, channelID: 1, requestHash: .zero, outputHash: .zero, modelID: 1, model: "m",
+        let notProvider = ServiceReceipt(provider: f.stranger.address, channelID: 1, requestHash: Hash.sha256(Array("a prompt".utf8)),
+                                         outputHash: Hash.sha256(Array("an answer".utf8)), modelID: 1, model: "m",
                                          promptTokens: 1, completionTokens: 1, embeddingTokens: 0,
                                          price: ModelPrice(modelID: 1, promptPerMillion: 1, completionPerMillion: 1, embeddingPerMillion: 1),
                                          cost: 1, cumulative: 1, modelCumulative: 1).signed(by: f.stranger.key, chainID: f.harness.chainID)
-        try f.refuse(f.client, MsgChallenge(receipt: notProvider, evidenceHash: .zero, bond: 500_000), code: 4)
+        try f.refuse(f.client, VerificationFixture.challenge(notProvider, bond: 500_000), code: 4)
         #expect(try f.verification.challenges(state: f.state).isEmpty && f.bonds().value == 8_000_001)
         // One challenge per receipt.
         let id = try f.raise(f.receipt())
-        try f.refuse(f.stranger, MsgChallenge(receipt: f.receipt(), evidenceHash: .zero, bond: 500_000), code: 5)
+        try f.refuse(f.stranger, VerificationFixture.challenge(f.receipt(), bond: 500_000), code: 5)
         #expect(try f.verification.challenges(state: f.state).map(\.id) == [id])
         #expect(f.harness.violations.isEmpty, "\(f.harness.violations)")
     }
@@ -218,7 +223,7 @@ import Testing
 
     @Test func messagesSurviveTheirEncodingAndGarbageIsRefused() throws {
         let f = try VerificationFixture()
-        let m = MsgChallenge(receipt: f.receipt(), evidenceHash: Hash.sha256([1]), bond: 7)
+        let m = VerificationFixture.challenge(f.receipt(), bond: 7)
         #expect(try MsgChallenge(canonicalBytes: m.canonicalBytes) == m)
         let r = MsgRevealVerdict(challengeID: 3, verdict: .honest, salt: [UInt8](repeating: 1, count: 32))
         #expect(try MsgRevealVerdict(canonicalBytes: r.canonicalBytes) == r)
@@ -227,5 +232,8 @@ import Testing
         #expect(throws: DecodeError.self) { _ = try MsgRevealVerdict(canonicalBytes: bad) }
         #expect(throws: DecodeError.self) { _ = try MsgChallenge(canonicalBytes: Array(m.canonicalBytes.dropLast())) }
         #expect(throws: LedgerError.self) { try MsgRevealVerdict(challengeID: 1, verdict: .cheated, salt: [1, 2]).validate() }
+        let huge = MsgChallenge(receipt: f.receipt(), request: [UInt8](repeating: 1, count: MsgChallenge.maxEvidenceBytes + 1), output: [], bond: 7)
+        #expect(throws: LedgerError.self) { try huge.validate() }
+        #expect(throws: DecodeError.self) { _ = try MsgChallenge(canonicalBytes: huge.canonicalBytes) }
     }
 }

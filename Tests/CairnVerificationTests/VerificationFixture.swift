@@ -112,9 +112,15 @@ final class VerificationFixture {
     }
 
     /// Raises a challenge of `receipt` by `challenger`; returns its id.
-    func raise(_ receipt: SignedReceipt, by challenger: DevAccount? = nil, bond: Amount = VerificationFixture.params.challengeBond) throws -> UInt64 {
-        let r = try succeed(challenger ?? client, MsgChallenge(receipt: receipt, evidenceHash: Hash.sha256(Array("evidence".utf8)), bond: bond))
+    func raise(_ receipt: SignedReceipt, output: String = "an answer", by challenger: DevAccount? = nil,
+               bond: Amount = VerificationFixture.params.challengeBond) throws -> UInt64 {
+        let r = try succeed(challenger ?? client, Self.challenge(receipt, output: output, bond: bond))
         return try #require(r.events.first { $0.type == "verification.challenge" }?["challenge_id"].flatMap { UInt64($0) })
+    }
+
+    /// A challenge of `receipt` showing the fixture's request and `output`.
+    static func challenge(_ receipt: SignedReceipt, output: String = "an answer", bond: Amount = VerificationFixture.params.challengeBond) -> MsgChallenge {
+        MsgChallenge(receipt: receipt, request: Array("a prompt".utf8), output: Array(output.utf8), bond: bond)
     }
 
     func challenge(_ id: UInt64) throws -> Challenge { try #require(try verification.challengeRecord(id, state: state)) }

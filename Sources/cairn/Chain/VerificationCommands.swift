@@ -38,15 +38,7 @@ struct VerificationTx: AsyncParsableCommand {
         return v
     }
 
-    /// The salt of a member's commitment, derived from its key and the challenge so that `commit` and `reveal` agree
-    /// without storing anything, and nobody without the key can guess it.
-    static func salt(key: PrivateKey, challenge: UInt64) -> [UInt8] {
-        var w = CanonicalWriter()
-        w.write("cairn/verdict-salt/v1")
-        w.write(bytes: key.seed)
-        w.write(challenge)
-        return Hash.sha256(w.bytes).bytes
-    }
+    static func salt(key: PrivateKey, challenge: UInt64) -> [UInt8] { Verdict.salt(keySeed: key.seed, challenge: challenge) }
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Become a verifier, or add to your bond (committees are drawn by bond).")
@@ -70,16 +62,22 @@ struct VerificationTx: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var tx: TxOptions
         @Option(help: "The receipt: the X-Cairn-Receipt header's base64 value, or @FILE holding it.") var receipt: String
-        @Option(help: "A file with the evidence (the request and the output) to show the committee; its SHA-256 goes on chain.") var evidence: String
+        @Option(help: "A file with the request body exactly as sent to the provider (it must hash to the receipt's requestHash).") var request: String
+        @Option(help: "A file with the output text the provider returned (it must hash to the receipt's outputHash).") var output: String
         @Option(help: "The bond, e.g. 10cairn (at least the chain's challengeBond).") var bond: String = "10cairn"
         func run() async throws {
             try await reportingFailure {
-                let bytes: Data
-                do { bytes = try Data(contentsOf: URL(fileURLWithPath: evidence)) } catch {
-                    throw CLIError("cannot read the evidence file \(evidence): \(error.localizedDescription)")
+                func bytes(_ path: String, _ what: String) throws -> [UInt8] {
+                    do { return Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                        throw CLIError("cannot read the \(what) file \(path): \(error.localizedDescription)")
+                    }
                 }
-                try await tx.send([MsgChallenge(receipt: try VerificationTx.receipt(receipt), evidenceHash: Hash.sha256(bytes),
-                                                bond: try VerificationTx.amount(bond, "--bond"))], global: global)
+                let signed = try VerificationTx.receipt(receipt)
+                let body = try bytes(request, "request"), text = try bytes(output, "output")
+                guard Hash.sha256(body) == signed.receipt.requestHash else { throw CLIError("--request does not hash to the receipt's requestHash") }
+                guard Hash.sha256(text) == signed.receipt.outputHash else { throw CLIError("--output does not hash to the receipt's outputHash") }
+                try await tx.send([MsgChallenge(receipt: signed, request: body, output: text, bond: try VerificationTx.amount(bond, "--bond"))],
+                                  global: global)
             }
         }
     }

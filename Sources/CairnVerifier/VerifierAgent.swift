@@ -1,0 +1,166 @@
+public import CairnPrimitives
+public import CairnClient
+import CairnLedger
+public import CairnMarket
+public import CairnVerification
+import CairnInference
+import CairnProvider
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The verifier's agent (`cairn verifier start`): it watches the chain for challenges whose committee it sits on, judges
+/// each job by running the check (one teacher-forced pass of the claimed model over the prompt and the output the
+/// challenge carries), commits to its verdict and reveals it once revealing opens.
+///
+/// A job the check cannot judge (its decoding was constrained by a grammar or tools, it asked for several choices, its
+/// model is not here) is judged honest: a verifier never votes to slash what it could not check. Verdicts are kept in a
+/// file beside the key so that a restarted agent reveals what it committed to; the salt comes from the key and the
+/// challenge, as the CLI derives it.
+public actor VerifierAgent {
+    /// What the agent did in one pass.
+    public struct Action: Sendable, Equatable {
+        public var challenge: UInt64
+        /// `commit` or `reveal`.
+        public var step: String
+        /// `cheated` or `honest`.
+        public var verdict: String
+        public var reason: String
+    }
+
+    let node: NodeClient
+    let key: PrivateKey
+    let models: ModelLocator
+    let votesPath: String
+    var votes: [UInt64: String]
+    var verifiers: [String: InferenceVerifier] = [:]
+
+    /// - Parameters:
+    ///   - votesPath: the JSON file that keeps the verdicts committed to (created when missing).
+    public init(node: NodeClient, key: PrivateKey, modelsDirectory: String?, votesPath: String) throws {
+        self.node = node
+        self.key = key
+        models = ModelLocator(directory: modelsDirectory)
+        self.votesPath = votesPath
+        if FileManager.default.fileExists(atPath: votesPath) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: votesPath))
+            let stored = try JSONDecoder().decode([String: String].self, from: data)
+            votes = Dictionary(uniqueKeysWithValues: stored.compactMap { k, v in UInt64(k).map { ($0, v) } })
+        } else {
+            votes = [:]
+        }
+    }
+
+    public var address: Address { key.publicKey.address }
+
+    /// The salt of this agent's commitment on `challenge` (the same derivation as `cairn tx verification commit`).
+    public static func salt(key: PrivateKey, challenge: UInt64) -> [UInt8] { Verdict.salt(keySeed: key.seed, challenge: challenge) }
+
+    struct ChallengeList: Decodable { let challenges: [ChallengeView] }
+
+    /// One pass: commits on every challenge in its commit phase whose committee holds this agent and that it has not
+    /// committed on, and reveals on every challenge in its reveal phase that it committed on and has not revealed.
+    public func step() async throws -> [Action] {
+        let me = address.bech32
+        var actions: [Action] = []
+        for status in ["committing", "revealing"] {
+            let list = try await node.get("/v1/verification/challenges?status=\(status)", as: ChallengeList.self).challenges
+            for c in list {
+                guard let seat = c.committee.first(where: { $0.member == me }) else { continue }
+                if status == "committing", !seat.committed {
+                    let (verdict, reason) = judge(c)
+                    votes[c.id] = verdict.name
+                    try saveVotes()
+                    let commitment = Verdict.commitment(challenge: c.id, member: address, verdict: verdict, salt: Self.salt(key: key, challenge: c.id))
+                    try await send(MsgCommitVerdict(challengeID: c.id, commitment: commitment))
+                    actions.append(Action(challenge: c.id, step: "commit", verdict: verdict.name, reason: reason))
+                } else if status == "revealing", seat.committed, seat.verdict == nil {
+                    var reason = "the verdict committed to"
+                    let verdict: Verdict
+                    if let stored = votes[c.id].flatMap(Verdict.init(name:)) { verdict = stored } else {
+                        (verdict, reason) = judge(c)
+                    }
+                    try await send(MsgRevealVerdict(challengeID: c.id, verdict: verdict, salt: Self.salt(key: key, challenge: c.id)))
+                    actions.append(Action(challenge: c.id, step: "reveal", verdict: verdict.name, reason: reason))
+                }
+            }
+        }
+        return actions
+    }
+
+    /// Runs ``step()`` every `interval` until the task is cancelled; `report` hears every action and every error.
+    public func run(interval: Duration, report: @Sendable (String) -> Void) async {
+        while !Task.isCancelled {
+            do {
+                for a in try await step() { report("challenge \(a.challenge): \(a.step) \(a.verdict) (\(a.reason))") }
+            } catch {
+                report("error: \(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// The verdict on a challenged job and why.
+    public func judge(_ c: ChallengeView) -> (Verdict, String) {
+        let request = Array(c.request.utf8)
+        guard Hash.sha256(request) == c.receipt.requestHash, Hash.sha256(Array(c.output.utf8)) == c.receipt.outputHash else {
+            return (.honest, "the job's text does not survive as UTF-8, so it cannot be checked")
+        }
+        return judge(request: request, output: c.output, receipt: c.receipt)
+    }
+
+    /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
+    public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
+        let replay: JobReplay
+        do { replay = try JobReplay(requestBody: request) } catch { return (.honest, "the request cannot be read: \(error)") }
+        if let why = replay.unjudgeable { return (.honest, "not judged: \(why)") }
+        do {
+            let verifier = try verifier(for: receipt.model)
+            let claim = InferenceCheck.Claim(temperature: replay.temperature, topP: replay.topP, billedTokens: Int(receipt.completionTokens),
+                                             finishReason: nil, maxTokens: replay.maxTokens)
+            let result = try verifier.check(promptTokens: try replay.promptTokens(verifier), outputTokens: try verifier.tokenizer.encode(output),
+                                            claim: claim)
+            return (result.passed ? .honest : .cheated, result.reason)
+        } catch {
+            return (.honest, "not judged: \(error)")
+        }
+    }
+
+    /// Loads `models` now, so that the first challenge's clock does not run while a model loads.
+    public func preload(_ models: [String]) throws {
+        for m in models { _ = try verifier(for: m) }
+    }
+
+    func verifier(for model: String) throws -> InferenceVerifier {
+        if let v = verifiers[model] { return v }
+        let v = try InferenceVerifier(path: try models.path(for: model))
+        verifiers[model] = v
+        return v
+    }
+
+    func send(_ message: some LedgerMessage) async throws {
+        let status = try await node.status()
+        let account = try await node.account(address)
+        let tx = TxBuilder(chainID: status.chainID).build(messages: [message], key: key, nonce: account.nonce, baseFee: status.baseFee, memo: "")
+        let receipt = try await node.waitForReceipt(try await node.submit(tx))
+        if let e = receipt.error { throw VerifierError("\(type(of: message).typeName) failed: \(e.module)/\(e.code): \(e.message)") }
+    }
+
+    func saveVotes() throws {
+        let stored = Dictionary(uniqueKeysWithValues: votes.map { (String($0.key), $0.value) })
+        let data = try JSONEncoder().encode(stored)
+        let temporary = votesPath + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        // Replaced in one step: a kill mid-write leaves the old file, never half a new one.
+        guard rename(temporary, votesPath) == 0 else { throw VerifierError("cannot replace \(votesPath): errno \(errno)") }
+    }
+}
+
+/// An error of the verifier's agent.
+public struct VerifierError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

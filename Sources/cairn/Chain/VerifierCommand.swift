@@ -1,0 +1,39 @@
+import ArgumentParser
+import CairnClient
+import CairnVerifier
+import CairnPrimitives
+import Foundation
+
+/// `cairn verifier start`: the verifier's agent.
+struct VerifierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verifier", abstract: "Judge the challenges whose committee you sit on by running the check, and vote.", subcommands: [Start.self])
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Watch the chain for challenges your key is drawn to judge; check each job and commit, then reveal, the verdict.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Key (in HOME/keys) of a registered verifier (`cairn tx verification register`).") var key: String
+        @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+        @Option(help: "Milliseconds between looks at the chain.") var intervalMs = 500
+        @Option(help: "Models to load before watching, comma-separated (others load when a challenge first needs them).") var preload: String?
+
+        func run() async throws {
+            try await reportingFailure {
+                guard intervalMs > 0 else { throw CLIError("--interval-ms must be positive") }
+                let signer = try signingKey(key, home: global.home)
+                let agent = try VerifierAgent(node: try NodeClient(url: global.node), key: signer, modelsDirectory: modelsDir,
+                                              votesPath: URL(fileURLWithPath: global.home).appendingPathComponent("verifier-votes-\(key).json").path)
+                // Unbuffered lines: whoever runs the agent reads its log as it goes.
+                let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+                if let preload {
+                    let names = preload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    try await agent.preload(names)
+                    say("loaded \(names.joined(separator: ", "))")
+                }
+                say("verifier \(signer.publicKey.address) watching \(global.node)")
+                await agent.run(interval: .milliseconds(intervalMs), report: say)
+            }
+        }
+    }
+}
