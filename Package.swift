@@ -163,7 +163,8 @@ let package = Package(
         ),
         .target(
             name: "CairnVerifier",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket", "CairnVerification", "CairnClient", "CairnInference", "CairnProvider"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket", "CairnVerification", "CairnClient", "CairnInference", "CairnProvider",
+                           "CairnGateway"],
             swiftSettings: strict
         ),
         .target(

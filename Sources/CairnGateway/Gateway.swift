@@ -22,6 +22,8 @@ public struct GatewayConfig: Sendable {
     public var timeouts: GatewayServer.Timeouts
     /// How often the providers are re-read from the chain.
     public var refreshInterval: Duration
+    /// Checks a share of the jobs and challenges failures (nil: no audits).
+    public var auditor: (any JobAuditor)?
 
     public init(home: String, nodeURL: String, listenHost: String, listenPort: Int, keys: APIKeys, channels: ChannelDesk.Policy,
                 timeouts: GatewayServer.Timeouts = .init(), refreshInterval: Duration = .seconds(5)) {
@@ -89,8 +91,9 @@ public struct Gateway: Service {
         httpConfig.decompression = .disabled
         let background = BackgroundWork()
         try await HTTPClient.withHTTPClient(configuration: httpConfig) { http in
-            let server = GatewayServer(directory: directory, desk: desk, selector: SelectorBox(), usage: usage, metrics: metrics, http: http,
+            var server = GatewayServer(directory: directory, desk: desk, selector: SelectorBox(), usage: usage, metrics: metrics, http: http,
                                        keys: config.keys, timeouts: config.timeouts, logger: logger, background: background)
+            server.auditor = config.auditor
             let address = key.publicKey.address
             let app = Application(
                 router: server.router(),

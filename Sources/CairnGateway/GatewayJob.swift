@@ -24,6 +24,8 @@ struct Job: Sendable {
     let arrived: ContinuousClock.Instant
     let sent: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
+    /// The request body as sent to the provider (what its receipt's request hash covers).
+    let body: Data
 
     var route: String { summary.kind.rawValue }
 
@@ -42,7 +44,8 @@ struct Job: Sendable {
         let receipt = response.headers.first(name: CairnHeader.receipt).flatMap(SignedReceipt.init(headerValue:))
         var headers: HTTPFields = [.contentType: "application/json", GatewayServer.providerHeader: candidate.address.bech32]
         if let receipt { headers[GatewayServer.costHeader] = receipt.receipt.cost.value.description }
-        server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded) }
+        let text = server.auditor == nil || summary.kind == .embedding ? nil : AnswerText.whole(Data(bytes.readableBytesView))
+        server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded, text: text) }
         return .answered(Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes)))
     }
 
@@ -72,12 +75,15 @@ struct Job: Sendable {
             var receipt: SignedReceipt?
             var outcome = Outcome.succeeded
             var pending = first
+            var answer = AnswerText.Stream()
+            let audited = job.server.auditor != nil
             relay: while true {
                 for event in pending {
                     if event.event == CairnHeader.receiptEvent {
                         receipt = SignedReceipt(headerValue: event.data)
                         continue
                     }
+                    if audited { answer.add(event.data) }
                     do {
                         try await writer.write(ByteBuffer(string: ServerSentEvent(data: event.data).encoded))
                     } catch {
@@ -98,8 +104,8 @@ struct Job: Sendable {
                 }
             }
             let end = ContinuousClock.now
-            let (finalReceipt, finalOutcome) = (receipt, outcome)
-            job.server.background.spawn { await job.settle(finalReceipt, firstByte: firstByte, end: end, outcome: finalOutcome) }
+            let (finalReceipt, finalOutcome, text) = (receipt, outcome, audited ? answer.text : nil)
+            job.server.background.spawn { await job.settle(finalReceipt, firstByte: firstByte, end: end, outcome: finalOutcome, text: text) }
             try? await writer.finish(nil)
         }))
     }
@@ -109,7 +115,9 @@ struct Job: Sendable {
     }
 
     /// Checks and records the receipt, gives the channel back, records usage, and tells the selector.
-    func settle(_ receipt: SignedReceipt?, firstByte: ContinuousClock.Instant, end: ContinuousClock.Instant, outcome: Outcome) async {
+    /// `text` is the answer's text for the auditor (nil: not audited).
+    func settle(_ receipt: SignedReceipt?, firstByte: ContinuousClock.Instant, end: ContinuousClock.Instant, outcome: Outcome,
+                text: String? = nil) async {
         var record = UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: outcome == .succeeded)
         if let receipt {
             do {
@@ -122,6 +130,9 @@ struct Job: Sendable {
                 record.cost = cost
                 server.metrics.served(provider: candidate.address, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
                                       embeddingTokens: r.embeddingTokens, cost: cost)
+                if outcome == .succeeded, let text, let auditor = server.auditor {
+                    await auditor.consider(request: body, output: text, receipt: receipt)
+                }
             } catch {
                 // Refused, the channel is retired (and closed by the upkeep).
                 server.logger.warning("refused a provider's receipt; its channel is closed",

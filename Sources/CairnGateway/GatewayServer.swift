@@ -46,6 +46,8 @@ public struct GatewayServer: Sendable {
     let timeouts: Timeouts
     let logger: Logger
     let background: BackgroundWork
+    /// Checks a share of the jobs (nil: none).
+    public var auditor: (any JobAuditor)?
     let started = Int(Date().timeIntervalSince1970)
 
     public static let maxBodyBytes = 8 << 20
@@ -211,7 +213,7 @@ public struct GatewayServer: Sendable {
                     selector.learned(capacity: capacity, of: candidate.address)
                 }
                 let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
-                              deadline: deadline)
+                              deadline: deadline, body: body)
                 if summary.stream { return try await job.stream(response) }
                 return await job.whole(response)
             }

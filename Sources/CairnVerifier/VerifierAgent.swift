@@ -33,17 +33,16 @@ public actor VerifierAgent {
 
     let node: NodeClient
     let key: PrivateKey
-    let models: ModelLocator
     let votesPath: String
     var votes: [UInt64: String]
-    var verifiers: [String: InferenceVerifier] = [:]
+    let judge: JobJudge
 
     /// - Parameters:
     ///   - votesPath: the JSON file that keeps the verdicts committed to (created when missing).
     public init(node: NodeClient, key: PrivateKey, modelsDirectory: String?, votesPath: String) throws {
         self.node = node
         self.key = key
-        models = ModelLocator(directory: modelsDirectory)
+        judge = JobJudge(modelsDirectory: modelsDirectory)
         self.votesPath = votesPath
         if FileManager.default.fileExists(atPath: votesPath) {
             let data = try Data(contentsOf: URL(fileURLWithPath: votesPath))
@@ -71,7 +70,7 @@ public actor VerifierAgent {
             for c in list {
                 guard let seat = c.committee.first(where: { $0.member == me }) else { continue }
                 if status == "committing", !seat.committed {
-                    let (verdict, reason) = judge(c)
+                    let (verdict, reason) = judgeChallenge(c)
                     votes[c.id] = verdict.name
                     try saveVotes()
                     let commitment = Verdict.commitment(challenge: c.id, member: address, verdict: verdict, salt: Self.salt(key: key, challenge: c.id))
@@ -81,7 +80,7 @@ public actor VerifierAgent {
                     var reason = "the verdict committed to"
                     let verdict: Verdict
                     if let stored = votes[c.id].flatMap(Verdict.init(name:)) { verdict = stored } else {
-                        (verdict, reason) = judge(c)
+                        (verdict, reason) = judgeChallenge(c)
                     }
                     try await send(MsgRevealVerdict(challengeID: c.id, verdict: verdict, salt: Self.salt(key: key, challenge: c.id)))
                     actions.append(Action(challenge: c.id, step: "reveal", verdict: verdict.name, reason: reason))
@@ -104,13 +103,57 @@ public actor VerifierAgent {
     }
 
     /// The verdict on a challenged job and why.
-    public func judge(_ c: ChallengeView) -> (Verdict, String) {
+    public func judgeChallenge(_ c: ChallengeView) -> (Verdict, String) {
         let request = Array(c.request.utf8)
         guard Hash.sha256(request) == c.receipt.requestHash, Hash.sha256(Array(c.output.utf8)) == c.receipt.outputHash else {
             return (.honest, "the job's text does not survive as UTF-8, so it cannot be checked")
         }
-        return judge(request: request, output: c.output, receipt: c.receipt)
+        return judge.judge(request: request, output: c.output, receipt: c.receipt)
     }
+
+    /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
+    public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
+        judge.judge(request: request, output: output, receipt: receipt)
+    }
+
+    /// Loads `models` now, so that the first challenge's clock does not run while a model loads.
+    public func preload(_ models: [String]) throws { try judge.preload(models) }
+
+    func send(_ message: some LedgerMessage) async throws { try await VerifierError.send(message, node: node, key: key) }
+
+    func saveVotes() throws {
+        let stored = Dictionary(uniqueKeysWithValues: votes.map { (String($0.key), $0.value) })
+        let data = try JSONEncoder().encode(stored)
+        let temporary = votesPath + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        // Replaced in one step: a kill mid-write leaves the old file, never half a new one.
+        guard rename(temporary, votesPath) == 0 else { throw VerifierError("cannot replace \(votesPath): errno \(errno)") }
+    }
+}
+
+/// An error of the verifier's agent.
+public struct VerifierError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension VerifierError {
+    /// Signs `message` with `key`, submits it and waits for its receipt; a failed receipt is an error.
+    static func send(_ message: some LedgerMessage, node: NodeClient, key: PrivateKey) async throws {
+        let status = try await node.status()
+        let account = try await node.account(key.publicKey.address)
+        let tx = TxBuilder(chainID: status.chainID).build(messages: [message], key: key, nonce: account.nonce, baseFee: status.baseFee, memo: "")
+        let receipt = try await node.waitForReceipt(try await node.submit(tx))
+        if let e = receipt.error { throw VerifierError("\(type(of: message).typeName) failed: \(e.module)/\(e.code): \(e.message)") }
+    }
+}
+
+/// Judges jobs by running the check, loading each model the first time a job needs it.
+public final class JobJudge {
+    let models: ModelLocator
+    var verifiers: [String: InferenceVerifier] = [:]
+
+    public init(modelsDirectory: String?) { models = ModelLocator(directory: modelsDirectory) }
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
     public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
@@ -129,7 +172,7 @@ public actor VerifierAgent {
         }
     }
 
-    /// Loads `models` now, so that the first challenge's clock does not run while a model loads.
+    /// Loads `models` now.
     public func preload(_ models: [String]) throws {
         for m in models { _ = try verifier(for: m) }
     }
@@ -141,26 +184,4 @@ public actor VerifierAgent {
         return v
     }
 
-    func send(_ message: some LedgerMessage) async throws {
-        let status = try await node.status()
-        let account = try await node.account(address)
-        let tx = TxBuilder(chainID: status.chainID).build(messages: [message], key: key, nonce: account.nonce, baseFee: status.baseFee, memo: "")
-        let receipt = try await node.waitForReceipt(try await node.submit(tx))
-        if let e = receipt.error { throw VerifierError("\(type(of: message).typeName) failed: \(e.module)/\(e.code): \(e.message)") }
-    }
-
-    func saveVotes() throws {
-        let stored = Dictionary(uniqueKeysWithValues: votes.map { (String($0.key), $0.value) })
-        let data = try JSONEncoder().encode(stored)
-        let temporary = votesPath + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        // Replaced in one step: a kill mid-write leaves the old file, never half a new one.
-        guard rename(temporary, votesPath) == 0 else { throw VerifierError("cannot replace \(votesPath): errno \(errno)") }
-    }
-}
-
-/// An error of the verifier's agent.
-public struct VerifierError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -51,7 +51,11 @@ public struct ProviderAgent: Service {
                 served.append(ServedModel(name: view.name, price: price, contextLength: 0, generates: true, embeds: true,
                                           aliases: model.name == view.name ? [] : [model.name]))
             }
-            let backend = try await loadBackend(served, http: http)
+            var backend = try await loadBackend(served, http: http)
+            if let cheat = try ProviderTestHooks.cheat(environment: ProcessInfo.processInfo.environment) {
+                logger.warning("test hook: this provider cheats", metadata: ["cheat": "\(cheat.rawValue)"])
+                backend = CheatingBackend(backend, cheat: cheat)
+            }
             try await setup.ensureOperator(selfBond: config.selfBond, moniker: config.moniker, commissionBps: config.commissionBps)
             let spec = ProviderSpec(endpoint: config.registeredEndpoint, hardware: Self.hardware(),
                                     models: backend.models.map(\.price).sorted { $0.modelID < $1.modelID })

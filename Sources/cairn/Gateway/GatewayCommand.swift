@@ -1,6 +1,8 @@
 import ArgumentParser
 import CairnPrimitives
 import CairnGateway
+import CairnVerifier
+import CairnClient
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -30,12 +32,24 @@ struct GatewayCommand: AsyncParsableCommand {
         @Option(help: "Seconds between two reads of the providers from the chain.") var refresh: Double = 5
         @Option(help: "Seconds a channel is idle before its last voucher is handed to its provider.") var settleAfter: Double = 2
         @Option(help: "Seconds a channel is idle before it is closed.") var closeAfter: Double = 3600
+        @Option(help: "Share of the jobs to check (0 to 1), drawn after each receipt; a job that fails is challenged on the chain.")
+        var auditRate: Double = 0
+        @Option(help: "Bond of each challenge an audit raises, e.g. 10cairn (paid by --key).") var auditBond = "10cairn"
+        @Option(help: "Folder holding the models the audits check with (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
 
         func run() async throws {
             try await reportingFailure {
                 let signer = try signingKey(key, home: global.home)
                 let logger = cairnLogger("cairn.gateway")
-                let config = try gatewayConfig()
+                var audited = try gatewayConfig()
+                guard (0...1).contains(auditRate) else { throw CLIError("--audit-rate must be between 0 and 1") }
+                if auditRate > 0 {
+                    audited.auditor = GatewayAuditor(rate: auditRate, node: try NodeClient(url: global.node), key: signer,
+                                                     bond: try nativeAmount(auditBond), modelsDirectory: modelsDir) { line in
+                        logger.notice("\(line)")
+                    }
+                }
+                let config = audited
                 let gateway = Gateway(config: config, key: signer, logger: logger) { ready in
                     print("gateway \(ready.address) serving the OpenAI API on http://\(config.listenHost):\(ready.port)/v1 "
                           + "(\(ready.providers) providers)")

@@ -1,0 +1,70 @@
+public import CairnMarket
+public import Foundation
+
+/// Checks a share of the gateway's own jobs: handed every job whose receipt the gateway accepted, with the request body
+/// it sent and the text the provider answered, it draws (after the receipt exists) whether to check it, and challenges
+/// the provider on the chain when the check fails. The gateway calls it off the request path.
+public protocol JobAuditor: Sendable {
+    func consider(request: Data, output: String, receipt: SignedReceipt) async
+}
+
+/// The answer's text, as the provider hashed it into the receipt: the one choice's message content (chat) or text
+/// (completion). Nil for what the check does not judge: several choices, tool calls, an answer that does not parse.
+enum AnswerText {
+    struct Whole: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable {
+                let content: String?
+                let toolCalls: [ToolCallStub]?
+                enum CodingKeys: String, CodingKey { case content, toolCalls = "tool_calls" }
+            }
+            let message: Message?
+            let text: String?
+        }
+        let choices: [Choice]
+    }
+
+    struct ToolCallStub: Decodable {}
+
+    struct Chunk: Decodable {
+        struct Choice: Decodable {
+            struct Delta: Decodable {
+                let content: String?
+                let toolCalls: [ToolCallStub]?
+                enum CodingKeys: String, CodingKey { case content, toolCalls = "tool_calls" }
+            }
+            let index: Int?
+            let delta: Delta?
+            let text: String?
+        }
+        let choices: [Choice]
+    }
+
+    /// The text of a whole answer.
+    static func whole(_ body: Data) -> String? {
+        guard let answer = try? JSONDecoder().decode(Whole.self, from: body), answer.choices.count == 1 else { return nil }
+        let choice = answer.choices[0]
+        if let message = choice.message {
+            guard message.toolCalls == nil else { return nil }
+            return message.content ?? ""
+        }
+        return choice.text
+    }
+
+    /// Gathers a streamed answer's text, chunk by chunk; `text` is nil once the answer is one the check does not judge.
+    struct Stream {
+        private(set) var text: String? = ""
+
+        mutating func add(_ data: String) {
+            guard text != nil, data != "[DONE]" else { return }
+            guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)) else { return }
+            for choice in chunk.choices {
+                if (choice.index ?? 0) != 0 || choice.delta?.toolCalls != nil {
+                    text = nil
+                    return
+                }
+                text? += choice.delta?.content ?? choice.text ?? ""
+            }
+        }
+    }
+}

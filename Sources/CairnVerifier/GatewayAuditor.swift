@@ -1,0 +1,88 @@
+public import CairnPrimitives
+public import CairnClient
+public import CairnMarket
+public import CairnGateway
+import CairnVerification
+public import Foundation
+
+/// A gateway's audits of its own traffic: each job whose receipt the gateway accepted is checked with probability
+/// `rate`, drawn when the job is handed over (after the receipt exists, so the provider cannot know which jobs are
+/// checked), by running the check on the request the gateway sent and the text the provider answered. A job that fails
+/// is challenged on the chain with the gateway's key and `bond`; the committee decides.
+///
+/// Checks run one at a time, off the request path; at most `backlog` wait, and a job drawn while that many wait is not
+/// checked (counted as skipped).
+public actor GatewayAuditor: JobAuditor {
+    public struct Counts: Sendable, Equatable {
+        public var drawn = 0
+        public var checked = 0
+        public var failed = 0
+        public var challenged = 0
+        public var skipped = 0
+    }
+
+    let rate: Double
+    let node: NodeClient
+    let key: PrivateKey
+    let bond: Amount
+    let judge: JobJudge
+    let backlog: Int
+    let report: @Sendable (String) -> Void
+    var queue: [(request: Data, output: String, receipt: SignedReceipt)] = []
+    var draining = false
+    public private(set) var counts = Counts()
+
+    public init(rate: Double, node: NodeClient, key: PrivateKey, bond: Amount, modelsDirectory: String?, backlog: Int = 16,
+                report: @escaping @Sendable (String) -> Void) {
+        precondition((0...1).contains(rate), "an audit rate is a probability")
+        self.rate = rate
+        self.node = node
+        self.key = key
+        self.bond = bond
+        judge = JobJudge(modelsDirectory: modelsDirectory)
+        self.backlog = backlog
+        self.report = report
+    }
+
+    public func consider(request: Data, output: String, receipt: SignedReceipt) async {
+        guard Double.random(in: 0..<1) < rate else { return }
+        counts.drawn += 1
+        guard queue.count < backlog else {
+            counts.skipped += 1
+            return
+        }
+        queue.append((request, output, receipt))
+        guard !draining else { return }
+        draining = true
+        Task { await self.drain() }
+    }
+
+    func drain() async {
+        while !queue.isEmpty {
+            let job = queue.removeFirst()
+            await audit(job.request, job.output, job.receipt)
+        }
+        draining = false
+    }
+
+    func audit(_ request: Data, _ output: String, _ signed: SignedReceipt) async {
+        let receipt = signed.receipt
+        guard Hash.sha256(Array(request)) == receipt.requestHash, Hash.sha256(Array(output.utf8)) == receipt.outputHash else {
+            counts.skipped += 1
+            report("audit skipped: the job's text does not match its receipt's hashes (provider \(receipt.provider))")
+            return
+        }
+        let (verdict, reason) = judge.judge(request: Array(request), output: output, receipt: receipt)
+        counts.checked += 1
+        guard verdict == .cheated else { return }
+        counts.failed += 1
+        do {
+            try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: Array(output.utf8), bond: bond),
+                                         node: node, key: key)
+            counts.challenged += 1
+            report("audit failed and challenged: provider \(receipt.provider): \(reason)")
+        } catch {
+            report("audit failed but the challenge did not go through: provider \(receipt.provider): \(error)")
+        }
+    }
+}
