@@ -163,8 +163,8 @@ let package = Package(
         ),
         .target(
             name: "CairnVerifier",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket", "CairnVerification", "CairnClient", "CairnInference", "CairnProvider",
-                           "CairnGateway"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnMarket", "CairnModels", "CairnVerification", "CairnClient", "CairnInference",
+                           "CairnProvider", "CairnGateway"],
             swiftSettings: strict
         ),
         .target(

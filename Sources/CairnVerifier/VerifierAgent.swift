@@ -148,12 +148,20 @@ extension VerifierError {
     }
 }
 
-/// Judges jobs by running the check, loading each model the first time a job needs it.
+/// Judges jobs by running the check, loading each model the first time a job needs it. Not thread-safe: one owner
+/// (an actor) uses it at a time.
 public final class JobJudge {
     let models: ModelLocator
     var verifiers: [String: InferenceVerifier] = [:]
 
     public init(modelsDirectory: String?) { models = ModelLocator(directory: modelsDirectory) }
+
+    /// Whether the model named `model` is here to check with.
+    public func canJudge(model: String) -> Bool {
+        if verifiers[model] != nil { return true }
+        guard let path = try? models.path(for: model) else { return false }
+        return ModelLocator.exists(path)
+    }
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
     public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {

