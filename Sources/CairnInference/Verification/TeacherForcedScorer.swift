@@ -102,10 +102,49 @@ public final class TeacherForcedScorer {
     struct Scratch {
         var order: [Int32]
         var probabilities: [Double]
+        var scaled: [Float]
 
         init(vocabulary: Int) {
             order = (0..<vocabulary).map(Int32.init)
             probabilities = [Double](repeating: 0, count: vocabulary)
+            scaled = [Float](repeating: 0, count: vocabulary)
+        }
+
+        /// ``score(_:emitted:temperature:topK:topP:)`` when the set is the whole vocabulary (temperature 0, or no top-k
+        /// and no nucleus): one vectorised pass. With `l_j` the tempered logit less the largest and `S = Σ e^l_j`,
+        /// `log p_j = l_j − log S`, the entropy is `log S − Σ p_j l_j` and `Σ p (log p)² = Σ p_j l_j² − 2 log S Σ p_j l_j + (log S)²`:
+        /// no logarithm per token, and the emitted token's log-probability stays finite however unlikely it is.
+        mutating func scoreWhole(_ row: UnsafeBufferPointer<Float>, emitted: Int32, temperature: Float, top: Int) -> (logProbability: Double,
+            entropy: Double, secondMoment: Double, topProbability: Double) {
+            let n = row.count
+            let inverse = 1 / (temperature > 0 ? temperature : 1)
+            return scaled.withUnsafeMutableBufferPointer { buffer in
+                let x = buffer.baseAddress!
+                for j in 0..<n { x[j] = row[j] * inverse }
+                let lEmitted = x[Int(emitted)] - x[top]
+                let (maximum, sum) = FastMath.exponentiate(x, count: n)  // x[j] = e^(l_j); maximum is the top's tempered logit
+                // Σ e^l · l and Σ e^l · l², with l recovered as log of e^l would cost a log: take it from the row again.
+                var first = SIMD16<Float>(), second = SIMD16<Float>()
+                let raw = UnsafeRawPointer(x), source = UnsafeRawPointer(row.baseAddress!)
+                var j = 0
+                while j + 16 <= n {
+                    let e = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+                    let l = source.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * inverse - maximum
+                    first += e * l
+                    second += e * l * l
+                    j += 16
+                }
+                var f = Double(first.sum()), s = Double(second.sum())
+                while j < n {
+                    let l = Double(row[j] * inverse - maximum)
+                    f += Double(x[j]) * l
+                    s += Double(x[j]) * l * l
+                    j += 1
+                }
+                let total = Double(sum), logS = log(total)
+                let meanL = f / total, meanL2 = s / total
+                return (Double(lEmitted) - logS, logS - meanL, meanL2 - 2 * logS * meanL + logS * logS, 1 / total)
+            }
         }
 
         /// The sampling set (top-k, then the nucleus at `temperature`) as indices into `order`, with its probabilities
@@ -170,6 +209,12 @@ public final class TeacherForcedScorer {
                 } else if row[j] > second {
                     second = row[j]
                 }
+            }
+            if temperature <= 0 || ((topK <= 0 || topK >= row.count) && topP >= 1) {
+                let w = scoreWhole(row, emitted: emitted, temperature: temperature, top: top)
+                return PositionScore(emitted: emitted, top: Int32(top), topMargin: row[top] - second, deficit: row[top] - row[Int(emitted)],
+                                     inSampledSet: true, logProbability: w.logProbability, entropy: w.entropy, secondMoment: w.secondMoment,
+                                     topProbability: w.topProbability)
             }
             _ = distribution(row, temperature: temperature, topK: topK, topP: topP)
             let e = Int(emitted)

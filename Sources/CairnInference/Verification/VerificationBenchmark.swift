@@ -87,18 +87,20 @@ public struct VerificationBenchmark {
                 temperature: temperature, billedTokens: elsewhere.ids.count, finishReason: elsewhere.finish, maxTokens: tokens)))
 
             let random = (0..<tokens).map { _ in Int32(truncatingIfNeeded: rng.next() % 40_000) + 100 }
-            record("random tokens", try check(random, InferenceCheck.Claim(temperature: temperature)))
-            if let previous { record("another prompt's answer replayed", try check(previous, InferenceCheck.Claim(temperature: temperature))) }
+            record("random tokens, T=\(label)", try check(random, InferenceCheck.Claim(temperature: temperature)))
+            if let previous {
+                record("another prompt's answer replayed, T=\(label)", try check(previous, InferenceCheck.Claim(temperature: temperature)))
+            }
             previous = honest.ids
             let off: Float = temperature < 1 ? temperature + 0.3 : 0.7
             let shifted = try generate(serve, prompt, off, seed + 1_000)
-            record("sampled 0.3 away from the claimed temperature", try check(shifted.ids, InferenceCheck.Claim(temperature: temperature)))
+            record("sampled at \(String(format: "%.1f", off)), claimed T=\(label)", try check(shifted.ids, InferenceCheck.Claim(temperature: temperature)))
             if temperature > 0 {
                 let greedy = try generate(serve, prompt, 0, seed)
-                record("greedy output claimed as sampled", try check(greedy.ids, InferenceCheck.Claim(temperature: temperature)))
+                record("greedy output claimed as sampled, T=\(label)", try check(greedy.ids, InferenceCheck.Claim(temperature: temperature)))
             }
             let inflated = honest.ids.count * 5 / 4 + 3
-            record("billing 25% and 3 tokens over", try check(honest.ids, InferenceCheck.Claim(temperature: temperature, billedTokens: inflated)))
+            record("billing 25% and 3 tokens over, T=\(label)", try check(honest.ids, InferenceCheck.Claim(temperature: temperature, billedTokens: inflated)))
             if (i + 1) % 10 == 0 { progress("\(i + 1) of \(jobs) jobs") }
         }
         let rates = order.map { Rate(kind: $0, jobs: counts[$0]!.jobs, flagged: counts[$0]!.flagged) }
