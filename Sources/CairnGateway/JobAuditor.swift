@@ -10,7 +10,7 @@ public protocol JobAuditor: Sendable {
 
 /// The answer's text, as the provider hashed it into the receipt: the one choice's message content (chat) or text
 /// (completion). Nil for what the check does not judge: several choices, tool calls, an answer that does not parse.
-enum AnswerText {
+public enum AnswerText {
     struct Whole: Decodable {
         struct Choice: Decodable {
             struct Message: Decodable {
@@ -41,7 +41,7 @@ enum AnswerText {
     }
 
     /// The text of a whole answer.
-    static func whole(_ body: Data) -> String? {
+    public static func whole(_ body: Data) -> String? {
         guard let answer = try? JSONDecoder().decode(Whole.self, from: body), answer.choices.count == 1 else { return nil }
         let choice = answer.choices[0]
         if let message = choice.message {

@@ -3,6 +3,7 @@ public import CairnClient
 import CairnMarket
 import CairnModels
 import CairnVerification
+import CairnGateway
 import Foundation
 
 /// A verifier's mystery shopping: now and then it buys a chat completion from an active provider, the way any client
@@ -40,13 +41,6 @@ public actor MysteryShopper {
     }
 
     struct Providers: Decodable { let providers: [ProviderView] }
-    struct Answer: Decodable {
-        struct Choice: Decodable {
-            struct Message: Decodable { let content: String? }
-            let message: Message?
-        }
-        let choices: [Choice]
-    }
 
     /// One purchase and its check; returns what happened (nil: no provider to shop from).
     public func shopOnce() async throws -> String? {
@@ -72,8 +66,7 @@ public actor MysteryShopper {
             return "provider \(provider.address): answered \(response.status) without a receipt"
         }
         _ = try await wallet.accept(signed, channel: channel.id, price: price)
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body), answer.choices.count == 1,
-              let text = answer.choices[0].message?.content else {
+        guard let text = AnswerText.whole(response.body) else {
             return "provider \(provider.address): an answer the check does not judge"
         }
         let receipt = signed.receipt
