@@ -44,8 +44,13 @@ struct Job: Sendable {
         let receipt = response.headers.first(name: CairnHeader.receipt).flatMap(SignedReceipt.init(headerValue:))
         var headers: HTTPFields = [.contentType: "application/json", GatewayServer.providerHeader: candidate.address.bech32]
         if let receipt { headers[GatewayServer.costHeader] = receipt.receipt.cost.value.description }
-        let text = server.auditor == nil || summary.kind == .embedding ? nil : AnswerText.whole(Data(bytes.readableBytesView))
-        server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded, text: text) }
+        var answer: (@Sendable () -> String?)?
+        if server.auditor != nil, summary.kind != .embedding {
+            let buffer = bytes
+            answer = { AnswerText.whole(Data(buffer.readableBytesView)) }
+        }
+        let audit = answer
+        server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded, answer: audit) }
         return .answered(Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes)))
     }
 
@@ -75,7 +80,8 @@ struct Job: Sendable {
             var receipt: SignedReceipt?
             var outcome = Outcome.succeeded
             var pending = first
-            var answer = AnswerText.Stream()
+            // With audits on, the events' data is kept (a string each); only a job the auditor draws has it decoded.
+            var events: [String] = []
             let audited = job.server.auditor != nil
             relay: while true {
                 for event in pending {
@@ -83,7 +89,7 @@ struct Job: Sendable {
                         receipt = SignedReceipt(headerValue: event.data)
                         continue
                     }
-                    if audited { answer.add(event.data) }
+                    if audited { events.append(event.data) }
                     do {
                         try await writer.write(ByteBuffer(string: ServerSentEvent(data: event.data).encoded))
                     } catch {
@@ -104,8 +110,9 @@ struct Job: Sendable {
                 }
             }
             let end = ContinuousClock.now
-            let (finalReceipt, finalOutcome, text) = (receipt, outcome, audited ? answer.text : nil)
-            job.server.background.spawn { await job.settle(finalReceipt, firstByte: firstByte, end: end, outcome: finalOutcome, text: text) }
+            let (finalReceipt, finalOutcome, kept) = (receipt, outcome, events)
+            let answer: (@Sendable () -> String?)? = audited ? { @Sendable in AnswerText.stream(kept) } : nil
+            job.server.background.spawn { await job.settle(finalReceipt, firstByte: firstByte, end: end, outcome: finalOutcome, answer: answer) }
             try? await writer.finish(nil)
         }))
     }
@@ -115,9 +122,9 @@ struct Job: Sendable {
     }
 
     /// Checks and records the receipt, gives the channel back, records usage, and tells the selector.
-    /// `text` is the answer's text for the auditor (nil: not audited).
+    /// `answer` gives the answer's text to the auditor (nil: not audited).
     func settle(_ receipt: SignedReceipt?, firstByte: ContinuousClock.Instant, end: ContinuousClock.Instant, outcome: Outcome,
-                text: String? = nil) async {
+                answer: (@Sendable () -> String?)? = nil) async {
         var record = UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: outcome == .succeeded)
         if let receipt {
             do {
@@ -130,8 +137,8 @@ struct Job: Sendable {
                 record.cost = cost
                 server.metrics.served(provider: candidate.address, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
                                       embeddingTokens: r.embeddingTokens, cost: cost)
-                if outcome == .succeeded, let text, let auditor = server.auditor {
-                    await auditor.consider(request: body, output: text, receipt: receipt)
+                if outcome == .succeeded, let answer, let auditor = server.auditor {
+                    await auditor.consider(request: body, receipt: receipt, answer: answer)
                 }
             } catch {
                 // Refused, the channel is retired (and closed by the upkeep).

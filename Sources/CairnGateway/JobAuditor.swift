@@ -2,10 +2,11 @@ public import CairnMarket
 public import Foundation
 
 /// Checks a share of the gateway's own jobs: handed every job whose receipt the gateway accepted, with the request body
-/// it sent and the text the provider answered, it draws (after the receipt exists) whether to check it, and challenges
-/// the provider on the chain when the check fails. The gateway calls it off the request path.
+/// it sent, it draws (after the receipt exists) whether to check it, and only then reads the text the provider answered
+/// (`answer`: nil for an answer the check does not judge) and challenges the provider on the chain when the check fails.
+/// The gateway calls it off the request path.
 public protocol JobAuditor: Sendable {
-    func consider(request: Data, output: String, receipt: SignedReceipt) async
+    func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> String?) async
 }
 
 /// The answer's text, as the provider hashed it into the receipt: the one choice's message content (chat) or text
@@ -49,6 +50,13 @@ public enum AnswerText {
             return message.content ?? ""
         }
         return choice.text
+    }
+
+    /// The text of a streamed answer, from its events' data in order.
+    static func stream(_ events: [String]) -> String? {
+        var s = Stream()
+        for data in events { s.add(data) }
+        return s.text
     }
 
     /// Gathers a streamed answer's text, chunk by chunk; `text` is nil once the answer is one the check does not judge.

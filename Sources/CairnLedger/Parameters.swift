@@ -12,6 +12,20 @@ public protocol ParameterRouter: Sendable {
     func setParameter(module: String, key: String, value: JSONValue, context: ExecutionContext) throws(LedgerError)
 }
 
+extension ExecutionContext {
+    /// Another module's whole-number parameter `key`, read through the ledger's parameters (nil where that module does not
+    /// run, or has no such parameter): how a module checks a rule that ties its parameters to another's.
+    public func wholeParameter(_ module: String, _ key: String) throws -> UInt64? {
+        guard let router = parameters, router.parameterModules.contains(module),
+              case .object(let fields)? = try router.parameters(module: module, state: state) else { return nil }
+        switch fields[key] {
+        case .number(let n)?: return n.uint64
+        case .string(let s)?: return UInt64(s)
+        default: return nil
+        }
+    }
+}
+
 extension JSONValue {
     /// A short JSON rendering for error messages.
     public var compactDescription: String {

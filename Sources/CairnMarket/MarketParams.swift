@@ -81,20 +81,10 @@ extension MarketModule {
     }
 
     func challengeWindowBlocks(_ context: ExecutionContext) throws(LedgerError) -> UInt64? {
-        guard let router = context.parameters, router.parameterModules.contains("verification") else { return nil }
-        let verification: JSONValue?
-        do { verification = try router.parameters(module: "verification", state: context.state) } catch {
-            throw MarketError.corrupt("verification params: \(error)")
-        }
-        func blocks(_ key: String) -> UInt64? {
-            guard case .object(let fields)? = verification else { return nil }
-            switch fields[key] {
-            case .number(let n)?: return n.uint64
-            case .string(let s)?: return UInt64(s)
-            default: return nil
-            }
-        }
-        guard let commit = blocks("commitBlocks"), let reveal = blocks("revealBlocks") else { return nil }
-        return 1 + commit + reveal
+        do {
+            guard let commit = try context.wholeParameter("verification", "commitBlocks"),
+                  let reveal = try context.wholeParameter("verification", "revealBlocks") else { return nil }
+            return 1 + commit + reveal
+        } catch { throw MarketError.corrupt("verification params: \(error)") }
     }
 }

@@ -95,15 +95,7 @@ extension VerificationModule {
 
     /// The market's settle delay, read through the ledger's parameters (nil on a ledger without a market).
     func settleDelayBlocks(_ context: ExecutionContext) throws(LedgerError) -> UInt64? {
-        guard let router = context.parameters, router.parameterModules.contains("market") else { return nil }
-        let market: JSONValue?
-        do { market = try router.parameters(module: "market", state: context.state) } catch { throw VerificationError.corrupt("market params: \(error)") }
-        guard case .object(let fields)? = market, let value = fields["settleDelayBlocks"] else { return nil }
-        switch value {
-        case .number(let n): return n.uint64
-        case .string(let s): return UInt64(s)
-        default: return nil
-        }
+        do { return try context.wholeParameter("market", "settleDelayBlocks") } catch { throw VerificationError.corrupt("market params: \(error)") }
     }
 
     public var hasParameters: Bool { true }

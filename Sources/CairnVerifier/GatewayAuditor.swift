@@ -44,9 +44,13 @@ public actor GatewayAuditor: JobAuditor {
         self.report = report
     }
 
-    public func consider(request: Data, output: String, receipt: SignedReceipt) async {
+    public func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> String?) async {
         guard Double.random(in: 0..<1) < rate else { return }
         counts.drawn += 1
+        guard let output = answer() else {
+            counts.skipped += 1  // several choices, tool calls: not what the check judges
+            return
+        }
         guard queue.count < backlog else {
             counts.skipped += 1
             return
