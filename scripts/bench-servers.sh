@@ -28,19 +28,8 @@ die() { echo "bench-servers: $*" >&2; exit 1; }
 [ -x "$ROOT/.venv-openai/bin/python" ] || die "the openai client's virtualenv is missing; scripts/openai-tests/run.sh makes it"
 
 SERVER=$LLAMA_DIR/llama.cpp/build/bin/llama-server
-if [ ! -x "$SERVER" ]; then
-  echo "building llama-server from the llama-cpp-python 0.3.36 sdist (about 10 minutes)..." >&2
-  mkdir -p "$LLAMA_DIR"
-  python3 -m pip download llama-cpp-python==0.3.36 --no-deps --no-binary llama-cpp-python -d "$LLAMA_DIR" >&2
-  tar xzf "$LLAMA_DIR/llama_cpp_python-0.3.36.tar.gz" -C "$LLAMA_DIR"
-  rm -rf "$LLAMA_DIR/llama.cpp" && mv "$LLAMA_DIR/llama_cpp_python-0.3.36/vendor/llama.cpp" "$LLAMA_DIR/llama.cpp"
-  command -v cmake >/dev/null || python3 -m pip install cmake >&2
-  source "$ROOT/scripts/reference/llama-cmake-flags.sh"
-  # shellcheck disable=SC2086 # the flags are words
-  cmake -S "$LLAMA_DIR/llama.cpp" -B "$LLAMA_DIR/llama.cpp/build" -DCMAKE_BUILD_TYPE=Release $LLAMA_CMAKE_FLAGS -DLLAMA_OPENSSL=OFF \
-    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON >&2
-  cmake --build "$LLAMA_DIR/llama.cpp/build" --target llama-server llama-batched-bench llama-bench -j2 >&2
-fi
+source "$ROOT/scripts/lib/llama-build.sh"
+build_llama_tools "$LLAMA_DIR" llama-server llama-batched-bench llama-bench
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 LLAMA_PORT=$(free_port); RPC=$(free_port); PROVIDER=$(free_port); GATEWAY=$(free_port)

@@ -102,7 +102,7 @@ public struct Gateway: Service {
                     await onReady(Ready(address: address, port: channel.localAddress?.port ?? 0, providers: directory.providers.count))
                 },
                 logger: logger)
-            let upkeep = Upkeep(directory: directory, desk: desk, refresh: config.refreshInterval, logger: logger)
+            let upkeep = Upkeep(directory: directory, desk: desk, auditor: config.auditor, refresh: config.refreshInterval, logger: logger)
             let flusher = Flusher(desk: desk)
             let group = ServiceGroup(configuration: .init(services: [app, upkeep, flusher], logger: logger))
             try await group.run()
@@ -127,6 +127,7 @@ public struct Gateway: Service {
 struct Upkeep: Service {
     let directory: ProviderDirectory
     let desk: ChannelDesk
+    let auditor: (any JobAuditor)?
     let refresh: Duration
     let logger: Logger
 
@@ -139,6 +140,7 @@ struct Upkeep: Service {
                 do { try await directory.refresh() } catch {
                     logger.warning("cannot read the providers from the node", metadata: ["error": "\(error)"])
                 }
+                if let auditor { directory.setSuspects(await auditor.suspects()) }
             }
             await desk.upkeep { directory.endpoint(of: $0) }
         }

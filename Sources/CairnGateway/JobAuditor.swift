@@ -1,3 +1,4 @@
+public import CairnPrimitives
 public import CairnMarket
 public import Foundation
 
@@ -7,6 +8,8 @@ public import Foundation
 /// The gateway calls it off the request path.
 public protocol JobAuditor: Sendable {
     func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> String?) async
+    /// Providers whose checked jobs, pooled, say they cheat in ways one job cannot show; the gateway ranks them low.
+    func suspects() async -> Set<Address>
 }
 
 /// The answer's text, as the provider hashed it into the receipt: the one choice's message content (chat) or text

@@ -20,6 +20,8 @@ public final class ProviderDirectory: Sendable {
         var byName: [String: Listing] = [:]
         var refreshed: Date?
         var lastError: String?
+        /// Providers this gateway's own audits suspect (``JobAuditor/suspects()``).
+        var suspects: Set<Address> = []
     }
 
     let node: NodeClient
@@ -75,7 +77,18 @@ public final class ProviderDirectory: Sendable {
     }
 
     /// The model named `name` and its providers, or nil when no active provider serves it.
-    public func listing(_ name: String) -> Listing? { state.withLock { $0.byName[name] } }
+    public func listing(_ name: String) -> Listing? {
+        state.withLock { s in
+            guard var listing = s.byName[name] else { return nil }
+            for i in listing.candidates.indices where s.suspects.contains(listing.candidates[i].address) {
+                listing.candidates[i].reputation.suspected = true
+            }
+            return listing
+        }
+    }
+
+    /// Providers the gateway's audits suspect from their pooled checks: ranked as if a check had failed.
+    public func setSuspects(_ suspects: Set<Address>) { state.withLock { $0.suspects = suspects } }
 
     /// Every model some active provider serves, by name.
     public var listings: [Listing] { state.withLock { $0.byName.values.sorted { $0.model.name < $1.model.name } } }

@@ -27,17 +27,22 @@ public struct CheckRecord: Sendable, Equatable {
     public var checksFailed: UInt64
     public var challengesUpheld: UInt64
 
-    public init(checksPassed: UInt64 = 0, checksFailed: UInt64 = 0, challengesUpheld: UInt64 = 0) {
+    /// Whether this gateway's own audits suspect it: its checked jobs pooled fail (``PooledEvidence`` in the verifier).
+    public var suspected: Bool
+
+    public init(checksPassed: UInt64 = 0, checksFailed: UInt64 = 0, challengesUpheld: UInt64 = 0, suspected: Bool = false) {
         self.checksPassed = checksPassed
         self.checksFailed = checksFailed
         self.challengesUpheld = challengesUpheld
+        self.suspected = suspected
     }
 
     /// The share of its checks it passed, with a failure counting four times and one passed check assumed: 1 before any
-    /// check, down to 0.2 after one failure, back up as checks pass.
+    /// check, down to 0.2 after one failure, back up as checks pass. A suspected provider has at most 0.2.
     public var trust: Double {
         let passed = Double(checksPassed) + 1
-        return passed / (passed + 4 * Double(checksFailed))
+        let share = passed / (passed + 4 * Double(checksFailed))
+        return suspected ? min(share, 0.2) : share
     }
 }
 

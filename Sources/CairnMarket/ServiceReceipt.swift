@@ -32,10 +32,18 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
     /// included); the client's next voucher counts them.
     public var modelTokens: UInt64
     public var modelRequests: UInt64
+    /// What a check of the job needs beyond the request (which holds the sampling settings) and the output text: the hash
+    /// of the weights file the provider served (its registry entry's `weightsHash`), SHA-256 of the completion's token
+    /// ids (``tokensHash(_:)``; zero when the backend does not report them, as an external server does not), and why
+    /// generation stopped (`stop`, `length`, `tool_calls`; choices joined by commas; empty for embeddings).
+    public var weightsHash: Hash
+    public var outputTokensHash: Hash
+    public var finishReason: String
 
     public init(provider: Address, channelID: UInt64, requestHash: Hash, outputHash: Hash, modelID: UInt64, model: String,
                 promptTokens: UInt32, completionTokens: UInt32, embeddingTokens: UInt32, price: ModelPrice, cost: Amount,
-                cumulative: Amount, modelCumulative: Amount, modelTokens: UInt64 = 0, modelRequests: UInt64 = 0) {
+                cumulative: Amount, modelCumulative: Amount, modelTokens: UInt64 = 0, modelRequests: UInt64 = 0,
+                weightsHash: Hash = .zero, outputTokensHash: Hash = .zero, finishReason: String = "") {
         self.provider = provider
         self.channelID = channelID
         self.requestHash = requestHash
@@ -51,6 +59,17 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         self.modelCumulative = modelCumulative
         self.modelTokens = modelTokens
         self.modelRequests = modelRequests
+        self.weightsHash = weightsHash
+        self.outputTokensHash = outputTokensHash
+        self.finishReason = finishReason
+    }
+
+    /// SHA-256 of token ids as little-endian 32-bit integers, in order.
+    public static func tokensHash(_ ids: [Int32]) -> Hash {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * ids.count)
+        for id in ids { withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { bytes.append(contentsOf: $0) } }
+        return Hash.sha256(bytes)
     }
 
     public func encode(to w: inout CanonicalWriter) {
@@ -69,6 +88,9 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         w.write(modelCumulative)
         w.write(modelTokens)
         w.write(modelRequests)
+        w.write(weightsHash)
+        w.write(outputTokensHash)
+        w.write(finishReason)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -87,6 +109,9 @@ public struct ServiceReceipt: Sendable, Equatable, Codable, CanonicalCodable {
         modelCumulative = try r.readAmount()
         modelTokens = try r.readUInt64()
         modelRequests = try r.readUInt64()
+        weightsHash = try r.readHash()
+        outputTokensHash = try r.readHash()
+        finishReason = try r.readString(limit: 256)
     }
 
     /// Signs the receipt with the provider's key (domain `cairn/receipt/v1`).

@@ -3,6 +3,7 @@ public import CairnClient
 public import CairnMarket
 public import CairnGateway
 import CairnVerification
+import CairnInference
 public import Foundation
 
 /// A gateway's audits of its own traffic: each job whose receipt the gateway accepted is checked with probability
@@ -11,7 +12,9 @@ public import Foundation
 /// is challenged on the chain with the gateway's key and `bond`; the committee decides.
 ///
 /// Checks run one at a time, off the request path; at most `backlog` wait, and a job drawn while that many wait is not
-/// checked (counted as skipped).
+/// checked (counted as skipped). The checks a provider passes are pooled (``PooledEvidence``): when the pool shows a
+/// cheat no single job shows (a coarser model, a temperature a little off), the provider becomes a suspect, which the
+/// gateway ranks as if a check had failed. A suspicion is not a challenge: the committee judges one job at a time.
 public actor GatewayAuditor: JobAuditor {
     public struct Counts: Sendable, Equatable {
         public var drawn = 0
@@ -19,6 +22,7 @@ public actor GatewayAuditor: JobAuditor {
         public var failed = 0
         public var challenged = 0
         public var skipped = 0
+        public var suspected = 0
     }
 
     let rate: Double
@@ -31,6 +35,11 @@ public actor GatewayAuditor: JobAuditor {
     var queue: [(request: Data, output: String, receipt: SignedReceipt)] = []
     var draining = false
     public private(set) var counts = Counts()
+    var evidence: [Address: PooledEvidence] = [:]
+    /// Providers the pooled evidence speaks against, and why.
+    public private(set) var suspicions: [Address: String] = [:]
+
+    public func suspects() -> Set<Address> { Set(suspicions.keys) }
 
     public init(rate: Double, node: NodeClient, key: PrivateKey, bond: Amount, modelsDirectory: String?, backlog: Int = 16,
                 report: @escaping @Sendable (String) -> Void) {
@@ -76,8 +85,16 @@ public actor GatewayAuditor: JobAuditor {
             report("audit skipped: the job's text does not match its receipt's hashes (provider \(receipt.provider))")
             return
         }
-        let (verdict, reason) = judge.judge(request: Array(request), output: output, receipt: receipt)
+        let (verdict, reason, check) = judge.check(request: Array(request), output: output, receipt: receipt)
         counts.checked += 1
+        if verdict == .honest, let check {
+            evidence[receipt.provider, default: PooledEvidence()].add(check)
+            if suspicions[receipt.provider] == nil, let why = evidence[receipt.provider]?.failure() {
+                suspicions[receipt.provider] = why
+                counts.suspected += 1
+                report("audits suspect provider \(receipt.provider): \(why)")
+            }
+        }
         guard verdict == .cheated else { return }
         counts.failed += 1
         do {

@@ -153,6 +153,8 @@ extension VerifierError {
 public final class JobJudge {
     let models: ModelLocator
     var verifiers: [String: InferenceVerifier] = [:]
+    /// The hash of each loaded model's weights file, to compare with what receipts name.
+    var weights: [String: Hash] = [:]
 
     public init(modelsDirectory: String?) { models = ModelLocator(directory: modelsDirectory) }
 
@@ -165,18 +167,31 @@ public final class JobJudge {
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
     public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
+        let (verdict, reason, _) = check(request: request, output: output, receipt: receipt)
+        return (verdict, reason)
+    }
+
+    /// ``judge(request:output:receipt:)`` with the check's own verdict (nil: not judged), for pooling.
+    func check(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String, InferenceCheck.Verdict?) {
         let replay: JobReplay
-        do { replay = try JobReplay(requestBody: request) } catch { return (.honest, "the request cannot be read: \(error)") }
-        if let why = replay.unjudgeable { return (.honest, "not judged: \(why)") }
+        do { replay = try JobReplay(requestBody: request) } catch { return (.honest, "the request cannot be read: \(error)", nil) }
+        if let why = replay.unjudgeable { return (.honest, "not judged: \(why)", nil) }
         do {
             let verifier = try verifier(for: receipt.model)
+            if receipt.weightsHash != .zero, let mine = weights[receipt.model], receipt.weightsHash != mine {
+                return (.honest, "not judged: the receipt names weights \(receipt.weightsHash.hex), this verifier has \(mine.hex)", nil)
+            }
+            // The finish reason the provider signed (older receipts carry none: not checked).
+            let finish = ["stop", "length"].contains(receipt.finishReason) ? receipt.finishReason : nil
             let claim = InferenceCheck.Claim(temperature: replay.temperature, topP: replay.topP, billedTokens: Int(receipt.completionTokens),
-                                             finishReason: nil, maxTokens: replay.maxTokens)
+                                             finishReason: finish, maxTokens: replay.maxTokens)
+            // Relevance is measured (and its bound calibrated) on one-question chats only.
+            let chat = if case .chat(let messages) = replay.prompt, messages.count == 1 { true } else { false }
             let result = try verifier.check(promptTokens: try replay.promptTokens(verifier), outputTokens: try verifier.tokenizer.encode(output),
-                                            claim: claim)
-            return (result.passed ? .honest : .cheated, result.reason)
+                                            claim: claim, chat: chat)
+            return (result.passed ? .honest : .cheated, result.reason, result)
         } catch {
-            return (.honest, "not judged: \(error)")
+            return (.honest, "not judged: \(error)", nil)
         }
     }
 
@@ -187,7 +202,9 @@ public final class JobJudge {
 
     func verifier(for model: String) throws -> InferenceVerifier {
         if let v = verifiers[model] { return v }
-        let v = try InferenceVerifier(path: try models.path(for: model))
+        let path = try models.path(for: model)
+        let v = try InferenceVerifier(path: path)
+        weights[model] = try WeightsHasher.hash(file: WeightsHasher.weightsFile(at: path))
         verifiers[model] = v
         return v
     }

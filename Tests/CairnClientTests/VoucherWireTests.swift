@@ -53,4 +53,25 @@ import Testing
         #expect(!other.signed(by: key, chainID: "c").isValid(chainID: "c"))
         #expect(SignedReceipt(headerValue: signed.headerValue) == signed)
     }
+
+    @Test func theReceiptCommitsToWeightsTokenIdsAndFinishReason() throws {
+        let r = ServiceReceipt(provider: key.publicKey.address, channelID: 1, requestHash: Hash.sha256([1]), outputHash: Hash.sha256([2]),
+                               modelID: 1, model: "m", promptTokens: 1, completionTokens: 2, embeddingTokens: 0,
+                               price: ModelPrice(modelID: 1, promptPerMillion: 1, completionPerMillion: 1, embeddingPerMillion: 1),
+                               cost: 1, cumulative: 1, modelCumulative: 1, weightsHash: Hash.sha256([3]),
+                               outputTokensHash: ServiceReceipt.tokensHash([5, 700, -1]), finishReason: "length")
+        let signed = r.signed(by: key, chainID: "c")
+        let back = try #require(SignedReceipt(headerValue: signed.headerValue))
+        #expect(back == signed && back.isValid(chainID: "c"))
+        #expect(back.receipt.finishReason == "length" && back.receipt.weightsHash == Hash.sha256([3]))
+        // The ids as little-endian 32-bit words.
+        #expect(ServiceReceipt.tokensHash([5, 700, -1]) == Hash.sha256([5, 0, 0, 0, 0xBC, 2, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]))
+        // Changing any of them breaks the signature.
+        for change in [{ (x: inout ServiceReceipt) in x.finishReason = "stop" }, { $0.weightsHash = .zero },
+                       { $0.outputTokensHash = ServiceReceipt.tokensHash([5, 700]) }] {
+            var forged = signed
+            change(&forged.receipt)
+            #expect(!forged.isValid(chainID: "c"))
+        }
+    }
 }

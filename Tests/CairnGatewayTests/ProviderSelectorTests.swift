@@ -34,6 +34,17 @@ import CairnGateway
         #expect(first(&s, [cheat]) == cheat.address)
     }
 
+    @Test func aProviderTheGatewaysAuditsSuspectRanksAsIfACheckHadFailed() {
+        var s = ProviderSelector()
+        var suspect = Self.candidate("suspect", prompt: 600_000, completion: 1_200_000)
+        suspect.reputation = CheckRecord(checksPassed: 50, suspected: true)
+        #expect(abs(suspect.reputation.trust - 0.2) < 1e-12)
+        #expect(CheckRecord(checksPassed: 50).trust == 1)
+        // Cheaper, with a long clean record on chain, and still behind an untried provider at the full price.
+        for _ in 0..<4 { #expect(first(&s, [suspect, Self.a]) == Self.a.address) }
+        #expect(first(&s, [suspect]) == suspect.address)
+    }
+
     @Test func theCheaperOfTwoEqualProvidersComesFirst() {
         var s = ProviderSelector()
         let cheap = Self.candidate("cheap", prompt: 500_000, completion: 1_000_000)

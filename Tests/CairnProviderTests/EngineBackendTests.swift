@@ -36,8 +36,13 @@ struct EngineBackendTests {
             #expect(first.isValid(chainID: TestClient.chainID))
             #expect(first.receipt.promptTokens > 10)
             #expect((1...4).contains(first.receipt.completionTokens))
-            let text = try #require(((chat.json?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
+            let choice = try #require((chat.json?["choices"] as? [[String: Any]])?.first)
+            let text = try #require((choice["message"] as? [String: Any])?["content"] as? String)
             #expect(first.receipt.outputHash == Hash.sha256(Array(text.utf8)))
+            // This engine reports the token ids it generated: the receipt commits to them, the weights and the finish reason.
+            #expect(first.receipt.outputTokensHash != .zero && first.receipt.outputTokensHash != ServiceReceipt.tokensHash([]))
+            #expect(first.receipt.weightsHash == ProviderHarness.chatModel.weightsHash)
+            #expect(first.receipt.finishReason == choice["finish_reason"] as? String)
             #expect(chat.headers[CairnHeader.capacity.lowercased()] == "32", "the scheduler's sequence limit")
 
             let streamed = try await h.request("/v1/chat/completions",

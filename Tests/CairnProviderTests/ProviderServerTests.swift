@@ -38,12 +38,20 @@ import NIOHTTP1
             #expect(r.cumulative == 12 && r.modelCumulative == 12)
             #expect(r.requestHash == Hash.sha256(Array(body.utf8)))
             #expect(r.outputHash == Hash.sha256(Array("Hello from the fake".utf8)))
+            // What a check needs beside the request and the text: the weights served and why it stopped; an external server
+            // does not report token ids, so their hash is zero.
+            #expect(r.weightsHash == H.chatModel.weightsHash)
+            #expect(r.finishReason == choice["finish_reason"] as? String && !r.finishReason.isEmpty)
+            #expect(r.outputTokensHash == .zero)
 
             // The backend was asked with the model's upstream name, the max tokens, and for its usage.
             let upstream = try #require(h.upstream.lastJSON)
             #expect(upstream["model"] as? String == "upstream-chat")
             #expect(upstream["max_tokens"] as? Int == 4)
             #expect((upstream["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+            // The OpenAI API's sampling, spelled out: the whole distribution at temperature 1, whatever the server's defaults.
+            #expect(upstream["temperature"] as? Double == 1 && upstream["top_p"] as? Double == 1)
+            #expect(upstream["top_k"] as? Int == 0 && upstream["min_p"] as? Double == 0)
 
             // Delivered and stored before the answer.
             #expect(try h.store.load().first?.delivered == 12)

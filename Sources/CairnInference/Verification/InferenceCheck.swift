@@ -5,7 +5,10 @@ import Foundation
 /// Greedy requests (temperature 0): the emitted token must be the model's top choice wherever the choice is clear
 /// (the top logit more than `greedyDeficit` above the emitted one). Sampled requests: every token must lie in the set
 /// the settings sample from, and the output's log-probability must fit the claimed temperature (a z-score of its sum
-/// against the per-step expectations and variances). Billed tokens and the finish reason are checked too.
+/// against the per-step expectations and variances), and a chat answer must be more likely after its own question than
+/// after an empty one (its relevance; a replayed answer to another question is not). Billed tokens and the finish reason
+/// are checked too. Each verdict also carries the sums ``PooledEvidence`` adds up over a provider's checked jobs, which
+/// judges cheats too subtle for one job.
 public struct InferenceCheck: Sendable {
     public struct Thresholds: Sendable, Equatable {
         /// A greedy step whose top logit is more than this above the emitted token's is a mismatch.
@@ -20,19 +23,29 @@ public struct InferenceCheck: Sendable {
         public var endProbability: Double
         /// Billed completion tokens may exceed the re-tokenized count by this share plus 2.
         public var billingSlack: Double
+        /// A sampled chat answer whose relevance (nats) is below this fails.
+        public var relevance: Double
+        /// Greedy steps whose top logit is more than this above the emitted token's count as close mismatches (pooled).
+        public var closeDeficit: Float
+        /// Close mismatches per greedy token honest engines show (pooled; the allowance grows with the tokens checked).
+        public var closeMismatchRate: Double
 
-        public init(greedyDeficit: Float, greedyMismatches: Int, outOfSet: Int, zScore: Double, endProbability: Double, billingSlack: Double) {
+        public init(greedyDeficit: Float, greedyMismatches: Int, outOfSet: Int, zScore: Double, endProbability: Double, billingSlack: Double,
+                    relevance: Double, closeDeficit: Float, closeMismatchRate: Double) {
             self.greedyDeficit = greedyDeficit
             self.greedyMismatches = greedyMismatches
             self.outOfSet = outOfSet
             self.zScore = zScore
             self.endProbability = endProbability
             self.billingSlack = billingSlack
+            self.relevance = relevance
+            self.closeDeficit = closeDeficit
+            self.closeMismatchRate = closeMismatchRate
         }
 
         /// From measurement (README, "Verified inference").
         public static let standard = Thresholds(greedyDeficit: 1.5, greedyMismatches: 0, outOfSet: 1, zScore: 4.5, endProbability: 1e-4,
-                                                billingSlack: 0.05)
+                                                billingSlack: 0.05, relevance: -2, closeDeficit: 0.5, closeMismatchRate: 0.002)
     }
 
     /// What the provider claimed beside the output.
@@ -73,6 +86,16 @@ public struct InferenceCheck: Sendable {
         public var expectedLogProbability: Double
         /// The probability of ending right after the output.
         public var endProbability: Double
+        /// Sampled chat answers: Σ log p of the output after its question less after an empty question (under the claimed
+        /// settings, a token outside the sampled set counting −50).
+        public var relevance: Double?
+        /// For ``PooledEvidence``: the variance of `logProbability` (sampled), the times the top token was emitted, their
+        /// expectation and variance (sampled), and greedy steps with the top more than `closeDeficit` above the emitted.
+        public var logProbabilityVariance: Double?
+        public var topTokens: Int?
+        public var expectedTopTokens: Double?
+        public var topVariance: Double?
+        public var closeMismatches: Int?
 
         public var passed: Bool { verdict == "pass" }
     }
@@ -81,10 +104,15 @@ public struct InferenceCheck: Sendable {
 
     public init(thresholds: Thresholds = .standard) { self.thresholds = thresholds }
 
-    /// Judges `scores` (from ``TeacherForcedScorer``) against `claim`.
-    public func judge(_ scores: [PositionScore], endProbability: Double, claim: Claim) -> Verdict {
+    /// Σ log p of the emitted tokens, a token outside the sampled set counting −50.
+    static func logProbability(_ scores: [PositionScore]) -> Double {
+        scores.reduce(0.0) { $0 + ($1.logProbability.isFinite ? $1.logProbability : -50) }
+    }
+
+    /// Judges `scores` (from ``TeacherForcedScorer``) against `claim`; `relevance` as ``Verdict/relevance`` (nil: not measured).
+    public func judge(_ scores: [PositionScore], endProbability: Double, claim: Claim, relevance: Double? = nil) -> Verdict {
         let t = thresholds
-        let logP = scores.reduce(0.0) { $0 + ($1.logProbability.isFinite ? $1.logProbability : -50) }
+        let logP = Self.logProbability(scores)
         let expected = scores.reduce(0.0) { $0 - $1.entropy }
         let variance = scores.reduce(0.0) { $0 + max($1.secondMoment - $1.entropy * $1.entropy, 0) }
         var verdict = Verdict(verdict: "pass", tokens: scores.count, mismatches: 0, reason: "", zScore: nil, logProbability: logP,
@@ -93,6 +121,7 @@ public struct InferenceCheck: Sendable {
         if claim.temperature <= 0 {
             let misses = scores.enumerated().filter { $0.element.emitted != $0.element.top && $0.element.deficit > t.greedyDeficit }
             verdict.mismatches = misses.count
+            verdict.closeMismatches = scores.filter { $0.emitted != $0.top && $0.deficit > t.closeDeficit }.count
             if misses.count > t.greedyMismatches {
                 let first = misses[0]
                 failures.append("greedy: \(misses.count) of \(scores.count) tokens are not the model's clear top choice "
@@ -110,6 +139,10 @@ public struct InferenceCheck: Sendable {
             let tops = scores.filter { $0.emitted == $0.top }.count
             let expectedTops = scores.reduce(0.0) { $0 + $1.topProbability }
             let topVariance = scores.reduce(0.0) { $0 + $1.topProbability * (1 - $1.topProbability) }
+            verdict.topTokens = tops
+            verdict.expectedTopTokens = expectedTops
+            verdict.topVariance = topVariance
+            verdict.logProbabilityVariance = variance
             if topVariance > 0 {
                 let z = (Double(tops) - expectedTops) / topVariance.squareRoot()
                 if z > t.zScore {
@@ -124,6 +157,13 @@ public struct InferenceCheck: Sendable {
                     failures.append("sampled: the output's log-probability is \(String(format: "%.1f", z)) standard deviations "
                                     + (z > 0 ? "above what temperature \(claim.temperature) gives (sharper sampling, or greedy)"
                                        : "below what temperature \(claim.temperature) gives (hotter sampling, another model or text)"))
+                }
+            }
+            if let relevance {
+                verdict.relevance = relevance
+                if relevance < t.relevance {
+                    failures.append("sampled: the answer is \(String(format: "%.1f", -relevance)) nats less likely after its question than after "
+                                    + "an empty one (an answer to another question)")
                 }
             }
         }
@@ -185,15 +225,27 @@ public final class InferenceVerifier {
         return try tokenizer.encode(prompt)
     }
 
-    /// Checks `output` (token ids) after `prompt` (token ids) against `claim`.
-    public func check(promptTokens: [Int32], outputTokens: [Int32], claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {
+    /// Checks `output` (token ids) after `prompt` (token ids) against `claim`. A sampled `chat` answer is also scored after
+    /// an empty question, for its relevance.
+    public func check(promptTokens: [Int32], outputTokens: [Int32], claim: InferenceCheck.Claim, chat: Bool = false) throws -> InferenceCheck.Verdict {
         let scored = try scorer.score(prompt: promptTokens, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
                                       topP: claim.topP, endTokens: endTokens)
-        return check.judge(scored.positions, endProbability: scored.endProbabilityAfter, claim: claim)
+        var relevance: Double?
+        if chat, claim.temperature > 0, !outputTokens.isEmpty {
+            let alone = try scorer.score(prompt: try emptyQuestion, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
+                                         topP: claim.topP, endTokens: endTokens)
+            relevance = InferenceCheck.logProbability(scored.positions) - InferenceCheck.logProbability(alone.positions)
+        }
+        return check.judge(scored.positions, endProbability: scored.endProbabilityAfter, claim: claim, relevance: relevance)
+    }
+
+    /// An empty user message in the chat template, the context ``InferenceCheck/Verdict/relevance`` compares with.
+    public var emptyQuestion: [Int32] {
+        get throws { try tokenizer.encode(chatTemplate.render([.user("")], addGenerationPrompt: true)) }
     }
 
     /// Checks `output` text after `prompt` text.
     public func check(prompt: String, chat: Bool, output: String, claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {
-        try check(promptTokens: try promptTokens(prompt, chat: chat), outputTokens: try tokenizer.encode(output), claim: claim)
+        try check(promptTokens: try promptTokens(prompt, chat: chat), outputTokens: try tokenizer.encode(output), claim: claim, chat: chat)
     }
 }

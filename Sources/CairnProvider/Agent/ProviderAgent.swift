@@ -49,7 +49,7 @@ public struct ProviderAgent: Service {
                 let price = ModelPrice(modelID: view.id, promptPerMillion: model.promptPerMillion,
                                        completionPerMillion: model.completionPerMillion, embeddingPerMillion: model.embeddingPerMillion)
                 served.append(ServedModel(name: view.name, price: price, contextLength: 0, generates: true, embeds: true,
-                                          aliases: model.name == view.name ? [] : [model.name]))
+                                          aliases: model.name == view.name ? [] : [model.name], weightsHash: view.weightsHash))
             }
             var backend = try await loadBackend(served, http: http)
             if let cheat = try ProviderTestHooks.cheat(environment: ProcessInfo.processInfo.environment) {

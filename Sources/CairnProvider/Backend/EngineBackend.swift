@@ -112,9 +112,13 @@ public struct EngineBackend: InferenceBackend {
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
+                    var ids: [Int32] = []
                     for try await event in events {
                         switch event {
-                        case .token(_, let text), .text(let text):
+                        case .token(let id, let text):
+                            ids.append(id)
+                            if !text.isEmpty { continuation.yield(.text(text)) }
+                        case .text(let text):
                             if !text.isEmpty { continuation.yield(.text(text)) }
                         case .logprobs(let measured):
                             func candidate(_ c: TokenLogprobs.Candidate) -> TokenLogprob.Candidate {
@@ -124,7 +128,7 @@ public struct EngineBackend: InferenceBackend {
                         case .finished(let summary):
                             continuation.yield(.finished(GenerationUsage(
                                 promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
-                                finishReason: Self.finishReason(summary.finishReason))))
+                                finishReason: Self.finishReason(summary.finishReason), tokenIDs: ids)))
                         }
                     }
                     continuation.finish()

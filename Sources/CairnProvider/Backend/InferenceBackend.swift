@@ -17,17 +17,21 @@ public struct ServedModel: Sendable, Equatable {
     public var embeds: Bool
     /// Other names requests may use (the operator's local name of the model).
     public var aliases: [String]
+    /// The hash of the weights file served (the registry entry's), which receipts carry.
+    public var weightsHash: Hash
 
     /// The model's id in the chain's registry.
     public var modelID: UInt64 { price.modelID }
 
-    public init(name: String, price: ModelPrice, contextLength: Int, generates: Bool, embeds: Bool, aliases: [String] = []) {
+    public init(name: String, price: ModelPrice, contextLength: Int, generates: Bool, embeds: Bool, aliases: [String] = [],
+                weightsHash: Hash = .zero) {
         self.name = name
         self.price = price
         self.contextLength = contextLength
         self.generates = generates
         self.embeds = embeds
         self.aliases = aliases
+        self.weightsHash = weightsHash
     }
 
     /// Whether a request's `model` names this model.
@@ -115,11 +119,14 @@ public struct GenerationUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var finishReason: String
+    /// The completion's token ids, when the backend knows them (this engine does; an external server does not say).
+    public var tokenIDs: [Int32]?
 
-    public init(promptTokens: Int, completionTokens: Int, finishReason: String) {
+    public init(promptTokens: Int, completionTokens: Int, finishReason: String, tokenIDs: [Int32]? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.finishReason = finishReason
+        self.tokenIDs = tokenIDs
     }
 }
 

@@ -116,8 +116,9 @@ public struct OpenAIProxyBackend: InferenceBackend {
         }
         var upstream = body
         upstream.maxTokens = prepared.maxTokens
-        upstream.temperature = request.temperature
-        upstream.topP = request.topP
+        // The OpenAI API's defaults (temperature 1, top-p 1), sent explicitly: servers differ in theirs (llama.cpp's is 0.8).
+        upstream.temperature = request.temperature ?? 1
+        upstream.topP = request.topP ?? 1
         upstream.seed = request.seed.map { Int64(bitPattern: $0) }
         upstream.stop = request.stop.isEmpty ? nil : request.stop
         let response = try await post(path, body: upstream)

@@ -14,6 +14,11 @@ struct UpstreamGeneration: Encodable {
     var maxTokens: Int?
     var temperature: Double?
     var topP: Double?
+    /// llama.cpp's and vLLM's extensions, sent as 0 (off): their servers otherwise truncate to the top 40 tokens and
+    /// drop those under 5% of the top's probability by default, which is not the distribution the OpenAI API defines
+    /// for a temperature and top-p (nor the one verifiers check the output against).
+    var topK: Int? = 0
+    var minP: Double? = 0
     var seed: Int64?
     var stop: [String]?
     var stream = true
@@ -33,6 +38,8 @@ struct UpstreamGeneration: Encodable {
         case model, messages, prompt, temperature, seed, stop, stream
         case maxTokens = "max_tokens"
         case topP = "top_p"
+        case topK = "top_k"
+        case minP = "min_p"
         case streamOptions = "stream_options"
     }
 }

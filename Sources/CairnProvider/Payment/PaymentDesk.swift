@@ -66,9 +66,11 @@ public actor PaymentDesk {
     ///   - model: the model served.
     ///   - requestHash: SHA-256 of the request body.
     ///   - outputHash: SHA-256 of the output (text as UTF-8, or embeddings as little-endian F32).
+    ///   - outputTokensHash, finishReason: see ``ServiceReceipt``; the receipt also carries `model.weightsHash`.
     /// - Throws: `ProviderError` when the ticket is not the channel's request in flight or the store fails.
     public func deliver(_ ticket: Authorization, model: ServedModel, promptTokens: Int, completionTokens: Int, embeddingTokens: Int,
-                        requestHash: Hash, outputHash: Hash) throws(ProviderError) -> SignedReceipt {
+                        requestHash: Hash, outputHash: Hash, outputTokensHash: Hash = .zero,
+                        finishReason: String = "") throws(ProviderError) -> SignedReceipt {
         let prompt = TokenCount.clamp(promptTokens), completion = TokenCount.clamp(completionTokens)
         let embedding = TokenCount.clamp(embeddingTokens)
         let cost = model.price.cost(promptTokens: prompt, completionTokens: completion, embeddingTokens: embedding)
@@ -85,7 +87,8 @@ public actor PaymentDesk {
             provider: provider, channelID: ticket.channelID, requestHash: requestHash, outputHash: outputHash,
             modelID: model.modelID, model: model.name, promptTokens: prompt, completionTokens: completion, embeddingTokens: embedding,
             price: model.price, cost: delivery.cost, cumulative: delivery.cumulative, modelCumulative: delivery.modelCumulative,
-            modelTokens: delivery.modelUsage.tokens, modelRequests: delivery.modelUsage.requests)
+            modelTokens: delivery.modelUsage.tokens, modelRequests: delivery.modelUsage.requests, weightsHash: model.weightsHash,
+            outputTokensHash: outputTokensHash, finishReason: finishReason)
         return receipt.signed(by: key, chainID: gate.chainID)
     }
 

@@ -202,8 +202,10 @@ extension ProviderServer {
         // The prompt is billed once, every choice's completion tokens.
         let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
                                     finishReason: finished[0].finishReason)
+        let facts = Self.completionFacts(finished, texts: texts, tools: tools)
         let receipt = try await deliver(ticket, model: generation.model, prompt: usage.promptTokens, completion: usage.completionTokens,
-                                        embedding: 0, requestHash: requestHash, outputHash: Self.outputHash(texts))
+                                        embedding: 0, requestHash: requestHash, outputHash: Self.outputHash(texts),
+                                        outputTokensHash: facts.tokensHash, finishReason: facts.finishReason)
         func choice(_ i: Int) -> CompletionBody {
             var body = reply.body(text: texts[i], finishReason: finished[i].finishReason, usage: i == 0 ? usage : nil, chunk: false)
             body.index = i
@@ -217,6 +219,17 @@ extension ProviderServer {
         var body = choice(0)
         body.others = (1..<n).map(choice)
         return try json(body, receipt: receipt, model: generation.model)
+    }
+
+    /// What the receipt commits to about the completion beside its text: SHA-256 of the choices' token ids in order (zero
+    /// when the backend did not report them) and the finish reasons the client sees, choices joined by commas.
+    static func completionFacts(_ finished: [GenerationUsage], texts: [String], tools: OfferedTools?) -> (tokensHash: Hash, finishReason: String) {
+        let ids = finished.map(\.tokenIDs)
+        let tokensHash = ids.allSatisfy { $0 != nil } ? ServiceReceipt.tokensHash(ids.flatMap { $0! }) : .zero
+        let reasons = finished.enumerated().map { i, u in
+            if let tools, u.finishReason == "stop", tools.call(in: texts[i]) != nil { "tool_calls" } else { u.finishReason }
+        }
+        return (tokensHash, reasons.joined(separator: ","))
     }
 
     /// The fixed parts of one response's objects.
@@ -307,9 +320,11 @@ extension ProviderServer {
                 let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
                                             finishReason: finished[0].finishReason)
                 if includeUsage { try await send(reply.body(text: nil, usage: usage, chunk: true, hasChoice: false)) }
+                let facts = Self.completionFacts(finished, texts: texts, tools: tools)
                 let receipt = try await deliver(ticket, model: prepared.request.model, prompt: usage.promptTokens,
                                                 completion: usage.completionTokens, embedding: 0, requestHash: requestHash,
-                                                outputHash: Self.outputHash(texts))
+                                                outputHash: Self.outputHash(texts), outputTokensHash: facts.tokensHash,
+                                                finishReason: facts.finishReason)
                 delivered = true
                 try await writer.write(ByteBuffer(string: ServerSentEvent(event: CairnHeader.receiptEvent, data: receipt.headerValue).encoded))
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))

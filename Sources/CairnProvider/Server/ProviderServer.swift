@@ -135,10 +135,11 @@ public struct ProviderServer: Sendable {
 
     /// Records the delivery and signs its receipt; a failure releases the ticket and answers 500.
     func deliver(_ ticket: Authorization, model: ServedModel, prompt: Int, completion: Int, embedding: Int,
-                 requestHash: Hash, outputHash: Hash) async throws -> SignedReceipt {
+                 requestHash: Hash, outputHash: Hash, outputTokensHash: Hash = .zero, finishReason: String = "") async throws -> SignedReceipt {
         do {
             return try await desk.deliver(ticket, model: model, promptTokens: prompt, completionTokens: completion,
-                                          embeddingTokens: embedding, requestHash: requestHash, outputHash: outputHash)
+                                          embeddingTokens: embedding, requestHash: requestHash, outputHash: outputHash,
+                                          outputTokensHash: outputTokensHash, finishReason: finishReason)
         } catch {
             await desk.release(ticket)
             logger.error("cannot record a delivery", metadata: ["error": "\(error)", "channel": "\(ticket.channelID)"])

@@ -15,7 +15,8 @@ struct ProviderHarness {
     static let providerKey = PrivateKey.deterministic("provider-test-provider")
     static let chatModel = ServedModel(name: "fake-chat", price: ModelPrice(modelID: 7, promptPerMillion: 1_000_000,
                                                                             completionPerMillion: 2_000_000, embeddingPerMillion: 0),
-                                       contextLength: 4096, generates: true, embeds: false, aliases: ["chat"])
+                                       contextLength: 4096, generates: true, embeds: false, aliases: ["chat"],
+                                       weightsHash: Hash.sha256(Array("fake-chat weights".utf8)))
     static let embeddingModel = ServedModel(name: "fake-embed", price: ModelPrice(modelID: 8, promptPerMillion: 0, completionPerMillion: 0,
                                                                                   embeddingPerMillion: 3_000_000),
                                             contextLength: 512, generates: false, embeds: true)
