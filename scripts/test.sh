@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
 export CAIRN_MODELS="${CAIRN_MODELS:-$PWD/.models}"
 bash scripts/setup.sh
+# llama.cpp's server, for the test of an honest provider behind it (VerifiedProvidersDevnetTests): built once from the
+# llama-cpp-python source distribution into .bench-llama (git-ignored), about 10 minutes on 2 cores.
+source scripts/lib/llama-build.sh
+build_llama_tools "${BENCH_LLAMA_DIR:-$PWD/.bench-llama}" llama-server
+export CAIRN_LLAMA_SERVER="${BENCH_LLAMA_DIR:-$PWD/.bench-llama}/llama.cpp/build/bin/llama-server"
 start=$(date +%s)
 # C code is compiled optimized (-Xcc -O2; Swift stays a debug build): at -O0 BoringSSL's Ed25519 is a third as fast and
 # signature checks dominate every test that runs validators and the simulator's campaign.

@@ -36,6 +36,8 @@ public actor GatewayAuditor: JobAuditor {
     var draining = false
     public private(set) var counts = Counts()
     var evidence: [Address: PooledEvidence] = [:]
+    /// The (request, output) hashes each provider's evidence holds.
+    var pooled: [Address: Set<[Hash]>] = [:]
     /// Providers the pooled evidence speaks against, and why.
     public private(set) var suspicions: [Address: String] = [:]
 
@@ -87,7 +89,8 @@ public actor GatewayAuditor: JobAuditor {
         }
         let (verdict, reason, check) = judge.check(request: Array(request), output: output, receipt: receipt)
         counts.checked += 1
-        if verdict == .honest, let check {
+        // The same request answered the same way (a client repeating a seeded request) is one piece of evidence, not several.
+        if verdict == .honest, let check, pooled[receipt.provider, default: []].insert([receipt.requestHash, receipt.outputHash]).inserted {
             evidence[receipt.provider, default: PooledEvidence()].add(check)
             if suspicions[receipt.provider] == nil, let why = evidence[receipt.provider]?.failure() {
                 suspicions[receipt.provider] = why
@@ -95,7 +98,10 @@ public actor GatewayAuditor: JobAuditor {
                 report("audits suspect provider \(receipt.provider): \(why)")
             }
         }
-        guard verdict == .cheated else { return }
+        guard verdict == .cheated else {
+            report("audit passed: provider \(receipt.provider): \(reason)")
+            return
+        }
         counts.failed += 1
         do {
             try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: Array(output.utf8), bond: bond),

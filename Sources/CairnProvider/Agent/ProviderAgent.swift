@@ -82,12 +82,14 @@ public struct ProviderAgent: Service {
     func loadBackend(_ served: [ServedModel], http: HTTPClient) async throws -> any InferenceBackend {
         switch config.backend {
         case .engine(let contextLength):
+            let substitute = try ProviderTestHooks.weights(environment: ProcessInfo.processInfo.environment)
             var loaded: [(ServedModel, EngineBackend.Engine)] = []
             for (model, entry) in zip(config.models, served) {
                 logger.info("loading model", metadata: ["model": "\(entry.name)", "path": "\(model.path)"])
                 let isFolder = WeightsHasher.weightsFile(at: model.path) != model.path
+                if !isFolder, let substitute { logger.warning("test hook: serving other weights", metadata: ["model": "\(entry.name)", "path": "\(substitute)"]) }
                 let engine = isFolder ? try EngineBackend.loadEmbeddingModel(directory: model.path)
-                    : try EngineBackend.loadLanguageModel(path: model.path, contextLength: contextLength)
+                    : try EngineBackend.loadLanguageModel(path: substitute ?? model.path, contextLength: contextLength)
                 loaded.append((entry, engine))
             }
             return try EngineBackend(loaded)

@@ -1,11 +1,25 @@
 import Foundation
 
 /// A provider that cheats, for the verification tests: `CAIRN_TEST_PROVIDER_CHEAT=random-text` makes it answer with
-/// made-up words instead of what its model generated (billing the model's token counts, signing receipts as usual).
-/// Refused unless `CAIRN_ENABLE_TEST_HOOKS=1` is set too, so a normal run can never switch it on by a stray variable.
+/// made-up words instead of what its model generated (billing the model's token counts, signing receipts as usual);
+/// `CAIRN_TEST_PROVIDER_WEIGHTS=PATH` makes it register (and name in its receipts) the weights it was given but
+/// generate with the GGUF file at PATH (a cheaper model made from them, such as `DegradedModel` writes).
+/// Both are refused unless `CAIRN_ENABLE_TEST_HOOKS=1` is set too, so a normal run can never switch one on by a stray
+/// variable.
 public enum ProviderTestHooks {
     public static let enableVariable = "CAIRN_ENABLE_TEST_HOOKS"
     public static let cheatVariable = "CAIRN_TEST_PROVIDER_CHEAT"
+    public static let weightsVariable = "CAIRN_TEST_PROVIDER_WEIGHTS"
+
+    /// The weights file `environment` asks language models to be served from instead of their own (nil: none).
+    /// - Throws: `ProviderError` without `CAIRN_ENABLE_TEST_HOOKS=1`.
+    public static func weights(environment: [String: String]) throws -> String? {
+        guard let value = environment[weightsVariable] else { return nil }
+        guard environment[enableVariable] == "1" else {
+            throw ProviderError(.configuration, "\(weightsVariable): test-only cheat, refused unless \(enableVariable)=1")
+        }
+        return value
+    }
 
     /// The cheat `environment` asks for (nil: none).
     /// - Throws: `ProviderError` for a cheat without `CAIRN_ENABLE_TEST_HOOKS=1`, or one that is not known.

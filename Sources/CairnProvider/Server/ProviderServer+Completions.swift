@@ -125,17 +125,19 @@ extension ProviderServer {
     /// The most choices one request may ask for.
     static let maxChoices = 16
 
-    /// The outputs of the request's `n` generations (choice i > 0 sampled with seed + i), as they come, with their choice.
-    /// The engine batches them: they decode together.
+    /// The outputs of the request's `n` generations (choice i sampled with seed + i), as they come, with their choice.
+    /// The engine batches them: they decode together. A request without a seed gets a random one, as OpenAI samples:
+    /// the same question asked twice is two independent samples (which the verifiers' pooled statistics also assume).
     func generations(_ prepared: PreparedGeneration) -> AsyncThrowingStream<(choice: Int, output: GenerationOutput), any Error> {
         let backend = backend
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     try await withThrowingTaskGroup(of: Void.self) { group in
+                        let seed = prepared.request.seed ?? UInt64.random(in: 0...UInt64.max)
                         for i in 0..<prepared.request.n {
                             var choice = prepared
-                            if i > 0 { choice.request.seed = (prepared.request.seed ?? 0) &+ UInt64(i) }
+                            choice.request.seed = seed &+ UInt64(i)
                             group.addTask {
                                 for try await output in backend.generate(choice) { continuation.yield((i, output)) }
                             }
