@@ -44,10 +44,13 @@ struct Job: Sendable {
         let receipt = response.headers.first(name: CairnHeader.receipt).flatMap(SignedReceipt.init(headerValue:))
         var headers: HTTPFields = [.contentType: "application/json", GatewayServer.providerHeader: candidate.address.bech32]
         if let receipt { headers[GatewayServer.costHeader] = receipt.receipt.cost.value.description }
-        var answer: (@Sendable () -> String?)?
-        if server.auditor != nil, summary.kind != .embedding {
-            let buffer = bytes
-            answer = { AnswerText.whole(Data(buffer.readableBytesView)) }
+        var answer: (@Sendable () -> [UInt8]?)?
+        if server.auditor != nil {
+            let buffer = bytes, embedding = summary.kind == .embedding
+            answer = {
+                let body = Data(buffer.readableBytesView)
+                return embedding ? AnswerText.embeddingBytes(body) : AnswerText.whole(body).map { Array($0.utf8) }
+            }
         }
         let audit = answer
         server.background.spawn { await settle(receipt, firstByte: firstByte, end: firstByte, outcome: .succeeded, answer: audit) }
@@ -111,7 +114,7 @@ struct Job: Sendable {
             }
             let end = ContinuousClock.now
             let (finalReceipt, finalOutcome, kept) = (receipt, outcome, events)
-            let answer: (@Sendable () -> String?)? = audited ? { @Sendable in AnswerText.stream(kept) } : nil
+            let answer: (@Sendable () -> [UInt8]?)? = audited ? { @Sendable in AnswerText.stream(kept).map { Array($0.utf8) } } : nil
             job.server.background.spawn { await job.settle(finalReceipt, firstByte: firstByte, end: end, outcome: finalOutcome, answer: answer) }
             try? await writer.finish(nil)
         }))
@@ -124,7 +127,7 @@ struct Job: Sendable {
     /// Checks and records the receipt, gives the channel back, records usage, and tells the selector.
     /// `answer` gives the answer's text to the auditor (nil: not audited).
     func settle(_ receipt: SignedReceipt?, firstByte: ContinuousClock.Instant, end: ContinuousClock.Instant, outcome: Outcome,
-                answer: (@Sendable () -> String?)? = nil) async {
+                answer: (@Sendable () -> [UInt8]?)? = nil) async {
         var record = UsageRecord(key: key, provider: candidate.address, model: summary.model, succeeded: outcome == .succeeded)
         if let receipt {
             do {

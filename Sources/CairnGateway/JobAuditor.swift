@@ -7,7 +7,9 @@ public import Foundation
 /// (`answer`: nil for an answer the check does not judge) and challenges the provider on the chain when the check fails.
 /// The gateway calls it off the request path.
 public protocol JobAuditor: Sendable {
-    func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> String?) async
+    /// `answer` gives the output's bytes as the receipt hashes them (the text as UTF-8, or the vectors as little-endian
+    /// F32), nil for an answer the check does not judge.
+    func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> [UInt8]?) async
     /// Providers whose checked jobs, pooled, say they cheat in ways one job cannot show; the gateway ranks them low.
     func suspects() async -> Set<Address>
 }
@@ -42,6 +44,39 @@ public enum AnswerText {
             let text: String?
         }
         let choices: [Choice]
+    }
+
+    struct Embeddings: Decodable {
+        struct Item: Decodable {
+            let index: Int
+            let embedding: Vector
+        }
+        /// Floats, or base64 of little-endian F32 (`encoding_format: base64`).
+        enum Vector: Decodable {
+            case floats([Float])
+            case base64(String)
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let floats = try? c.decode([Float].self) { self = .floats(floats) } else { self = .base64(try c.decode(String.self)) }
+            }
+        }
+        let data: [Item]
+    }
+
+    /// The vectors of an embeddings answer as the receipt hashes them: little-endian F32, in input order.
+    public static func embeddingBytes(_ body: Data) -> [UInt8]? {
+        guard let answer = try? JSONDecoder().decode(Embeddings.self, from: body) else { return nil }
+        var bytes: [UInt8] = []
+        for item in answer.data.sorted(by: { $0.index < $1.index }) {
+            switch item.embedding {
+            case .floats(let floats):
+                for x in floats { withUnsafeBytes(of: x.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            case .base64(let text):
+                guard let data = Data(base64Encoded: text) else { return nil }
+                bytes += data
+            }
+        }
+        return bytes
     }
 
     /// The text of a whole answer.

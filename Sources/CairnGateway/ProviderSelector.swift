@@ -51,7 +51,8 @@ public struct CheckRecord: Sendable, Equatable {
 /// Candidates are ranked by a score, lower first, that multiplies
 /// - the request's expected cost at the provider's prices, relative to the cheapest candidate;
 /// - its expected latency (time to first token plus the completion at its observed tokens per second, both
-///   moving averages; an untried provider gets the policy's defaults), relative to the fastest;
+///   moving averages; an untried provider is assumed as fast as the fastest tried one, or gets the policy's defaults
+///   when none was tried), relative to the fastest;
 /// - `1 + requests in flight there / its capacity` (the requests it says it runs at once, `X-Cairn-Capacity`; 1 until
 ///   it has said), which spreads concurrent load by what each provider can take;
 /// and divides it by the provider's moving success rate, by its trust from the chain's checks (``CheckRecord/trust``) and by a
@@ -127,7 +128,12 @@ public struct ProviderSelector: Sendable {
         guard !healthy.isEmpty else { return probes }
         let costs = healthy.map { Double($0.price.cost(promptTokens: promptTokens, completionTokens: completionTokens,
                                                        embeddingTokens: embeddingTokens).value) + 1 }
-        let latencies = healthy.map { latency(of: $0.address, completionTokens: completionTokens) }
+        // A provider not yet timed is assumed as fast as the fastest timed one (the policy's defaults when none is), so a new
+        // provider gets tried and learned instead of never being chosen beside a fast one.
+        let timed = healthy.filter { stats[$0.address]?.firstTokenSeconds != nil }.map { latency(of: $0.address, completionTokens: completionTokens) }
+        let latencies = healthy.map { c in
+            stats[c.address]?.firstTokenSeconds != nil || timed.isEmpty ? latency(of: c.address, completionTokens: completionTokens) : timed.min()!
+        }
         let cheapest = costs.min() ?? 1, fastest = latencies.min() ?? 1
         var scored: [(score: Double, index: Int)] = []
         for (i, c) in healthy.enumerated() {

@@ -1,3 +1,4 @@
+import Foundation
 public import CairnPrimitives
 public import CairnLedger
 public import CairnMarket
@@ -21,6 +22,8 @@ public struct ChallengeView: Sendable, Equatable, Codable {
     /// The request body as sent and the output text (UTF-8; undecodable bytes replaced).
     public var request: String
     public var output: String
+    /// The output's bytes exactly (base64): an embeddings job's output is its vectors as little-endian F32.
+    public var outputBase64: String
     public var bond: Amount
     public var raisedHeight: UInt64
     /// drawing, committing, revealing, upheld, rejected or void.
@@ -41,6 +44,7 @@ public struct ChallengeView: Sendable, Equatable, Codable {
         signedReceipt = c.receipt.headerValue
         request = String(decoding: c.request, as: UTF8.self)
         output = String(decoding: c.output, as: UTF8.self)
+        outputBase64 = Data(c.output).base64EncodedString()
         bond = c.bond
         raisedHeight = c.raisedHeight
         status = c.status.name

@@ -32,7 +32,7 @@ public actor GatewayAuditor: JobAuditor {
     let judge: JobJudge
     let backlog: Int
     let report: @Sendable (String) -> Void
-    var queue: [(request: Data, output: String, receipt: SignedReceipt)] = []
+    var queue: [(request: Data, output: [UInt8], receipt: SignedReceipt)] = []
     var draining = false
     public private(set) var counts = Counts()
     var evidence: [Address: PooledEvidence] = [:]
@@ -55,7 +55,7 @@ public actor GatewayAuditor: JobAuditor {
         self.report = report
     }
 
-    public func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> String?) async {
+    public func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> [UInt8]?) async {
         guard Double.random(in: 0..<1) < rate else { return }
         counts.drawn += 1
         guard let output = answer() else {
@@ -80,9 +80,9 @@ public actor GatewayAuditor: JobAuditor {
         draining = false
     }
 
-    func audit(_ request: Data, _ output: String, _ signed: SignedReceipt) async {
+    func audit(_ request: Data, _ output: [UInt8], _ signed: SignedReceipt) async {
         let receipt = signed.receipt
-        guard Hash.sha256(Array(request)) == receipt.requestHash, Hash.sha256(Array(output.utf8)) == receipt.outputHash else {
+        guard Hash.sha256(Array(request)) == receipt.requestHash, Hash.sha256(output) == receipt.outputHash else {
             counts.skipped += 1
             report("audit skipped: the job's text does not match its receipt's hashes (provider \(receipt.provider))")
             return
@@ -104,7 +104,7 @@ public actor GatewayAuditor: JobAuditor {
         }
         counts.failed += 1
         do {
-            try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: Array(output.utf8), bond: bond),
+            try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: output, bond: bond),
                                          node: node, key: key)
             counts.challenged += 1
             report("audit failed and challenged: provider \(receipt.provider): \(reason)")

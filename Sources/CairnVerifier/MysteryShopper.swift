@@ -74,7 +74,7 @@ public actor MysteryShopper {
             // The receipt does not cover what was asked and answered: the wallet's check of it failed already.
             return "provider \(provider.address): a receipt that does not match the job"
         }
-        let (verdict, reason) = judge.judge(request: Array(body), output: text, receipt: receipt)
+        let (verdict, reason) = judge.judge(request: Array(body), output: Array(text.utf8), receipt: receipt)
         guard verdict == .cheated else { return "provider \(provider.address): passed (\(reason))" }
         try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(body), output: Array(text.utf8), bond: bond), node: node, key: key)
         return "provider \(provider.address): failed and challenged (\(reason))"

@@ -5,6 +5,7 @@ public import CairnMarket
 public import CairnVerification
 import CairnInference
 import CairnProvider
+import CairnWire
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -105,15 +106,16 @@ public actor VerifierAgent {
     /// The verdict on a challenged job and why.
     public func judgeChallenge(_ c: ChallengeView) -> (Verdict, String) {
         let request = Array(c.request.utf8)
-        guard Hash.sha256(request) == c.receipt.requestHash, Hash.sha256(Array(c.output.utf8)) == c.receipt.outputHash else {
-            return (.honest, "the job's text does not survive as UTF-8, so it cannot be checked")
+        guard let output = Data(base64Encoded: c.outputBase64).map(Array.init), Hash.sha256(request) == c.receipt.requestHash,
+              Hash.sha256(output) == c.receipt.outputHash else {
+            return (.honest, "the job does not match its receipt as the node lists it, so it cannot be checked")
         }
-        return judge.judge(request: request, output: c.output, receipt: c.receipt)
+        return judge.judge(request: request, output: output, receipt: c.receipt)
     }
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
     public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
-        judge.judge(request: request, output: output, receipt: receipt)
+        judge.judge(request: request, output: Array(output.utf8), receipt: receipt)
     }
 
     /// Loads `models` now, so that the first challenge's clock does not run while a model loads.
@@ -153,6 +155,7 @@ extension VerifierError {
 public final class JobJudge {
     let models: ModelLocator
     var verifiers: [String: InferenceVerifier] = [:]
+    var embedders: [String: EmbeddingVerifier] = [:]
     /// The hash of each loaded model's weights file, to compare with what receipts name.
     var weights: [String: Hash] = [:]
 
@@ -165,14 +168,25 @@ public final class JobJudge {
         return ModelLocator.exists(path)
     }
 
-    /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
-    public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
+    /// The verdict on a job: `output` (the bytes the receipt hashes: text as UTF-8, or embedding vectors as little-endian
+    /// F32) returned for the request body `request`, billed as `receipt` says.
+    public func judge(request: [UInt8], output: [UInt8], receipt: ServiceReceipt) -> (Verdict, String) {
         let (verdict, reason, _) = check(request: request, output: output, receipt: receipt)
         return (verdict, reason)
     }
 
-    /// ``judge(request:output:receipt:)`` with the check's own verdict (nil: not judged), for pooling.
-    func check(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String, InferenceCheck.Verdict?) {
+    /// ``judge(request:output:receipt:)`` with the check's own verdict on text (nil: not judged, or embeddings), for pooling.
+    func check(request: [UInt8], output bytes: [UInt8], receipt: ServiceReceipt) -> (Verdict, String, InferenceCheck.Verdict?) {
+        if let embeddings = try? JSONDecoder().decode(EmbeddingsRequest.self, from: Data(request)) {
+            do {
+                let verifier = try embeddingVerifier(for: receipt.model)
+                let result = try verifier.check(inputs: embeddings.input, claimed: try verifier.vectors(fromOutput: bytes))
+                return (result.passed ? .honest : .cheated, result.reason, nil)
+            } catch {
+                return (.honest, "not judged: \(error)", nil)
+            }
+        }
+        let output = String(decoding: bytes, as: UTF8.self)
         let replay: JobReplay
         do { replay = try JobReplay(requestBody: request) } catch { return (.honest, "the request cannot be read: \(error)", nil) }
         if let why = replay.unjudgeable { return (.honest, "not judged: \(why)", nil) }
@@ -197,7 +211,17 @@ public final class JobJudge {
 
     /// Loads `models` now.
     public func preload(_ models: [String]) throws {
-        for m in models { _ = try verifier(for: m) }
+        for m in models {
+            let path = try self.models.path(for: m)
+            if WeightsHasher.weightsFile(at: path) != path { _ = try embeddingVerifier(for: m) } else { _ = try verifier(for: m) }
+        }
+    }
+
+    func embeddingVerifier(for model: String) throws -> EmbeddingVerifier {
+        if let v = embedders[model] { return v }
+        let v = EmbeddingVerifier(model: try EmbeddingModel(directory: try models.path(for: model)))
+        embedders[model] = v
+        return v
     }
 
     func verifier(for model: String) throws -> InferenceVerifier {

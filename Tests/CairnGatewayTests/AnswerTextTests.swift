@@ -21,6 +21,18 @@ import Foundation
         #expect(AnswerText.whole(Data(body.utf8)) == nil)
     }
 
+    @Test func anEmbeddingsAnswerGivesItsVectorsAsLittleEndianF32InInputOrder() {
+        let one: Float = 1, half: Float = -0.5
+        func bytes(_ xs: [Float]) -> [UInt8] { xs.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } } }
+        let floats = #"{"data": [{"index": 1, "embedding": [-0.5, 1]}, {"index": 0, "embedding": [1, -0.5]}]}"#
+        #expect(AnswerText.embeddingBytes(Data(floats.utf8)) == bytes([one, half, half, one]))
+        let base64 = Data(bytes([one, half])).base64EncodedString()
+        let encoded = #"{"data": [{"index": 0, "embedding": "\#(base64)"}]}"#
+        #expect(AnswerText.embeddingBytes(Data(encoded.utf8)) == bytes([one, half]))
+        #expect(AnswerText.embeddingBytes(Data(#"{"data": [{"index": 0, "embedding": "@@"}]}"#.utf8)) == nil)
+        #expect(AnswerText.embeddingBytes(Data("not json".utf8)) == nil)
+    }
+
     @Test func aStreamGathersItsDeltas() {
         var s = AnswerText.Stream()
         for data in [#"{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}"#,

@@ -45,6 +45,19 @@ import CairnGateway
         #expect(first(&s, [suspect]) == suspect.address)
     }
 
+    @Test func aNewProviderIsTriedBesideAFastOneAndThenRankedByWhatItShowed() {
+        var s = ProviderSelector()
+        s.started(Self.a.address)
+        s.succeeded(Self.a.address, firstTokenSeconds: 0.05, tokensPerSecond: 400)
+        // b was never timed: assumed as fast as a, so equal scores take turns and b gets its first request.
+        let picks = (0..<2).compactMap { _ in first(&s, [Self.a, Self.b]) }
+        #expect(picks.contains(Self.b.address), "\(picks)")
+        // Timed slow, it falls behind.
+        s.started(Self.b.address)
+        s.succeeded(Self.b.address, firstTokenSeconds: 2, tokensPerSecond: 10)
+        for _ in 0..<4 { #expect(first(&s, [Self.a, Self.b]) == Self.a.address) }
+    }
+
     @Test func theCheaperOfTwoEqualProvidersComesFirst() {
         var s = ProviderSelector()
         let cheap = Self.candidate("cheap", prompt: 500_000, completion: 1_000_000)

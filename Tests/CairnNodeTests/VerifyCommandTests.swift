@@ -31,4 +31,33 @@ import CairnTestSupport
                                              log: dir.url.appendingPathComponent("bad.log"))
         #expect(bad.status == 1 && bad.output.contains("--top-p"), "\(bad.output)")
     }
+
+    @Test func anEmbeddingOfCairnEmbedPassesForItsTextAndFailsForAnother() async throws {
+        let dir = try TemporaryDirectory()
+        let text = "A cat sleeps on the warm windowsill."
+        let embedded = try await CairnProcess.run(["embed", text], log: dir.url.appendingPathComponent("embed.log"))
+        #expect(embedded.status == 0, "\(embedded.output)")
+        let vector = embedded.output.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        #expect(vector.count == 384)
+        let file = dir.url.appendingPathComponent("vector.json")
+        try JSONSerialization.data(withJSONObject: vector).write(to: file)
+        func verify(_ prompt: String, _ name: String, file: URL) async throws -> (Int32, [String: Any]) {
+            let r = try await CairnProcess.run(["verify", "--model", "minilm", "--prompt", prompt, "--embedding", file.path, "--json"],
+                                               log: dir.url.appendingPathComponent("\(name).log"))
+            let line = r.output.split(separator: "\n").last.map(String.init) ?? ""
+            return (r.status, (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:])
+        }
+        let (okStatus, ok) = try await verify(text, "honest", file: file)
+        #expect(okStatus == 0 && ok["verdict"] as? String == "pass" && (ok["minimumCosine"] as? Double ?? 0) > 0.99999, "\(ok)")
+        let (otherStatus, other) = try await verify("The stock market fell sharply today.", "replayed", file: file)
+        #expect(otherStatus == 2 && other["verdict"] as? String == "fail" && (other["reason"] as? String ?? "").contains("cosine"), "\(other)")
+        let short = dir.url.appendingPathComponent("short.json")
+        try JSONSerialization.data(withJSONObject: Array(vector.prefix(100))).write(to: short)
+        let (shortStatus, shortVerdict) = try await verify(text, "short", file: short)
+        #expect(shortStatus == 2 && (shortVerdict["reason"] as? String ?? "").contains("dimensions"), "\(shortVerdict)")
+        let garbage = dir.url.appendingPathComponent("garbage.json")
+        try Data("{\"not\": \"a vector\"}".utf8).write(to: garbage)
+        let (badStatus, _) = try await verify(text, "garbage", file: garbage)
+        #expect(badStatus == 1)
+    }
 }

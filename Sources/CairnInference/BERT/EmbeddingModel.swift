@@ -25,13 +25,19 @@ public final class EmbeddingModel: Sendable {
     /// - Parameter pool: threads to compute on (default: the process-wide pool, sized by `CAIRN_THREADS` or the
     ///   number of cores).
     /// - Throws: `.modelNotFound` if a required file is missing, plus the loaders' errors.
-    public convenience init(directory: String, pool: ComputePool = .shared) throws {
+    /// - Parameter layers: run only the first this many encoder layers (a cheaper, degraded model, for the verification
+    ///   benchmark); nil runs them all.
+    public convenience init(directory: String, pool: ComputePool = .shared, layers: Int? = nil) throws {
         let folder = directory.hasSuffix("/") ? directory : directory + "/"
         for name in ["config.json", "model.safetensors", "vocab.txt"] where !ModelLocator.exists(folder + name) {
             throw InferenceError(
                 .modelNotFound, "\(folder + name) is missing; install the models with `\(ModelLocator.installCommand)`")
         }
-        let config = try BERTConfig(configFile: folder + "config.json")
+        var config = try BERTConfig(configFile: folder + "config.json")
+        if let layers {
+            guard (1...config.layerCount).contains(layers) else { throw InferenceError(.invalidRequest, "layers must be 1 to \(config.layerCount)") }
+            config.layerCount = layers
+        }
         let maxLength = min(try Self.maxSequenceLength(folder: folder) ?? 256, config.maxPositions)
         let tokenizer = try WordPieceTokenizer(vocabularyFile: folder + "vocab.txt", lowercase: true, maxLength: maxLength)
         let encoder = try BERTEncoder(

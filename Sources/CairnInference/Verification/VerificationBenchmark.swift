@@ -50,6 +50,9 @@ public struct VerificationBenchmark {
         public var pooled: [PooledRate]
         /// The relevance of sampled chat answers, honest and replayed.
         public var relevance: [Spread]
+        /// The embeddings check (``embeddings(directory:inputs:)``), when measured: flag rates per input and cosines.
+        public var embeddings: [Rate] = []
+        public var embeddingCosines: [Spread] = []
         /// Mean seconds to serve a job (prefill and decode, all threads) and to check it.
         public var serveSeconds: Double
         public var checkSeconds: Double
@@ -112,6 +115,43 @@ public struct VerificationBenchmark {
         "How many legs does a spider have?", "Write one sentence about friendship.",
     ]
 
+    /// The embeddings check on MiniLM: honest vectors (this engine on one thread, in batches of 1) against the
+    /// verifier's (all threads, batches of 32), and three cheats per input: the model with its last layer or last two
+    /// layers removed, another input's vector replayed, and a random unit vector. `minimumCosine` spreads give each
+    /// kind's cosines to the verifier's vectors, one input per job.
+    public static func embeddings(directory: String, inputs: Int) throws -> (rates: [Rate], cosines: [Spread]) {
+        let verifier = EmbeddingVerifier(model: try EmbeddingModel(directory: directory))
+        let oneThread = try EmbeddingModel(directory: directory, pool: ComputePool(threads: 1))
+        let layers = verifier.model.encoder.config.layerCount
+        let shallower = try EmbeddingModel(directory: directory, layers: layers - 1)
+        let shallowest = try EmbeddingModel(directory: directory, layers: layers - 2)
+        let texts = (0..<inputs).map { "\(prompts[$0 % prompts.count]) (\($0 / prompts.count + 1))" }
+        let mine = try verifier.model.embed(texts)
+        var order: [String] = []
+        var verdicts: [String: [EmbeddingCheck.Verdict]] = [:]
+        func record(_ kind: String, _ claimed: [[Float]]) {
+            order.append(kind)
+            verdicts[kind] = claimed.indices.map { verifier.check.judge(claimed: [claimed[$0]], mine: [mine[$0]]) }
+        }
+        var rng = Xoshiro256(seed: 20_261_207)
+        record("honest, one thread, one input at a time", try texts.map { try oneThread.embed($0) })
+        record("last layer removed", try shallower.embed(texts))
+        record("last two layers removed", try shallowest.embed(texts))
+        record("another input's vector replayed", (0..<inputs).map { mine[($0 + 1) % inputs] })
+        record("random unit vector", (0..<inputs).map { _ in
+            let v = (0..<verifier.model.dimension).map { _ in Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1) }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        })
+        let rates = order.map { Rate(kind: $0, jobs: verdicts[$0]!.count, flagged: verdicts[$0]!.filter { !$0.passed }.count) }
+        let cosines = order.map { kind in
+            let values = verdicts[kind]!.map(\.minimumCosine).sorted()
+            return Spread(kind: kind, minimum: values[0], percentile1: values[values.count / 100], median: values[values.count / 2],
+                          maximum: values[values.count - 1])
+        }
+        return (rates, cosines)
+    }
+
     /// An answer another server gave to one of the benchmark's chat prompts (a line of the answers file).
     public struct Answer: Sendable, Codable, Equatable {
         public var prompt: String
@@ -147,6 +187,7 @@ public struct VerificationBenchmark {
             checkTime += TextGenerator.now() - start
             tokens = max(tokens, answer.maxTokens ?? 0)
             tally.record("honest, T=\(label), \(source)", verdict)
+            if !verdict.passed { progress("flagged honest answer \(i + 1) (T=\(label), \(answer.prompt)): \(verdict.reason)") }
             if (i + 1) % 50 == 0 { progress("\(i + 1) of \(answers.count) answers") }
         }
         return Report(jobs: answers.count, tokens: tokens, honest: tally.rates, cheats: [], pooled: tally.pooled(size: poolSize),
@@ -204,7 +245,9 @@ public struct VerificationBenchmark {
             let honest = try generate(serve, prompt, temperature, seed)
             serveTime += honest.seconds
             let claim = InferenceCheck.Claim(temperature: temperature, billedTokens: honest.ids.count, finishReason: honest.finish, maxTokens: tokens)
-            record("honest, T=\(label), all threads", try check(honest.ids, claim))
+            let verdict = try check(honest.ids, claim)
+            record("honest, T=\(label), all threads", verdict)
+            if !verdict.passed { progress("flagged honest job \(i) (T=\(label)): \(verdict.reason)") }
             let elsewhere = try generate(other, prompt, temperature, seed)
             record("honest, T=\(label), one thread", try check(elsewhere.ids, InferenceCheck.Claim(
                 temperature: temperature, billedTokens: elsewhere.ids.count, finishReason: elsewhere.finish, maxTokens: tokens)))

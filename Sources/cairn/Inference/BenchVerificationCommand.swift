@@ -13,6 +13,7 @@ struct BenchVerificationCommand: AsyncParsableCommand {
     @Option(help: "Tokens per answer (max_tokens).") var tokens = 32
     @Option(help: "Check another server's answers instead: a JSON Lines file of {prompt, temperature, output, finish_reason, completion_tokens, max_tokens} (scripts/verify-reference.sh writes one).") var answers: String?
     @Option(help: "The server that wrote --answers, for the report.") var source = "external"
+    @Option(help: "Embeddings checked (MiniLM; each honest and cheated four ways); 0 skips them.") var embeddingInputs = 200
     @Flag(help: "Print the jobs (JSON Lines of prompt, temperature, seed and max_tokens) for another server to answer, and stop.") var listJobs = false
     @Flag(help: "Print the report as one JSON object.") var json = false
 
@@ -42,7 +43,12 @@ struct BenchVerificationCommand: AsyncParsableCommand {
             guard !parsed.isEmpty else { throw ValidationError("\(answers) holds no answers") }
             report = try VerificationBenchmark.check(path: path, answers: parsed, source: source, progress: progress)
         } else {
-            report = try VerificationBenchmark.run(path: path, jobs: jobs, tokens: tokens, progress: progress)
+            var measured = try VerificationBenchmark.run(path: path, jobs: jobs, tokens: tokens, progress: progress)
+            if embeddingInputs > 0 {
+                let minilm = try ModelLocator(directory: models).path(for: "minilm")
+                (measured.embeddings, measured.embeddingCosines) = try VerificationBenchmark.embeddings(directory: minilm, inputs: embeddingInputs)
+            }
+            report = measured
         }
         if json {
             let e = JSONEncoder()
@@ -65,6 +71,12 @@ struct BenchVerificationCommand: AsyncParsableCommand {
         print("relevance of sampled chat answers (nats; minimum, 1st percentile, median, maximum):")
         for r in report.relevance {
             print("  \(r.kind): " + String(format: "%.1f, %.1f, %.1f, %.1f", r.minimum, r.percentile1, r.median, r.maximum))
+        }
+        if !report.embeddings.isEmpty {
+            print("embeddings (MiniLM, one input per job, cosine to the verifier's vector at least 0.999):")
+            for (r, c) in zip(report.embeddings, report.embeddingCosines) {
+                print("  \(r.kind): \(r.flagged) of \(r.jobs) flagged; cosine " + String(format: "%.7f to %.7f (median %.7f)", c.minimum, c.maximum, c.median))
+            }
         }
         if report.serveSeconds > 0 {
             print(String(format: "serving a job %.3f s, checking it %.3f s: a check costs %.1f%% of serving; at a 5%% check rate, %.2f%% of compute goes to checks",

@@ -16,7 +16,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(help: "Model name (smollm2) or path relative to the models folder.") var model = "smollm2"
     @Option(help: "The prompt: raw text as `cairn run` takes it, or with --chat one user message.") var prompt: String
-    @Option(help: "The output to check.") var output: String
+    @Option(help: "The output to check.") var output: String?
+    @Option(help: "Check an embedding instead: a JSON file holding the vector the provider returned for --prompt (an array of numbers), checked against the embedding model's own (cosine at least 0.999).") var embedding: String?
     @Flag(help: "The prompt is a chat message, rendered with the model's chat template.") var chat = false
     @Option(help: "The claimed temperature; 0 is greedy.") var temperature: Float = 0
     @Option(help: "The claimed top-p.") var topP: Float = 1
@@ -28,8 +29,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object: verdict, tokens, mismatches, reason and the statistics.") var json = false
 
     func run() async throws {
+        if let embedding { return try await checkEmbedding(embedding) }
         let verdict: InferenceCheck.Verdict
         do {
+            guard let output else { throw ValidationError("--output is required (or --embedding FILE)") }
             guard temperature >= 0, temperature <= 10 else { throw ValidationError("--temperature must be between 0 and 10") }
             guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be above 0 and at most 1") }
             guard topK >= 0 else { throw ValidationError("--top-k must not be negative") }
@@ -49,6 +52,31 @@ struct VerifyCommand: AsyncParsableCommand {
             print(String(decoding: try e.encode(verdict), as: UTF8.self))
         } else {
             print("\(verdict.verdict): \(verdict.reason) (\(verdict.tokens) tokens, \(verdict.mismatches) mismatches)")
+        }
+        if !verdict.passed { throw ExitCode(2) }
+    }
+
+    /// `--embedding FILE`: the provider's vector for `--prompt` against the model's own.
+    func checkEmbedding(_ file: String) async throws {
+        let verdict: EmbeddingCheck.Verdict
+        do {
+            let model = self.model == "smollm2" ? "minilm" : self.model
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            guard let numbers = try JSONSerialization.jsonObject(with: data) as? [NSNumber] else {
+                throw ValidationError("\(file) must hold one JSON array of numbers")
+            }
+            let verifier = EmbeddingVerifier(model: try EmbeddingModel(directory: try ModelLocator(directory: models).path(for: model)))
+            verdict = try verifier.check(inputs: [prompt], claimed: [numbers.map(\.floatValue)])
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(verdict), as: UTF8.self))
+        } else {
+            print("\(verdict.verdict): \(verdict.reason)")
         }
         if !verdict.passed { throw ExitCode(2) }
     }
