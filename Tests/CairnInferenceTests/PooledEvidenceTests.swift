@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func aLeanTooSmallForOneJobIsCaughtPooled() {
-        // Each job 2 standard deviations high: under the single-job bound of 4.5, past it pooled after six jobs.
+        // Each job 2 standard deviations high: far under the single-job bound of 6, past the pooled bound of 5 after seven.
         var e = PooledEvidence()
         var flaggedAt: Int?
         for j in 1...10 {
@@ -26,7 +26,7 @@ import Testing
             #expect(abs(Self.sampled(excess: 8).zScore!) < InferenceCheck.Thresholds.standard.zScore)
             if flaggedAt == nil, e.failure() != nil { flaggedAt = j }
         }
-        #expect(flaggedAt == 6)
+        #expect(flaggedAt == 7)
         #expect(e.failure()?.contains("above what the claimed temperatures give") == true)
     }
 
@@ -43,13 +43,15 @@ import Testing
 
     @Test func greedySoldAsSampledAndReplaysAndCoarseWeightsAddUp() {
         var tops = PooledEvidence()
-        for _ in 0..<5 { tops.add(Self.sampled(excess: 0, topExcess: 5)) }
+        for _ in 0..<6 { tops.add(Self.sampled(excess: 0, topExcess: 5)) }
+        #expect(tops.failure() == nil)  // 30 over 6 jobs of variance 6: z ≈ 5.0, not above 5
+        tops.add(Self.sampled(excess: 0, topExcess: 5))
         #expect(tops.failure()?.contains("top token was emitted") == true)
 
         var replays = PooledEvidence()
-        for _ in 0..<4 { replays.add(Self.sampled(excess: 0, relevance: -1)) }
-        #expect(replays.failure() == nil)  // −4 over 4 answers: not below −2·√4
-        replays.add(Self.sampled(excess: 0, relevance: -1))  // −5 over 5: below −2·√5 ≈ −4.47
+        for _ in 0..<4 { replays.add(Self.sampled(excess: 0, relevance: -6)) }
+        #expect(replays.failure() == nil)  // fewer than 5 answers: not judged
+        replays.add(Self.sampled(excess: 0, relevance: -6))  // a mean of −6 over 5, below −5
         #expect(replays.failure()?.contains("less likely after their questions") == true)
 
         var coarse = PooledEvidence()

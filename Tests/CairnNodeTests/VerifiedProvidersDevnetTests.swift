@@ -126,8 +126,12 @@ let llamaServerPath: String? = {
         try Data(try DegradedModel.withoutLayers(try GGUFFile(path: gguf), removing: [14, 15])).write(to: URL(fileURLWithPath: degraded))
 
         // The cheater undercuts the honest two (half their price), so the gateway sends it traffic first.
+        // Each provider has a home of its own (its voucher store lives there), holding the devnet's keys.
         func provider(_ key: String, _ extra: [String], environment: [String: String] = [:]) throws -> CairnProcess {
-            try CairnProcess(["provider", "start", "--home", net.home, "--key", key, "--node", net.url, "--listen", "127.0.0.1:\(try FreePort.next())",
+            let home = net.dir.path("provider-\(key)-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: net.home + "/keys", toPath: home + "/keys")
+            return try CairnProcess(["provider", "start", "--home", home, "--key", key, "--node", net.url, "--listen", "127.0.0.1:\(try FreePort.next())",
                               "--price", key == "dev1" ? "smollm2:100000:200000:0" : "smollm2:200000:400000:0", "--self-bond", "1000cairn"] + extra,
                              log: net.dir.url.appendingPathComponent("provider-\(key).log"), extraEnvironment: environment)
         }

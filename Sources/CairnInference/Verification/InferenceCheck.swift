@@ -17,8 +17,18 @@ public struct InferenceCheck: Sendable {
         public var greedyMismatches: Int
         /// Tokens outside the sampled set a sampled job may have (numerics at the set's edge).
         public var outOfSet: Int
-        /// |z| of the output's log-probability beyond this fails a sampled job.
+        /// A sampled job fails when its log-probability or its count of top tokens lies more than this many standard
+        /// deviations above their expectations (sharper sampling than claimed, greedy output)...
         public var zScore: Double
+        /// ...or its log-probability more than this many below (hotter sampling, another model or text). A sum of
+        /// log-probabilities is skewed towards unlikely tokens, so the lower bound is the wider.
+        public var lowZScore: Double
+        /// The pooled z bound, applied once a provider has `pooledMinimumJobs` sampled jobs (a sum of log-probabilities is
+        /// skewed towards unlikely tokens; pooled over jobs it comes closer to a normal one).
+        public var pooledZScore: Double
+        public var pooledMinimumJobs: Int
+        /// Pooled over at least `pooledMinimumJobs` chat answers, a mean relevance below this fails.
+        public var pooledRelevance: Double
         /// A claimed end of sequence less likely than this fails.
         public var endProbability: Double
         /// Billed completion tokens may exceed the re-tokenized count by this share plus 2.
@@ -30,22 +40,31 @@ public struct InferenceCheck: Sendable {
         /// Close mismatches per greedy token honest engines show (pooled; the allowance grows with the tokens checked).
         public var closeMismatchRate: Double
 
-        public init(greedyDeficit: Float, greedyMismatches: Int, outOfSet: Int, zScore: Double, endProbability: Double, billingSlack: Double,
-                    relevance: Double, closeDeficit: Float, closeMismatchRate: Double) {
+        public init(greedyDeficit: Float, greedyMismatches: Int, outOfSet: Int, zScore: Double, lowZScore: Double, endProbability: Double,
+                    billingSlack: Double,
+                    relevance: Double, closeDeficit: Float, closeMismatchRate: Double, pooledZScore: Double, pooledMinimumJobs: Int,
+                    pooledRelevance: Double) {
             self.greedyDeficit = greedyDeficit
             self.greedyMismatches = greedyMismatches
             self.outOfSet = outOfSet
             self.zScore = zScore
+            self.lowZScore = lowZScore
             self.endProbability = endProbability
             self.billingSlack = billingSlack
             self.relevance = relevance
             self.closeDeficit = closeDeficit
             self.closeMismatchRate = closeMismatchRate
+            self.pooledZScore = pooledZScore
+            self.pooledMinimumJobs = pooledMinimumJobs
+            self.pooledRelevance = pooledRelevance
         }
 
         /// From measurement (README, "Verified inference").
-        public static let standard = Thresholds(greedyDeficit: 1.5, greedyMismatches: 0, outOfSet: 1, zScore: 4.5, endProbability: 1e-4,
-                                                billingSlack: 0.05, relevance: -2, closeDeficit: 0.5, closeMismatchRate: 0.002)
+        /// llama.cpp's honest answers (`scripts/verify-reference.sh`, 1,333 sampled of 2,000) reached z = −4.8 and a relevance
+        /// of −7.9, so one job fails only well beyond those; no honest job came near +4.5.
+        public static let standard = Thresholds(greedyDeficit: 1.5, greedyMismatches: 0, outOfSet: 1, zScore: 4.5, lowZScore: 6, endProbability: 1e-4,
+                                                billingSlack: 0.05, relevance: -20, closeDeficit: 0.5, closeMismatchRate: 0.002,
+                                                pooledZScore: 5, pooledMinimumJobs: 5, pooledRelevance: -5)
     }
 
     /// What the provider claimed beside the output.
@@ -153,7 +172,7 @@ public struct InferenceCheck: Sendable {
             if variance > 0 {
                 let z = (logP - expected) / variance.squareRoot()
                 verdict.zScore = z
-                if abs(z) > t.zScore {
+                if z > t.zScore || z < -t.lowZScore {
                     failures.append("sampled: the output's log-probability is \(String(format: "%.1f", z)) standard deviations "
                                     + (z > 0 ? "above what temperature \(claim.temperature) gives (sharper sampling, or greedy)"
                                        : "below what temperature \(claim.temperature) gives (hotter sampling, another model or text)"))

@@ -5,10 +5,10 @@ import Foundation
 ///
 /// Sampled jobs add up the output's log-probability less its expectation and the variances, so the pooled z-score grows
 /// as √jobs when every job leans the same way while an honest provider's stays a standard normal; the same for how often
-/// the top token was emitted and for the answers' relevance. Greedy jobs add up close mismatches (the top choice more
-/// than `closeDeficit` above the emitted token): honest engines have a few in a thousand tokens, a model with coarser
-/// weights many more. The test looks after every job, so its bound is a fixed z (the single-job bound) rather than one
-/// that would hold for a single look only.
+/// the top token was emitted; the answers' relevance is averaged. Greedy jobs add up close mismatches (the top choice
+/// more than `closeDeficit` above the emitted token): honest engines have a few in a thousand tokens, a model with
+/// coarser weights many more. The z-scores and relevance are judged from `pooledMinimumJobs` sampled jobs on (a few
+/// jobs' sums are skewed), each time a job is added, against a fixed bound.
 public struct PooledEvidence: Sendable, Equatable, Codable {
     public var jobs = 0
     public var sampledJobs = 0
@@ -62,17 +62,19 @@ public struct PooledEvidence: Sendable, Equatable, Codable {
     /// Why the pooled evidence says the provider cheats, or nil when it does not.
     public func failure(_ t: InferenceCheck.Thresholds = .standard) -> String? {
         var reasons: [String] = []
-        if let z = logProbabilityZ, abs(z) > t.zScore {
+        guard jobs > 0 else { return nil }
+        let enough = sampledJobs >= t.pooledMinimumJobs
+        if enough, let z = logProbabilityZ, abs(z) > t.pooledZScore {
             reasons.append("over \(sampledJobs) sampled jobs the outputs' log-probability is \(String(format: "%.1f", z)) standard deviations "
                            + (z > 0 ? "above" : "below") + " what the claimed temperatures give")
         }
-        if let z = topZ, z > t.zScore {
+        if enough, let z = topZ, z > t.pooledZScore {
             reasons.append("over \(sampledJobs) sampled jobs the top token was emitted \(String(format: "%.1f", z)) standard deviations more often "
                            + "than the claimed temperatures give")
         }
-        if relevanceJobs > 0, relevance < t.relevance * Double(relevanceJobs).squareRoot() {
-            reasons.append("over \(relevanceJobs) chat answers the answers are \(String(format: "%.1f", -relevance)) nats less likely after "
-                           + "their questions than after empty ones")
+        if relevanceJobs >= t.pooledMinimumJobs, relevance < t.pooledRelevance * Double(relevanceJobs) {
+            reasons.append("over \(relevanceJobs) chat answers the answers are \(String(format: "%.1f", -relevance / Double(relevanceJobs))) nats "
+                           + "less likely after their questions than after empty ones, on average")
         }
         if Double(closeMismatches) > closeMismatchAllowance(t) {
             reasons.append("over \(greedyTokens) greedy tokens \(closeMismatches) were not the model's top choice by more than "

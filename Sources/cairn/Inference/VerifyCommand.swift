@@ -46,14 +46,20 @@ struct VerifyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        try report(verdict, passed: verdict.passed,
+                   line: "\(verdict.verdict): \(verdict.reason) (\(verdict.tokens) tokens, \(verdict.mismatches) mismatches)")
+    }
+
+    /// Prints `verdict` (one JSON object with --json, else `line`) and exits 2 when it failed.
+    func report(_ verdict: some Encodable, passed: Bool, line: String) throws {
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
             print(String(decoding: try e.encode(verdict), as: UTF8.self))
         } else {
-            print("\(verdict.verdict): \(verdict.reason) (\(verdict.tokens) tokens, \(verdict.mismatches) mismatches)")
+            print(line)
         }
-        if !verdict.passed { throw ExitCode(2) }
+        if !passed { throw ExitCode(2) }
     }
 
     /// `--embedding FILE`: the provider's vector for `--prompt` against the model's own.
@@ -71,13 +77,6 @@ struct VerifyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        if json {
-            let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys]
-            print(String(decoding: try e.encode(verdict), as: UTF8.self))
-        } else {
-            print("\(verdict.verdict): \(verdict.reason)")
-        }
-        if !verdict.passed { throw ExitCode(2) }
+        try report(verdict, passed: verdict.passed, line: "\(verdict.verdict): \(verdict.reason)")
     }
 }
