@@ -220,6 +220,8 @@ public final class InferenceVerifier {
     public let endTokens: Set<Int32>
     public let chatTemplate: ChatTemplate
     public var check: InferenceCheck
+    /// Seconds spent on relevance passes so far (the answer scored after an empty question).
+    public private(set) var relevanceSeconds = 0.0
 
     public init(model: LlamaModel, tokenizer: any TextTokenizer, check: InferenceCheck = InferenceCheck()) throws {
         scorer = TeacherForcedScorer(model: model)
@@ -251,6 +253,8 @@ public final class InferenceVerifier {
                                       topP: claim.topP, endTokens: endTokens)
         var relevance: Double?
         if chat, claim.temperature > 0, !outputTokens.isEmpty {
+            let start = TextGenerator.now()
+            defer { relevanceSeconds += TextGenerator.now() - start }
             let alone = try scorer.score(prompt: try emptyQuestion, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
                                          topP: claim.topP, endTokens: endTokens)
             relevance = InferenceCheck.logProbability(scored.positions) - InferenceCheck.logProbability(alone.positions)

@@ -56,8 +56,11 @@ public struct VerificationBenchmark {
         /// Mean seconds to serve a job (prefill and decode, all threads) and to check it.
         public var serveSeconds: Double
         public var checkSeconds: Double
-        /// The check's cost as a share of serving.
+        /// Of `checkSeconds`, the mean spent on the relevance pass.
+        public var relevanceSeconds = 0.0
+        /// The check's cost as a share of serving, and without the relevance pass.
         public var checkCost: Double { serveSeconds > 0 ? checkSeconds / serveSeconds : 0 }
+        public var checkCostWithoutRelevance: Double { serveSeconds > 0 ? (checkSeconds - relevanceSeconds) / serveSeconds : 0 }
         /// The share of compute spent on checks at a 5% check rate.
         public var computeAtFivePercent: Double { 0.05 * checkCost / (1 + 0.05 * checkCost) }
     }
@@ -275,8 +278,10 @@ public struct VerificationBenchmark {
             if (i + 1) % 10 == 0 { progress("\(i + 1) of \(jobs) jobs") }
         }
         let rates = tally.rates
-        return Report(jobs: jobs, tokens: tokens, honest: rates.filter { $0.kind.hasPrefix("honest") },
-                      cheats: rates.filter { !$0.kind.hasPrefix("honest") }, pooled: tally.pooled(size: poolSize), relevance: tally.relevance,
-                      serveSeconds: serveTime / Double(jobs), checkSeconds: checkTime / Double(max(1, checks)))
+        var report = Report(jobs: jobs, tokens: tokens, honest: rates.filter { $0.kind.hasPrefix("honest") },
+                            cheats: rates.filter { !$0.kind.hasPrefix("honest") }, pooled: tally.pooled(size: poolSize),
+                            relevance: tally.relevance, serveSeconds: serveTime / Double(jobs), checkSeconds: checkTime / Double(max(1, checks)))
+        report.relevanceSeconds = verifier.relevanceSeconds / Double(max(1, checks))
+        return report
     }
 }

@@ -81,6 +81,8 @@ struct BenchVerificationCommand: AsyncParsableCommand {
         if report.serveSeconds > 0 {
             print(String(format: "serving a job %.3f s, checking it %.3f s: a check costs %.1f%% of serving; at a 5%% check rate, %.2f%% of compute goes to checks",
                          report.serveSeconds, report.checkSeconds, 100 * report.checkCost, 100 * report.computeAtFivePercent))
+            print(String(format: "of which the relevance pass %.3f s: without it a check costs %.1f%% of serving",
+                         report.relevanceSeconds, 100 * report.checkCostWithoutRelevance))
         } else {
             print(String(format: "checking an answer took %.3f s", report.checkSeconds))
         }
