@@ -220,6 +220,8 @@ public final class InferenceVerifier {
     public let endTokens: Set<Int32>
     public let chatTemplate: ChatTemplate
     public var check: InferenceCheck
+    /// An empty user message in the chat template, the context ``InferenceCheck/Verdict/relevance`` compares with.
+    public let emptyQuestion: [Int32]
     /// Seconds spent on relevance passes so far (the answer scored after an empty question).
     public private(set) var relevanceSeconds = 0.0
 
@@ -228,6 +230,7 @@ public final class InferenceVerifier {
         self.tokenizer = tokenizer
         endTokens = TextGenerator(model: model, tokenizer: tokenizer).endTokens
         chatTemplate = try model.weights.file.chatTemplate.map { try ChatTemplate(jinja: $0) } ?? .smolLM2
+        emptyQuestion = try tokenizer.encode(chatTemplate.render([.user("")], addGenerationPrompt: true))
         self.check = check
     }
 
@@ -255,17 +258,13 @@ public final class InferenceVerifier {
         if chat, claim.temperature > 0, !outputTokens.isEmpty {
             let start = TextGenerator.now()
             defer { relevanceSeconds += TextGenerator.now() - start }
-            let alone = try scorer.score(prompt: try emptyQuestion, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
+            let alone = try scorer.score(prompt: emptyQuestion, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
                                          topP: claim.topP, endTokens: endTokens)
             relevance = InferenceCheck.logProbability(scored.positions) - InferenceCheck.logProbability(alone.positions)
         }
         return check.judge(scored.positions, endProbability: scored.endProbabilityAfter, claim: claim, relevance: relevance)
     }
 
-    /// An empty user message in the chat template, the context ``InferenceCheck/Verdict/relevance`` compares with.
-    public var emptyQuestion: [Int32] {
-        get throws { try tokenizer.encode(chatTemplate.render([.user("")], addGenerationPrompt: true)) }
-    }
 
     /// Checks `output` text after `prompt` text.
     public func check(prompt: String, chat: Bool, output: String, claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {

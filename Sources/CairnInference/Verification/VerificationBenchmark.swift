@@ -37,6 +37,16 @@ public struct VerificationBenchmark {
         public var percentile1: Double
         public var median: Double
         public var maximum: Double
+
+        /// The spread of `values` (at least one).
+        init(kind: String, _ values: [Double]) {
+            let sorted = values.sorted()
+            self.kind = kind
+            minimum = sorted[0]
+            percentile1 = sorted[sorted.count / 100]
+            median = sorted[sorted.count / 2]
+            maximum = sorted[sorted.count - 1]
+        }
     }
 
     public struct Report: Sendable, Codable {
@@ -100,10 +110,8 @@ public struct VerificationBenchmark {
 
         var relevance: [Spread] {
             order.compactMap { kind in
-                let values = verdicts[kind]!.compactMap(\.relevance).sorted()
-                guard !values.isEmpty else { return nil }
-                return Spread(kind: kind, minimum: values[0], percentile1: values[values.count / 100], median: values[values.count / 2],
-                              maximum: values[values.count - 1])
+                let values = verdicts[kind]!.compactMap(\.relevance)
+                return values.isEmpty ? nil : Spread(kind: kind, values)
             }
         }
     }
@@ -147,11 +155,7 @@ public struct VerificationBenchmark {
             return v.map { $0 / norm }
         })
         let rates = order.map { Rate(kind: $0, jobs: verdicts[$0]!.count, flagged: verdicts[$0]!.filter { !$0.passed }.count) }
-        let cosines = order.map { kind in
-            let values = verdicts[kind]!.map(\.minimumCosine).sorted()
-            return Spread(kind: kind, minimum: values[0], percentile1: values[values.count / 100], median: values[values.count / 2],
-                          maximum: values[values.count - 1])
-        }
+        let cosines = order.map { Spread(kind: $0, verdicts[$0]!.map(\.minimumCosine)) }
         return (rates, cosines)
     }
 
