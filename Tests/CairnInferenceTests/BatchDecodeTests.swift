@@ -52,6 +52,47 @@ import Testing
                                        kernels: kernels)
     }
 
+    /// Several sequences prefilled together (pieces cut across chunks of 5 rows, one sequence starting past position 0)
+    /// leave each its own cache and last logits, as prefilling it alone does, and hand out the same hidden rows.
+    @Test func sequencesPrefilledTogetherMatchEachAlone() async throws {
+        try await onOwnThread {
+            let shape = TinyLlama.Shape.small
+            let path = try TinyLlama.write(seed: 12, shape: shape)
+            let together = try LlamaModel(file: GGUFFile(path: path), prefillChunk: 5)
+            let single = try LlamaModel(file: GGUFFile(path: path), prefillChunk: 5)
+            let prompts: [[Int32]] = [[1, 2, 3, 4, 5, 6, 7], [8, 9], [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]]
+            let d = together.config.dimension, vocabulary = together.config.vocabularySize
+            let joint = prompts.map { _ in Self.state(together, positions: shape.context) }
+            let alone = prompts.map { _ in Self.state(single, positions: shape.context) }
+            // The third sequence's first three tokens are already cached: it continues from position 3.
+            try together.prefill(tokens: Array(prompts[2].prefix(3)), startPosition: 0, hiddenRows: nil, into: joint[2])
+            var hiddenTogether = [[Float]](repeating: [], count: prompts.count)
+            try together.prefill(sequences: [(prompts[0], 0, joint[0]), (prompts[1], 0, joint[1]), (Array(prompts[2].dropFirst(3)), 3, joint[2])],
+                                 finalLogits: true) { j, _, count, rows in
+                hiddenTogether[j] += Array(UnsafeBufferPointer(start: rows, count: count * d))
+            }
+            for (i, prompt) in prompts.enumerated() {
+                var hidden: [Float] = []
+                try single.prefill(tokens: prompt, startPosition: 0, hiddenRows: { _, count, rows in
+                    hidden += Array(UnsafeBufferPointer(start: rows, count: count * d))
+                }, into: alone[i])
+                let expected = i == 2 ? Array(hidden.dropFirst(3 * d)) : hidden
+                #expect(hiddenTogether[i].count == expected.count)
+                #expect(zip(hiddenTogether[i], expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "sequence \(i)'s hidden rows")
+                let a = UnsafeBufferPointer(start: joint[i].logits, count: vocabulary), b = UnsafeBufferPointer(start: alone[i].logits, count: vocabulary)
+                #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "sequence \(i)'s logits")
+                // The caches agree: the next step decodes to the same logits.
+                try together.decode(token: 3, position: prompt.count, into: joint[i])
+                try single.decode(token: 3, position: prompt.count, into: alone[i])
+                #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "sequence \(i)'s next step")
+            }
+            // A sequence past the context is refused before anything runs.
+            #expect(throws: InferenceError.self) {
+                try together.prefill(sequences: [([1, 2], shape.context - 1, joint[0])], finalLogits: false, hiddenRows: nil)
+            }
+        }
+    }
+
     /// Runs each request alone on a separate copy of the model and returns the token ids.
     static func alone(_ path: String, _ requests: [(prompt: String, parameters: SamplingParameters)]) throws -> [[Int32]] {
         let generator = TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer())

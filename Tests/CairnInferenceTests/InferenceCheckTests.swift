@@ -72,6 +72,29 @@ import Foundation
         return out
     }
 
+    /// Pairs scored in one pass get the scores each gets alone (the relevance pass rides along with the check).
+    @Test func pairsScoredTogetherMatchEachAlone() async throws {
+        try await onOwnThread {
+            let file = try RealModels.file.get()
+            guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else { throw InferenceError(.invalidRequest, "no tokenizer") }
+            let v = try InferenceVerifier(model: try LlamaModel(file: file), tokenizer: tokenizer)
+            let g = TextGenerator(model: try LlamaModel(file: file), tokenizer: tokenizer)
+            let first = try v.promptTokens(Self.prompts[0], chat: true), second = try v.promptTokens(Self.prompts[1], chat: true)
+            let a = try Self.generate(g, first, temperature: 0.7, seed: 3), b = try Self.generate(g, second, temperature: 0.7, seed: 4, tokens: 20)
+            let together = try v.scorer.score([(first, a), (second, b), (v.emptyQuestion, a)], temperature: 0.7, endTokens: v.endTokens)
+            for (k, pair) in [(first, a), (second, b), (v.emptyQuestion, a)].enumerated() {
+                let alone = try v.scorer.score(prompt: pair.0, output: pair.1, temperature: 0.7, endTokens: v.endTokens)
+                #expect(together[k].positions.count == pair.1.count)
+                #expect(together[k].positions.map(\.emitted) == alone.positions.map(\.emitted))
+                #expect(together[k].positions.map(\.top) == alone.positions.map(\.top))
+                for (x, y) in zip(together[k].positions, alone.positions) {
+                    #expect(abs(x.logProbability - y.logProbability) < 1e-3 && abs(x.entropy - y.entropy) < 1e-3, "pair \(k)")
+                }
+                #expect(abs(together[k].endProbabilityAfter - alone.endProbabilityAfter) < 1e-4)
+            }
+        }
+    }
+
     @Test func honestOutputsPassAndCheatsFail() async throws {
         let cases = try await onOwnThread { try Self.cases() }
         #expect(cases.count == 23)

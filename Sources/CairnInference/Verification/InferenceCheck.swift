@@ -220,10 +220,11 @@ public final class InferenceVerifier {
     public let endTokens: Set<Int32>
     public let chatTemplate: ChatTemplate
     public var check: InferenceCheck
+    /// The answer's tokens the relevance compares (its first): where an answer to another question shows, at a bounded
+    /// cost however long the answer.
+    public static let relevanceTokens = 32
     /// An empty user message in the chat template, the context ``InferenceCheck/Verdict/relevance`` compares with.
     public let emptyQuestion: [Int32]
-    /// Seconds spent on relevance passes so far (the answer scored after an empty question).
-    public private(set) var relevanceSeconds = 0.0
 
     public init(model: LlamaModel, tokenizer: any TextTokenizer, check: InferenceCheck = InferenceCheck()) throws {
         scorer = TeacherForcedScorer(model: model)
@@ -252,15 +253,18 @@ public final class InferenceVerifier {
     /// Checks `output` (token ids) after `prompt` (token ids) against `claim`. A sampled `chat` answer is also scored after
     /// an empty question, for its relevance.
     public func check(promptTokens: [Int32], outputTokens: [Int32], claim: InferenceCheck.Claim, chat: Bool = false) throws -> InferenceCheck.Verdict {
-        let scored = try scorer.score(prompt: promptTokens, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
-                                      topP: claim.topP, endTokens: endTokens)
         var relevance: Double?
+        let scored: (positions: [PositionScore], endProbabilityAfter: Double)
         if chat, claim.temperature > 0, !outputTokens.isEmpty {
-            let start = TextGenerator.now()
-            defer { relevanceSeconds += TextGenerator.now() - start }
-            let alone = try scorer.score(prompt: emptyQuestion, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
-                                         topP: claim.topP, endTokens: endTokens)
-            relevance = InferenceCheck.logProbability(scored.positions) - InferenceCheck.logProbability(alone.positions)
+            // The answer's first tokens after its question and after an empty one, in one pass.
+            let head = Array(outputTokens.prefix(Self.relevanceTokens))
+            let both = try scorer.score([(promptTokens, outputTokens), (emptyQuestion, head)], temperature: claim.temperature,
+                                        topK: claim.topK, topP: claim.topP, endTokens: endTokens)
+            scored = both[0]
+            relevance = InferenceCheck.logProbability(Array(both[0].positions.prefix(head.count))) - InferenceCheck.logProbability(both[1].positions)
+        } else {
+            scored = try scorer.score(prompt: promptTokens, output: outputTokens, temperature: claim.temperature, topK: claim.topK,
+                                      topP: claim.topP, endTokens: endTokens)
         }
         return check.judge(scored.positions, endProbability: scored.endProbabilityAfter, claim: claim, relevance: relevance)
     }

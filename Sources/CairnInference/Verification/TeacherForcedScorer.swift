@@ -24,14 +24,17 @@ public struct PositionScore: Sendable, Equatable {
     public var topProbability: Double
 }
 
-/// Re-scores an output under a model in one batched pass over prompt + output: the logits at every output position
-/// come from the same forward pass the prompt gets (prefill), so checking a job costs a fraction of serving it.
+/// Re-scores outputs under a model in one batched pass over prompt + output: the logits at every output position
+/// come from the same forward pass the prompt gets (prefill), so checking a job costs a fraction of serving it. Several
+/// (prompt, output) pairs scored together share that pass: each weight matrix is decoded and multiplied once for all.
 public final class TeacherForcedScorer {
     public let model: LlamaModel
     /// The output projection decoded to float once (`vocabulary × dimension`).
     private let projection: UnsafeMutablePointer<Float>
     /// Rows scored per sgemm.
     private let chunk = 64
+    /// Caches for the second and later sequences of a batch (the first uses the model's own).
+    private var caches: [LlamaRunState] = []
 
     public init(model: LlamaModel) {
         self.model = model
@@ -46,56 +49,106 @@ public final class TeacherForcedScorer {
     /// the sampling distribution; at temperature 0, under the untempered one).
     public func score(prompt: [Int32], output: [Int32], temperature: Float, topK: Int = 0, topP: Float = 1,
                       endTokens: Set<Int32>) throws -> (positions: [PositionScore], endProbabilityAfter: Double) {
-        guard !prompt.isEmpty else { throw InferenceError(.invalidRequest, "the prompt has no tokens") }
-        let all = prompt + output
-        guard all.count <= model.contextLength else {
-            throw InferenceError(.invalidRequest, "prompt and output are \(all.count) tokens, past the context of \(model.contextLength)")
-        }
-        let c = model.config, d = c.dimension, vocabulary = c.vocabularySize
-        // Row r (absolute position) predicts the token at r + 1: rows prompt.count - 1 ... all.count - 1 are scored.
-        let first = prompt.count - 1
-        var hidden = [Float](repeating: 0, count: (all.count - first) * d)
-        try model.prefill(tokens: all, startPosition: 0) { start, count, rows in
-            for i in 0..<count where start + i >= first {
-                let r = start + i - first
-                hidden.withUnsafeMutableBufferPointer { ($0.baseAddress! + r * d).update(from: rows + i * d, count: d) }
+        try score([(prompt, output)], temperature: temperature, topK: topK, topP: topP, endTokens: endTokens)[0]
+    }
+
+    /// ``score(prompt:output:temperature:topK:topP:endTokens:)`` for several pairs under the same settings, in one pass.
+    public func score(_ pairs: [(prompt: [Int32], output: [Int32])], temperature: Float, topK: Int = 0, topP: Float = 1,
+                      endTokens: Set<Int32>) throws -> [(positions: [PositionScore], endProbabilityAfter: Double)] {
+        guard !pairs.isEmpty else { return [] }
+        for pair in pairs {
+            guard !pair.prompt.isEmpty else { throw InferenceError(.invalidRequest, "the prompt has no tokens") }
+            let count = pair.prompt.count + pair.output.count
+            guard count <= model.contextLength else {
+                throw InferenceError(.invalidRequest, "prompt and output are \(count) tokens, past the context of \(model.contextLength)")
             }
         }
-        var positions = [PositionScore]()
-        positions.reserveCapacity(output.count)
-        var endProbability = 0.0
-        let rows = all.count - first
+        let c = model.config, d = c.dimension, vocabulary = c.vocabularySize
+        while caches.count < pairs.count - 1 {
+            caches.append(LlamaRunState(config: c, contextLength: model.contextLength, prefillChunk: 1, cache: model.state.cache.precision))
+        }
+        // Row r of pair j (absolute position first_j + r) predicts the token at first_j + r + 1: the rows from the
+        // prompt's last token to the output's last are scored, all pairs' rows one after another in `hidden`.
+        var firstRow = [Int](), firsts = [Int]()
+        var rows = 0
+        for pair in pairs {
+            firstRow.append(rows)
+            firsts.append(pair.prompt.count - 1)
+            rows += pair.output.count + 1
+        }
+        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+        defer { hidden.deallocate() }
+        let sequences = pairs.enumerated().map { j, pair in
+            (tokens: pair.prompt + pair.output, startPosition: 0, target: j == 0 ? model.state : caches[j - 1])
+        }
+        try model.prefill(sequences: sequences, finalLogits: false) { j, start, count, source in
+            for i in 0..<count where start + i >= firsts[j] {
+                (hidden + (firstRow[j] + start + i - firsts[j]) * d).update(from: source + i * d, count: d)
+            }
+        }
+        // Which pair and output index each row is.
+        var owner = [(pair: Int, index: Int)]()
+        owner.reserveCapacity(rows)
+        for (j, pair) in pairs.enumerated() {
+            for r in 0...pair.output.count { owner.append((j, r)) }
+        }
+        let placeholder = PositionScore(emitted: 0, top: 0, topMargin: 0, deficit: 0, inSampledSet: false, logProbability: 0, entropy: 0,
+                                        secondMoment: 0, topProbability: 0)
+        var scored = [PositionScore](repeating: placeholder, count: rows)
+        var ends = [Double](repeating: 0, count: pairs.count)
+        let pool = model.pool, workers = pool.threadCount
+        let scratches = (0..<workers).map { _ in ScratchBox(vocabulary: vocabulary) }
         let normed = UnsafeMutablePointer<Float>.allocate(capacity: chunk * d)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * vocabulary)
         defer {
             normed.deallocate()
             logits.deallocate()
         }
-        var scratch = Scratch(vocabulary: vocabulary)
+        // The projection's rows split into slices, one sgemm each, spread over the pool.
+        let slices = 2 * workers
+        let sliceRows = (vocabulary + slices - 1) / slices
         var r0 = 0
         while r0 < rows {
             let n = min(chunk, rows - r0)
-            hidden.withUnsafeBufferPointer { h in
-                model.weights.outputNorm.withUnsafeBufferPointer { w in
-                    for i in 0..<n {
-                        VectorOps.rmsNorm(UnsafeMutablePointer(mutating: h.baseAddress! + (r0 + i) * d), weight: w.baseAddress!,
-                                          epsilon: c.rmsEpsilon, count: d, into: normed + i * d)
-                    }
+            model.weights.outputNorm.withUnsafeBufferPointer { w in
+                for i in 0..<n {
+                    VectorOps.rmsNorm(hidden + (r0 + i) * d, weight: w.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: normed + i * d)
                 }
             }
-            MatMul.sgemm(a: normed, b: projection, c: logits, m: n, n: vocabulary, k: d, transposeB: true)
-            for i in 0..<n {
-                let row = UnsafeBufferPointer(start: logits + i * vocabulary, count: vocabulary)
-                let r = r0 + i
-                if r < output.count {
-                    positions.append(scratch.score(row, emitted: output[r], temperature: temperature, topK: topK, topP: topP))
-                } else {
-                    endProbability = scratch.probability(of: endTokens, row, temperature: temperature, topK: topK, topP: topP)
+            pool.run(chunks: slices) { slice in
+                let lo = slice * sliceRows, hi = min(vocabulary, lo + sliceRows)
+                guard lo < hi else { return }
+                MatMul.sgemm(a: normed, b: projection + lo * d, c: logits + lo, m: n, n: hi - lo, k: d, transposeB: true, ldc: vocabulary)
+            }
+            scored.withUnsafeMutableBufferPointer { out in
+                ends.withUnsafeMutableBufferPointer { endOut in
+                    pool.run(chunks: workers) { w in
+                        var i = w
+                        while i < n {
+                            let row = UnsafeBufferPointer(start: logits + i * vocabulary, count: vocabulary)
+                            let (j, r) = owner[r0 + i]
+                            let output = pairs[j].output
+                            if r < output.count {
+                                out[r0 + i] = scratches[w].scratch.score(row, emitted: output[r], temperature: temperature, topK: topK, topP: topP)
+                            } else {
+                                endOut[j] = scratches[w].scratch.probability(of: endTokens, row, temperature: temperature, topK: topK, topP: topP)
+                            }
+                            i += workers
+                        }
+                    }
                 }
             }
             r0 += n
         }
-        return (positions, endProbability)
+        return pairs.indices.map { j in
+            (Array(scored[firstRow[j]..<firstRow[j] + pairs[j].output.count]), ends[j])
+        }
+    }
+
+    /// One worker's scratch.
+    final class ScratchBox {
+        var scratch: Scratch
+        init(vocabulary: Int) { scratch = Scratch(vocabulary: vocabulary) }
     }
 
     /// Buffers reused across positions.

@@ -63,14 +63,17 @@ public struct VerificationBenchmark {
         /// The embeddings check (``embeddings(directory:inputs:)``), when measured: flag rates per input and cosines.
         public var embeddings: [Rate] = []
         public var embeddingCosines: [Spread] = []
-        /// Mean seconds to serve a job (prefill and decode, all threads) and to check it.
+        /// Mean seconds to serve a job (prefill and decode, all threads) and to check that answer (with `--answers`,
+        /// the mean over the answers).
         public var serveSeconds: Double
         public var checkSeconds: Double
-        /// Of `checkSeconds`, the mean spent on the relevance pass.
-        public var relevanceSeconds = 0.0
+        /// The same check without the relevance pass (the answer scored after an empty question beside its own).
+        public var plainCheckSeconds = 0.0
+        /// The relevance pass's share: what it adds to a check.
+        public var relevanceSeconds: Double { max(0, checkSeconds - plainCheckSeconds) }
         /// The check's cost as a share of serving, and without the relevance pass.
         public var checkCost: Double { serveSeconds > 0 ? checkSeconds / serveSeconds : 0 }
-        public var checkCostWithoutRelevance: Double { serveSeconds > 0 ? (checkSeconds - relevanceSeconds) / serveSeconds : 0 }
+        public var checkCostWithoutRelevance: Double { serveSeconds > 0 ? plainCheckSeconds / serveSeconds : 0 }
         /// The share of compute spent on checks at a 5% check rate.
         public var computeAtFivePercent: Double { 0.05 * checkCost / (1 + 0.05 * checkCost) }
     }
@@ -236,7 +239,7 @@ public struct VerificationBenchmark {
         }
         var tally = Tally()
         func record(_ kind: String, _ verdict: InferenceCheck.Verdict) { tally.record(kind, verdict) }
-        var serveTime = 0.0, checkTime = 0.0, checks = 0
+        var serveTime = 0.0, checkTime = 0.0, plainTime = 0.0
         var previous: [Int32]?
         var rng = Xoshiro256(seed: 20_261_206)
         for i in 0..<jobs {
@@ -244,15 +247,19 @@ public struct VerificationBenchmark {
             let prompt = try verifier.promptTokens(question, chat: true)
             let seed = UInt64(i + 1)
             func check(_ output: [Int32], _ claim: InferenceCheck.Claim) throws -> InferenceCheck.Verdict {
-                let start = TextGenerator.now()
-                defer { checkTime += TextGenerator.now() - start; checks += 1 }
-                return try verifier.check(promptTokens: prompt, outputTokens: output, claim: claim, chat: true)
+                try verifier.check(promptTokens: prompt, outputTokens: output, claim: claim, chat: true)
             }
             let label = temperature == 0 ? "0" : String(format: "%.1f", temperature)
             let honest = try generate(serve, prompt, temperature, seed)
             serveTime += honest.seconds
             let claim = InferenceCheck.Claim(temperature: temperature, billedTokens: honest.ids.count, finishReason: honest.finish, maxTokens: tokens)
+            // The cost: checking the served answer, with its relevance pass and without.
+            var start = TextGenerator.now()
             let verdict = try check(honest.ids, claim)
+            checkTime += TextGenerator.now() - start
+            start = TextGenerator.now()
+            _ = try verifier.check(promptTokens: prompt, outputTokens: honest.ids, claim: claim, chat: false)
+            plainTime += TextGenerator.now() - start
             record("honest, T=\(label), all threads", verdict)
             if !verdict.passed { progress("flagged honest job \(i) (T=\(label)): \(verdict.reason)") }
             let elsewhere = try generate(other, prompt, temperature, seed)
@@ -284,8 +291,8 @@ public struct VerificationBenchmark {
         let rates = tally.rates
         var report = Report(jobs: jobs, tokens: tokens, honest: rates.filter { $0.kind.hasPrefix("honest") },
                             cheats: rates.filter { !$0.kind.hasPrefix("honest") }, pooled: tally.pooled(size: poolSize),
-                            relevance: tally.relevance, serveSeconds: serveTime / Double(jobs), checkSeconds: checkTime / Double(max(1, checks)))
-        report.relevanceSeconds = verifier.relevanceSeconds / Double(max(1, checks))
+                            relevance: tally.relevance, serveSeconds: serveTime / Double(jobs), checkSeconds: checkTime / Double(jobs))
+        report.plainCheckSeconds = plainTime / Double(jobs)
         return report
     }
 }
