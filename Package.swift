@@ -311,7 +311,7 @@ let package = Package(
             dependencies: [
                 "CairnPrimitives", "CairnNode", "CairnChain", "CairnApp", "CairnExplorer", "CairnConsensus", "CairnClient", "CairnLedger", "CairnP2P",
                 "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnStorage", "CairnTestSupport",
-                "CairnInference",
+                "CairnInference", "CairnVerification", "CairnVerifier",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

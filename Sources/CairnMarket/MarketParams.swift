@@ -68,7 +68,7 @@ extension MarketModule {
     public func parameters(state: any StateReader) throws -> JSONValue? { try params(state: state).jsonValue }
 
     /// Validates and stores one changed parameter; nothing is written when the change is refused.
-    /// A settle delay must stay at least the verification module's challenge window (`1 + commitBlocks + revealBlocks`,
+    /// A settle delay must stay at least the verification module's challenge window (see `VerificationParams.challengeWindowBlocks`,
     /// read through the ledger's parameters where that module runs), so a challenge raised before a channel closes is
     /// decided before the channel settles.
     public func setParameter(_ key: String, to value: JSONValue, context: ExecutionContext) throws(LedgerError) {
@@ -84,7 +84,10 @@ extension MarketModule {
         do {
             guard let commit = try context.wholeParameter("verification", "commitBlocks"),
                   let reveal = try context.wholeParameter("verification", "revealBlocks") else { return nil }
-            return 1 + commit + reveal
+            // A pooled challenge's window draw, evidence phase and own commit phase (see VerificationParams.challengeWindowBlocks).
+            guard let evidence = try context.wholeParameter("verification", "evidenceBlocks"),
+                  let pooledCommit = try context.wholeParameter("verification", "pooledCommitBlocks") else { return 1 + commit + reveal }
+            return max(1 + commit + reveal, 2 + evidence + pooledCommit + reveal)
         } catch { throw MarketError.corrupt("verification params: \(error)") }
     }
 }

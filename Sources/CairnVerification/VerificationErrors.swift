@@ -47,4 +47,7 @@ public enum VerificationError {
     public static func badGenesis(_ why: String) -> LedgerError {
         LedgerError(module: codespace, code: 14, message: "invalid verification genesis: \(why)")
     }
+    public static func badEvidence(_ id: UInt64, _ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 15, message: "challenge \(id): \(why)")
+    }
 }

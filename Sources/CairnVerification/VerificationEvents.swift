@@ -13,11 +13,26 @@ public enum VerificationEvents {
         Event(type: "verification.leave", [("verifier", a.bech32), ("bond", bond.description)])
     }
 
-    /// `verification.challenge`: challenge_id, challenger, provider, receipt (its hash), bond.
+    /// `verification.challenge`: challenge_id, challenger, provider, receipt (its hash), bond; a pooled one adds
+    /// pooled_jobs (the window's size) and up_to (the named receipt's job count).
     public static func challenge(_ c: Challenge) -> Event {
         Event(type: "verification.challenge", [("challenge_id", String(c.id)), ("challenger", c.challenger.bech32),
                                                ("provider", c.provider.bech32), ("receipt", VerificationModule.receiptHash(c.receipt).hex),
-                                               ("bond", c.bond.description)])
+                                               ("bond", c.bond.description)]
+              + (c.window.map { [("pooled_jobs", String($0.size)), ("up_to", String($0.upTo))] } ?? []))
+    }
+
+    /// `verification.window`: challenge_id, first and last (the window's `modelRequests`), evidence_deadline.
+    public static func window(_ c: Challenge) -> Event {
+        Event(type: "verification.window", [("challenge_id", String(c.id)), ("first", String(c.window?.start ?? 0)),
+                                            ("last", String(c.window?.range?.upperBound ?? 0)),
+                                            ("evidence_deadline", String(c.window?.evidenceDeadline ?? 0))])
+    }
+
+    /// `verification.evidence`: challenge_id, added (jobs in this message), given (so far), of (the window's size).
+    public static func evidence(_ c: Challenge, added: Int) -> Event {
+        Event(type: "verification.evidence", [("challenge_id", String(c.id)), ("added", String(added)),
+                                              ("given", String(c.window?.jobs.count ?? 0)), ("of", String(c.window?.size ?? 0))])
     }
 
     /// `verification.committee`: challenge_id, members (comma-separated), commit_deadline, reveal_deadline.
@@ -32,7 +47,7 @@ public enum VerificationEvents {
               [("challenge_id", String(id)), ("member", member.bech32)] + (verdict.map { [("verdict", $0.name)] } ?? []))
     }
 
-    /// `verification.verdict`: challenge_id, provider, outcome (upheld, rejected, void), cheated and honest votes, slashed, bounty.
+    /// `verification.verdict`: challenge_id, provider, outcome (upheld, rejected, void, lapsed), cheated and honest votes, slashed, bounty.
     public static func verdict(_ c: Challenge) -> Event {
         Event(type: "verification.verdict", [("challenge_id", String(c.id)), ("provider", c.provider.bech32), ("outcome", c.status.name),
                                              ("cheated", String(c.count(.cheated))), ("honest", String(c.count(.honest))),

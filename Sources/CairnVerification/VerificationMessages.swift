@@ -10,6 +10,8 @@ public enum VerificationGas {
     public static let challenge: UInt64 = 80_000
     public static let vote: UInt64 = 10_000
     public static let report: UInt64 = 30_000
+    /// A pooled job's receipt signature, on top of 10 per byte of its request and output.
+    public static let pooledJob: UInt64 = 20_000
 }
 
 /// `verification/register`: the signer becomes a verifier (or adds to its bond), bonding `bond` ucairn.
@@ -87,6 +89,78 @@ public struct MsgChallenge: LedgerMessage, Equatable {
         request = try r.readBytes(limit: Self.maxEvidenceBytes)
         output = try r.readBytes(limit: Self.maxEvidenceBytes)
         bond = try r.readAmount()
+    }
+}
+
+/// `verification/challenge-pooled`: the signer says the provider that signed `receipt` cheats in a way one job does not
+/// show, and puts up `bond`. At the end of the next block the chain draws a window of `pooledJobs` consecutive jobs of
+/// the receipt's channel and model among the last `pooledLookback` up to the receipt's (by `modelRequests`), so the
+/// challenger cannot pick the jobs; it then gives those jobs with `verification/evidence` within `evidenceBlocks`, or
+/// its bond is burned. The committee judges the window's jobs together.
+public struct MsgPooledChallenge: LedgerMessage, Equatable {
+    public static let typeName = "verification/challenge-pooled"
+    public var receipt: SignedReceipt
+    public var bond: Amount
+
+    public init(receipt: SignedReceipt, bond: Amount) {
+        self.receipt = receipt
+        self.bond = bond
+    }
+
+    public var gas: UInt64 { VerificationGas.challenge }
+
+    public func validate() throws(LedgerError) {
+        guard bond > .zero else { throw VerificationError.invalidMessage("a challenge's bond must be greater than zero") }
+        guard receipt.publicKey.count == 32, receipt.signature.count == 64 else {
+            throw VerificationError.badReceipt("its key must be 32 bytes and its signature 64")
+        }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        receipt.encode(to: &w)
+        w.write(bond)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        receipt = try SignedReceipt(from: &r)
+        bond = try r.readAmount()
+    }
+}
+
+/// `verification/evidence`: the challenger of a pooled challenge gives jobs of its drawn window (each its signed receipt,
+/// the request as sent and the output), in as many messages as it needs.
+public struct MsgPooledEvidence: LedgerMessage, Equatable {
+    public static let typeName = "verification/evidence"
+    public var challengeID: UInt64
+    public var jobs: [PooledJob]
+
+    public init(challengeID: UInt64, jobs: [PooledJob]) {
+        self.challengeID = challengeID
+        self.jobs = jobs
+    }
+
+    /// Per job a signature check and 10 per byte of evidence, which every node keeps in state.
+    public var gas: UInt64 {
+        jobs.reduce(VerificationGas.vote) { $0 + VerificationGas.pooledJob + 10 * UInt64($1.request.count + $1.output.count) }
+    }
+
+    public func validate() throws(LedgerError) {
+        guard !jobs.isEmpty else { throw VerificationError.invalidMessage("evidence needs at least one job") }
+        for job in jobs {
+            guard job.receipt.publicKey.count == 32, job.receipt.signature.count == 64 else {
+                throw VerificationError.badReceipt("its key must be 32 bytes and its signature 64")
+            }
+        }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(challengeID)
+        w.write(array: jobs) { $1.encode(to: &$0) }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        challengeID = try r.readUInt64()
+        jobs = try r.readArray(limit: Int(VerificationParams.maxPooledJobs)) { (r) throws(DecodeError) in try PooledJob(from: &r) }
     }
 }
 

@@ -1,5 +1,6 @@
 public import CairnPrimitives
 public import CairnLedger
+import CairnMarket
 
 extension VerificationModule {
     /// At the end of each block, for every undecided challenge: draws the committee of a challenge raised in an earlier
@@ -14,9 +15,29 @@ extension VerificationModule {
             var c = try store.read.existingChallenge(id)
             switch c.status {
             case .drawing:
-                // Drawn one block after the challenge, from that block's parent hash: the challenger could not know it.
-                guard context.height > c.raisedHeight else { continue }
+                // Drawn one block after the challenge (or its last evidence), from that block's parent hash: the
+                // challenger could not know it.
+                guard context.height > max(c.raisedHeight, c.window?.readyHeight ?? 0) else { continue }
                 try draw(&c, params: params, store: store, context: context)
+            case .gathering:
+                guard var window = c.window else { throw VerificationError.corrupt("challenge \(id) gathers without a window") }
+                if window.range == nil {
+                    guard context.height > c.raisedHeight else { continue }
+                    // The window, from the parent hash of the block after the challenge: uniform among the windows that
+                    // end at or before the named receipt's job and start within the lookback.
+                    let last = window.upTo - UInt64(window.size) + 1
+                    let first = window.upTo >= UInt64(window.lookback) ? window.upTo - UInt64(window.lookback) + 1 : 1
+                    let lo = min(first, last)
+                    let seed = Self.seed(challenge: id, context: context, tag: "cairn/pooled-window/v1").bytes
+                    let r = seed[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    window.start = lo + r % (last - lo + 1)
+                    window.evidenceDeadline = context.height + params.evidenceBlocks
+                    c.window = window
+                    store.write(c)
+                    context.emit(VerificationEvents.window(c))
+                } else if context.height >= window.evidenceDeadline {
+                    try lapse(&c, store: store, context: context)
+                }
             case .committing:
                 if context.height >= c.commitDeadline {
                     c.status = .revealing
@@ -28,16 +49,27 @@ extension VerificationModule {
                 if context.height >= c.revealDeadline || (!waiting && (everyoneCommitted || context.height > c.commitDeadline)) {
                     try decide(&c, params: params, store: store, context: context)
                 }
-            case .upheld, .rejected, .void:
+            case .upheld, .rejected, .void, .lapsed:
                 store.close(c)
             }
         }
     }
 
-    /// The entropy of challenge `id`'s draw: the previous block's hash where the chain gives it.
-    static func seed(challenge id: UInt64, context: ExecutionContext) -> Hash {
+    /// A pooled challenge whose evidence is not complete by its deadline: the bond is burned (a challenger that could
+    /// drop a window it does not like for free could pick its windows), and nothing else happens.
+    func lapse(_ c: inout Challenge, store: VerificationStore, context: ExecutionContext) throws(LedgerError) {
+        try bank.burn(Self.native(c.bond), from: VerificationAccounts.bonds, context: context)
+        c.status = .lapsed
+        c.decidedHeight = context.height
+        store.write(c)
+        store.close(c)
+        context.emit(VerificationEvents.verdict(c))
+    }
+
+    /// The entropy of challenge `id`'s draw (`tag` names which): the previous block's hash where the chain gives it.
+    static func seed(challenge id: UInt64, context: ExecutionContext, tag: String = "cairn/committee/v1") -> Hash {
         var w = CanonicalWriter()
-        w.write("cairn/committee/v1")
+        w.write(tag)
         w.write(context.chainID)
         if let previous = context.previousBlockHash { w.write(previous) } else {
             w.write(context.height)
@@ -90,7 +122,7 @@ extension VerificationModule {
         }
         c.committee = members.map { CommitteeSeat(member: $0) }
         c.status = .committing
-        c.commitDeadline = context.height + params.commitBlocks
+        c.commitDeadline = context.height + (c.window != nil ? params.pooledCommitBlocks : params.commitBlocks)
         c.revealDeadline = c.commitDeadline + params.revealBlocks
         store.write(c)
         context.emit(VerificationEvents.committee(c))
@@ -106,7 +138,9 @@ extension VerificationModule {
         let revealed = c.committee.filter { $0.verdict != nil }.map(\.member)
         if !c.committee.isEmpty && c.count(.cheated) >= majority {
             let result = try stake.slashProvider(c.provider, fractionBps: params.slashBps, jailFor: params.jailBlocks > 0 ? params.jailBlocks : nil,
-                                                 reason: "challenge \(c.id): a committee found receipt \(Self.receiptHash(c.receipt).hex) cheated",
+                                                 reason: c.window.map { "challenge \(c.id): a committee found jobs \($0.start) to "
+                                                     + "\($0.start + UInt64($0.size) - 1) of channel \(c.receipt.receipt.channelID) cheated" }
+                                                     ?? "challenge \(c.id): a committee found receipt \(Self.receiptHash(c.receipt).hex) cheated",
                                                  bounty: (c.challenger, params.bountyBps), context: context)
             c.slashed = Amount(result.burned.value + result.paid.value)
             c.bounty = result.paid

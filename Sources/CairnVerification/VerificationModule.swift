@@ -20,6 +20,8 @@ public struct VerificationModule: LedgerModule {
             MsgRegisterVerifier.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgRegisterVerifier(canonicalBytes: b) },
             MsgLeaveVerifier.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgLeaveVerifier(canonicalBytes: b) },
             MsgChallenge.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgChallenge(canonicalBytes: b) },
+            MsgPooledChallenge.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgPooledChallenge(canonicalBytes: b) },
+            MsgPooledEvidence.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgPooledEvidence(canonicalBytes: b) },
             MsgCommitVerdict.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgCommitVerdict(canonicalBytes: b) },
             MsgRevealVerdict.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgRevealVerdict(canonicalBytes: b) },
             MsgReportCheck.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgReportCheck(canonicalBytes: b) },
@@ -31,6 +33,8 @@ public struct VerificationModule: LedgerModule {
         case let m as MsgRegisterVerifier: try register(m, signer: signer, context: context)
         case is MsgLeaveVerifier: try leave(signer: signer, context: context)
         case let m as MsgChallenge: try challenge(m, signer: signer, context: context)
+        case let m as MsgPooledChallenge: try pooledChallenge(m, signer: signer, context: context)
+        case let m as MsgPooledEvidence: try evidence(m, signer: signer, context: context)
         case let m as MsgCommitVerdict: try commit(m, signer: signer, context: context)
         case let m as MsgRevealVerdict: try reveal(m, signer: signer, context: context)
         case let m as MsgReportCheck: try report(m, signer: signer, context: context)
@@ -76,18 +80,29 @@ public struct VerificationModule: LedgerModule {
         }
     }
 
-    func challenge(_ m: MsgChallenge, signer: Address, context: ExecutionContext) throws(LedgerError) {
-        let store = VerificationStore(state: context.state)
-        let params = try params(state: context.state)
-        let provider = m.receipt.receipt.provider
-        guard m.receipt.isValid(chainID: context.chainID) else {
+    /// What any challenge needs: a receipt the named provider signed on this chain, a provider in staking that is not the
+    /// challenger, a bond of at least `challengeBond`, and enough verifiers besides the two for a committee.
+    func checkChallengeable(_ receipt: SignedReceipt, bond: Amount, signer: Address, params: VerificationParams, store: VerificationStore,
+                            context: ExecutionContext) throws(LedgerError) {
+        let provider = receipt.receipt.provider
+        guard receipt.isValid(chainID: context.chainID) else {
             throw VerificationError.badReceipt("its signature does not verify as \(provider)'s on chain \(context.chainID)")
         }
         guard provider != signer else { throw VerificationError.badReceipt("a provider cannot challenge its own receipt") }
         let isProvider: Bool
         do { isProvider = try stake.isProvider(provider, state: context.state) } catch { throw VerificationError.corrupt("staking: \(error)") }
         guard isProvider else { throw VerificationError.badReceipt("\(provider) is not a provider in staking") }
-        guard m.bond >= params.challengeBond else { throw VerificationError.bondTooSmall("a challenge's bond", m.bond, minimum: params.challengeBond) }
+        guard bond >= params.challengeBond else { throw VerificationError.bondTooSmall("a challenge's bond", bond, minimum: params.challengeBond) }
+        let candidates = try eligible(excluding: [signer, provider], params: params, reader: store.read)
+        guard candidates.count >= Int(params.committeeSize) else {
+            throw VerificationError.notEnoughVerifiers(candidates.count, needed: params.committeeSize)
+        }
+    }
+
+    func challenge(_ m: MsgChallenge, signer: Address, context: ExecutionContext) throws(LedgerError) {
+        let store = VerificationStore(state: context.state)
+        let params = try params(state: context.state)
+        try checkChallengeable(m.receipt, bond: m.bond, signer: signer, params: params, store: store, context: context)
         guard Hash.sha256(m.request) == m.receipt.receipt.requestHash else {
             throw VerificationError.badReceipt("the request given does not hash to the receipt's requestHash")
         }
@@ -96,15 +111,77 @@ public struct VerificationModule: LedgerModule {
         }
         let receiptHash = Self.receiptHash(m.receipt)
         if let existing = try store.read.challengeOf(receipt: receiptHash) { throw VerificationError.alreadyChallenged(receiptHash, by: existing) }
-        let candidates = try eligible(excluding: [signer, provider], params: params, reader: store.read)
-        guard candidates.count >= Int(params.committeeSize) else {
-            throw VerificationError.notEnoughVerifiers(candidates.count, needed: params.committeeSize)
-        }
         try bank.send(Self.native(m.bond), from: signer, to: VerificationAccounts.bonds, context: context)
-        let c = Challenge(id: try store.read.nextChallengeID(), challenger: signer, provider: provider, receipt: m.receipt,
+        let c = Challenge(id: try store.read.nextChallengeID(), challenger: signer, provider: m.receipt.receipt.provider, receipt: m.receipt,
                           request: m.request, output: m.output, bond: m.bond, raisedHeight: context.height)
         store.create(c, receipt: receiptHash)
         context.emit(VerificationEvents.challenge(c))
+    }
+
+    /// A pooled challenge: checked as a challenge of its receipt, which must have at least a window's worth of jobs of its
+    /// model on its channel; one undecided pooled challenge per challenger and provider.
+    func pooledChallenge(_ m: MsgPooledChallenge, signer: Address, context: ExecutionContext) throws(LedgerError) {
+        let store = VerificationStore(state: context.state)
+        let params = try params(state: context.state)
+        try checkChallengeable(m.receipt, bond: m.bond, signer: signer, params: params, store: store, context: context)
+        let provider = m.receipt.receipt.provider
+        guard m.receipt.receipt.modelRequests >= UInt64(params.pooledJobs) else {
+            throw VerificationError.badReceipt("it counts \(m.receipt.receipt.modelRequests) jobs of its model on its channel, fewer than a "
+                                               + "pooled window of \(params.pooledJobs)")
+        }
+        for id in try store.read.pending(provider) {
+            let other = try store.read.existingChallenge(id)
+            if other.window != nil && other.challenger == signer {
+                throw VerificationError.invalidMessage("\(signer) already has pooled challenge \(id) against \(provider) undecided")
+            }
+        }
+        try bank.send(Self.native(m.bond), from: signer, to: VerificationAccounts.bonds, context: context)
+        let c = Challenge(id: try store.read.nextChallengeID(), challenger: signer, provider: provider, receipt: m.receipt, request: [], output: [],
+                          bond: m.bond, raisedHeight: context.height,
+                          window: PooledWindow(upTo: m.receipt.receipt.modelRequests, size: params.pooledJobs, lookback: params.pooledLookback))
+        store.create(c, receipt: nil)
+        context.emit(VerificationEvents.challenge(c))
+    }
+
+    /// Jobs of a pooled challenge's drawn window, from its challenger, before the evidence deadline: each a receipt the
+    /// provider signed for the named receipt's channel and model inside the window, not given before, whose request and
+    /// output hash to it. The last job completes the window; its committee is drawn at the end of a later block.
+    func evidence(_ m: MsgPooledEvidence, signer: Address, context: ExecutionContext) throws(LedgerError) {
+        let store = VerificationStore(state: context.state)
+        var c = try store.read.existingChallenge(m.challengeID)
+        guard var window = c.window else { throw VerificationError.badEvidence(c.id, "it is not a pooled challenge") }
+        guard c.challenger == signer else { throw VerificationError.badEvidence(c.id, "only its challenger gives its evidence") }
+        guard c.status == .gathering, let range = window.range, context.height <= window.evidenceDeadline else {
+            throw VerificationError.wrongPhase(c.id, c.status == .gathering && window.range == nil ? "its window is not drawn yet"
+                                               : "it takes evidence only while gathering, until its deadline (it is \(c.status.name))")
+        }
+        let named = c.receipt.receipt
+        var given = Set(window.jobs.map(\.receipt.receipt.modelRequests))
+        for job in m.jobs {
+            let r = job.receipt.receipt
+            guard r.provider == c.provider, job.receipt.isValid(chainID: context.chainID) else {
+                throw VerificationError.badEvidence(c.id, "a receipt does not verify as \(c.provider)'s on chain \(context.chainID)")
+            }
+            guard r.channelID == named.channelID, r.modelID == named.modelID else {
+                throw VerificationError.badEvidence(c.id, "a receipt is for channel \(r.channelID) and model \(r.modelID), not the window's "
+                                                   + "channel \(named.channelID) and model \(named.modelID)")
+            }
+            guard range.contains(r.modelRequests) else {
+                throw VerificationError.badEvidence(c.id, "job \(r.modelRequests) lies outside the window \(range.lowerBound)...\(range.upperBound)")
+            }
+            guard given.insert(r.modelRequests).inserted else { throw VerificationError.badEvidence(c.id, "job \(r.modelRequests) was already given") }
+            guard Hash.sha256(job.request) == r.requestHash, Hash.sha256(job.output) == r.outputHash else {
+                throw VerificationError.badEvidence(c.id, "job \(r.modelRequests)'s request or output does not hash to its receipt")
+            }
+            window.jobs.append(job)
+        }
+        if window.isComplete {
+            window.readyHeight = context.height
+            c.status = .drawing
+        }
+        c.window = window
+        store.write(c)
+        context.emit(VerificationEvents.evidence(c, added: m.jobs.count))
     }
 
     func commit(_ m: MsgCommitVerdict, signer: Address, context: ExecutionContext) throws(LedgerError) {

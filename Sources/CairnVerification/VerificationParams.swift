@@ -21,16 +21,25 @@ public struct VerificationParams: Sendable, Equatable, Codable, ParameterSet {
     public var jailBlocks: UInt64
     /// The share of its bond a committee member loses when it does not reveal a verdict in time, basis points.
     public var absentPenaltyBps: UInt32
+    /// A pooled challenge's window: this many consecutive jobs of one channel and model, drawn by the chain from the last
+    /// `pooledLookback` before the receipt the challenge names.
+    public var pooledJobs: UInt32
+    public var pooledLookback: UInt32
+    /// Blocks after its window is drawn in which a pooled challenge's evidence must be complete.
+    public var evidenceBlocks: UInt64
+    /// The commit phase of a pooled challenge: its committee re-runs the check on every job of the window.
+    public var pooledCommitBlocks: UInt64
 
-    /// 100 cairn per verifier, 10 cairn per challenge, committees of 3, 8 + 8 blocks to commit and reveal (a window of 17
-    /// blocks, within the devnet's settle delay of 20), 10% slashed of which half goes to the challenger, 1,000 blocks of
-    /// jail, 5% of an absent member's bond.
+    /// 100 cairn per verifier, 10 cairn per challenge, committees of 3, 8 + 8 blocks to commit and reveal, 10% slashed of
+    /// which half goes to the challenger, 1,000 blocks of jail, 5% of an absent member's bond; pooled windows of 20 jobs
+    /// drawn from the last 80, their evidence within 2 blocks (a challenge window of 20 blocks, the devnet's settle delay).
     public static let `default` = VerificationParams(
         minVerifierBond: Amount(100_000_000), challengeBond: Amount(10_000_000), committeeSize: 3, commitBlocks: 8, revealBlocks: 8,
         slashBps: 1_000, bountyBps: 5_000, jailBlocks: 1_000, absentPenaltyBps: 500)
 
     public init(minVerifierBond: Amount, challengeBond: Amount, committeeSize: UInt32, commitBlocks: UInt64, revealBlocks: UInt64,
-                slashBps: UInt32, bountyBps: UInt32, jailBlocks: UInt64, absentPenaltyBps: UInt32) {
+                slashBps: UInt32, bountyBps: UInt32, jailBlocks: UInt64, absentPenaltyBps: UInt32, pooledJobs: UInt32 = 20,
+                pooledLookback: UInt32 = 80, evidenceBlocks: UInt64 = 2, pooledCommitBlocks: UInt64 = 8) {
         self.minVerifierBond = minVerifierBond
         self.challengeBond = challengeBond
         self.committeeSize = committeeSize
@@ -40,6 +49,10 @@ public struct VerificationParams: Sendable, Equatable, Codable, ParameterSet {
         self.bountyBps = bountyBps
         self.jailBlocks = jailBlocks
         self.absentPenaltyBps = absentPenaltyBps
+        self.pooledJobs = pooledJobs
+        self.pooledLookback = pooledLookback
+        self.evidenceBlocks = evidenceBlocks
+        self.pooledCommitBlocks = pooledCommitBlocks
     }
 
     public static var defaults: VerificationParams { .default }
@@ -49,15 +62,21 @@ public struct VerificationParams: Sendable, Equatable, Codable, ParameterSet {
         [.init("minVerifierBond", .amount(\.minVerifierBond)), .init("challengeBond", .amount(\.challengeBond)),
          .init("committeeSize", .uint32(\.committeeSize)), .init("commitBlocks", .uint64(\.commitBlocks)),
          .init("revealBlocks", .uint64(\.revealBlocks)), .init("slashBps", .uint32(\.slashBps)), .init("bountyBps", .uint32(\.bountyBps)),
-         .init("jailBlocks", .uint64(\.jailBlocks)), .init("absentPenaltyBps", .uint32(\.absentPenaltyBps))]
+         .init("jailBlocks", .uint64(\.jailBlocks)), .init("absentPenaltyBps", .uint32(\.absentPenaltyBps)),
+         .init("pooledJobs", .uint32(\.pooledJobs)), .init("pooledLookback", .uint32(\.pooledLookback)),
+         .init("evidenceBlocks", .uint64(\.evidenceBlocks)), .init("pooledCommitBlocks", .uint64(\.pooledCommitBlocks))]
     }
 
     public static let maxCommitteeSize: UInt32 = 21
     public static let maxPhaseBlocks: UInt64 = 100_000
+    /// The most jobs a pooled window holds, and the longest lookback it is drawn from.
+    public static let maxPooledJobs: UInt32 = 64
+    public static let maxPooledLookback: UInt32 = 10_000
 
-    /// Blocks from a challenge to its verdict at the latest: one to draw the committee, then the commit and reveal phases.
-    /// A channel's settle delay is at least this, so a challenge raised before a channel closes is decided before it settles.
-    public var challengeWindowBlocks: UInt64 { 1 + commitBlocks + revealBlocks }
+    /// Blocks from a challenge to its verdict at the latest: one to draw the committee, then the commit and reveal phases;
+    /// a pooled challenge first has one block to draw its window and its evidence phase, and its own commit phase. A
+    /// channel's settle delay is at least this, so a challenge raised before a channel closes is decided before it settles.
+    public var challengeWindowBlocks: UInt64 { max(1 + commitBlocks + revealBlocks, 2 + evidenceBlocks + pooledCommitBlocks + revealBlocks) }
 
     public func validate() throws(LedgerError) {
         func check(_ ok: Bool, _ key: String, _ why: String) throws(LedgerError) {
@@ -72,6 +91,11 @@ public struct VerificationParams: Sendable, Equatable, Codable, ParameterSet {
         try check((1...10_000).contains(slashBps), "slashBps", "must be 1 to 10000")
         try check(bountyBps <= 10_000, "bountyBps", "\(bountyBps) basis points is above 10000")
         try check(absentPenaltyBps <= 10_000, "absentPenaltyBps", "\(absentPenaltyBps) basis points is above 10000")
+        try check((2...Self.maxPooledJobs).contains(pooledJobs), "pooledJobs", "must be 2 to \(Self.maxPooledJobs)")
+        try check((pooledJobs...Self.maxPooledLookback).contains(pooledLookback), "pooledLookback",
+                  "must be pooledJobs (\(pooledJobs)) to \(Self.maxPooledLookback)")
+        try check((1...Self.maxPhaseBlocks).contains(evidenceBlocks), "evidenceBlocks", "must be 1 to \(Self.maxPhaseBlocks)")
+        try check((1...Self.maxPhaseBlocks).contains(pooledCommitBlocks), "pooledCommitBlocks", "must be 1 to \(Self.maxPhaseBlocks)")
     }
 }
 
@@ -87,8 +111,8 @@ extension VerificationModule {
     func store(_ params: VerificationParams, context: ExecutionContext) throws(LedgerError) {
         try params.validate()
         if let settle = try settleDelayBlocks(context), params.challengeWindowBlocks > settle {
-            throw CoreError.invalidParameter(name, "revealBlocks", "the challenge window of \(params.challengeWindowBlocks) blocks (1 + commitBlocks + "
-                                             + "revealBlocks) is longer than the market's settle delay of \(settle) blocks")
+            throw CoreError.invalidParameter(name, "revealBlocks", "the challenge window of \(params.challengeWindowBlocks) blocks (the larger of 1 + "
+                                             + "commitBlocks + revealBlocks and 2 + evidenceBlocks + pooledCommitBlocks + revealBlocks) is longer than the market's settle delay of \(settle) blocks")
         }
         context.state.set(VerificationKeys.params, params.canonicalBytes)
     }

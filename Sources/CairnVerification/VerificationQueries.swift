@@ -34,6 +34,50 @@ public struct ChallengeView: Sendable, Equatable, Codable {
     public var decidedHeight: UInt64
     public var slashed: Amount
     public var bounty: Amount
+    /// A pooled challenge's window and the jobs given so far (nil for a challenge of one job).
+    public var pooled: Pooled?
+
+    public struct Pooled: Sendable, Equatable, Codable {
+        /// The named receipt's job count, the window's size and the lookback it is drawn from.
+        public var upTo: UInt64
+        public var size: UInt32
+        public var lookback: UInt32
+        /// The window's first and last jobs (`modelRequests`; 0 until drawn) and the last height taking evidence.
+        public var first: UInt64
+        public var last: UInt64
+        public var evidenceDeadline: UInt64
+        public var jobs: [Job]
+
+        public init(upTo: UInt64, size: UInt32, lookback: UInt32, first: UInt64, last: UInt64, evidenceDeadline: UInt64, jobs: [Job]) {
+            self.upTo = upTo
+            self.size = size
+            self.lookback = lookback
+            self.first = first
+            self.last = last
+            self.evidenceDeadline = evidenceDeadline
+            self.jobs = jobs
+        }
+    }
+
+    /// A job of a pooled challenge, shown as a single challenge's job is.
+    public struct Job: Sendable, Equatable, Codable {
+        public var receiptHash: String
+        public var receipt: ServiceReceipt
+        public var signedReceipt: String
+        public var request: String
+        public var output: String
+        public var outputBase64: String
+
+        /// The view of `job`.
+        public init(_ job: PooledJob) {
+            receiptHash = VerificationModule.receiptHash(job.receipt).hex
+            receipt = job.receipt.receipt
+            signedReceipt = job.receipt.headerValue
+            request = String(decoding: job.request, as: UTF8.self)
+            output = String(decoding: job.output, as: UTF8.self)
+            outputBase64 = Data(job.output).base64EncodedString()
+        }
+    }
 
     init(_ c: Challenge) {
         id = c.id
@@ -54,6 +98,10 @@ public struct ChallengeView: Sendable, Equatable, Codable {
         decidedHeight = c.decidedHeight
         slashed = c.slashed
         bounty = c.bounty
+        pooled = c.window.map { w in
+            Pooled(upTo: w.upTo, size: w.size, lookback: w.lookback, first: w.start, last: w.range?.upperBound ?? 0,
+                   evidenceDeadline: w.evidenceDeadline, jobs: w.jobs.map(Job.init))
+        }
     }
 }
 

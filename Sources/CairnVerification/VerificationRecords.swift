@@ -83,6 +83,10 @@ public enum ChallengeStatus: UInt8, Sendable, Codable {
     case rejected = 4
     /// No majority revealed in time: the bond went back to the challenger.
     case void = 5
+    /// A pooled challenge waiting for its window to be drawn, then for its evidence until `evidenceDeadline`.
+    case gathering = 6
+    /// A pooled challenge whose evidence was not complete in time: the bond was burned.
+    case lapsed = 7
 
     public var name: String {
         switch self {
@@ -92,10 +96,17 @@ public enum ChallengeStatus: UInt8, Sendable, Codable {
         case .upheld: "upheld"
         case .rejected: "rejected"
         case .void: "void"
+        case .gathering: "gathering"
+        case .lapsed: "lapsed"
         }
     }
 
-    public var isDecided: Bool { rawValue >= ChallengeStatus.upheld.rawValue }
+    public var isDecided: Bool {
+        switch self {
+        case .drawing, .committing, .revealing, .gathering: false
+        case .upheld, .rejected, .void, .lapsed: true
+        }
+    }
 }
 
 /// A committee seat: the member, its commitment and its revealed verdict.
@@ -126,7 +137,84 @@ public struct CommitteeSeat: Sendable, Equatable, Codable, CanonicalCodable {
     }
 }
 
-/// A challenge of one provider-signed receipt.
+/// One job of a pooled challenge: the receipt the provider signed, the request as sent and the output.
+public struct PooledJob: Sendable, Equatable, Codable, CanonicalCodable {
+    public var receipt: SignedReceipt
+    public var request: [UInt8]
+    public var output: [UInt8]
+
+    public init(receipt: SignedReceipt, request: [UInt8], output: [UInt8]) {
+        self.receipt = receipt
+        self.request = request
+        self.output = output
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        receipt.encode(to: &w)
+        w.write(bytes: request)
+        w.write(bytes: output)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        receipt = try SignedReceipt(from: &r)
+        request = try r.readBytes(limit: MsgChallenge.maxEvidenceBytes)
+        output = try r.readBytes(limit: MsgChallenge.maxEvidenceBytes)
+    }
+}
+
+/// A pooled challenge's window: `jobs` consecutive jobs of the named receipt's channel and model (its `modelRequests`
+/// from `start` on), drawn by the chain among the last `lookback` up to that receipt's, and the jobs given so far.
+public struct PooledWindow: Sendable, Equatable, CanonicalCodable {
+    /// The named receipt's `modelRequests`: the window ends at or before it.
+    public var upTo: UInt64
+    public var size: UInt32
+    public var lookback: UInt32
+    /// The first job's `modelRequests` (0 until drawn).
+    public var start: UInt64
+    /// The last height at which evidence is taken (0 until drawn).
+    public var evidenceDeadline: UInt64
+    /// The height at which the last job arrived (0 until then); the committee is drawn in a later block.
+    public var readyHeight: UInt64
+    /// The jobs given so far, in the order given.
+    public var jobs: [PooledJob]
+
+    public var isComplete: Bool { jobs.count == Int(size) }
+    /// The `modelRequests` the window covers (empty until drawn).
+    public var range: ClosedRange<UInt64>? { start == 0 ? nil : start...start + UInt64(size) - 1 }
+
+    init(upTo: UInt64, size: UInt32, lookback: UInt32) {
+        self.upTo = upTo
+        self.size = size
+        self.lookback = lookback
+        start = 0
+        evidenceDeadline = 0
+        readyHeight = 0
+        jobs = []
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(upTo)
+        w.write(size)
+        w.write(lookback)
+        w.write(start)
+        w.write(evidenceDeadline)
+        w.write(readyHeight)
+        w.write(array: jobs) { $1.encode(to: &$0) }
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        upTo = try r.readUInt64()
+        size = try r.readUInt32()
+        lookback = try r.readUInt32()
+        start = try r.readUInt64()
+        evidenceDeadline = try r.readUInt64()
+        readyHeight = try r.readUInt64()
+        jobs = try r.readArray(limit: Int(VerificationParams.maxPooledJobs)) { (r) throws(DecodeError) in try PooledJob(from: &r) }
+    }
+}
+
+/// A challenge of one provider-signed receipt, or of a window of a provider's jobs pooled (`window`; then `receipt` is
+/// the receipt the challenge named and `request` and `output` are empty).
 public struct Challenge: Sendable, Equatable, CanonicalCodable {
     public var id: UInt64
     public var challenger: Address
@@ -147,6 +235,8 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
     /// What the verdict took from the provider's stake and paid the challenger (ucairn).
     public var slashed: Amount
     public var bounty: Amount
+    /// A pooled challenge's window (nil: a challenge of one job).
+    public var window: PooledWindow?
 
     public func encode(to w: inout CanonicalWriter) {
         w.write(id)
@@ -164,6 +254,8 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         w.write(decidedHeight)
         w.write(slashed)
         w.write(bounty)
+        w.write(window != nil)
+        window?.encode(to: &w)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -184,10 +276,11 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         decidedHeight = try r.readUInt64()
         slashed = try r.readAmount()
         bounty = try r.readAmount()
+        window = try r.readBool() ? try PooledWindow(from: &r) : nil
     }
 
     init(id: UInt64, challenger: Address, provider: Address, receipt: SignedReceipt, request: [UInt8], output: [UInt8], bond: Amount,
-         raisedHeight: UInt64) {
+         raisedHeight: UInt64, window: PooledWindow? = nil) {
         self.id = id
         self.challenger = challenger
         self.provider = provider
@@ -203,6 +296,8 @@ public struct Challenge: Sendable, Equatable, CanonicalCodable {
         decidedHeight = 0
         slashed = .zero
         bounty = .zero
+        self.window = window
+        if window != nil { status = .gathering }
     }
 
     /// The seat of `member`, if it sits on the committee.

@@ -101,11 +101,12 @@ struct VerificationStore {
     func write(_ c: Challenge) { state.set(VerificationKeys.challenge(c.id), c.canonicalBytes) }
 
     /// Stores a new challenge with its indexes: open, pending against its provider, and by receipt.
-    func create(_ c: Challenge, receipt: Hash) {
+    /// Records a new challenge as open and pending against its provider; `receipt` (a single job's) is challenged once.
+    func create(_ c: Challenge, receipt: Hash?) {
         write(c)
         state.set(VerificationKeys.open(c.id), [1])
         state.set(VerificationKeys.pending(c.provider, c.id), [1])
-        state.set(VerificationKeys.receipt(receipt), StateKey.bigEndian(c.id))
+        if let receipt { state.set(VerificationKeys.receipt(receipt), StateKey.bigEndian(c.id)) }
         state.set(VerificationKeys.nextChallenge, StateKey.bigEndian(c.id + 1))
     }
 

@@ -14,7 +14,9 @@ public import Foundation
 /// Checks run one at a time, off the request path; at most `backlog` wait, and a job drawn while that many wait is not
 /// checked (counted as skipped). The checks a provider passes are pooled (``PooledEvidence``): when the pool shows a
 /// cheat no single job shows (a coarser model, a temperature a little off), the provider becomes a suspect, which the
-/// gateway ranks as if a check had failed. A suspicion is not a challenge: the committee judges one job at a time.
+/// gateway ranks as if a check had failed, and the auditor raises a pooled challenge: the chain draws a window of the
+/// provider's consecutive jobs on the channel (not the ones the audits picked), the auditor gives those jobs, which it
+/// keeps for the last `pooledLookback` jobs of every channel and model, and the committee judges them together.
 public actor GatewayAuditor: JobAuditor {
     public struct Counts: Sendable, Equatable {
         public var drawn = 0
@@ -23,6 +25,21 @@ public actor GatewayAuditor: JobAuditor {
         public var challenged = 0
         public var skipped = 0
         public var suspected = 0
+        public var pooledChallenges = 0
+    }
+
+    /// A job kept for pooled challenges.
+    struct KeptJob {
+        let request: [UInt8]
+        let output: [UInt8]
+        let receipt: SignedReceipt
+    }
+
+    /// Jobs of one channel and model, by their `modelRequests`.
+    struct Stream: Hashable {
+        let provider: Address
+        let channel: UInt64
+        let model: UInt64
     }
 
     let rate: Double
@@ -40,6 +57,12 @@ public actor GatewayAuditor: JobAuditor {
     var pooled: [Address: Set<[Hash]>] = [:]
     /// Providers the pooled evidence speaks against, and why.
     public private(set) var suspicions: [Address: String] = [:]
+    /// The recent jobs of every channel and model, for the windows of pooled challenges.
+    var kept: [Stream: [UInt64: KeptJob]] = [:]
+    /// Providers with a pooled challenge raised (or being raised) by this auditor.
+    var pooledAgainst: Set<Address> = []
+    /// The chain's pooled window size and lookback (read from the node when first needed).
+    var pooledShape: (jobs: UInt64, lookback: UInt64)?
 
     public func suspects() -> Set<Address> { Set(suspicions.keys) }
 
@@ -56,6 +79,7 @@ public actor GatewayAuditor: JobAuditor {
     }
 
     public func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> [UInt8]?) async {
+        keep(request: request, receipt: receipt, answer: answer)
         guard Double.random(in: 0..<1) < rate else { return }
         counts.drawn += 1
         guard let output = answer() else {
@@ -98,6 +122,7 @@ public actor GatewayAuditor: JobAuditor {
                 report("audits suspect provider \(receipt.provider): \(why)")
             }
         }
+        if suspicions[receipt.provider] != nil, !pooledAgainst.contains(receipt.provider) { await challengePooled(receipt.provider) }
         guard verdict == .cheated else {
             report("audit passed: provider \(receipt.provider): \(reason)")
             return
@@ -111,5 +136,86 @@ public actor GatewayAuditor: JobAuditor {
         } catch {
             report("audit failed but the challenge did not go through: provider \(receipt.provider): \(error)")
         }
+    }
+
+    /// Keeps the job for pooled windows: the last `pooledLookback` (or 80) jobs of its channel and model.
+    func keep(request: Data, receipt: SignedReceipt, answer: @Sendable () -> [UInt8]?) {
+        let r = receipt.receipt
+        guard let output = answer(), Hash.sha256(Array(request)) == r.requestHash, Hash.sha256(output) == r.outputHash else { return }
+        let stream = Stream(provider: r.provider, channel: r.channelID, model: r.modelID)
+        kept[stream, default: [:]][r.modelRequests] = KeptJob(request: Array(request), output: output, receipt: receipt)
+        let limit = pooledShape?.lookback ?? 80
+        if let jobs = kept[stream], UInt64(jobs.count) > limit, let newest = jobs.keys.max() {
+            kept[stream] = jobs.filter { newest - $0.key < limit }
+        }
+    }
+
+    /// Raises a pooled challenge against `provider` on the channel and model whose kept jobs cover a whole lookback up to
+    /// the newest, then gives the window the chain draws. Without such a stream it waits for more jobs.
+    func challengePooled(_ provider: Address) async {
+        if pooledShape == nil {
+            struct Shape: Decodable { let pooledJobs: UInt64; let pooledLookback: UInt64 }
+            guard let shape = try? await node.get("/v1/params/verification", as: Shape.self) else { return }
+            pooledShape = (shape.pooledJobs, shape.pooledLookback)
+        }
+        guard let shape = pooledShape else { return }
+        // A stream holding every job from max(1, newest - lookback + 1) to the newest, with at least a window's worth.
+        let candidates = kept.filter { $0.key.provider == provider }.compactMap { stream, jobs -> (Stream, UInt64)? in
+            guard let newest = jobs.keys.max(), newest >= shape.jobs else { return nil }
+            let first = newest >= shape.lookback ? newest - shape.lookback + 1 : 1
+            return (first...newest).allSatisfy { jobs[$0] != nil } ? (stream, newest) : nil
+        }
+        guard let (stream, newest) = candidates.max(by: { $0.1 < $1.1 }), let named = kept[stream]?[newest] else { return }
+        let jobs = kept[stream] ?? [:]
+        pooledAgainst.insert(provider)
+        do {
+            try await VerifierError.send(MsgPooledChallenge(receipt: named.receipt, bond: bond), node: node, key: key)
+            counts.pooledChallenges += 1
+            report("pooled challenge raised against provider \(provider) (channel \(stream.channel), jobs up to \(newest))")
+        } catch {
+            pooledAgainst.remove(provider)
+            report("pooled challenge against provider \(provider) did not go through: \(error)")
+            return
+        }
+        let node = node, key = key, report = report, me = key.publicKey.address.bech32
+        Task {
+            do {
+                try await Self.giveWindow(provider: provider, jobs: jobs, node: node, key: key, challenger: me, report: report)
+            } catch {
+                report("pooled challenge against provider \(provider): evidence not given: \(error)")
+            }
+        }
+    }
+
+    struct ChallengeList: Decodable { let challenges: [ChallengeView] }
+
+    /// Waits (up to a minute) for the window of this auditor's gathering challenge against `provider`, then gives its jobs
+    /// in messages of at most about 40 KB of evidence.
+    static func giveWindow(provider: Address, jobs: [UInt64: KeptJob], node: NodeClient, key: PrivateKey, challenger: String,
+                           report: @Sendable (String) -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let gathering = try await node.get("/v1/verification/challenges?status=gathering", as: ChallengeList.self).challenges
+            if let c = gathering.first(where: { $0.challenger == challenger && $0.provider == provider.bech32 }), let pooled = c.pooled,
+               pooled.first > 0 {
+                var batch: [PooledJob] = []
+                var bytes = 0
+                for n in pooled.first...pooled.last {
+                    guard let job = jobs[n] else { throw VerifierError("job \(n) of the window is not kept") }
+                    if bytes + job.request.count + job.output.count > 40_000, !batch.isEmpty {
+                        try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), node: node, key: key)
+                        batch = []
+                        bytes = 0
+                    }
+                    batch.append(PooledJob(receipt: job.receipt, request: job.request, output: job.output))
+                    bytes += job.request.count + job.output.count + 600
+                }
+                try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), node: node, key: key)
+                report("pooled challenge \(c.id) against provider \(provider): gave jobs \(pooled.first) to \(pooled.last)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw VerifierError("no window was drawn within a minute")
     }
 }

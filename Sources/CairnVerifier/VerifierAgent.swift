@@ -103,14 +103,39 @@ public actor VerifierAgent {
         }
     }
 
-    /// The verdict on a challenged job and why.
+    /// The verdict on a challenged job (or a pooled challenge's window) and why.
     public func judgeChallenge(_ c: ChallengeView) -> (Verdict, String) {
+        if let pooled = c.pooled { return judgeWindow(pooled) }
         let request = Array(c.request.utf8)
         guard let output = Data(base64Encoded: c.outputBase64).map(Array.init), Hash.sha256(request) == c.receipt.requestHash,
               Hash.sha256(output) == c.receipt.outputHash else {
             return (.honest, "the job does not match its receipt as the node lists it, so it cannot be checked")
         }
         return judge.judge(request: request, output: output, receipt: c.receipt)
+    }
+
+    /// The verdict on a pooled window: cheated when one of its jobs fails the check, or when their evidence pooled does
+    /// (``PooledEvidence``, a repeated job counted once); honest otherwise, and when the window is not all there.
+    public func judgeWindow(_ pooled: ChallengeView.Pooled) -> (Verdict, String) {
+        guard pooled.jobs.count == Int(pooled.size) else {
+            return (.honest, "the window holds \(pooled.jobs.count) of its \(pooled.size) jobs, so it cannot be judged")
+        }
+        var evidence = PooledEvidence()
+        var seen = Set<[Hash]>()
+        var judged = 0
+        for job in pooled.jobs.sorted(by: { $0.receipt.modelRequests < $1.receipt.modelRequests }) {
+            let request = Array(job.request.utf8)
+            guard let output = Data(base64Encoded: job.outputBase64).map(Array.init), Hash.sha256(request) == job.receipt.requestHash,
+                  Hash.sha256(output) == job.receipt.outputHash else { continue }
+            let (verdict, reason, check) = judge.check(request: request, output: output, receipt: job.receipt)
+            if verdict == .cheated { return (.cheated, "job \(job.receipt.modelRequests) of the window: \(reason)") }
+            if let check, seen.insert([job.receipt.requestHash, job.receipt.outputHash]).inserted {
+                evidence.add(check)
+                judged += 1
+            }
+        }
+        if let why = evidence.failure() { return (.cheated, "the window's \(judged) checked jobs pooled: \(why)") }
+        return (.honest, "each of the window's \(judged) checked jobs passes, and pooled they do too")
     }
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.

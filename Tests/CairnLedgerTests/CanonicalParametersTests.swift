@@ -80,8 +80,9 @@ import Testing
         }
         #expect(roots[0] == roots[1])
         // Recorded from this version (with the validator sets BFT consensus keeps in state, and the exchange's and the
-        // verification module's parameters): a different root means the state's encoding changed, which splits a network.
-        #expect(roots[0].hex == "734437d7ace251bdaa6d7728b5f8d1b0f8e5e4555c0dd290bb6d48fff59a722f")
+        // verification module's parameters, pooled challenges' included): a different root means the state's encoding
+        // changed, which splits a network.
+        #expect(roots[0].hex == "5bf7dfa7bcbee8beb5b490009d92df0536dab1df764e2947fd6ab2e863480073")
     }
 
     @Test func canonicalJSONTextHasOneFormPerValue() throws {

@@ -209,13 +209,20 @@ import Testing
     }
 
     @Test func theChallengeWindowMustFitTheSettleDelay() throws {
-        // 1 + 10 + 10 blocks of challenge window against a settle delay of 20.
+        // 1 + 10 + 10 blocks of a single job's challenge window against a settle delay of 20.
         var long = VerificationFixture.params
         long.commitBlocks = 10
         long.revealBlocks = 10
         #expect(throws: LedgerError.self) { _ = try VerificationFixture(params: long) }
         long.revealBlocks = 9
         _ = try VerificationFixture(params: long)
+        // A pooled challenge's: 2 + 2 (evidence) + 8 (its commit phase) + 9.
+        long.pooledCommitBlocks = 8
+        #expect(throws: LedgerError.self) { _ = try VerificationFixture(params: long) }
+        long.pooledCommitBlocks = 7
+        _ = try VerificationFixture(params: long)
+        long.evidenceBlocks = 3
+        #expect(throws: LedgerError.self) { _ = try VerificationFixture(params: long) }
         var even = VerificationFixture.params
         even.committeeSize = 4
         #expect(throws: LedgerError.self) { try even.validate() }

@@ -25,9 +25,11 @@ final class VerificationFixture {
     }
 
     static let marketParams = MarketParams(minProviderStake: 10_000_000, protocolFeeBps: 500, feeBurnBps: 5_000, settleDelayBlocks: 20)
-    /// Committees of 3, 4 blocks to commit and 4 to reveal (a window of 9 blocks, within the settle delay of 20).
+    /// Committees of 3, 4 blocks to commit and 4 to reveal, pooled windows of 4 jobs drawn from the last 8 with 2 blocks for
+    /// their evidence (a challenge window of 12 blocks, within the settle delay of 20).
     static let params = VerificationParams(minVerifierBond: 1_000_000, challengeBond: 500_000, committeeSize: 3, commitBlocks: 4, revealBlocks: 4,
-                                           slashBps: 1_000, bountyBps: 5_000, jailBlocks: 100, absentPenaltyBps: 1_000)
+                                           slashBps: 1_000, bountyBps: 5_000, jailBlocks: 100, absentPenaltyBps: 1_000, pooledJobs: 4,
+                                           pooledLookback: 8, evidenceBlocks: 2, pooledCommitBlocks: 4)
 
     let harness: LedgerHarness
     let verification = VerificationModule(bank: LedgerWiring.bank, stake: LedgerWiring.staking)

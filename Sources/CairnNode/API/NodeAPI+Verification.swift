@@ -13,7 +13,7 @@ extension NodeAPI {
     struct VerifiersView: Encodable { let verifiers: [VerifierView] }
     struct ReputationsView: Encodable { let providers: [ReputationView] }
 
-    static let challengeStatuses: Set<String> = ["drawing", "committing", "revealing", "upheld", "rejected", "void"]
+    static let challengeStatuses: Set<String> = ["gathering", "drawing", "committing", "revealing", "upheld", "rejected", "void", "lapsed"]
 
     func addVerificationRoutes(to router: Router<BasicRequestContext>) {
         let verification = LedgerWiring.verification

@@ -8,6 +8,7 @@ import CairnStaking
 import CairnGovernance
 import CairnMarket
 import CairnModels
+import CairnVerification
 import CairnProvider
 import CairnGateway
 import CairnInference
@@ -64,10 +65,19 @@ struct DevnetCommand: AsyncParsableCommand {
     /// A stand-in for a bridged dollar token (6 decimals), 1,000,000 of it in each dev account, so the exchange has a pair to trade.
     static let usdc = "uusdc"
 
-    /// Closing channels settle after 20 blocks (20 seconds at the default block time).
+    /// Closing channels settle after 80 blocks (80 seconds at the default block time), the verification module's longest
+    /// challenge (a pooled one, 72 blocks) included.
     static var marketParams: MarketParams {
         var p = MarketParams.default
-        p.settleDelayBlocks = 20
+        p.settleDelayBlocks = 80
+        return p
+    }
+
+    /// A pooled challenge's committee has 60 blocks to commit: each member re-runs the check on the window's 20 jobs, and
+    /// the devnet's verifiers share a small machine with everything else (three debug-built agents on two cores took 33 s).
+    static var verificationParams: VerificationParams {
+        var p = VerificationParams.default
+        p.pooledCommitBlocks = 60
         return p
     }
 
@@ -108,7 +118,8 @@ struct DevnetCommand: AsyncParsableCommand {
                                                       bond: Amount(100_000_000_000)) }
                 let validatorFunds = keys.map { BankGenesis.Balance(address: $0.publicKey.address, coins: [Coin(denom: Denom.native, amount: 1_000_000_000_000)]) }
                 var modules = try LedgerWiring.genesisModules(validators: bonded, balances: funded + validatorFunds, staking: DevnetCommand.stakingParams,
-                                                              gov: gov, market: DevnetCommand.marketParams)
+                                                              gov: gov, market: DevnetCommand.marketParams,
+                                                              verification: DevnetCommand.verificationParams)
                 modules[ModelsKeys.module] = try JSONValue(encoding: ModelsGenesis(params: .default, models: models))
                 let genesis = Genesis(chainID: chainId, genesisTime: UInt64(Date().timeIntervalSince1970 * 1000), params: .default,
                                       validators: bonded.map { GenesisValidator(name: $0.moniker, publicKey: $0.key) }, modules: modules)

@@ -30,8 +30,10 @@ struct VerifierCommand: AsyncParsableCommand {
                 let signer = try signingKey(key, home: global.home)
                 let agent = try VerifierAgent(node: try NodeClient(url: global.node), key: signer, modelsDirectory: modelsDir,
                                               votesPath: URL(fileURLWithPath: global.home).appendingPathComponent("verifier-votes-\(key).json").path)
-                // Unbuffered lines: whoever runs the agent reads its log as it goes.
-                let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+                // Unbuffered lines, each with its time: whoever runs the agent reads its log as it goes.
+                let say: @Sendable (String) -> Void = {
+                    FileHandle.standardOutput.write(Data((Date().formatted(.iso8601) + " " + $0 + "\n").utf8))
+                }
                 if let preload {
                     let names = preload.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                     try await agent.preload(names)
