@@ -114,29 +114,8 @@ public actor VerifierAgent {
         return judge.judge(request: request, output: output, receipt: c.receipt)
     }
 
-    /// The verdict on a pooled window: cheated when one of its jobs fails the check, or when their evidence pooled does
-    /// (``PooledEvidence``, a repeated job counted once); honest otherwise, and when the window is not all there.
-    public func judgeWindow(_ pooled: ChallengeView.Pooled) -> (Verdict, String) {
-        guard pooled.jobs.count == Int(pooled.size) else {
-            return (.honest, "the window holds \(pooled.jobs.count) of its \(pooled.size) jobs, so it cannot be judged")
-        }
-        var evidence = PooledEvidence()
-        var seen = Set<[Hash]>()
-        var judged = 0
-        for job in pooled.jobs.sorted(by: { $0.receipt.modelRequests < $1.receipt.modelRequests }) {
-            let request = Array(job.request.utf8)
-            guard let output = Data(base64Encoded: job.outputBase64).map(Array.init), Hash.sha256(request) == job.receipt.requestHash,
-                  Hash.sha256(output) == job.receipt.outputHash else { continue }
-            let (verdict, reason, check) = judge.check(request: request, output: output, receipt: job.receipt)
-            if verdict == .cheated { return (.cheated, "job \(job.receipt.modelRequests) of the window: \(reason)") }
-            if let check, seen.insert([job.receipt.requestHash, job.receipt.outputHash]).inserted {
-                evidence.add(check)
-                judged += 1
-            }
-        }
-        if let why = evidence.failure() { return (.cheated, "the window's \(judged) checked jobs pooled: \(why)") }
-        return (.honest, "each of the window's \(judged) checked jobs passes, and pooled they do too")
-    }
+    /// The verdict on a pooled window (``JobJudge/judgeWindow(_:)``).
+    public func judgeWindow(_ pooled: ChallengeView.Pooled) -> (Verdict, String) { judge.judgeWindow(pooled) }
 
     /// The verdict on a job: `output` returned for the request body `request`, billed as `receipt` says.
     public func judge(request: [UInt8], output: String, receipt: ServiceReceipt) -> (Verdict, String) {
@@ -198,6 +177,30 @@ public final class JobJudge {
     public func judge(request: [UInt8], output: [UInt8], receipt: ServiceReceipt) -> (Verdict, String) {
         let (verdict, reason, _) = check(request: request, output: output, receipt: receipt)
         return (verdict, reason)
+    }
+
+    /// The verdict on a pooled window: cheated when one of its jobs fails the check, or when their evidence pooled does
+    /// (``PooledEvidence``, a repeated job counted once); honest otherwise, and when the window is not all there.
+    public func judgeWindow(_ pooled: ChallengeView.Pooled) -> (Verdict, String) {
+        guard pooled.jobs.count == Int(pooled.size) else {
+            return (.honest, "the window holds \(pooled.jobs.count) of its \(pooled.size) jobs, so it cannot be judged")
+        }
+        var evidence = PooledEvidence()
+        var seen = Set<[Hash]>()
+        var judged = 0
+        for job in pooled.jobs.sorted(by: { $0.receipt.modelRequests < $1.receipt.modelRequests }) {
+            let request = Array(job.request.utf8)
+            guard let output = Data(base64Encoded: job.outputBase64).map(Array.init), Hash.sha256(request) == job.receipt.requestHash,
+                  Hash.sha256(output) == job.receipt.outputHash else { continue }
+            let (verdict, reason, check) = check(request: request, output: output, receipt: job.receipt)
+            if verdict == .cheated { return (.cheated, "job \(job.receipt.modelRequests) of the window: \(reason)") }
+            if let check, seen.insert([job.receipt.requestHash, job.receipt.outputHash]).inserted {
+                evidence.add(check)
+                judged += 1
+            }
+        }
+        if let why = evidence.failure() { return (.cheated, "the window's \(judged) checked jobs pooled: \(why)") }
+        return (.honest, "each of the window's \(judged) checked jobs passes, and pooled they do too")
     }
 
     /// ``judge(request:output:receipt:)`` with the check's own verdict on text (nil: not judged, or embeddings), for pooling.

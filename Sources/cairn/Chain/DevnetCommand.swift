@@ -66,7 +66,7 @@ struct DevnetCommand: AsyncParsableCommand {
     static let usdc = "uusdc"
 
     /// Closing channels settle after 80 blocks (80 seconds at the default block time), the verification module's longest
-    /// challenge (a pooled one, 72 blocks) included.
+    /// challenge (a pooled one, 80 blocks) included.
     static var marketParams: MarketParams {
         var p = MarketParams.default
         p.settleDelayBlocks = 80
@@ -74,10 +74,12 @@ struct DevnetCommand: AsyncParsableCommand {
     }
 
     /// A pooled challenge's committee has 60 blocks to commit: each member re-runs the check on the window's 20 jobs, and
-    /// the devnet's verifiers share a small machine with everything else (three debug-built agents on two cores took 33 s).
+    /// the devnet's verifiers share a small machine with everything else (three debug-built agents on two cores took 33 s);
+    /// its challenger has 10 blocks to give the window (by hand with the CLI, if it likes).
     static var verificationParams: VerificationParams {
         var p = VerificationParams.default
         p.pooledCommitBlocks = 60
+        p.evidenceBlocks = 10
         return p
     }
 

@@ -10,7 +10,7 @@ import Foundation
 struct VerificationTx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verification", abstract: "Bond as a verifier, challenge a provider's receipt, vote on a challenge's committee.",
-        subcommands: [Register.self, Leave.self, Challenge.self, Commit.self, Reveal.self, Report.self])
+        subcommands: [Register.self, Leave.self, Challenge.self, ChallengePooled.self, Evidence.self, Commit.self, Reveal.self, Report.self])
 
     static func amount(_ text: String, _ flag: String) throws -> Amount {
         let coin: Coin
@@ -82,6 +82,55 @@ struct VerificationTx: AsyncParsableCommand {
         }
     }
 
+    struct ChallengePooled: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "challenge-pooled",
+            abstract: "Challenge a provider on a window of its jobs the chain draws before the receipt's; then give them with `evidence`.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Option(help: "The provider's latest receipt on the channel (the window ends at or before its job): the X-Cairn-Receipt header's base64 value, or @FILE.")
+        var receipt: String
+        @Option(help: "The bond, e.g. 10cairn (at least the chain's challengeBond; burned if the window is not given in time).") var bond: String = "10cairn"
+        func run() async throws {
+            try await reportingFailure {
+                try await tx.send([MsgPooledChallenge(receipt: try VerificationTx.receipt(receipt), bond: try VerificationTx.amount(bond, "--bond"))],
+                                  global: global)
+            }
+        }
+    }
+
+    struct Evidence: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give jobs of a pooled challenge's drawn window: a JSON Lines file of {receipt, request, output} (the receipt's header value, the request body and the output text).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Argument(help: "Challenge id.") var challenge: UInt64
+        @Option(help: "The JSON Lines file of jobs.") var jobs: String
+        func run() async throws {
+            try await reportingFailure {
+                struct Line: Decodable { let receipt: String; let request: String; let output: String }
+                let text: String
+                do { text = try String(contentsOfFile: jobs, encoding: .utf8) } catch {
+                    throw CLIError("cannot read the jobs file \(jobs): \(error.localizedDescription)")
+                }
+                var given: [PooledJob] = []
+                for (i, raw) in text.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                    let line: Line
+                    do { line = try JSONDecoder().decode(Line.self, from: Data(raw.utf8)) } catch {
+                        throw CLIError("line \(i + 1) of \(jobs) is not {receipt, request, output}: \(error)")
+                    }
+                    let job = PooledJob(receipt: try VerificationTx.receipt(line.receipt), request: Array(line.request.utf8), output: Array(line.output.utf8))
+                    guard Hash.sha256(job.request) == job.receipt.receipt.requestHash, Hash.sha256(job.output) == job.receipt.receipt.outputHash else {
+                        throw CLIError("line \(i + 1) of \(jobs): the request or output does not hash to its receipt")
+                    }
+                    given.append(job)
+                }
+                guard !given.isEmpty else { throw CLIError("\(jobs) holds no jobs") }
+                try await tx.send([MsgPooledEvidence(challengeID: challenge, jobs: given)], global: global)
+            }
+        }
+    }
+
     struct Commit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Commit to a verdict on a challenge whose committee you sit on.")
         @OptionGroup var global: GlobalOptions
@@ -133,7 +182,7 @@ struct VerificationQuery: AsyncParsableCommand {
     struct Challenges: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every challenge (or those with --status).")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "drawing, committing, revealing, upheld, rejected or void.") var status: String?
+        @Option(help: "gathering, drawing, committing, revealing, upheld, rejected, void or lapsed.") var status: String?
         func run() async throws {
             try await reportingFailure {
                 let query = status.map { "?status=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? ""
