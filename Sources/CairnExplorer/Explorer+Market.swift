@@ -94,7 +94,8 @@ extension Explorer {
         let challengeRows = challenges.reversed().prefix(50).map { c -> [HTML] in
             let votes = c.committee.map { $0.verdict ?? ($0.committed ? "committed" : "–") }.joined(separator: ", ")
             return [HTML(text: "#\(c.id)"), Links.block(c.raisedHeight), (try? Address(bech32: c.challenger)).map { Links.account($0, label: String(c.challenger.prefix(14)) + "…") } ?? HTML(text: c.challenger),
-                    HTML(text: c.status), HTML(text: votes), HTML(text: Format.cairn(c.slashed)), HTML(text: Format.cairn(c.bounty))]
+                    HTML(text: c.pooled.map { "\(c.status), pooled: jobs \($0.first)–\($0.last) of channel \(c.receipt.channelID)" } ?? c.status),
+                    HTML(text: votes), HTML(text: Format.cairn(c.slashed)), HTML(text: Format.cairn(c.bounty))]
         }
         let prices = p.models.map { m in
             [Links.model(m.modelID, name: names[m.modelID]), HTML(text: Format.cairn(m.promptPerMillion)),

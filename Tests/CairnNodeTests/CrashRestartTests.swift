@@ -137,7 +137,9 @@ import CairnTestSupport
                 continue
             }
 
-            try await Task.sleep(for: .milliseconds(1_500))
+            // Three seconds of load after the last restart: at 200 ms blocks, room for ten inclusions even while the other
+            // suites keep both cores busy.
+            try await Task.sleep(for: .milliseconds(3_000))
             load.cancel()
             await load.value
             let included = await seen.included

@@ -14,8 +14,9 @@ import CairnTestSupport
 /// slashed, jailed and its reputation records it, with the challenger paid; the mistakes are refused with the ledger's codes.
 @Suite struct VerificationDevnetTests {
     @Test func aChallengedCheaterIsSlashedThroughTheCLI() async throws {
-        // 300 ms blocks: the commit and reveal phases (8 blocks each) leave each member's `cairn` process time to land.
-        let net = try await StakingGovernanceDevnetTests.Devnet(chainID: "cairn-verification-e2e", blockTime: 300, accounts: 5)
+        // Blocks of 600 ms: each member's vote is a `cairn` process that must land within the 8 blocks of a phase, and the
+        // suite keeps both cores busy.
+        let net = try await StakingGovernanceDevnetTests.Devnet(chainID: "cairn-verification-e2e", blockTime: 600, accounts: 5)
         do { try await scenario(net) } catch {
             try? await net.stop()
             throw error
