@@ -83,12 +83,14 @@ public struct ChallengeView: Sendable, Equatable, Codable {
         id = c.id
         challenger = c.challenger.bech32
         provider = c.provider.bech32
-        receiptHash = VerificationModule.receiptHash(c.receipt).hex
-        receipt = c.receipt.receipt
-        signedReceipt = c.receipt.headerValue
-        request = String(decoding: c.request, as: UTF8.self)
-        output = String(decoding: c.output, as: UTF8.self)
-        outputBase64 = Data(c.output).base64EncodedString()
+        // The challenged job shown as a pooled job is.
+        let job = Job(PooledJob(receipt: c.receipt, request: c.request, output: c.output))
+        receiptHash = job.receiptHash
+        receipt = job.receipt
+        signedReceipt = job.signedReceipt
+        request = job.request
+        output = job.output
+        outputBase64 = job.outputBase64
         bond = c.bond
         raisedHeight = c.raisedHeight
         status = c.status.name

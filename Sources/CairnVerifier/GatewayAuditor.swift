@@ -79,10 +79,12 @@ public actor GatewayAuditor: JobAuditor {
     }
 
     public func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> [UInt8]?) async {
-        keep(request: request, receipt: receipt, answer: answer)
+        // Read once: kept for pooled windows and, when drawn, checked.
+        let output = answer()
+        keep(request: request, receipt: receipt, output: output)
         guard Double.random(in: 0..<1) < rate else { return }
         counts.drawn += 1
-        guard let output = answer() else {
+        guard let output else {
             counts.skipped += 1  // several choices, tool calls: not what the check judges
             return
         }
@@ -139,9 +141,9 @@ public actor GatewayAuditor: JobAuditor {
     }
 
     /// Keeps the job for pooled windows: the last `pooledLookback` (or 80) jobs of its channel and model.
-    func keep(request: Data, receipt: SignedReceipt, answer: @Sendable () -> [UInt8]?) {
+    func keep(request: Data, receipt: SignedReceipt, output: [UInt8]?) {
         let r = receipt.receipt
-        guard let output = answer(), Hash.sha256(Array(request)) == r.requestHash, Hash.sha256(output) == r.outputHash else { return }
+        guard let output, Hash.sha256(Array(request)) == r.requestHash, Hash.sha256(output) == r.outputHash else { return }
         let stream = Stream(provider: r.provider, channel: r.channelID, model: r.modelID)
         kept[stream, default: [:]][r.modelRequests] = KeptJob(request: Array(request), output: output, receipt: receipt)
         let limit = pooledShape?.lookback ?? 80
@@ -187,15 +189,13 @@ public actor GatewayAuditor: JobAuditor {
         }
     }
 
-    struct ChallengeList: Decodable { let challenges: [ChallengeView] }
-
     /// Waits (up to a minute) for the window of this auditor's gathering challenge against `provider`, then gives its jobs
     /// in messages of at most about 40 KB of evidence.
     static func giveWindow(provider: Address, jobs: [UInt64: KeptJob], node: NodeClient, key: PrivateKey, challenger: String,
                            report: @Sendable (String) -> Void) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let gathering = try await node.get("/v1/verification/challenges?status=gathering", as: ChallengeList.self).challenges
+            let gathering = try await node.get("/v1/verification/challenges?status=gathering", as: VerifierAgent.ChallengeList.self).challenges
             if let c = gathering.first(where: { $0.challenger == challenger && $0.provider == provider.bech32 }), let pooled = c.pooled,
                pooled.first > 0 {
                 var batch: [PooledJob] = []

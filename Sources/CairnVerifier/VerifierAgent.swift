@@ -106,9 +106,7 @@ public actor VerifierAgent {
     /// The verdict on a challenged job (or a pooled challenge's window) and why.
     public func judgeChallenge(_ c: ChallengeView) -> (Verdict, String) {
         if let pooled = c.pooled { return judgeWindow(pooled) }
-        let request = Array(c.request.utf8)
-        guard let output = Data(base64Encoded: c.outputBase64).map(Array.init), Hash.sha256(request) == c.receipt.requestHash,
-              Hash.sha256(output) == c.receipt.outputHash else {
+        guard let (request, output) = JobJudge.bytes(request: c.request, outputBase64: c.outputBase64, receipt: c.receipt) else {
             return (.honest, "the job does not match its receipt as the node lists it, so it cannot be checked")
         }
         return judge.judge(request: request, output: output, receipt: c.receipt)
@@ -189,9 +187,7 @@ public final class JobJudge {
         var seen = Set<[Hash]>()
         var judged = 0
         for job in pooled.jobs.sorted(by: { $0.receipt.modelRequests < $1.receipt.modelRequests }) {
-            let request = Array(job.request.utf8)
-            guard let output = Data(base64Encoded: job.outputBase64).map(Array.init), Hash.sha256(request) == job.receipt.requestHash,
-                  Hash.sha256(output) == job.receipt.outputHash else { continue }
+            guard let (request, output) = JobJudge.bytes(request: job.request, outputBase64: job.outputBase64, receipt: job.receipt) else { continue }
             let (verdict, reason, check) = check(request: request, output: output, receipt: job.receipt)
             if verdict == .cheated { return (.cheated, "job \(job.receipt.modelRequests) of the window: \(reason)") }
             if let check, seen.insert([job.receipt.requestHash, job.receipt.outputHash]).inserted {
@@ -201,6 +197,14 @@ public final class JobJudge {
         }
         if let why = evidence.failure() { return (.cheated, "the window's \(judged) checked jobs pooled: \(why)") }
         return (.honest, "each of the window's \(judged) checked jobs passes, and pooled they do too")
+    }
+
+    /// A job's request and output bytes as the node lists them, when they hash to its receipt.
+    static func bytes(request text: String, outputBase64: String, receipt: ServiceReceipt) -> (request: [UInt8], output: [UInt8])? {
+        let request = Array(text.utf8)
+        guard let output = Data(base64Encoded: outputBase64).map(Array.init), Hash.sha256(request) == receipt.requestHash,
+              Hash.sha256(output) == receipt.outputHash else { return nil }
+        return (request, output)
     }
 
     /// ``judge(request:output:receipt:)`` with the check's own verdict on text (nil: not judged, or embeddings), for pooling.

@@ -163,9 +163,14 @@ import CairnTestSupport
         #expect(jobs.count == 20)
         #expect(try await stake(net, cheater) < stakeBefore)
         #expect((try await net.client.get("/v1/market/providers/\(cheater.bech32)", as: ProviderView.self)).active == false)
-        // Each agent judged the window and voted cheated on its pooled evidence.
+        // Each agent judged the window and voted cheated on its pooled evidence (an agent writes its actions once its pass
+        // over the challenges ends, which may be after the verdict).
         for v in ["dev2", "dev3", "dev4"] {
-            let log = try String(contentsOf: net.dir.url.appendingPathComponent("verifier-\(v).log"), encoding: .utf8)
+            let url = net.dir.url.appendingPathComponent("verifier-\(v).log")
+            try? await audit.waitFor("verifier \(v)'s commit logged", seconds: 20) {
+                (try String(contentsOf: url, encoding: .utf8)).contains("commit cheated")
+            }
+            let log = try String(contentsOf: url, encoding: .utf8)
             #expect(log.contains("commit cheated (the window's") || log.contains("commit cheated (job"), "\(log.suffix(1500))")
             print("verifier \(v): " + (log.split(separator: "\n").first { $0.contains("commit") } ?? ""))
         }
