@@ -118,6 +118,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CairnTraining",
+            dependencies: ["CairnPrimitives", "CairnLedger", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CairnTrainer",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnTraining", "CairnClient", "CairnInference"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "CairnConsensus",
             dependencies: ["CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
@@ -135,7 +145,7 @@ let package = Package(
         .target(
             name: "CairnApp",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
-                           "CairnVerification"],
+                           "CairnVerification", "CairnTraining"],
             swiftSettings: strict
         ),
         .target(
@@ -153,7 +163,7 @@ let package = Package(
             name: "CairnNode",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
-                "CairnVerification", "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
+                "CairnVerification", "CairnTraining", "CairnConsensus", "CairnChain", "CairnApp", "CairnP2P",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -232,8 +242,8 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
-                "CairnVerification", "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference", "CairnProvider",
-                "CairnGateway", "CairnVerifier", "CairnTestSupport", "CairnSim",
+                "CairnVerification", "CairnTraining", "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference",
+                "CairnProvider", "CairnGateway", "CairnVerifier", "CairnTestSupport", "CairnSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -278,6 +288,16 @@ let package = Package(
             name: "CairnVerificationTests",
             dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnStaking", "CairnMarket", "CairnVerification", "CairnApp",
                            "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnTrainingTests",
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnBank", "CairnModels", "CairnTraining", "CairnApp", "CairnTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CairnTrainerTests",
+            dependencies: ["CairnTrainer", "CairnTraining", "CairnPrimitives"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -7,6 +7,7 @@ public import CairnModels
 public import CairnMarket
 public import CairnExchange
 public import CairnVerification
+public import CairnTraining
 
 // The composition root of the ledger: the one place that knows every module and hands each the others
 // through the protocols it declares.
@@ -17,9 +18,20 @@ extension BankModule: MarketBank {}
 extension BankModule: ModelsBank {}
 extension BankModule: ExchangeBank {}
 extension BankModule: VerificationBank {}
+extension BankModule: TrainingBank {}
 extension VerificationModule: MarketChallenges {}
 extension ModelsShareObserver: BalanceObserver {}
 extension ModelsModule: MarketModels {}
+
+extension ModelsModule: TrainingModels {
+    public func isRegistered(_ id: UInt64, state: any StateReader) throws -> Bool { try royaltyTerms(of: id, state: state) != nil }
+
+    public func registerTrained(name: String, weightsHash: Hash, architecture: String, licence: String, royaltyBps: UInt32, owner: Address,
+                                holders: [(address: Address, shares: Amount)], context: ExecutionContext) throws(LedgerError) -> UInt64 {
+        let spec = ModelSpec(name: name, weightsHash: weightsHash, format: .head, architecture: architecture, licence: licence, royaltyBps: royaltyBps)
+        return try registerWithShares(spec, owner: owner, holders: holders, context: context)
+    }
+}
 
 extension StakingModule: GovStake {
     public func votingOperators(state: any StateReader) throws -> [VotingOperator] {
@@ -59,14 +71,14 @@ extension StakingModule: MarketStake {
 public enum LedgerWiring {
     /// The ledger with every module registered, in the order genesis and end-of-block run them.
     public static func makeLedger() -> Ledger {
-        Ledger(modules: [bank, staking, gov, models, market, exchange, verification], feeBank: bank, stake: staking)
+        Ledger(modules: [bank, staking, gov, models, market, exchange, verification, training], feeBank: bank, stake: staking)
     }
 
     /// Module accounts whose balances the modules' invariants tie to their records (the treasury takes gifts).
     public static let blockedRecipients: Set<Address> = [
         StakingAccounts.bonded, StakingAccounts.unbonding, StakingAccounts.rewards, ModuleAccount.feeCollector, GovModule.escrow,
         MarketAccounts.escrow, ModelsAccounts.royalties, ExchangeAccounts.pools, ExchangeAccounts.locked, ExchangeAccounts.protocolFee,
-        VerificationAccounts.bonds,
+        VerificationAccounts.bonds, TrainingAccounts.escrow,
     ]
 
     /// The bank: tips gather in the fee collector for staking to share out; the models module settles share
@@ -85,6 +97,8 @@ public enum LedgerWiring {
     public static let verification = VerificationModule(bank: bank, stake: staking)
     /// The exchange, over the bank.
     public static let exchange = ExchangeModule(bank: bank)
+    /// Federated training, over the bank and the models registry.
+    public static let training = TrainingModule(bank: bank, models: models)
 
     /// Genesis sections for a new chain: `balances` (the validator's included), and the validator
     /// registered as an operator bonding `validatorBond` of its balance.

@@ -13,6 +13,8 @@ public enum ModelsGas {
 public enum ModelFormat: String, Sendable, CaseIterable, Codable {
     case gguf
     case safetensors
+    /// A classifier head trained on the chain over a base model's embeddings (the training module's canonical encoding).
+    case head = "cairn-head"
 }
 
 /// What registering a model takes. The signer becomes the owner of the model's NFT.

@@ -12,6 +12,30 @@ extension ModelsModule {
         return id
     }
 
+    /// Registers `spec` owned by `owner` with its revenue shares issued at once to `holders` (the training module's
+    /// keeper: data owners receive shares of the model their data trained); returns the new model's id.
+    public func registerWithShares(_ spec: ModelSpec, owner: Address, holders: [(address: Address, shares: Amount)],
+                                   context: ExecutionContext) throws(LedgerError) -> UInt64 {
+        try spec.validate()
+        var total: UInt128 = 0
+        for h in holders {
+            let (sum, overflow) = total.addingReportingOverflow(h.shares.value)
+            guard !overflow else { throw ModelsError.overflow("shares") }
+            total = sum
+        }
+        let id = try register(spec, owner: owner, context: context)
+        guard total > 0 else { return id }
+        let store = ModelsStore(state: context.state)
+        var record = try store.existingModel(id)
+        record.shares = Amount(total)
+        store.write(record, id)
+        for h in holders where h.shares > .zero {
+            try bank.mint(Coin(denom: ModelShares.denom(id), amount: h.shares), to: h.address, context: context)
+        }
+        context.emit(ModelsEvents.sharesIssued(id, owner: owner, shares: Amount(total)))
+        return id
+    }
+
     func transfer(_ m: MsgTransferModel, signer: Address, context: ExecutionContext) throws(LedgerError) {
         let store = ModelsStore(state: context.state)
         let record = try store.existingModel(m.modelID)

@@ -41,6 +41,7 @@ public struct NodeAPI: Sendable {
         addGovRoutes(to: router)
         addMarketRoutes(to: router)
         addExchangeRoutes(to: router)
+        addTrainingRoutes(to: router)
         addVerificationRoutes(to: router)
         addModelsRoutes(to: router)
         addNetworkRoutes(to: router)

@@ -1,0 +1,39 @@
+import CairnPrimitives
+public import CairnLedger
+
+extension TrainingModule {
+    /// Every job decodes under its id, below the next id; a job is indexed active exactly while it is not over; its
+    /// participant count matches its records, with indices 0 to n-1; nobody was paid more than the pool; and the
+    /// escrow holds exactly the unpaid pools and the stakes of the jobs not over.
+    public func checkInvariants(state: any StateReader) throws -> [String] {
+        var violations = [String]()
+        let reader = TrainingReader(state: state)
+        let next = try reader.nextJobID()
+        let active = Set(try reader.activeJobIDs())
+        var owed: UInt128 = 0
+        for entry in try state.scan(prefix: TrainingKeys.jobPrefix) {
+            guard let j = try? TrainingJob(canonicalBytes: entry.value) else {
+                violations.append("job record \(entry.key.hexString) does not decode")
+                continue
+            }
+            if entry.key != TrainingKeys.job(j.id) { violations.append("job \(j.id) is stored under another id") }
+            if j.id >= next { violations.append("job \(j.id) is not below the next id \(next)") }
+            if active.contains(j.id) == j.status.isOver { violations.append("job \(j.id) is \(j.status.name) but \(active.contains(j.id) ? "" : "not ")indexed active") }
+            if j.paid > j.reward { violations.append("job \(j.id) paid \(j.paid) out of a pool of \(j.reward)") }
+            let members = try reader.members(j.id)
+            if members.count != Int(j.participants) { violations.append("job \(j.id) counts \(j.participants) participants, \(members.count) are stored") }
+            if members.map(\.index) != Array(0..<UInt32(members.count)) { violations.append("job \(j.id): participant indices are not 0 to n-1") }
+            var earned: UInt128 = 0
+            for p in members { earned &+= p.earned.value }
+            if earned != j.paid.value { violations.append("job \(j.id): participants earned \(earned), the job paid \(j.paid)") }
+            if !j.status.isOver {
+                owed &+= j.reward.value - min(j.reward.value, j.paid.value)
+                for p in members { owed &+= p.stake.value }
+            }
+        }
+        for id in active where try reader.job(id) == nil { violations.append("active index names job \(id), which does not exist") }
+        let held = try bank.balance(of: TrainingAccounts.escrow, denom: Denom.native, state: state).value
+        if held != owed { violations.append("the training escrow holds \(held) ucairn; the open pools and stakes come to \(owed)") }
+        return violations
+    }
+}
