@@ -124,7 +124,8 @@ let package = Package(
         ),
         .target(
             name: "CairnTrainer",
-            dependencies: ["CairnPrimitives", "CairnLedger", "CairnTraining", "CairnClient", "CairnInference"],
+            dependencies: ["CairnPrimitives", "CairnLedger", "CairnTraining", "CairnClient", "CairnInference",
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -243,7 +244,7 @@ let package = Package(
             dependencies: [
                 "CairnP2P", "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange", "CairnConsensus",
                 "CairnVerification", "CairnTraining", "CairnChain", "CairnApp", "CairnNode", "CairnExplorer", "CairnClient", "CairnWire", "CairnInference",
-                "CairnProvider", "CairnGateway", "CairnVerifier", "CairnTestSupport", "CairnSim",
+                "CairnProvider", "CairnGateway", "CairnVerifier", "CairnTrainer", "CairnTestSupport", "CairnSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

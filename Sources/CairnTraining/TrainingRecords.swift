@@ -207,7 +207,8 @@ public struct TrainingJob: Sendable, Equatable, CanonicalCodable {
         modelID = try r.readUInt64()
     }
 
-    init(id: UInt64, creator: Address, m: MsgCreateJob, height: UInt64) {
+    /// A new job as `m` creates it at `height`.
+    public init(id: UInt64, creator: Address, m: MsgCreateJob, height: UInt64) {
         self.id = id
         self.creator = creator
         baseModel = m.baseModel

@@ -5,7 +5,7 @@ import CairnLedger
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "query", abstract: "Read from a node.",
-                                                    subcommands: [Account.self, Block.self, Tx.self, Status.self, StakingQuery.self, GovQuery.self, ModelsQuery.self, MarketQuery.self, ExchangeQuery.self, VerificationQuery.self,
+                                                    subcommands: [Account.self, Block.self, Tx.self, Status.self, StakingQuery.self, GovQuery.self, ModelsQuery.self, MarketQuery.self, ExchangeQuery.self, VerificationQuery.self, TrainQuery.self,
                                                                   Treasury.self, DecentralizationQuery.self])
 
     struct Account: AsyncParsableCommand {

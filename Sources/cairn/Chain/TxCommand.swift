@@ -6,7 +6,7 @@ import CairnBank
 
 struct TxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tx", abstract: "Sign and send transactions.",
-                                                    subcommands: [Send.self, StakingTx.self, GovTx.self, ModelsTx.self, MarketTx.self, ExchangeTx.self, VerificationTx.self])
+                                                    subcommands: [Send.self, StakingTx.self, GovTx.self, ModelsTx.self, MarketTx.self, ExchangeTx.self, VerificationTx.self, TrainTx.self])
 
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send tokens to an address.")

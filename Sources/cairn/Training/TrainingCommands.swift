@@ -1,0 +1,170 @@
+import ArgumentParser
+import CairnClient
+import CairnPrimitives
+import CairnLedger
+import CairnTraining
+import CairnTrainer
+import Foundation
+
+/// `cairn tx train ...`
+struct TrainTx: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Create a federated training job, join one with your data, take part in its running round.",
+        subcommands: [CreateJob.self, Join.self, Submit.self])
+
+    static func amount(_ text: String, _ flag: String) throws -> Amount {
+        let coin: Coin
+        do { coin = try Coin(parsing: text) } catch { throw CLIError("\(flag): \(error)") }
+        guard coin.denom == Denom.native else { throw CLIError("\(flag) is in \(Denom.native) (or cairn), not \(coin.denom)") }
+        return coin.amount
+    }
+
+    static func milli(_ value: Double, _ flag: String) throws -> UInt32 {
+        guard value >= 0, value * 1_000 <= Double(UInt32.max) else { throw CLIError("\(flag) must be between 0 and 4,000,000") }
+        return UInt32((value * 1_000).rounded())
+    }
+
+    struct CreateJob: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-job", abstract: "Create a training job over a registered embedding model, its reward pool paid into escrow.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Option(help: "The registered base model whose embeddings the head reads.") var model: UInt64
+        @Option(help: "The labels, comma-separated.") var labels: String
+        @Option(help: "Embedding width of the base model.") var inputs: UInt32 = 384
+        @Option(help: "Hidden units of an MLP head (0: a linear head).") var hidden: UInt32 = 0
+        @Option(help: "Rounds.") var rounds: UInt32 = 10
+        @Option(help: "Participants needed.") var minParticipants: UInt32 = 2
+        @Option(help: "Most participants.") var maxParticipants: UInt32 = 8
+        @Option(help: "Blocks participants may join in.") var joinBlocks: UInt64 = 60
+        @Option(help: "Blocks a round may take (a third for each phase).") var roundBlocks: UInt64 = 60
+        @Option(help: "The held-out test set (a file whose SHA-256 is committed now).") var testSet: String
+        @Option(help: "The reward pool, e.g. 100cairn.") var reward: String
+        @Option(help: "What each participant locks to join, e.g. 1cairn.") var stake: String = "0ucairn"
+        @Option(help: "DP-SGD clip norm per record (with no noise, 1000 or more means no clipping).") var clipNorm: Double = 1
+        @Option(help: "DP-SGD noise multiplier (0: no noise).") var noiseMultiplier: Double = 0
+        @Option(help: "Local learning rate.") var learningRate: Double = 0.5
+        @Option(help: "Local passes over the data per round.") var localEpochs: UInt32 = 1
+        @Option(help: "Records per local step.") var batchSize: UInt32 = 32
+        @Option(help: "Updates travel as integers scaled by 2^bits.") var fixedPointBits: UInt8 = 16
+        @Option(help: "Royalty of the trained model, basis points, to its share holders.") var royaltyBps: UInt32 = 500
+        @Option(help: "Licence of the trained model.") var licence: String = "Apache-2.0"
+
+        func run() async throws {
+            try await reportingFailure {
+                guard let bytes = FileManager.default.contents(atPath: testSet) else { throw CLIError("cannot read the test set \(testSet)") }
+                let settings = TrainingSettings(clipNormMilli: try TrainTx.milli(clipNorm, "--clip-norm"),
+                                                noiseMultiplierMilli: try TrainTx.milli(noiseMultiplier, "--noise-multiplier"),
+                                                learningRateMilli: try TrainTx.milli(learningRate, "--learning-rate"), localEpochs: localEpochs,
+                                                batchSize: batchSize, fixedPointBits: fixedPointBits)
+                let m = MsgCreateJob(baseModel: model, labels: labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                     head: HeadSpec(inputs: inputs, hidden: hidden), settings: settings, rounds: rounds,
+                                     minParticipants: minParticipants, maxParticipants: maxParticipants, joinBlocks: joinBlocks,
+                                     roundBlocks: roundBlocks, testSetHash: Hash.sha256(Array(bytes)), reward: try TrainTx.amount(reward, "--reward"),
+                                     stake: try TrainTx.amount(stake, "--stake"), royaltyBps: royaltyBps, licence: licence)
+                try m.validate()
+                try await tx.send([m], global: global)
+            }
+        }
+    }
+
+    struct Join: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join a job with a commitment to your data (its records' Merkle root and count); the encryption key is kept in your vault.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Argument(help: "Job id.") var job: UInt64
+        @Option(help: "Your records, JSON Lines of {\"text\", \"label\"}.") var data: String
+
+        func run() async throws {
+            try await reportingFailure {
+                let key = try signingKey(tx.from, home: global.home)
+                let records = try LabelledData.load(data, split: "train")
+                var rng = SystemRandomNumberGenerator()
+                let contents = try ParticipantVault(home: global.home, job: job, signingKey: key).loadOrCreate(job: job, randomness: &rng)
+                let (root, count) = records.commitment
+                try await tx.send([MsgJoin(jobID: job, dataRoot: root, records: count,
+                                           encryptionKey: SecureAggregation.publicKey(ofSecret: contents.encryptionSecret)!)], global: global)
+            }
+        }
+    }
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Do your part of the job's running round once: share your secrets, train and submit your masked update, or reveal your shares, as its phase asks.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Name of the signing key.") var from: String
+        @Argument(help: "Job id.") var job: UInt64
+        @Option(help: "Your records, JSON Lines of {\"text\", \"label\"}.") var data: String
+        @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+
+        func run() async throws {
+            try await reportingFailure {
+                let agent = try TrainCommand.agent(global: global, key: from, job: job, data: data, modelsDir: modelsDir)
+                let step = try await agent.step()
+                if global.json { try printJSON(["step": "\(step)"]) } else { print("\(step)") }
+            }
+        }
+    }
+}
+
+/// `cairn query train ...`
+struct TrainQuery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", abstract: "Training jobs, their participants and rounds.",
+                                                    subcommands: [Jobs.self, Job.self])
+
+    struct Jobs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every training job.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/train/jobs")) }
+        }
+    }
+
+    struct Job: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One job: participants, aggregated rounds, the running round, the model.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Job id.") var id: UInt64
+        func run() async throws {
+            try await reportingFailure { try printJSON(try await NodeClient(url: global.node).get("/v1/train/jobs/\(id)")) }
+        }
+    }
+}
+
+/// `cairn train ...`
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Take part in federated training jobs; run the whole thing on a fresh devnet.",
+        subcommands: [Participate.self, TrainDemoCommand.self])
+
+    /// A participant agent for `job` signing with key `key`, over the records in `data` (their embeddings cached in the home).
+    static func agent(global: GlobalOptions, key name: String, job: UInt64, data: String, modelsDir: String?,
+                      log: @escaping @Sendable (String) -> Void = { _ in }) throws -> ParticipantAgent {
+        let key = try signingKey(name, home: global.home)
+        let records = try LabelledData.load(data, split: "train")
+        let features = try TextEmbedder.embed(records, modelsDirectory: modelsDir, cacheFolder: global.home + "/train")
+        guard let url = URL(string: global.node) else { throw CLIError("--node \(global.node) is not a URL") }
+        return try ParticipantAgent(node: url, key: key, job: job, home: global.home, data: records, features: features, log: log)
+    }
+
+    struct Participate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join a job and do every round by yourself until it is over: local DP-SGD on your data, masked updates, shares.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Name of the signing key.") var key: String
+        @Option(help: "Your records, JSON Lines of {\"text\", \"label\"} (records of split \"test\" are left out).") var data: String
+        @Option(help: "Job id.") var job: UInt64
+        @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+        @Option(help: "Seconds to wait for the job to end.") var timeout: Int = 3_600
+
+        func run() async throws {
+            try await reportingFailure {
+                let agent = try TrainCommand.agent(global: global, key: key, job: job, data: data, modelsDir: modelsDir) { line in
+                    print("\(ISO8601DateFormatter().string(from: Date())) \(line)")
+                }
+                let summary = try await agent.run(timeout: .seconds(timeout))
+                print("job \(job) is \(summary.status); sent \(summary.bytesSent) bytes of training messages")
+            }
+        }
+    }
+}
