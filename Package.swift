@@ -298,7 +298,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnTrainerTests",
-            dependencies: ["CairnTrainer", "CairnTraining", "CairnPrimitives"],
+            dependencies: ["CairnTrainer", "CairnTraining", "CairnPrimitives", "CairnLedger"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -80,3 +80,32 @@ extension DPSGDConfig {
                   learningRate: Float(s.learningRateMilli) / 1_000, epochs: Int(s.localEpochs), batchSize: Int(s.batchSize))
     }
 }
+
+/// Reading a finished job's head and measuring it on a test set: what a job's creator states when it reveals the
+/// set, and what anyone recomputes from the chain's records.
+public enum HeadEvaluation {
+    /// The accuracy of `head` on `test` (embeddings in `features`), in basis points, rounded down.
+    public static func accuracyBps(_ head: Head, test: LabelledData, features: [[Float]], labels: [String]) throws -> UInt32 {
+        let examples = try test.examples(labels: labels, features: features)
+        return UInt32((head.accuracy(examples) * 10_000).rounded(.down))
+    }
+
+    /// `bytes` cut into the pieces `train/reveal-test` carries.
+    public static func revealPieces(job: UInt64, bytes: [UInt8], accuracyBps: UInt32) -> [MsgRevealTest] {
+        stride(from: 0, to: bytes.count, by: MsgRevealTest.maxPiece).map { start in
+            MsgRevealTest(jobID: job, offset: UInt64(start), total: UInt64(bytes.count),
+                          bytes: Array(bytes[start..<min(bytes.count, start + MsgRevealTest.maxPiece)]), accuracyBps: accuracyBps)
+        }
+    }
+
+    /// Parses a test set file (JSON Lines of records) as revealed.
+    public static func parse(_ bytes: [UInt8]) throws -> LabelledData {
+        var records = [LabelledRecord]()
+        for (n, line) in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            do { records.append(try JSONDecoder().decode(LabelledRecord.self, from: Data(line.utf8))) } catch {
+                throw TrainerError("line \(n + 1) of the test set is not a record: \(error)")
+            }
+        }
+        return LabelledData(records: records)
+    }
+}

@@ -40,4 +40,7 @@ public enum TrainingError {
     public static func badGenesis(_ why: String) -> LedgerError {
         LedgerError(module: codespace, code: 12, message: "invalid training genesis: \(why)")
     }
+    public static func invalidTestSet(_ why: String) -> LedgerError {
+        LedgerError(module: codespace, code: 13, message: "test set: \(why)")
+    }
 }

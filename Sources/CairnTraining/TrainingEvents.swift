@@ -33,6 +33,11 @@ public enum TrainingEvents {
                                          ("reward_each", r.rewardEach.description)])
     }
 
+    /// `train.test_revealed`: job_id, accuracy_bps (as the creator states it), test_set_hash: the revealed file matched the commitment.
+    public static func testRevealed(_ j: TrainingJob) -> Event {
+        Event(type: "train.test_revealed", [("job_id", String(j.id)), ("accuracy_bps", String(j.accuracyBps)), ("test_set_hash", j.testSetHash.hex)])
+    }
+
     /// `train.job_ended`: job_id, status, reason, refunded (the pool's remainder returned to the creator).
     public static func ended(_ j: TrainingJob, refunded: Amount) -> Event {
         Event(type: "train.job_ended", [("job_id", String(j.id)), ("status", j.status.name), ("reason", j.failure),

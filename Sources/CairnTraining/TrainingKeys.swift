@@ -14,6 +14,7 @@ public import CairnLedger
 /// - `train/sum/<id>/<round>`: the running sum of the masked updates, as words (running round)
 /// - `train/reveal/<id>/<round>/<of>/<from>`: a share revealed for the unmasking (running round)
 /// - `train/model/<model id>`: the job that trained a registered model (8 bytes BE)
+/// - `train/test-set/<id>`: the held-out test set as revealed so far (the whole file once revealed)
 public enum TrainingKeys {
     public static let module = "train"
     static let nextJob = StateKey.make(module, "next-job")
@@ -28,6 +29,9 @@ public enum TrainingKeys {
     static let sumPrefix = StateKey.make(module, "sum") + slash
     static let revealPrefix = StateKey.make(module, "reveal") + slash
     static let modelPrefix = StateKey.make(module, "model") + slash
+    static let testSetPrefix = StateKey.make(module, "test-set") + slash
+
+    static func testSet(_ id: UInt64) -> [UInt8] { testSetPrefix + StateKey.bigEndian(id) }
     static let slash = [UInt8(ascii: "/")]
 
     static func model(_ id: UInt64) -> [UInt8] { modelPrefix + StateKey.bigEndian(id) }

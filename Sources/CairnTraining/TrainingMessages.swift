@@ -308,6 +308,60 @@ public struct MsgUnmask: LedgerMessage, Equatable {
     }
 }
 
+/// `train/reveal-test`: the creator of a finished job reveals its held-out test set, in order, in pieces of at most
+/// 48 KiB, with the accuracy of the trained head on it; the last piece must make the whole hash to the job's
+/// commitment. A piece at offset 0 starts the reveal again.
+public struct MsgRevealTest: LedgerMessage, Equatable {
+    public static let typeName = "train/reveal-test"
+
+    public var jobID: UInt64
+    /// Where this piece starts in the file.
+    public var offset: UInt64
+    /// The whole file's size.
+    public var total: UInt64
+    public var bytes: [UInt8]
+    /// The accuracy the creator measured on the test set, basis points (anyone can recompute it from the revealed set).
+    public var accuracyBps: UInt32
+
+    public init(jobID: UInt64, offset: UInt64, total: UInt64, bytes: [UInt8], accuracyBps: UInt32) {
+        self.jobID = jobID
+        self.offset = offset
+        self.total = total
+        self.bytes = bytes
+        self.accuracyBps = accuracyBps
+    }
+
+    /// 10,000 gas and 10 a byte.
+    public var gas: UInt64 { TrainingGas.revealTest + TrainingGas.perTestByte * UInt64(bytes.count) }
+
+    public static let maxPiece = 48 * 1_024
+    public static let maxTotal: UInt64 = 4 << 20
+
+    public func validate() throws(LedgerError) {
+        guard !bytes.isEmpty, bytes.count <= Self.maxPiece else { throw TrainingError.invalidTestSet("a piece is 1 to \(Self.maxPiece) bytes") }
+        guard total <= Self.maxTotal, offset + UInt64(bytes.count) <= total else {
+            throw TrainingError.invalidTestSet("the piece must lie inside a file of at most \(Self.maxTotal) bytes")
+        }
+        guard accuracyBps <= 10_000 else { throw TrainingError.invalidTestSet("an accuracy is at most 10000 basis points") }
+    }
+
+    public func encode(to w: inout CanonicalWriter) {
+        w.write(jobID)
+        w.write(offset)
+        w.write(total)
+        w.write(bytes: bytes)
+        w.write(accuracyBps)
+    }
+
+    public init(from r: inout CanonicalReader) throws(DecodeError) {
+        jobID = try r.readUInt64()
+        offset = try r.readUInt64()
+        total = try r.readUInt64()
+        bytes = try r.readBytes(limit: 1 << 20)
+        accuracyBps = try r.readUInt32()
+    }
+}
+
 /// The training module's gas costs (see README).
 public enum TrainingGas {
     public static let createJob: UInt64 = 50_000
@@ -318,6 +372,8 @@ public enum TrainingGas {
     public static let perWord: UInt64 = 5
     public static let unmask: UInt64 = 10_000
     public static let perShare: UInt64 = 1_000
+    public static let revealTest: UInt64 = 10_000
+    public static let perTestByte: UInt64 = 10
 }
 
 /// Fixed bounds of jobs (a submitted update must fit in one transaction of 64 KiB).

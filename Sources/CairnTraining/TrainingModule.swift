@@ -21,6 +21,7 @@ public struct TrainingModule: LedgerModule {
             MsgShare.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgShare(canonicalBytes: b) },
             MsgSubmit.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgSubmit(canonicalBytes: b) },
             MsgUnmask.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgUnmask(canonicalBytes: b) },
+            MsgRevealTest.typeName: { (b: [UInt8]) throws(DecodeError) -> any LedgerMessage in try MsgRevealTest(canonicalBytes: b) },
         ]
     }
 
@@ -31,6 +32,7 @@ public struct TrainingModule: LedgerModule {
         case let m as MsgShare: try share(m, signer: signer, context: context)
         case let m as MsgSubmit: try submit(m, signer: signer, context: context)
         case let m as MsgUnmask: try unmask(m, signer: signer, context: context)
+        case let m as MsgRevealTest: try revealTest(m, signer: signer, context: context)
         default: throw CoreError.unknownMessage(type(of: message).typeName)
         }
     }
@@ -41,6 +43,31 @@ public struct TrainingModule: LedgerModule {
     }
 
     static func native(_ amount: Amount) -> Coin { Coin(denom: Denom.native, amount: amount) }
+
+    func revealTest(_ m: MsgRevealTest, signer: Address, context: ExecutionContext) throws(LedgerError) {
+        let store = TrainingStore(state: context.state)
+        var job = try store.read.existingJob(m.jobID)
+        guard job.creator == signer else { throw TrainingError.invalidTestSet("only job \(job.id)'s creator reveals its test set") }
+        guard job.status == .finished else { throw TrainingError.wrongPhase("job \(job.id) is \(job.status.name); the test set is revealed once it finished") }
+        guard !job.testRevealed else { throw TrainingError.duplicate("job \(job.id)'s test set is revealed") }
+        let key = TrainingKeys.testSet(job.id)
+        let sofar = m.offset == 0 ? [] : (try store.read.get(key, "test set of job \(job.id)") ?? [])
+        guard UInt64(sofar.count) == m.offset else {
+            throw TrainingError.invalidTestSet("the next piece starts at byte \(sofar.count), not \(m.offset) (a piece at 0 starts again)")
+        }
+        let whole = sofar + m.bytes
+        if UInt64(whole.count) == m.total {
+            let hash = Hash.sha256(whole)
+            guard hash == job.testSetHash else {
+                throw TrainingError.invalidTestSet("the revealed file hashes to \(hash.hex.prefix(16))…, the job committed to \(job.testSetHash.hex.prefix(16))…")
+            }
+            job.testRevealed = true
+            job.accuracyBps = m.accuracyBps
+            store.write(job)
+            context.emit(TrainingEvents.testRevealed(job))
+        }
+        context.state.set(key, whole)
+    }
 
     func create(_ m: MsgCreateJob, signer: Address, context: ExecutionContext) throws(LedgerError) {
         let store = TrainingStore(state: context.state)

@@ -32,6 +32,9 @@ public struct JobView: Sendable, Equatable, Codable {
     public var royaltyBps: UInt32
     public var licence: String
     public var modelID: UInt64?
+    /// Whether the test set is revealed, and the accuracy the creator stated on it (basis points).
+    public var testRevealed: Bool
+    public var accuracyBps: UInt32?
 }
 
 /// A participant as the API shows it.
@@ -145,6 +148,13 @@ extension TrainingModule {
                            weights: weights)
     }
 
+    /// The held-out test set once revealed whole, else nil.
+    public func testSet(job id: UInt64, state: any StateReader) throws(LedgerError) -> [UInt8]? {
+        let reader = TrainingReader(state: state)
+        guard let job = try reader.job(id), job.testRevealed else { return nil }
+        return try reader.get(TrainingKeys.testSet(id), "test set of job \(id)")
+    }
+
     /// The job record itself (for agents and tests).
     public func jobRecord(_ id: UInt64, state: any StateReader) throws(LedgerError) -> TrainingJob? { try TrainingReader(state: state).job(id) }
 
@@ -164,7 +174,8 @@ extension TrainingModule {
                        status: j.status.name, failure: j.failure.isEmpty ? nil : j.failure, createdHeight: j.createdHeight,
                        joinDeadline: j.joinDeadline, participants: j.participants, threshold: j.threshold, round: j.round,
                        phase: running ? j.phase.name : nil, phaseDeadline: running ? j.phaseDeadline : nil, royaltyBps: j.royaltyBps,
-                       licence: j.licence, modelID: j.modelID == 0 ? nil : j.modelID)
+                       licence: j.licence, modelID: j.modelID == 0 ? nil : j.modelID, testRevealed: j.testRevealed,
+                       accuracyBps: j.testRevealed ? j.accuracyBps : nil)
     }
 
     static func view(_ p: Participant) -> ParticipantView {

@@ -141,6 +141,9 @@ public struct TrainingJob: Sendable, Equatable, CanonicalCodable {
     public var licence: String
     /// The model NFT the finished job registered (0: none).
     public var modelID: UInt64
+    /// Whether the creator revealed the test set matching `testSetHash`, and the accuracy it stated on it (basis points).
+    public var testRevealed: Bool
+    public var accuracyBps: UInt32
 
     /// The parameters of the head: the length of every update.
     public var dimension: Int { head.parameterCount(labels: labels.count) }
@@ -173,6 +176,8 @@ public struct TrainingJob: Sendable, Equatable, CanonicalCodable {
         w.write(royaltyBps)
         w.write(licence)
         w.write(modelID)
+        w.write(testRevealed)
+        w.write(accuracyBps)
     }
 
     public init(from r: inout CanonicalReader) throws(DecodeError) {
@@ -205,6 +210,8 @@ public struct TrainingJob: Sendable, Equatable, CanonicalCodable {
         royaltyBps = try r.readUInt32()
         licence = try r.readString(limit: 64)
         modelID = try r.readUInt64()
+        testRevealed = try r.readBool()
+        accuracyBps = try r.readUInt32()
     }
 
     /// A new job as `m` creates it at `height`.
@@ -236,6 +243,8 @@ public struct TrainingJob: Sendable, Equatable, CanonicalCodable {
         royaltyBps = m.royaltyBps
         licence = m.licence
         modelID = 0
+        testRevealed = false
+        accuracyBps = 0
     }
 }
 

@@ -256,3 +256,35 @@ import Testing
         }
     }
 }
+
+@Suite struct RevealTestTests {
+    @Test func theCreatorRevealsTheCommittedTestSetInPiecesAndNothingElse() throws {
+        let f = try TrainingFixture()
+        let file = Array((0..<70_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        try f.succeed(f.creator, MsgCreateJob(baseModel: 1, labels: TrainingFixture.labels, head: HeadSpec(inputs: 4), rounds: 1, minParticipants: 3,
+                                              maxParticipants: 4, joinBlocks: 5, roundBlocks: 9, testSetHash: Hash.sha256(file), reward: 1_000, stake: 0))
+        let early = MsgRevealTest(jobID: 1, offset: 0, total: UInt64(file.count), bytes: Array(file.prefix(100)), accuracyBps: 8_000)
+        try f.refuse(f.creator, early, code: 5)  // not finished yet
+        try f.block(f.people.map { f.join($0) })
+        try f.round()
+        #expect(try f.job().status == .finished)
+        let first = MsgRevealTest(jobID: 1, offset: 0, total: UInt64(file.count), bytes: Array(file[0..<40_000]), accuracyBps: 8_000)
+        let second = MsgRevealTest(jobID: 1, offset: 40_000, total: UInt64(file.count), bytes: Array(file[40_000...]), accuracyBps: 8_000)
+        try f.refuse(f.people[0], first, code: 13)  // only the creator
+        try f.refuse(f.creator, second, code: 13)  // out of order
+        try f.succeed(f.creator, first)
+        #expect(try f.job().testRevealed == false)
+        // A last piece that makes another file is refused; the reveal can go on with the right one.
+        var forged = second
+        forged.bytes[0] ^= 1
+        try f.refuse(f.creator, forged, code: 13)
+        try f.succeed(f.creator, second)
+        let job = try f.job()
+        #expect(job.testRevealed && job.accuracyBps == 8_000)
+        #expect(try f.training.testSet(job: 1, state: f.state) == file)
+        try f.refuse(f.creator, first, code: 7)
+        try f.dropped(f.creator, MsgRevealTest(jobID: 1, offset: 0, total: 10, bytes: [], accuracyBps: 1), code: 13)
+        try f.dropped(f.creator, MsgRevealTest(jobID: 1, offset: 0, total: 10, bytes: [1], accuracyBps: 10_001), code: 13)
+        #expect(f.harness.violations == [])
+    }
+}

@@ -1,4 +1,5 @@
 import Hummingbird
+import Foundation
 import CairnPrimitives
 import CairnLedger
 import CairnApp
@@ -34,6 +35,14 @@ extension NodeAPI {
                 return j
             })
         }
+        router.get("/v1/train/jobs/:id/test-set") { _, ctx in
+            let id = try Self.jobID(ctx)
+            return try json(try chain.withState { state throws -> TestSetView in
+                guard try training.jobRecord(id, state: state) != nil else { throw APIError.notFound("no training job \(id)") }
+                guard let bytes = try training.testSet(job: id, state: state) else { throw APIError.notFound("job \(id)'s test set is not revealed") }
+                return TestSetView(job: id, sha256: Hash.sha256(bytes).hex, bytes: Data(bytes).base64EncodedString())
+            })
+        }
         router.get("/v1/train/jobs/:id/weights") { _, ctx in
             let id = try Self.jobID(ctx)
             return try json(try chain.withState { state throws -> WeightsView in
@@ -44,6 +53,13 @@ extension NodeAPI {
                                    weightsHash: Words.hash(words).hex)
             })
         }
+    }
+
+    struct TestSetView: Encodable {
+        let job: UInt64
+        let sha256: String
+        /// The file, base64.
+        let bytes: String
     }
 
     static func jobID(_ ctx: BasicRequestContext) throws -> UInt64 {

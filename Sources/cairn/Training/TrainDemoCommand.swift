@@ -115,6 +115,11 @@ struct TrainDemoCommand: AsyncParsableCommand {
         let federated = Head.of(job: record, weights: weights.weights.map { UInt32(bitPattern: $0) })
         let test = try split.test.examples(labels: labels, features: split.testFeatures)
         let accuracyFederated = federated.accuracy(test)
+        // The creator reveals the test set with the accuracy it measured; the chain checks it against the commitment.
+        let stated = UInt32((accuracyFederated * 10_000).rounded(.down))
+        for piece in HeadEvaluation.revealPieces(job: jobID, bytes: testBytes, accuracyBps: stated) { _ = try await node.send([piece], key: creator) }
+        let revealed = try await node.get("/v1/train/jobs/\(jobID)", as: JobDetail.self).job
+        guard revealed.testRevealed, revealed.accuracyBps == stated else { throw CLIError("the test set was not revealed") }
 
         // The same head trained on the union of the participants' data, without noise, for as many passes.
         var rng = SystemRandomNumberGenerator()
@@ -141,7 +146,7 @@ struct TrainDemoCommand: AsyncParsableCommand {
         let report = DemoReport(
             accuracyFederated: accuracyFederated, accuracyCentralized: accuracyCentral, epsilon: achieved, delta: epsilon == nil ? nil : 1e-5,
             noiseMultiplier: Double(settings.noiseMultiplierMilli) / 1_000, rounds: Int(rounds), participants: participants, modelID: detail.job.modelID,
-            jobID: jobID, records: split.parts.map(\.records.count), domains: split.names, testRecords: test.count,
+            jobID: jobID, testSetRevealed: revealed.testRevealed, records: split.parts.map(\.records.count), domains: split.names, testRecords: test.count,
             secondsPerRound: trainingTime.seconds / Double(rounds), secondsTotal: (ContinuousClock.now - started).seconds,
             bytesPerParticipantPerRound: Int((bytesPerRound.reduce(0, +) / Double(max(1, bytesPerRound.count))).rounded()),
             plainFedAvgBytes: 4 * dimension, droppedOut: detail.rounds.flatMap(\.dropped).count,
@@ -190,6 +195,7 @@ struct DemoReport: Encodable {
     var participants: Int
     var modelID: UInt64?
     var jobID: UInt64
+    var testSetRevealed: Bool
     var records: [Int]
     var domains: [String]
     var testRecords: Int
@@ -202,7 +208,7 @@ struct DemoReport: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case accuracyFederated = "accuracy_federated", accuracyCentralized = "accuracy_centralized", epsilon, delta
-        case noiseMultiplier = "noise_multiplier", rounds, participants, modelID = "model_id", jobID = "job_id", records, domains
+        case noiseMultiplier = "noise_multiplier", rounds, participants, modelID = "model_id", jobID = "job_id", testSetRevealed = "test_set_revealed", records, domains
         case testRecords = "test_records", secondsPerRound = "seconds_per_round", secondsTotal = "seconds_total"
         case bytesPerParticipantPerRound = "bytes_per_participant_per_round", plainFedAvgBytes = "plain_fedavg_bytes_per_participant_per_round"
         case droppedOut = "dropped_out", aggregates = "aggregate_hashes"
@@ -220,6 +226,7 @@ struct DemoReport: Encodable {
         try c.encode(participants, forKey: .participants)
         if let modelID { try c.encode(modelID, forKey: .modelID) } else { try c.encodeNil(forKey: .modelID) }
         try c.encode(jobID, forKey: .jobID)
+        try c.encode(testSetRevealed, forKey: .testSetRevealed)
         try c.encode(records, forKey: .records)
         try c.encode(domains, forKey: .domains)
         try c.encode(testRecords, forKey: .testRecords)

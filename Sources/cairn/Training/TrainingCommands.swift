@@ -10,7 +10,7 @@ import Foundation
 struct TrainTx: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Create a federated training job, join one with your data, take part in its running round.",
-        subcommands: [CreateJob.self, Join.self, Submit.self])
+        subcommands: [CreateJob.self, Join.self, Submit.self, RevealTest.self])
 
     static func amount(_ text: String, _ flag: String) throws -> Amount {
         let coin: Coin
@@ -108,6 +108,30 @@ struct TrainTx: AsyncParsableCommand {
     }
 }
 
+extension TrainTx {
+    struct RevealTest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reveal-test",
+            abstract: "Reveal a finished job's held-out test set (the file committed at creation) with the trained head's accuracy on it, measured here.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var tx: TxOptions
+        @Argument(help: "Job id.") var job: UInt64
+        @Option(help: "The test set file, JSON Lines of {\"text\", \"label\"}.") var testSet: String
+        @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+
+        func run() async throws {
+            try await reportingFailure {
+                guard let bytes = FileManager.default.contents(atPath: testSet) else { throw CLIError("cannot read \(testSet)") }
+                let accuracy = try await TrainCommand.evaluate(job: job, testSet: Array(bytes), global: global, modelsDir: modelsDir)
+                for piece in HeadEvaluation.revealPieces(job: job, bytes: Array(bytes), accuracyBps: accuracy.bps) {
+                    try await tx.send([piece], global: global)
+                }
+                if !global.json { print("revealed \(bytes.count) bytes; accuracy \(Double(accuracy.bps) / 100)%") }
+            }
+        }
+    }
+}
+
 /// `cairn query train ...`
 struct TrainQuery: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Training jobs, their participants and rounds.",
@@ -135,7 +159,7 @@ struct TrainQuery: AsyncParsableCommand {
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Take part in federated training jobs; run the whole thing on a fresh devnet.",
-        subcommands: [Participate.self, TrainDemoCommand.self])
+        subcommands: [Participate.self, Evaluate.self, TrainDemoCommand.self])
 
     /// A participant agent for `job` signing with key `key`, over the records in `data` (their embeddings cached in the home).
     static func agent(global: GlobalOptions, key name: String, job: UInt64, data: String, modelsDir: String?,
@@ -145,6 +169,61 @@ struct TrainCommand: AsyncParsableCommand {
         let features = try TextEmbedder.embed(records, modelsDirectory: modelsDir, cacheFolder: global.home + "/train")
         guard let url = URL(string: global.node) else { throw CLIError("--node \(global.node) is not a URL") }
         return try ParticipantAgent(node: url, key: key, job: job, home: global.home, data: records, features: features, log: log)
+    }
+
+    /// The accuracy of job `job`'s head as the chain holds it, on the test set in `bytes`.
+    static func evaluate(job: UInt64, testSet bytes: [UInt8], global: GlobalOptions, modelsDir: String?) async throws -> (bps: UInt32, records: Int) {
+        let client = try NodeClient(url: global.node)
+        let view = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self).job
+        let record = try TrainingJob(view: view)
+        let weights = try await client.get("/v1/train/jobs/\(job)/weights", as: TrainDemoCommand.WeightsReply.self)
+        let head = Head.of(job: record, weights: weights.weights.map { UInt32(bitPattern: $0) })
+        let test = try HeadEvaluation.parse(bytes)
+        let features = try TextEmbedder.embed(test, modelsDirectory: modelsDir, cacheFolder: global.home + "/train")
+        return (try HeadEvaluation.accuracyBps(head, test: test, features: features, labels: record.labels), test.records.count)
+    }
+
+    struct Evaluate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute a finished job's accuracy from the chain alone: its revealed test set, checked against the commitment, and its head.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Job id.") var job: UInt64
+        @Option(help: "Folder holding the models (default: $CAIRN_MODELS, else ./.models).") var modelsDir: String?
+
+        struct TestSetReply: Decodable {
+            var sha256: String
+            var bytes: String
+        }
+
+        func run() async throws {
+            try await reportingFailure {
+                let client = try NodeClient(url: global.node)
+                let view = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self).job
+                let reply = try await client.get("/v1/train/jobs/\(job)/test-set", as: TestSetReply.self)
+                guard let data = Data(base64Encoded: reply.bytes) else { throw CLIError("the test set is not base64") }
+                let hash = Hash.sha256(Array(data))
+                guard hash.hex == view.testSetHash else { throw CLIError("the test set hashes to \(hash.hex), the job committed to \(view.testSetHash)") }
+                let measured = try await TrainCommand.evaluate(job: job, testSet: Array(data), global: global, modelsDir: modelsDir)
+                let stated = view.accuracyBps ?? 0
+                if global.json {
+                    try printJSON(EvaluationReport(job: job, records: measured.records, accuracyBps: measured.bps, statedBps: stated,
+                                                   matches: measured.bps == stated, testSetHash: view.testSetHash))
+                } else {
+                    print("job \(job): accuracy \(Double(measured.bps) / 100)% on \(measured.records) test records; the creator stated \(Double(stated) / 100)%"
+                          + (measured.bps == stated ? " (the same)" : " (they differ)"))
+                }
+                if measured.bps != stated { throw ExitCode(2) }
+            }
+        }
+    }
+
+    struct EvaluationReport: Encodable {
+        var job: UInt64
+        var records: Int
+        var accuracyBps: UInt32
+        var statedBps: UInt32
+        var matches: Bool
+        var testSetHash: String
     }
 
     struct Participate: AsyncParsableCommand {
@@ -160,7 +239,8 @@ struct TrainCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailure {
                 let agent = try TrainCommand.agent(global: global, key: key, job: job, data: data, modelsDir: modelsDir) { line in
-                    print("\(ISO8601DateFormatter().string(from: Date())) \(line)")
+                    // Line by line, so a participant that is killed leaves its log whole.
+                    FileHandle.standardOutput.write(Data("\(ISO8601DateFormatter().string(from: Date())) \(line)\n".utf8))
                 }
                 let summary = try await agent.run(timeout: .seconds(timeout))
                 print("job \(job) is \(summary.status); sent \(summary.bytesSent) bytes of training messages")
