@@ -182,7 +182,7 @@ let package = Package(
             name: "CairnExplorer",
             dependencies: [
                 "CairnPrimitives", "CairnStorage", "CairnLedger", "CairnBank", "CairnStaking", "CairnGovernance", "CairnModels", "CairnMarket", "CairnExchange",
-                "CairnVerification", "CairnChain", "CairnApp", "CairnNode",
+                "CairnVerification", "CairnTraining", "CairnChain", "CairnApp", "CairnNode",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -75,6 +75,8 @@ public struct Explorer: NodeSite {
             case ("validators", 1): return try validators()
             case ("pools", 1): return try pools()
             case ("pools", 2): return try pool(parts[1], before: try position(q))
+            case ("training", 1): return try trainingJobs()
+            case ("training", 2): return try trainingJob(parts[1])
             default: throw Failure.notFound("There is no explorer page at \(String((root + path).prefix(200))).")
             }
         }
@@ -120,7 +122,7 @@ public struct Explorer: NodeSite {
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Cairn explorer</title><link rel="stylesheet" href="/explorer/style.css"><link rel="icon" href="data:,"></head>
             <body><header><a class="brand" href="/explorer">Cairn explorer</a>
-            <nav><a href="/explorer/blocks">Blocks</a><a href="/explorer/txs">Transactions</a><a href="/explorer/validators">Validators</a><a href="/explorer/providers">Providers</a><a href="/explorer/models">Models</a><a href="/explorer/channels">Channels</a><a href="/explorer/proposals">Governance</a><a href="/explorer/pools">Exchange</a></nav>
+            <nav><a href="/explorer/blocks">Blocks</a><a href="/explorer/txs">Transactions</a><a href="/explorer/validators">Validators</a><a href="/explorer/providers">Providers</a><a href="/explorer/models">Models</a><a href="/explorer/channels">Channels</a><a href="/explorer/proposals">Governance</a><a href="/explorer/pools">Exchange</a><a href="/explorer/training">Training</a></nav>
             <form action="/explorer/search" method="get"><input type="search" name="q" placeholder="Height, hash, address, model" aria-label="Search"><button>Search</button></form>
             </header><main>\(body)</main>
             <footer>Chain \(chain.chainID) · served by this node · <a href="/v1/status">JSON API</a></footer></body></html>

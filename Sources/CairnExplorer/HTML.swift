@@ -168,6 +168,7 @@ enum Links {
     static func channel(_ id: UInt64) -> HTML { .link("/explorer/channels/\(id)", "#\(id)") }
     static func proposal(_ id: UInt64, title: String? = nil) -> HTML { .link("/explorer/proposals/\(id)", title ?? "#\(id)") }
     static func pool(_ id: UInt64) -> HTML { .link("/explorer/pools/\(id)", "#\(id)") }
+    static func trainingJob(_ id: UInt64) -> HTML { .link("/explorer/training/\(id)", "#\(id)") }
 
     /// An event attribute's value, linked when it names an address.
     static func value(_ v: String) -> HTML {

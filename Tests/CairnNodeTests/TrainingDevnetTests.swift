@@ -1,5 +1,8 @@
 import Testing
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -154,6 +157,11 @@ import CairnTestSupport
             let balances = try await net.client.account(try net.address("dev\(i)")).balances
             #expect(balances.first { $0.denom == "model/\(modelID)" }?.amount == 20)
         }
+        // The explorer shows the job: its rounds (the dropout among them), participants, payments and model.
+        let page = String(decoding: try await URLSession.shared.data(from: URL(string: net.url + "/explorer/training/1")!).0, as: UTF8.self)
+        #expect(page.contains("Training job #1") && page.contains("Dropped out") && page.contains("/explorer/models/\(modelID)"), "\(page.prefix(3000))")
+        let list = String(decoding: try await URLSession.shared.data(from: URL(string: net.url + "/explorer/training")!).0, as: UTF8.self)
+        #expect(list.contains("/explorer/training/1") && list.contains("finished"))
         let bad = try await net.cli(["tx", "train", "submit", "1", "--from", "dev4", "--data", files[3], "--models-dir", MarketDevnetTests.modelsDirectory])
         #expect(bad.status == 0 && bad.output.contains("over"), "\(bad.output)")
     }

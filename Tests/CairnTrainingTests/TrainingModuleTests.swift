@@ -83,6 +83,20 @@ import Testing
         #expect(f.harness.violations == [])
     }
 
+    /// Ten participants, three of them (30%) dropping out after sharing: the aggregate is still the exact sum of the
+    /// seven updates that went in.
+    @Test func thirtyPercentDroppingOutStillYieldsTheExactAggregate() throws {
+        let f = try TrainingFixture(participants: 10)
+        try f.createJob(rounds: 1, min: 10, max: 10)
+        try f.block(f.people.map { f.join($0) })
+        #expect(try f.job().threshold == 6)
+        let updates = try f.round(dropping: ["participant-1", "participant-4", "participant-8"])
+        #expect(updates.count == 7)
+        #expect(try f.training.aggregate(job: 1, round: 1, state: f.state) == TrainingFixture.plainSum(Array(updates.values)))
+        #expect(try f.training.job(1, state: f.state)?.rounds.first?.dropped.count == 3)
+        #expect(f.harness.violations == [])
+    }
+
     @Test func aRoundWithTooFewUpdatesEndsTheJobAndReturnsThePoolAndStakes() throws {
         let f = try TrainingFixture()
         try f.createJob(rounds: 3, reward: 900_000)

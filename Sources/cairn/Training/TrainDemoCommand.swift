@@ -171,7 +171,13 @@ struct TrainDemoCommand: AsyncParsableCommand {
                 while try await node.get("/v1/train/jobs/\(job)", as: JobDetail.self).job.round == round { try await Task.sleep(for: .milliseconds(100)) }
                 continue
             }
-            switch try await agent.step() {
+            // As the agent's own loop does: a step that lost a race with the end of its phase is tried again.
+            let step: ParticipantAgent.Step
+            do { step = try await agent.step() } catch {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            switch step {
             case let .over(status): return ParticipantAgent.Summary(status: status, bytesSent: agent.bytesSent, rounds: agent.roundsShared)
             case .waiting: try await Task.sleep(for: .milliseconds(100))
             default: continue
