@@ -3,6 +3,7 @@ import CairnLedger
 import CairnApp
 import CairnChain
 import CairnTraining
+import Foundation
 
 extension Explorer {
     // MARK: Training
@@ -40,6 +41,8 @@ extension Explorer {
             ("Head", HTML(text: j.head.hidden == 0 ? "linear, \(j.head.inputs) inputs (\(j.dimension) parameters)"
                 : "MLP, \(j.head.inputs) inputs, \(j.head.hidden) hidden (\(j.dimension) parameters)")),
             ("Local training", HTML(text: "DP-SGD: \(dp); learning rate \(Double(settings.learningRateMilli) / 1_000), \(settings.localEpochs) epoch(s), batches of \(settings.batchSize)")),
+            ("Privacy", HTML(text: detail.epsilon.map { String(format: "ε = %.2f at δ = %g so far (RDP accountant, the largest over the participants)", $0, detail.delta) }
+                ?? (settings.noiseMultiplierMilli == 0 ? "no DP noise" : "no round yet"))),
             ("Rounds", HTML(text: "\(j.round) of \(j.rounds), \(j.roundBlocks) blocks each at most")),
             ("Participants", HTML(text: "\(j.participants) (\(j.minParticipants) to \(j.maxParticipants)); \(j.threshold) shares rebuild a secret")),
             ("Reward pool", HTML(text: "\(Format.cairn(j.reward)), \(Format.cairn(j.paid)) paid; stake \(Format.cairn(j.stake))")),

@@ -90,7 +90,31 @@ public struct JobDetail: Sendable, Equatable, Codable {
     public var rounds: [RoundView]
     /// SHA-256 over the head's current fixed-point parameters (nil before the first aggregate).
     public var weightsHash: String?
+    /// The privacy budget spent so far: the largest ε over the participants at δ = `delta`, each counted for the rounds
+    /// its update went into, by the RDP accountant from the job's DP-SGD settings and its committed record count (nil
+    /// without noise, or before any round).
+    public var epsilon: Double?
+    public var delta: Double
     public var running: RunningRoundView?
+}
+
+extension TrainingSettings {
+    /// The sampling rate and steps of one participant with `records` records over `rounds` rounds.
+    public func steps(records: UInt64, rounds: Int) -> (samplingRate: Double, steps: Int) {
+        guard records > 0 else { return (0, 0) }
+        let batches = (Int(records) + Int(batchSize) - 1) / Int(batchSize)
+        return (min(1, Double(batchSize) / Double(records)), Int(localEpochs) * batches * rounds)
+    }
+
+    /// ε at `delta` of a participant with `records` records after `rounds` rounds of local DP-SGD under these settings;
+    /// nil without noise or rounds.
+    public func epsilon(records: UInt64, rounds: Int, delta: Double) -> Double? {
+        guard noiseMultiplierMilli > 0, rounds > 0 else { return nil }
+        let (q, steps) = self.steps(records: records, rounds: rounds)
+        var accountant = RDPAccountant()
+        accountant.compose(samplingRate: q, noiseMultiplier: Double(noiseMultiplierMilli) / 1_000, steps: steps)
+        return accountant.epsilon(delta: delta).epsilon
+    }
 }
 
 extension TrainingModule {
@@ -117,8 +141,9 @@ extension TrainingModule {
             running = RunningRoundView(round: job.round, phase: job.phase.name, phaseDeadline: job.phaseDeadline, shared: shared)
         }
         let weights = try reader.words(TrainingKeys.weights(id), "weights of job \(id)")
+        let epsilon = members.compactMap { job.settings.epsilon(records: $0.records, rounds: Int($0.contributed), delta: Self.delta) }.max()
         return JobDetail(job: Self.view(job), participants: members.map(Self.view), rounds: try reader.roundRecords(id).map(Self.view),
-                         weightsHash: weights.map { Words.hash($0).hex }, running: running)
+                         weightsHash: weights.map { Words.hash($0).hex }, epsilon: epsilon, delta: Self.delta, running: running)
     }
 
     /// The head's current parameters in fixed point (nil before the first aggregate).
@@ -130,6 +155,9 @@ extension TrainingModule {
     public func aggregate(job id: UInt64, round: UInt32, state: any StateReader) throws(LedgerError) -> [UInt32]? {
         try TrainingReader(state: state).words(TrainingKeys.aggregate(id, round), "aggregate of job \(id) round \(round)")
     }
+
+    /// The δ jobs report their ε at.
+    public static let delta = 1e-5
 
     /// The job that trained model `id`, when a job did.
     public func job(trained id: UInt64, state: any StateReader) throws(LedgerError) -> UInt64? {

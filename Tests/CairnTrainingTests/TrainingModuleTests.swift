@@ -97,6 +97,24 @@ import Testing
         #expect(f.harness.violations == [])
     }
 
+    @Test func theJobReportsTheLargestEpsilonOverItsParticipants() throws {
+        let f = try TrainingFixture()
+        let settings = TrainingSettings(clipNormMilli: 1_000, noiseMultiplierMilli: 1_100, learningRateMilli: 500, localEpochs: 2, batchSize: 16)
+        try f.succeed(f.creator, MsgCreateJob(baseModel: 1, labels: TrainingFixture.labels, head: HeadSpec(inputs: 4), settings: settings, rounds: 2,
+                                              minParticipants: 3, maxParticipants: 4, joinBlocks: 5, roundBlocks: 9, testSetHash: .zero,
+                                              reward: 1_000, stake: 0))
+        try f.block([f.join(f.people[0], records: 100), f.join(f.people[1], records: 400), f.join(f.people[2], records: 50), f.join(f.people[3])])
+        #expect(try f.training.job(1, state: f.state)?.epsilon == nil)
+        try f.round()
+        // The smallest data set has the largest sampling rate and the largest ε: 50 records, batches of 16, 2 epochs.
+        var accountant = RDPAccountant()
+        accountant.compose(samplingRate: 16.0 / 50, noiseMultiplier: 1.1, steps: 2 * 4)
+        let detail = try #require(try f.training.job(1, state: f.state))
+        #expect(detail.epsilon == accountant.epsilon(delta: 1e-5).epsilon && detail.delta == 1e-5)
+        try f.round()
+        #expect(try f.training.job(1, state: f.state)?.epsilon ?? 0 > detail.epsilon ?? .infinity)
+    }
+
     @Test func aRoundWithTooFewUpdatesEndsTheJobAndReturnsThePoolAndStakes() throws {
         let f = try TrainingFixture()
         try f.createJob(rounds: 3, reward: 900_000)

@@ -1,4 +1,4 @@
-import CairnTrainer
+import CairnTraining
 import Testing
 
 /// One accountant scenario with the ε that Google's dp-accounting gives for it.
