@@ -91,9 +91,10 @@ import CairnTestSupport
                           "--format", "safetensors", "--architecture", "bert", "--licence", "Apache-2.0", "--royalty-bps", "1000", "--from", "dev0"])
         let testSet = net.dir.path("test.jsonl")
         try "{\"text\":\"held out\",\"label\":\"positive\"}\n".write(toFile: testSet, atomically: true, encoding: .utf8)
-        // Phases of 40 blocks (4 s): long enough for a participant process to act, short enough for a dropout's wait.
+        // Phases of 80 blocks (8 s): long enough for a participant process to start and act on a loaded machine, short
+        // enough for the wait a dropout costs.
         try await net.ok(["tx", "train", "create-job", "--model", "1", "--labels", "negative,positive", "--rounds", "3",
-                          "--min-participants", "4", "--max-participants", "4", "--join-blocks", "600", "--round-blocks", "120",
+                          "--min-participants", "4", "--max-participants", "4", "--join-blocks", "600", "--round-blocks", "240",
                           "--test-set", testSet, "--reward", "300cairn", "--stake", "1cairn", "--learning-rate", "1", "--from", "dev0"])
         let files = try (1...4).map { try Self.dataFile(net.dir, participant: $0) }
         for i in 1...3 { agents[i] = try participate(net, i, data: files[i - 1]) }
@@ -107,10 +108,14 @@ import CairnTestSupport
             #expect(out.contains(["sharing": "shared", "submitting": "submitted"][phase]!), "\(out)")
         }
         let reveal = try await net.cli(["tx", "train", "submit", "1", "--from", "dev4", "--data", files[3], "--models-dir", MarketDevnetTests.modelsDirectory])
-        #expect(reveal.output.contains("unmasked") || reveal.output.contains("train/6") || reveal.output.contains("waiting"), "\(reveal.output)")
-        // Round 2: dev4 shares, then drops out.
-        try await waitFor(net, "round 2") { $0.job.round == 2 && $0.job.phase == "sharing" }
-        try await step(net, data: files[3])
+        // On a slow machine the step can even find round 2 begun, and share in it.
+        #expect(["unmasked", "train/6", "waiting", "shared(round: 2)"].contains { reveal.output.contains($0) }, "\(reveal.output)")
+        // Round 2: dev4 shares (the sharing phase waits for it), then drops out.
+        try await waitFor(net, "round 2") { $0.job.round == 2 }
+        if !reveal.output.contains("shared(round: 2)") {
+            let shared = try await step(net, data: files[3])
+            #expect(shared.contains("shared(round: 2)"), "\(shared)")
+        }
         try await waitFor(net, "round 2 aggregated", limit: .seconds(60)) { $0.rounds.count == 2 }
         var detail = try await job(net)
         #expect(detail.rounds[1].dropped == [try net.address("dev4").bech32])
