@@ -206,7 +206,7 @@ let package = Package(
         .target(
             name: "CairnProvider",
             dependencies: [
-                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnWire", "CairnInference",
+                "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnWire", "CairnInference", "CairnTraining", "CairnTrainer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -343,7 +343,7 @@ let package = Package(
             name: "CairnProviderTests",
             dependencies: [
                 "CairnPrimitives", "CairnLedger", "CairnStaking", "CairnMarket", "CairnModels", "CairnClient", "CairnWire", "CairnInference",
-                "CairnProvider", "CairnTestSupport",
+                "CairnProvider", "CairnTrainer", "CairnTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -45,7 +45,8 @@ struct Job: Sendable {
         var headers: HTTPFields = [.contentType: "application/json", GatewayServer.providerHeader: candidate.address.bech32]
         if let receipt { headers[GatewayServer.costHeader] = receipt.receipt.cost.value.description }
         var answer: (@Sendable () -> [UInt8]?)?
-        if server.auditor != nil {
+        // A classifier's labels have no check to run: only generations and embeddings are audited.
+        if server.auditor != nil, summary.kind != .classify {
             let buffer = bytes, embedding = summary.kind == .embedding
             answer = {
                 let body = Data(buffer.readableBytesView)

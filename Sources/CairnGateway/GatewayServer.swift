@@ -14,7 +14,7 @@ import Foundation
 /// The gateway's OpenAI-compatible HTTP API: each request goes to a provider chosen by the selector, paid through the
 /// channel desk, and is retried on the next provider when one fails before its first byte.
 ///
-/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`,
+/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`, `POST /v1/cairn/classify`,
 /// `GET /v1/cairn/usage`, `GET /v1/cairn/providers`, `GET /metrics`. Answers carry `X-Cairn-Provider` (the provider
 /// that served them) and, when not streamed, `X-Cairn-Cost` (ucairn).
 public struct GatewayServer: Sendable {
@@ -78,6 +78,7 @@ public struct GatewayServer: Sendable {
         router.post("/v1/chat/completions") { request, _ in try await proxy(request, kind: .chat) }
         router.post("/v1/completions") { request, _ in try await proxy(request, kind: .completion) }
         router.post("/v1/embeddings") { request, _ in try await proxy(request, kind: .embedding) }
+        router.post("/v1/cairn/classify") { request, _ in try await proxy(request, kind: .classify) }
         router.get("/v1/cairn/usage") { request, _ in
             let key = try authorize(request)
             return try json(try usageReport(key: keys.isEmpty ? nil : key))

@@ -8,6 +8,7 @@ struct RequestSummary: Sendable {
         case chat = "/v1/chat/completions"
         case completion = "/v1/completions"
         case embedding = "/v1/embeddings"
+        case classify = "/v1/cairn/classify"
     }
 
     var kind: Kind
@@ -36,7 +37,7 @@ struct RequestSummary: Sendable {
         let bound = UInt32(clamping: body.count + Self.templateTokens)
         let maxTokens = (object["max_tokens"] as? Int) ?? (object["max_completion_tokens"] as? Int)
         switch kind {
-        case .embedding:
+        case .embedding, .classify:
             promptTokens = 0
             completionTokens = 0
             embeddingTokens = bound

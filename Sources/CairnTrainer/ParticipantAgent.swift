@@ -197,15 +197,23 @@ extension Head {
     /// linear head; for an MLP, a random start every participant derives from the job id (an MLP that starts at zero
     /// never learns).
     public static func of(job: TrainingJob, weights: [UInt32]) -> Head {
-        let shape = HeadShape(job.head, labels: job.labels.count)
+        of(job: job.id, shape: HeadShape(job.head, labels: job.labels.count), weights: weights, bits: Int(job.settings.fixedPointBits))
+    }
+
+    /// A registered head's classifier: its start (from its job id) plus its fixed-point weights.
+    public static func of(_ trained: TrainedHead) -> Head {
+        of(job: trained.job, shape: HeadShape(trained.head, labels: trained.labels.count), weights: trained.weights, bits: Int(trained.fixedPointBits))
+    }
+
+    static func of(job: UInt64, shape: HeadShape, weights: [UInt32], bits: Int) -> Head {
         var start: Head
         if shape.isLinear {
             start = .zero(shape)
         } else {
-            var rng = JobSeededGenerator(seed: job.id)
+            var rng = JobSeededGenerator(seed: job)
             start = .random(shape, using: &rng)
         }
-        let delta = SecureAggregation.dequantize(weights, bits: Int(job.settings.fixedPointBits))
+        let delta = SecureAggregation.dequantize(weights, bits: bits)
         for i in start.parameters.indices where i < delta.count { start.parameters[i] += delta[i] }
         return start
     }

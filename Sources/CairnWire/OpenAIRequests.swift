@@ -248,3 +248,28 @@ public struct EmbeddingsRequest: Sendable, Decodable {
         encodingFormat = try c.decodeIfPresent(String.self, forKey: .encodingFormat)
     }
 }
+
+/// `POST /v1/cairn/classify`: texts to label with a trained classifier head (a model registered by a training job).
+public struct ClassifyRequest: Sendable, Codable {
+    public var model: String
+    public var input: [String]
+
+    public init(model: String, input: [String]) {
+        self.model = model
+        self.input = input
+    }
+
+    enum CodingKeys: String, CodingKey { case model, input }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        if let one = try? c.decode(String.self, forKey: .input) {
+            input = [one]
+        } else if let list = try? c.decode([String].self, forKey: .input) {
+            input = list
+        } else {
+            throw DecodingError.dataCorruptedError(forKey: .input, in: c, debugDescription: "'input' must be a string or an array of strings")
+        }
+    }
+}

@@ -364,3 +364,55 @@ public struct OpenAIErrorBody: Sendable, Codable, Equatable {
         error = Detail(message: message, type: type, param: param, code: code)
     }
 }
+
+/// The answer to `POST /v1/cairn/classify`: for each input, its most probable label and every label's probability.
+public struct ClassifyBody: Sendable, Codable, Equatable {
+    public struct Item: Sendable, Codable, Equatable {
+        public var index: Int
+        public var label: String
+        /// Every label's probability, in the head's label order.
+        public var probabilities: [LabelProbability]
+
+        public init(index: Int, label: String, probabilities: [LabelProbability]) {
+            self.index = index
+            self.label = label
+            self.probabilities = probabilities
+        }
+    }
+
+    public struct LabelProbability: Sendable, Codable, Equatable {
+        public var label: String
+        public var probability: Double
+
+        public init(label: String, probability: Double) {
+            self.label = label
+            self.probability = probability
+        }
+    }
+
+    public struct Usage: Sendable, Codable, Equatable {
+        public var promptTokens: Int
+        public var totalTokens: Int
+
+        public init(promptTokens: Int, totalTokens: Int) {
+            self.promptTokens = promptTokens
+            self.totalTokens = totalTokens
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+
+    public var object = "list"
+    public var model: String
+    public var data: [Item]
+    public var usage: Usage
+
+    public init(model: String, data: [Item], tokens: Int) {
+        self.model = model
+        self.data = data
+        usage = Usage(promptTokens: tokens, totalTokens: tokens)
+    }
+}

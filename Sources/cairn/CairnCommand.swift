@@ -9,7 +9,7 @@ struct CairnCommand: AsyncParsableCommand {
         subcommands: [
             DevnetCommand.self, TestnetCommand.self, NodeCommand.self, ConsensusCommand.self, KeysCommand.self, TxCommand.self, QueryCommand.self,
             ProviderCommand.self, GatewayCommand.self, RunCommand.self, ChatCommand.self, EmbedCommand.self, VerifyCommand.self, BenchCommand.self,
-            SimCommand.self, VerifierCommand.self, TrainCommand.self,
+            SimCommand.self, VerifierCommand.self, TrainCommand.self, ClassifyCommand.self,
         ]
     )
 }

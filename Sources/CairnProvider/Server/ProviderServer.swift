@@ -8,12 +8,15 @@ import Foundation
 
 /// The provider's OpenAI-compatible HTTP API, in front of an inference backend and behind the payment gate.
 ///
-/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`, `GET /metrics`
+/// Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`,
+/// `POST /v1/cairn/classify` (trained heads), `GET /metrics`
 /// (the backend's figures in the Prometheus text format). A paid
 /// request carries `X-Cairn-Voucher` and `X-Cairn-Channel`; a response carries its signed receipt in
 /// `X-Cairn-Receipt`, or, when streamed, as the last event (`event: cairn-receipt`) before `data: [DONE]`.
 public struct ProviderServer: Sendable {
     let backend: any InferenceBackend
+    /// Trained classifier heads served over the backend's embedding models.
+    let heads: [ServedHead]
     let desk: PaymentDesk
     let logger: Logger
     let started: Int
@@ -21,8 +24,9 @@ public struct ProviderServer: Sendable {
     /// Largest request body accepted.
     public static let maxBodyBytes = 8 << 20
 
-    public init(backend: any InferenceBackend, desk: PaymentDesk, logger: Logger) {
+    public init(backend: any InferenceBackend, desk: PaymentDesk, logger: Logger, heads: [ServedHead] = []) {
         self.backend = backend
+        self.heads = heads
         self.desk = desk
         self.logger = logger
         started = Int(Date().timeIntervalSince1970)
@@ -33,11 +37,12 @@ public struct ProviderServer: Sendable {
         let router = Router()
         router.middlewares.add(OpenAIErrorMiddleware())
         router.get("/v1/models") { _, _ in
-            try json(ModelListBody(models: backend.models, owner: desk.provider.bech32, created: started))
+            try json(ModelListBody(models: backend.models + heads.map(\.served), owner: desk.provider.bech32, created: started))
         }
         router.post("/v1/chat/completions") { request, _ in try await chatCompletion(request) }
         router.post("/v1/completions") { request, _ in try await textCompletion(request) }
         router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
+        router.post("/v1/cairn/classify") { request, _ in try await classify(request) }
         router.post("/v1/cairn/vouchers") { request, _ in try await settle(request) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -5,6 +5,7 @@ import CairnLedger
 import CairnTraining
 import CairnTrainer
 import Foundation
+import CairnModels
 
 /// `cairn tx train ...`
 struct TrainTx: AsyncParsableCommand {
@@ -159,7 +160,7 @@ struct TrainQuery: AsyncParsableCommand {
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Take part in federated training jobs; run the whole thing on a fresh devnet.",
-        subcommands: [Participate.self, Evaluate.self, TrainDemoCommand.self])
+        subcommands: [Participate.self, Evaluate.self, Export.self, TrainDemoCommand.self])
 
     /// A participant agent for `job` signing with key `key`, over the records in `data` (their embeddings cached in the home).
     static func agent(global: GlobalOptions, key name: String, job: UInt64, data: String, modelsDir: String?,
@@ -213,6 +214,34 @@ struct TrainCommand: AsyncParsableCommand {
                           + (measured.bps == stated ? " (the same)" : " (they differ)"))
                 }
                 if measured.bps != stated { throw ExitCode(2) }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a finished job's head as the file its model is registered by (a provider serves it with --models FILE.head).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Job id.") var job: UInt64
+        @Option(help: "The file to write (ending in .head).") var out: String
+
+        func run() async throws {
+            try await reportingFailure {
+                guard out.hasSuffix(".head") else { throw CLIError("--out must end in .head (how a provider knows a head)") }
+                let client = try NodeClient(url: global.node)
+                let view = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self).job
+                guard view.status == "finished", let modelID = view.modelID else { throw CLIError("job \(job) is \(view.status) and has registered no model") }
+                let weights = try await client.get("/v1/train/jobs/\(job)/weights", as: TrainDemoCommand.WeightsReply.self)
+                let head = TrainedHead(job: job, baseModel: view.baseModel, labels: view.labels, head: view.head,
+                                       fixedPointBits: view.settings.fixedPointBits, weights: weights.weights.map { UInt32(bitPattern: $0) })
+                let model = try await client.get("/v1/registry/models/\(modelID)", as: ModelView.self)
+                guard model.weightsHash == head.hash else {
+                    throw CLIError("the head rebuilt from the chain hashes to \(head.hash.hex), model \(modelID) is registered with \(model.weightsHash.hex)")
+                }
+                try DurableFile.replace(out, with: head.canonicalBytes, mode: 0o644)
+                if global.json { try printJSON(["file": out, "model": model.name, "weightsHash": head.hash.hex]) } else {
+                    print("wrote \(out): model \(modelID) (\(model.name)), sha256 \(head.hash.hex)")
+                }
             }
         }
     }

@@ -38,17 +38,17 @@ struct ProviderHarness {
     }
 
     /// Starts everything, runs `body`, stops everything.
-    static func with(deposit: Amount = 1_000, backend: (@Sendable (String) throws -> any InferenceBackend)? = nil,
+    static func with(deposit: Amount = 1_000, backend: (@Sendable (String) throws -> any InferenceBackend)? = nil, heads: [ServedHead] = [],
                      _ body: (ProviderHarness) async throws -> Void) async throws {
         let upstream = FakeOpenAIServer()
         let (upstreamPort, upstreamTask) = try await LoopbackServer.start(upstream.router())
         try await upstreamTask.stop {
-            try await with(upstream: upstream, port: upstreamPort, deposit: deposit, backend: backend, body)
+            try await with(upstream: upstream, port: upstreamPort, deposit: deposit, backend: backend, heads: heads, body)
         }
     }
 
     private static func with(upstream: FakeOpenAIServer, port upstreamPort: Int, deposit: Amount,
-                             backend: (@Sendable (String) throws -> any InferenceBackend)?,
+                             backend: (@Sendable (String) throws -> any InferenceBackend)?, heads: [ServedHead],
                              _ body: (ProviderHarness) async throws -> Void) async throws {
         let url = "http://127.0.0.1:\(upstreamPort)/v1"
         let inference = try backend?(url) ?? OpenAIProxyBackend(
@@ -60,7 +60,7 @@ struct ProviderHarness {
         chain.put(harnessClient.channel(1, provider: providerKey.publicKey.address, deposit: deposit))
         let store = try VoucherStore(path: VoucherStore.path(home: home.url.path))
         let desk = try PaymentDesk(store: store, chain: chain, key: providerKey, logger: logger)
-        let server = ProviderServer(backend: inference, desk: desk, logger: logger)
+        let server = ProviderServer(backend: inference, desk: desk, logger: logger, heads: heads)
         let (port, task) = try await LoopbackServer.start(server.router())
         try await task.stop {
             try await body(ProviderHarness(chain: chain, desk: desk, store: store, upstream: upstream, port: port, home: home))
