@@ -86,12 +86,12 @@ public struct NodeClient: Sendable {
         return try await request("/v1/txs", method: "POST", body: body, as: SubmitResponse.self).hash
     }
 
-    /// Polls until the transaction is in a block, or fails after `timeout`.
-    public func waitForReceipt(_ hash: Hash, timeout: Duration = .seconds(30)) async throws(ClientError) -> Receipt {
+    /// Polls every `poll` until the transaction is in a block, or fails after `timeout`.
+    public func waitForReceipt(_ hash: Hash, timeout: Duration = .seconds(30), poll: Duration = .milliseconds(200)) async throws(ClientError) -> Receipt {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let r = try await receipt(hash) { return r }
-            try? await Task.sleep(for: .milliseconds(200))
+            try? await Task.sleep(for: poll)
         }
         throw ClientError("transaction \(hash) was not included within \(timeout)")
     }

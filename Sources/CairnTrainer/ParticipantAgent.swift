@@ -50,7 +50,8 @@ public final class ParticipantAgent: Sendable {
     public var roundsShared: Int { shares.value }
 
     func send(_ message: some LedgerMessage) async throws {
-        _ = try await client.send([message], key: key)
+        // A round waits on each participant's message, so its inclusion is looked for often.
+        _ = try await client.send([message], key: key, poll: .milliseconds(25))
         sent.add(message.canonicalBytes.count)
     }
 

@@ -100,7 +100,7 @@ struct TrainDemoCommand: AsyncParsableCommand {
             for (i, agent) in agents.enumerated() {
                 group.addTask {
                     if i == 0, dropoutRound > 0 { return (i, try await Self.runDroppingOut(agent, round: dropoutRound, node: node, job: jobID)) }
-                    return (i, try await agent.run(poll: .milliseconds(100), timeout: .seconds(1_800)))
+                    return (i, try await agent.run(poll: .milliseconds(25), timeout: .seconds(1_800)))
                 }
             }
             var out = [Int: ParticipantAgent.Summary]()
@@ -159,18 +159,18 @@ struct TrainDemoCommand: AsyncParsableCommand {
             let view = try await node.get("/v1/train/jobs/\(job)", as: JobDetail.self)
             if !dropped, view.job.round == round, view.job.phase == "submitting" {
                 dropped = true
-                while try await node.get("/v1/train/jobs/\(job)", as: JobDetail.self).job.round == round { try await Task.sleep(for: .milliseconds(100)) }
+                while try await node.get("/v1/train/jobs/\(job)", as: JobDetail.self).job.round == round { try await Task.sleep(for: .milliseconds(25)) }
                 continue
             }
             // As the agent's own loop does: a step that lost a race with the end of its phase is tried again.
             let step: ParticipantAgent.Step
             do { step = try await agent.step() } catch {
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(25))
                 continue
             }
             switch step {
             case let .over(status): return ParticipantAgent.Summary(status: status, bytesSent: agent.bytesSent, rounds: agent.roundsShared)
-            case .waiting: try await Task.sleep(for: .milliseconds(100))
+            case .waiting: try await Task.sleep(for: .milliseconds(25))
             default: continue
             }
         }
