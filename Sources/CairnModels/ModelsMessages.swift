@@ -81,7 +81,10 @@ public struct MsgRegisterModel: LedgerMessage, Equatable {
     public var spec: ModelSpec
     public init(_ spec: ModelSpec) { self.spec = spec }
     public var gas: UInt64 { ModelsGas.register }
-    public func validate() throws(LedgerError) { try spec.validate() }
+    public func validate() throws(LedgerError) {
+        try spec.validate()
+        guard spec.format != .head else { throw ModelsError.invalidMessage("cairn-head models are registered by the training jobs that train them") }
+    }
     public func encode(to w: inout CanonicalWriter) { spec.encode(to: &w) }
     public init(from r: inout CanonicalReader) throws(DecodeError) { spec = try ModelSpec(from: &r) }
 }

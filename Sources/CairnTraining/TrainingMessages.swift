@@ -71,8 +71,10 @@ public struct MsgCreateJob: LedgerMessage, Equatable {
         guard royaltyBps <= 10_000, (1...64).contains(licence.utf8.count) else {
             throw TrainingError.invalidJob("the royalty is at most 10000 basis points and the licence 1 to 64 bytes")
         }
-        guard settings.fixedPointBits <= 24, settings.localEpochs >= 1, settings.batchSize >= 1, settings.clipNormMilli >= 1 else {
-            throw TrainingError.invalidJob("settings: fixedPointBits at most 24, localEpochs, batchSize and clipNormMilli at least 1")
+        guard settings.fixedPointBits <= 24, (1...TrainingLimits.maxLocalEpochs).contains(settings.localEpochs),
+              (1...TrainingLimits.maxBatchSize).contains(settings.batchSize), settings.clipNormMilli >= 1 else {
+            throw TrainingError.invalidJob("settings: fixedPointBits at most 24, localEpochs 1 to \(TrainingLimits.maxLocalEpochs), "
+                                           + "batchSize 1 to \(TrainingLimits.maxBatchSize), clipNormMilli at least 1")
         }
     }
 
@@ -133,7 +135,9 @@ public struct MsgJoin: LedgerMessage, Equatable {
     public var gas: UInt64 { TrainingGas.join }
 
     public func validate() throws(LedgerError) {
-        guard records >= 1 else { throw TrainingError.invalidJoin("a participant commits to at least one record") }
+        guard (1...TrainingLimits.maxRecords).contains(records) else {
+            throw TrainingError.invalidJoin("a participant commits to 1 to \(TrainingLimits.maxRecords) records")
+        }
         guard SecureAggregation.isUsableKey(encryptionKey) else {
             throw TrainingError.invalidJoin("the encryption key must be a 32-byte X25519 key of large order")
         }
@@ -339,7 +343,8 @@ public struct MsgRevealTest: LedgerMessage, Equatable {
 
     public func validate() throws(LedgerError) {
         guard !bytes.isEmpty, bytes.count <= Self.maxPiece else { throw TrainingError.invalidTestSet("a piece is 1 to \(Self.maxPiece) bytes") }
-        guard total <= Self.maxTotal, offset + UInt64(bytes.count) <= total else {
+        // Compared without adding, so no offset can overflow.
+        guard total <= Self.maxTotal, offset <= total, UInt64(bytes.count) <= total - offset else {
             throw TrainingError.invalidTestSet("the piece must lie inside a file of at most \(Self.maxTotal) bytes")
         }
         guard accuracyBps <= 10_000 else { throw TrainingError.invalidTestSet("an accuracy is at most 10000 basis points") }
@@ -386,4 +391,9 @@ public enum TrainingLimits {
     public static let maxBlocks: UInt64 = 1_000_000
     /// Words in one update: 12,000 words are 48,000 bytes.
     public static let maxDimension = 12_000
+    /// Records one participant may commit to, local epochs and batch size: bounds that keep the privacy accounting's
+    /// step counts far inside 64 bits.
+    public static let maxRecords: UInt64 = 1_000_000_000_000
+    public static let maxLocalEpochs: UInt32 = 1_000
+    public static let maxBatchSize: UInt32 = 1 << 20
 }

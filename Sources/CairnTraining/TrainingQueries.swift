@@ -101,9 +101,13 @@ public struct JobDetail: Sendable, Equatable, Codable {
 extension TrainingSettings {
     /// The sampling rate and steps of one participant with `records` records over `rounds` rounds.
     public func steps(records: UInt64, rounds: Int) -> (samplingRate: Double, steps: Int) {
-        guard records > 0 else { return (0, 0) }
-        let batches = (Int(records) + Int(batchSize) - 1) / Int(batchSize)
-        return (min(1, Double(batchSize) / Double(records)), Int(localEpochs) * batches * rounds)
+        guard records > 0, batchSize > 0, rounds > 0 else { return (0, 0) }
+        // Saturating: records, epochs and batch size are bounded by validation, a stored record may still be anything.
+        let batches = records / UInt64(batchSize) + (records % UInt64(batchSize) == 0 ? 0 : 1)
+        let (perRound, o1) = batches.multipliedReportingOverflow(by: UInt64(localEpochs))
+        let (all, o2) = perRound.multipliedReportingOverflow(by: UInt64(rounds))
+        let steps = o1 || o2 || all > UInt64(Int.max) ? Int.max : Int(all)
+        return (min(1, Double(batchSize) / Double(records)), steps)
     }
 
     /// ε at `delta` of a participant with `records` records after `rounds` rounds of local DP-SGD under these settings;

@@ -119,3 +119,13 @@ struct RDPAccountantTests {
         #expect(abs(sigma / 1.1 - 1) < 1e-4)
     }
 }
+
+@Suite struct TrainingStepsTests {
+    @Test func stepCountsSaturateInsteadOfOverflowing() {
+        let s = TrainingSettings(noiseMultiplierMilli: 1_000, localEpochs: 1_000, batchSize: 1)
+        #expect(s.steps(records: UInt64.max, rounds: Int.max).steps == Int.max)
+        #expect(s.steps(records: 0, rounds: 3).steps == 0)
+        #expect(TrainingSettings(localEpochs: 2, batchSize: 32).steps(records: 100, rounds: 3) == (samplingRate: 0.32, steps: 24))
+        #expect(s.epsilon(records: UInt64.max, rounds: Int.max, delta: 1e-5) != nil)
+    }
+}

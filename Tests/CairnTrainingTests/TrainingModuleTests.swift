@@ -243,6 +243,19 @@ import Testing
         unknown.baseModel = 77
         try f.refuse(f.creator, unknown, code: 10)
         try f.dropped(f.people[0], MsgJoin(jobID: 1, dataRoot: .zero, records: 1, encryptionKey: [UInt8](repeating: 0, count: 32)), code: 3)
+        let key = SecureAggregation.publicKey(ofSecret: [UInt8](repeating: 3, count: 32))!
+        try f.dropped(f.people[0], MsgJoin(jobID: 1, dataRoot: .zero, records: UInt64.max, encryptionKey: key), code: 3)
+        var epochs = job()
+        epochs.settings.localEpochs = 1_001
+        try f.dropped(f.creator, epochs, code: 2)
+        var batch = job()
+        batch.settings.batchSize = 0
+        try f.dropped(f.creator, batch, code: 2)
+        // A cairn-head model comes only from a training job.
+        let spec = ModelSpec(name: "fake-head", weightsHash: Hash.sha256(Array("fake".utf8)), format: .head, architecture: "linear-head",
+                             licence: "MIT", royaltyBps: 0)
+        let exec = try f.block([f.tx(f.creator, MsgRegisterModel(spec))])
+        #expect(exec.receipts.isEmpty && exec.dropped.first?.error.module == "models", "\(exec.dropped)")
         #expect(f.harness.violations == [])
     }
 
@@ -317,6 +330,8 @@ import Testing
         try f.refuse(f.creator, first, code: 7)
         try f.dropped(f.creator, MsgRevealTest(jobID: 1, offset: 0, total: 10, bytes: [], accuracyBps: 1), code: 13)
         try f.dropped(f.creator, MsgRevealTest(jobID: 1, offset: 0, total: 10, bytes: [1], accuracyBps: 10_001), code: 13)
+        // An offset near 2^64 is refused, not overflowed.
+        try f.dropped(f.creator, MsgRevealTest(jobID: 1, offset: UInt64.max - 1, total: 10, bytes: [1, 2, 3], accuracyBps: 1), code: 13)
         #expect(f.harness.violations == [])
     }
 }

@@ -28,6 +28,7 @@ public struct ServedHead: Sendable {
         do { trained = try TrainedHead(canonicalBytes: bytes) } catch {
             throw ProviderError(.configuration, "not a trained head file: \(error)")
         }
+        guard trained.head.inputs >= 1, !trained.labels.isEmpty else { throw ProviderError(.configuration, "the head file has no inputs or no labels") }
         let shape = HeadShape(trained.head, labels: trained.labels.count)
         guard trained.weights.count == shape.parameterCount else {
             throw ProviderError(.configuration, "the head file has \(trained.weights.count) parameters, its shape \(shape.parameterCount)")
