@@ -99,7 +99,9 @@ import CairnTestSupport
                 try store.read { try $0.lastProbe(up) }.flatMap { $0.status == 0 ? $0 : nil }
             }
             #expect(!slow.ok)
-            #expect(slow.latencyMilliseconds >= 1_500 && slow.latencyMilliseconds < 5_000, "\(slow)")
+            // At least about the timeout; at most a few times it, since on two loaded cores (other tests start whole
+            // devnets, providers and gateways beside this one) the timeout's own timer fires late: 5.5 s was seen.
+            #expect(slow.latencyMilliseconds >= 1_500 && slow.latencyMilliseconds < 10_000, "\(slow)")
 
             // Stopped: connections are refused.
             endpoint.answer(.error)

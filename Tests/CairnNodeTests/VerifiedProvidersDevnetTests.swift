@@ -45,14 +45,23 @@ let llamaServerPath: String? = {
                 let p = (try? String(contentsOf: net.dir.url.appendingPathComponent("provider-\(key).log"), encoding: .utf8)) ?? ""
                 print("provider \(key):\n" + p.split(separator: "\n").suffix(15).joined(separator: "\n"))
             }
-            llama?.terminate()
+            await Self.stop(llama)
             for p in processes { _ = try? await p.stop(SIGINT, timeout: .seconds(20)) }
             try? await net.stop()
             throw error
         }
-        llama?.terminate()
+        await Self.stop(llama)
         for p in processes { _ = try? await p.stop(SIGINT, timeout: .seconds(20)) }
         try await net.stop()
+    }
+
+    /// Stops llama-server: SIGTERM, then SIGKILL after 5 s (it can outlive SIGTERM, and was left running for hours).
+    static func stop(_ server: Process?) async {
+        guard let server, server.isRunning else { return }
+        server.terminate()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if server.isRunning { kill(server.processIdentifier, SIGKILL) }
     }
 
     /// The challenges the chain lists.
