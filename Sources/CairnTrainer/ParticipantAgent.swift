@@ -166,12 +166,7 @@ public final class ParticipantAgent: Sendable {
     }
 
     /// The head the chain holds now.
-    public func currentHead(_ job: TrainingJob) async throws -> Head {
-        let weights = try await client.get("/v1/train/jobs/\(self.job)/weights", as: WeightsReply.self)
-        return Head.of(job: job, weights: weights.weights.map { UInt32(bitPattern: $0) })
-    }
-
-    struct WeightsReply: Decodable { let weights: [Int32] }
+    public func currentHead(_ job: TrainingJob) async throws -> Head { Head.of(try await client.trainedHead(job: job)) }
 
     static func participant(_ v: ParticipantView) throws -> Participant {
         guard let key = [UInt8](hex: v.encryptionKey), let root = Hash(hex: v.dataRoot) else { throw TrainerError("participant \(v.address) reads badly") }
@@ -261,3 +256,20 @@ final class Counter: @unchecked Sendable {
     func add(_ n: Int) { lock.withLock { total += n } }
     var value: Int { lock.withLock { total } }
 }
+
+extension NodeClient {
+    /// A job's head as the chain holds it now, in the form its model is registered under (the job's record rebuilt
+    /// from the API, with the weights it has aggregated so far).
+    public func trainedHead(job id: UInt64) async throws -> (job: TrainingJob, head: TrainedHead) {
+        let job = try TrainingJob(view: try await get("/v1/train/jobs/\(id)", as: JobDetail.self).job)
+        return (job, try await trainedHead(job: job))
+    }
+
+    func trainedHead(job: TrainingJob) async throws -> TrainedHead {
+        let weights = try await get("/v1/train/jobs/\(job.id)/weights", as: WeightsReply.self).weights.map { UInt32(bitPattern: $0) }
+        return TrainedHead(job: job.id, baseModel: job.baseModel, labels: job.labels, head: job.head, fixedPointBits: job.settings.fixedPointBits,
+                           weights: weights)
+    }
+}
+
+struct WeightsReply: Decodable { let weights: [Int32] }

@@ -1,6 +1,7 @@
 public import CairnPrimitives
 public import CairnTraining
 import Foundation
+import CairnLedger
 import Crypto
 
 /// A participant's secrets for one job, kept encrypted under its home folder: its X25519 encryption key and, per
@@ -23,7 +24,7 @@ public struct ParticipantVault: Sendable {
     public init(home: String, job: UInt64, signingKey: PrivateKey) {
         path = home + "/train/job-\(job)-\(signingKey.publicKey.address.bech32).vault"
         keyBytes = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: signingKey.seed), salt: Array("cairn/train/vault/v1".utf8),
-                                          info: StateKeyBytes.bigEndian(job), outputByteCount: 32).withUnsafeBytes { Array($0) }
+                                          info: StateKey.bigEndian(job), outputByteCount: 32).withUnsafeBytes { Array($0) }
     }
 
     /// The stored contents, or nil when there is no vault yet. A file that does not open is an error, never replaced.
@@ -54,8 +55,4 @@ public struct ParticipantVault: Sendable {
         try store(c)
         return c
     }
-}
-
-enum StateKeyBytes {
-    static func bigEndian(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * $0)) } }
 }

@@ -17,10 +17,7 @@ extension ProviderServer {
             }
             throw OpenAIError.modelNotFound(body.model)
         }
-        guard !body.input.isEmpty, body.input.count <= Self.maxEmbeddingInputs else {
-            throw OpenAIError.invalidRequest("'input' takes 1 to \(Self.maxEmbeddingInputs) strings", param: "input")
-        }
-        guard !body.input.contains("") else { throw OpenAIError.invalidRequest("'input' must not contain empty strings", param: "input") }
+        try Self.checkInputs(body.input)
         let prepared: PreparedEmbedding
         do { prepared = try await backend.prepare(EmbeddingRequest(model: served.base, inputs: body.input)) } catch {
             throw OpenAIError.from(error, param: "input")

@@ -7,15 +7,20 @@ extension ProviderServer {
     /// The most inputs one embeddings request takes (OpenAI's limit).
     static let maxEmbeddingInputs = 2048
 
+    /// 1 to `maxEmbeddingInputs` non-empty strings, or a 400 in OpenAI's shape.
+    static func checkInputs(_ input: [String]) throws {
+        guard !input.isEmpty, input.count <= maxEmbeddingInputs else {
+            throw OpenAIError.invalidRequest("'input' takes 1 to \(maxEmbeddingInputs) strings", param: "input")
+        }
+        guard !input.contains("") else { throw OpenAIError.invalidRequest("'input' must not contain empty strings", param: "input") }
+    }
+
     /// `POST /v1/embeddings`: `input` a string or a list of strings; `encoding_format` `float` or `base64`.
     func embeddings(_ request: Request) async throws -> Response {
         let (_, hash, body) = try await read(request, as: EmbeddingsRequest.self)
         let served = try model(body.model)
         guard served.embeds else { throw OpenAIError.invalidRequest("the model '\(served.name)' does not embed text", param: "model") }
-        guard !body.input.isEmpty, body.input.count <= Self.maxEmbeddingInputs else {
-            throw OpenAIError.invalidRequest("'input' takes 1 to \(Self.maxEmbeddingInputs) strings", param: "input")
-        }
-        guard !body.input.contains("") else { throw OpenAIError.invalidRequest("'input' must not contain empty strings", param: "input") }
+        try Self.checkInputs(body.input)
         let format = body.encodingFormat ?? "float"
         guard format == "float" || format == "base64" else {
             throw OpenAIError.invalidRequest("'encoding_format' must be 'float' or 'base64'", param: "encoding_format")

@@ -12,13 +12,6 @@ struct VerificationTx: AsyncParsableCommand {
         commandName: "verification", abstract: "Bond as a verifier, challenge a provider's receipt, vote on a challenge's committee.",
         subcommands: [Register.self, Leave.self, Challenge.self, ChallengePooled.self, Evidence.self, Commit.self, Reveal.self, Report.self])
 
-    static func amount(_ text: String, _ flag: String) throws -> Amount {
-        let coin: Coin
-        do { coin = try Coin(parsing: text) } catch { throw CLIError("\(flag): \(error)") }
-        guard coin.denom == Denom.native else { throw CLIError("\(flag) is in \(Denom.native) (or cairn), not \(coin.denom)") }
-        return coin.amount
-    }
-
     /// A receipt as the provider sent it (the `X-Cairn-Receipt` header's base64 value), given as is or as `@FILE`.
     static func receipt(_ text: String) throws -> SignedReceipt {
         var value = text
@@ -46,7 +39,7 @@ struct VerificationTx: AsyncParsableCommand {
         @OptionGroup var tx: TxOptions
         @Option(help: "The bond to add, e.g. 100cairn.") var bond: String
         func run() async throws {
-            try await reportingFailure { try await tx.send([MsgRegisterVerifier(bond: try VerificationTx.amount(bond, "--bond"))], global: global) }
+            try await reportingFailure { try await tx.send([MsgRegisterVerifier(bond: try nativeAmount(bond, "--bond"))], global: global) }
         }
     }
 
@@ -76,7 +69,7 @@ struct VerificationTx: AsyncParsableCommand {
                 let body = try bytes(request, "request"), text = try bytes(output, "output")
                 guard Hash.sha256(body) == signed.receipt.requestHash else { throw CLIError("--request does not hash to the receipt's requestHash") }
                 guard Hash.sha256(text) == signed.receipt.outputHash else { throw CLIError("--output does not hash to the receipt's outputHash") }
-                try await tx.send([MsgChallenge(receipt: signed, request: body, output: text, bond: try VerificationTx.amount(bond, "--bond"))],
+                try await tx.send([MsgChallenge(receipt: signed, request: body, output: text, bond: try nativeAmount(bond, "--bond"))],
                                   global: global)
             }
         }
@@ -93,7 +86,7 @@ struct VerificationTx: AsyncParsableCommand {
         @Option(help: "The bond, e.g. 10cairn (at least the chain's challengeBond; burned if the window is not given in time).") var bond: String = "10cairn"
         func run() async throws {
             try await reportingFailure {
-                try await tx.send([MsgPooledChallenge(receipt: try VerificationTx.receipt(receipt), bond: try VerificationTx.amount(bond, "--bond"))],
+                try await tx.send([MsgPooledChallenge(receipt: try VerificationTx.receipt(receipt), bond: try nativeAmount(bond, "--bond"))],
                                   global: global)
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CairnPrimitives
 import Logging
 
 /// Flags every command that talks to a node or a home folder takes.
@@ -67,4 +68,12 @@ func parseListen(_ listen: String) throws -> (host: String, port: Int) {
 func checkProbeInterval(_ seconds: Int) throws -> Int {
     guard seconds >= 0 else { throw CLIError("--probe-interval must be 0 (off) or a number of seconds, not \(seconds)") }
     return seconds
+}
+
+/// An amount of the native denomination given as a coin (`10cairn`, `500ucairn`), or an error naming `flag`.
+func nativeAmount(_ text: String, _ flag: String) throws -> Amount {
+    let coin: Coin
+    do { coin = try Coin(parsing: text) } catch { throw CLIError("\(flag): \(error)") }
+    guard coin.denom == Denom.native else { throw CLIError("\(flag) is in \(Denom.native) (or cairn), not \(coin.denom)") }
+    return coin.amount
 }

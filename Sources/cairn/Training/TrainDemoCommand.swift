@@ -110,9 +110,8 @@ struct TrainDemoCommand: AsyncParsableCommand {
         let trainingTime = ContinuousClock.now - trainingStart
         let detail = try await node.get("/v1/train/jobs/\(jobID)", as: JobDetail.self)
         guard detail.job.status == "finished" else { throw CLIError("job \(jobID) ended \(detail.job.status): \(detail.job.failure ?? "")") }
-        let weights = try await node.get("/v1/train/jobs/\(jobID)/weights", as: WeightsReply.self)
-        let record = try TrainingJob(view: detail.job)
-        let federated = Head.of(job: record, weights: weights.weights.map { UInt32(bitPattern: $0) })
+        let (record, trained) = try await node.trainedHead(job: jobID)
+        let federated = Head.of(trained)
         let test = try split.test.examples(labels: labels, features: split.testFeatures)
         let accuracyFederated = federated.accuracy(test)
         // The creator reveals the test set with the accuracy it measured; the chain checks it against the commitment.
@@ -178,7 +177,6 @@ struct TrainDemoCommand: AsyncParsableCommand {
     }
 
     struct ModelsReply: Decodable { var models: [ModelView] }
-    struct WeightsReply: Decodable { var weights: [Int32] }
 }
 
 /// The demo's one JSON object.

@@ -13,13 +13,6 @@ struct TrainTx: AsyncParsableCommand {
         commandName: "train", abstract: "Create a federated training job, join one with your data, take part in its running round.",
         subcommands: [CreateJob.self, Join.self, Submit.self, RevealTest.self])
 
-    static func amount(_ text: String, _ flag: String) throws -> Amount {
-        let coin: Coin
-        do { coin = try Coin(parsing: text) } catch { throw CLIError("\(flag): \(error)") }
-        guard coin.denom == Denom.native else { throw CLIError("\(flag) is in \(Denom.native) (or cairn), not \(coin.denom)") }
-        return coin.amount
-    }
-
     static func milli(_ value: Double, _ flag: String) throws -> UInt32 {
         guard value >= 0, value * 1_000 <= Double(UInt32.max) else { throw CLIError("\(flag) must be between 0 and 4,000,000") }
         return UInt32((value * 1_000).rounded())
@@ -61,8 +54,8 @@ struct TrainTx: AsyncParsableCommand {
                 let m = MsgCreateJob(baseModel: model, labels: labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                      head: HeadSpec(inputs: inputs, hidden: hidden), settings: settings, rounds: rounds,
                                      minParticipants: minParticipants, maxParticipants: maxParticipants, joinBlocks: joinBlocks,
-                                     roundBlocks: roundBlocks, testSetHash: Hash.sha256(Array(bytes)), reward: try TrainTx.amount(reward, "--reward"),
-                                     stake: try TrainTx.amount(stake, "--stake"), royaltyBps: royaltyBps, licence: licence)
+                                     roundBlocks: roundBlocks, testSetHash: Hash.sha256(Array(bytes)), reward: try nativeAmount(reward, "--reward"),
+                                     stake: try nativeAmount(stake, "--stake"), royaltyBps: royaltyBps, licence: licence)
                 try m.validate()
                 try await tx.send([m], global: global)
             }
@@ -174,11 +167,8 @@ struct TrainCommand: AsyncParsableCommand {
 
     /// The accuracy of job `job`'s head as the chain holds it, on the test set in `bytes`.
     static func evaluate(job: UInt64, testSet bytes: [UInt8], global: GlobalOptions, modelsDir: String?) async throws -> (bps: UInt32, records: Int) {
-        let client = try NodeClient(url: global.node)
-        let view = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self).job
-        let record = try TrainingJob(view: view)
-        let weights = try await client.get("/v1/train/jobs/\(job)/weights", as: TrainDemoCommand.WeightsReply.self)
-        let head = Head.of(job: record, weights: weights.weights.map { UInt32(bitPattern: $0) })
+        let (record, trained) = try await NodeClient(url: global.node).trainedHead(job: job)
+        let head = Head.of(trained)
         let test = try HeadEvaluation.parse(bytes)
         let features = try TextEmbedder.embed(test, modelsDirectory: modelsDir, cacheFolder: global.home + "/train")
         return (try HeadEvaluation.accuracyBps(head, test: test, features: features, labels: record.labels), test.records.count)
@@ -229,11 +219,9 @@ struct TrainCommand: AsyncParsableCommand {
             try await reportingFailure {
                 guard out.hasSuffix(".head") else { throw CLIError("--out must end in .head (how a provider knows a head)") }
                 let client = try NodeClient(url: global.node)
-                let view = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self).job
-                guard view.status == "finished", let modelID = view.modelID else { throw CLIError("job \(job) is \(view.status) and has registered no model") }
-                let weights = try await client.get("/v1/train/jobs/\(job)/weights", as: TrainDemoCommand.WeightsReply.self)
-                let head = TrainedHead(job: job, baseModel: view.baseModel, labels: view.labels, head: view.head,
-                                       fixedPointBits: view.settings.fixedPointBits, weights: weights.weights.map { UInt32(bitPattern: $0) })
+                let (record, head) = try await client.trainedHead(job: job)
+                guard record.status == .finished, record.modelID != 0 else { throw CLIError("job \(job) is \(record.status.name) and has registered no model") }
+                let modelID = record.modelID
                 let model = try await client.get("/v1/registry/models/\(modelID)", as: ModelView.self)
                 guard model.weightsHash == head.hash else {
                     throw CLIError("the head rebuilt from the chain hashes to \(head.hash.hex), model \(modelID) is registered with \(model.weightsHash.hex)")
