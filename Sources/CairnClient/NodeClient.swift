@@ -64,16 +64,32 @@ public struct NodeClient: Sendable {
         try await request("/v1/blocks/\(height.map(String.init) ?? "latest")", as: BlockView.self)
     }
 
+    /// Block `height` once it is committed, or nil when it is not within `limit` (the node waits; one request).
+    public func waitForBlock(_ height: UInt64, limit: Duration) async throws(ClientError) -> BlockView? {
+        do {
+            return try await request("/v1/blocks/\(height)?wait_ms=\(Self.milliseconds(limit))", as: BlockView.self)
+        } catch where error.status == 404 {
+            return nil
+        }
+    }
+
+    /// `d` in whole milliseconds for a `wait_ms` query, within what the node accepts.
+    static func milliseconds(_ d: Duration) -> Int {
+        let (seconds, attoseconds) = d.components
+        return Int(max(0, min(30_000, seconds * 1_000 + attoseconds / 1_000_000_000_000_000)))
+    }
+
     /// A committed transaction as JSON (messages are shown by their module's JSON form).
     public func transaction(_ hash: Hash) async throws(ClientError) -> JSONValue {
         try await request("/v1/txs/\(hash.hex)", as: JSONValue.self)
     }
 
-    /// A committed transaction's receipt, or nil while it is not yet in a block.
-    public func receipt(_ hash: Hash) async throws(ClientError) -> Receipt? {
+    /// A committed transaction's receipt, or nil while it is not yet in a block; with `wait`, the node holds the
+    /// request until a block includes it or `wait` passes.
+    public func receipt(_ hash: Hash, wait: Duration? = nil) async throws(ClientError) -> Receipt? {
         struct Only: Decodable { var receipt: Receipt }
         do {
-            return try await request("/v1/txs/\(hash.hex)", as: Only.self).receipt
+            return try await request("/v1/txs/\(hash.hex)\(wait.map { "?wait_ms=\(Self.milliseconds($0))" } ?? "")", as: Only.self).receipt
         } catch where error.status == 404 {
             return nil
         }
@@ -86,12 +102,16 @@ public struct NodeClient: Sendable {
         return try await request("/v1/txs", method: "POST", body: body, as: SubmitResponse.self).hash
     }
 
-    /// Polls every `poll` until the transaction is in a block, or fails after `timeout`.
+    /// Waits until the transaction is in a block, or fails after `timeout`. The node holds each request until the
+    /// block that includes it (`wait_ms`), so the receipt comes as soon as the block is committed; `poll` is the pause
+    /// between requests to a node that answers without waiting.
     public func waitForReceipt(_ hash: Hash, timeout: Duration = .seconds(30), poll: Duration = .milliseconds(200)) async throws(ClientError) -> Receipt {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let r = try await receipt(hash) { return r }
-            try? await Task.sleep(for: poll)
+            let asked = ContinuousClock.now
+            let wait = min(deadline - asked, .seconds(10))
+            if let r = try await receipt(hash, wait: wait) { return r }
+            if ContinuousClock.now - asked < wait { try? await Task.sleep(for: poll) }
         }
         throw ClientError("transaction \(hash) was not included within \(timeout)")
     }

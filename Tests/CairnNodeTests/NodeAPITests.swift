@@ -76,6 +76,39 @@ import CairnTestSupport
         }
     }
 
+    /// `wait_ms` holds a read of a block above the head, or of a transaction not yet included, until the block is
+    /// committed; one not committed within the wait is a 404 after it; a bad wait is a 400.
+    @Test func readsWaitForTheBlockThatAnswersThem() async throws {
+        try await InProcessNode.with { node in
+            let client = try node.client()
+            let head = try await client.status().height
+            let clock = ContinuousClock()
+            var block: BlockView?
+            let waited = try await clock.measure { block = try await client.waitForBlock(head + 2, limit: .seconds(10)) }
+            #expect(block?.header.height == head + 2)
+            #expect(waited < .seconds(5), "answered when the block came, not at the end of the wait")
+            let far = try await client.status().height + 1_000
+            var missing: BlockView?
+            let gaveUp = try await clock.measure { missing = try await client.waitForBlock(far, limit: .milliseconds(300)) }
+            #expect(missing == nil && gaveUp >= .milliseconds(290) && gaveUp < .seconds(5))
+            for bad in ["-1", "30001", "soon"] {
+                let reply = try await node.request("GET", "/v1/blocks/\(far)?wait_ms=\(bad)")
+                #expect(reply.status == 400 && String(decoding: reply.body, as: UTF8.self).contains("bad_query"))
+            }
+
+            // A transfer's receipt asked for with a wait comes back from the one request that waited for its block.
+            let status = try await client.status()
+            let tx = TxBuilder(chainID: status.chainID, tip: 2).build(
+                messages: [MsgSend(to: Self.recipient, coins: [Coin(denom: Denom.native, amount: 7)])],
+                key: InProcessNode.funded.key, nonce: 0, baseFee: status.baseFee)
+            _ = try await client.submit(tx)
+            let receipt = try await client.receipt(tx.hash, wait: .seconds(10))
+            #expect(receipt?.success == true && receipt?.txHash == tx.hash)
+            let unknown = try await client.receipt(Hash.sha256(Array("never sent".utf8)), wait: .milliseconds(300))
+            #expect(unknown == nil)
+        }
+    }
+
     @Test func accountProofsVerifyAgainstTheHeaderStateRoot() async throws {
         try await InProcessNode.with { node in
             let client = try node.client()

@@ -30,8 +30,16 @@ public struct NodeAPI: Sendable {
         let router = Router()
         router.middlewares.add(ErrorMiddleware())
         router.get("/v1/status") { _, _ in try json(try status()) }
-        router.get("/v1/blocks/:height") { _, ctx in try json(try block(ctx.parameters.get("height") ?? "")) }
-        router.get("/v1/txs/:hash") { _, ctx in try json(try transaction(ctx.parameters.get("hash") ?? "")) }
+        router.get("/v1/blocks/:height") { req, ctx in
+            let param = ctx.parameters.get("height") ?? ""
+            if let wait = try waitLimit(req), let height = UInt64(param) { await waitForBlock(height, limit: wait) }
+            return try json(try block(param))
+        }
+        router.get("/v1/txs/:hash") { req, ctx in
+            let param = ctx.parameters.get("hash") ?? ""
+            if let wait = try waitLimit(req), let hash = Hash(hex: param) { try await waitForTransaction(hash, limit: wait) }
+            return try json(try transaction(param))
+        }
         router.get("/v1/accounts/:address") { req, ctx in
             let prove = req.uri.queryParameters.get("prove").map { $0 == "true" || $0 == "1" } ?? false
             return try json(try account(ctx.parameters.get("address") ?? "", prove: prove))
@@ -115,6 +123,37 @@ public struct NodeAPI: Sendable {
         return BlockView(hash: block.header.hash, header: block.header, transactions: committed.receipts.map(\.txHash),
                          blockEvents: committed.blockEvents, commitRound: committed.commit.round,
                          signatures: committed.commit.signatures.map { .init(validator: $0.validator.bech32, signature: $0.signature.hexString) })
+    }
+
+    /// The `wait_ms` query of a read that may wait for a block: at most 30 s, nil when absent.
+    func waitLimit(_ req: Request) throws -> Duration? {
+        guard let text = req.uri.queryParameters.get("wait_ms") else { return nil }
+        return .milliseconds(try boundedInt(String(text), name: "wait_ms", default: 0, range: 0...30_000))
+    }
+
+    /// Returns once block `height` is committed, or after `limit`: a client that waits for a block asks once instead
+    /// of polling.
+    func waitForBlock(_ height: UInt64, limit: Duration) async {
+        // Subscribed before the head is read, so a block committed in between is not missed.
+        let blocks = node.hub.subscribe()
+        let chain = chain
+        guard (try? chain.head().height) ?? 0 < height else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in blocks where ((try? chain.head().height) ?? 0) >= height { return }
+            }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once the transaction `hash` is committed, or after `limit`.
+    func waitForTransaction(_ hash: Hash, limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while try chain.transaction(hash) == nil, ContinuousClock.now < deadline {
+            await waitForBlock(try chain.head().height + 1, limit: deadline - ContinuousClock.now)
+        }
     }
 
     func transaction(_ param: String) throws -> TransactionView {
