@@ -27,8 +27,8 @@ public enum RoundClient {
         init(_ d: String) { description = d }
     }
 
-    /// The sharing phase: splits the round's two secrets among all the job's participants (threshold `job.threshold`)
-    /// and seals each other participant's pair of shares to its encryption key. Returns the message and the secrets
+    /// The sharing phase of `secrets.round` (the running round, or the next one shared early): splits the round's two
+    /// secrets among all the job's participants (threshold `job.threshold`) and seals each other participant's pair of shares to its encryption key. Returns the message and the secrets
     /// with this participant's own shares filled in (keep them: the unmasking needs them).
     public static func share(job: TrainingJob, me: Participant, members: [Participant], encryptionSecret: [UInt8], secrets: RoundSecrets,
                              randomness: inout some RandomNumberGenerator) throws(Failure) -> (MsgShare, RoundSecrets) {
@@ -37,7 +37,8 @@ public enum RoundClient {
         let t = Int(job.threshold)
         let selfShares = Shamir.split(secrets.selfSeed, threshold: t, xs: xs, coefficients: &randomness)
         let keyShares = Shamir.split(secrets.maskSecret, threshold: t, xs: xs, coefficients: &randomness)
-        let scope = SecureAggregation.Scope(job: job.id, round: job.round)
+        // The round is the secrets' own: the running one, or the next one shared early.
+        let scope = SecureAggregation.Scope(job: job.id, round: secrets.round)
         var kept = secrets
         var boxes = [SealedShare]()
         for (i, p) in members.enumerated() {
@@ -51,7 +52,7 @@ public enum RoundClient {
                                           scope: scope) else { throw Failure("cannot seal a box to \(p.address.bech32)") }
             boxes.append(SealedShare(to: p.address, box: box))
         }
-        let message = MsgShare(jobID: job.id, round: job.round, maskKey: maskKey,
+        let message = MsgShare(jobID: job.id, round: secrets.round, maskKey: maskKey,
                                seedCommitment: SecureAggregation.commitment(toSeed: secrets.selfSeed), boxes: boxes)
         return (message, kept)
     }

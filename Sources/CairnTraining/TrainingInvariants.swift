@@ -26,6 +26,15 @@ extension TrainingModule {
             var earned: UInt128 = 0
             for p in members { earned &+= p.earned.value }
             if earned != j.paid.value { violations.append("job \(j.id): participants earned \(earned), the job paid \(j.paid)") }
+            // Round records live only while their round runs (or, for shares sent early, while the round before it runs).
+            let live: Set<UInt64> = j.status == .training ? [UInt64(j.round), UInt64(j.round) + 1] : []
+            for prefix in [TrainingKeys.sharePrefix, TrainingKeys.submittedPrefix, TrainingKeys.revealPrefix] {
+                let scope = prefix + StateKey.bigEndian(j.id) + TrainingKeys.slash
+                for e in try state.scan(prefix: scope) {
+                    let round = e.key.dropFirst(scope.count).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    if !live.contains(round) { violations.append("job \(j.id) (\(j.status.name), round \(j.round)) keeps a record of round \(round)") }
+                }
+            }
             if !j.status.isOver {
                 owed &+= j.reward.value - min(j.reward.value, j.paid.value)
                 for p in members { owed &+= p.stake.value }

@@ -9,7 +9,7 @@ public import CairnLedger
 /// - `train/weights/<id>`: the head's current parameters, fixed point, as words (absent: all zero)
 /// - `train/round/<id>/<round>`: `RoundRecord` of every aggregated round
 /// - `train/aggregate/<id>/<round>`: the round's aggregate, the sum of its contributors' updates, as words
-/// - `train/share/<id>/<round>/<address>`: `ShareRecord` (the running round only)
+/// - `train/share/<id>/<round>/<address>`: `ShareRecord` (the running round, and the next round's shares sent early)
 /// - `train/submitted/<id>/<round>/<address>`: present once the participant's masked update is in the sum (running round)
 /// - `train/sum/<id>/<round>`: the running sum of the masked updates, as words (running round)
 /// - `train/reveal/<id>/<round>/<of>/<from>`: a share revealed for the unmasking (running round)

@@ -29,13 +29,17 @@ extension TrainingModule {
         job.status = .training
         // A majority: fewer shares than this say nothing about a secret, and a minority cannot unmask anyone.
         job.threshold = job.participants / 2 + 1
-        startRound(&job, 1, store: store, context: context)
+        try startRound(&job, 1, store: store, context: context)
     }
 
-    func startRound(_ job: inout TrainingJob, _ round: UInt32, store: TrainingStore, context: ExecutionContext) {
+    func startRound(_ job: inout TrainingJob, _ round: UInt32, store: TrainingStore, context: ExecutionContext) throws(LedgerError) {
         job.round = round
         job.phase = .sharing
         job.roundStart = context.height
+        // Everybody shared for this round during the last one: it takes updates at once.
+        var everyone = true
+        for p in try store.read.members(job.id) where try store.read.share(job.id, round, p.address) == nil { everyone = false }
+        if everyone { job.phase = .submitting }
         job.phaseDeadline = context.height + phaseBlocks(job)
         store.write(job)
         context.emit(TrainingEvents.phase(job))
@@ -173,7 +177,7 @@ extension TrainingModule {
         if job.round == job.rounds {
             try end(&job, .finished, "", store: store, context: context)
         } else {
-            startRound(&job, job.round + 1, store: store, context: context)
+            try startRound(&job, job.round + 1, store: store, context: context)
         }
     }
 
@@ -204,6 +208,8 @@ extension TrainingModule {
     /// Ends a job: the running round's records go, every participant's stake and the pool's unpaid remainder return.
     func end(_ job: inout TrainingJob, _ status: JobStatus, _ reason: String, store: TrainingStore, context: ExecutionContext) throws(LedgerError) {
         if job.status == .training, job.round > 0, try store.read.round(job.id, job.round) == nil { try store.clearRound(job.id, job.round) }
+        // Shares sent early for a round that will not run.
+        if job.status == .training, job.round < job.rounds { try store.clearRound(job.id, job.round + 1) }
         job.status = status
         job.failure = reason
         if status == .finished { try registerModel(&job, store: store, context: context) }

@@ -110,20 +110,29 @@ public struct TrainingModule: LedgerModule {
         return (job, p)
     }
 
+    /// Shares for the running round in its sharing phase, or for the next round at any time during the running one:
+    /// a participant that sends its next round's shares with its update lets that round start taking updates at once.
     func share(_ m: MsgShare, signer: Address, context: ExecutionContext) throws(LedgerError) {
         let store = TrainingStore(state: context.state)
-        let (job, _) = try running(m.jobID, round: m.round, phase: .sharing, signer: signer, store: store, context: context)
-        guard try store.read.share(job.id, job.round, signer) == nil else {
-            throw TrainingError.duplicate("\(signer.bech32) already shared in round \(job.round) of job \(job.id)")
+        let job: TrainingJob
+        if let early = try store.read.job(m.jobID), early.status == .training, m.round == early.round + 1, m.round <= early.rounds {
+            guard try store.read.member(early.id, signer) != nil else { throw TrainingError.notParticipant(early.id, signer.bech32) }
+            job = early
+        } else {
+            job = try running(m.jobID, round: m.round, phase: .sharing, signer: signer, store: store, context: context).0
+        }
+        let round = m.round
+        guard try store.read.share(job.id, round, signer) == nil else {
+            throw TrainingError.duplicate("\(signer.bech32) already shared in round \(round) of job \(job.id)")
         }
         let others = Set(try store.read.members(job.id).map(\.address)).subtracting([signer])
         guard Set(m.boxes.map(\.to)) == others else {
             throw TrainingError.invalidShares("one sealed box is owed to each of the job's \(others.count) other participants, and to nobody else")
         }
         let boxes = m.boxes.sorted { $0.to.bytes.lexicographicallyPrecedes($1.to.bytes) }
-        context.state.set(TrainingKeys.share(job.id, job.round, signer),
+        context.state.set(TrainingKeys.share(job.id, round, signer),
                           ShareRecord(maskKey: m.maskKey, seedCommitment: m.seedCommitment, boxes: boxes).canonicalBytes)
-        context.emit(TrainingEvents.step("shared", job: job.id, round: job.round, signer))
+        context.emit(TrainingEvents.step("shared", job: job.id, round: round, signer))
     }
 
     func submit(_ m: MsgSubmit, signer: Address, context: ExecutionContext) throws(LedgerError) {

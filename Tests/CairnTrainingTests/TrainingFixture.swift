@@ -125,11 +125,12 @@ final class TrainingFixture {
         }
     }
 
-    /// A sharing message of `p` with fresh secrets, and those secrets (not kept by the fixture).
-    func shareMessage(_ p: DevAccount, job id: UInt64 = 1) throws -> (MsgShare, RoundSecrets) {
+    /// A sharing message of `p` with fresh secrets for `round` (default: the running one), and those secrets (not
+    /// kept by the fixture).
+    func shareMessage(_ p: DevAccount, job id: UInt64 = 1, round: UInt32? = nil) throws -> (MsgShare, RoundSecrets) {
         let job = try job(id)
         let members = try training.participants(job: id, state: state)
-        let fresh = RoundSecrets(round: job.round, maskSecret: randomBytes(32, &rng), selfSeed: randomBytes(32, &rng))
+        let fresh = RoundSecrets(round: round ?? job.round, maskSecret: randomBytes(32, &rng), selfSeed: randomBytes(32, &rng))
         return try RoundClient.share(job: job, me: try member(p, job: id), members: members, encryptionSecret: encryption[p.address]!,
                                      secrets: fresh, randomness: &rng)
     }

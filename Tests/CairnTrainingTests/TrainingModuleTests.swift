@@ -142,6 +142,82 @@ import Testing
         #expect(f.harness.violations == [])
     }
 
+    /// Shares for the next round sent with the update (one transaction) let that round start in its submitting
+    /// phase: a round without dropouts takes one block of updates and one of reveals, and its aggregate is still the
+    /// plain sum. Shares for a later round, twice, or from a stranger are refused; a job that fails keeps none of them.
+    @Test func sharesForTheNextRoundSentWithTheUpdateLetItStartTakingUpdatesAtOnce() throws {
+        let f = try TrainingFixture()
+        // Phases of 10 blocks: the refusals below take a block each.
+        try f.createJob(rounds: 3, roundBlocks: 30, reward: 900_000)
+        try f.block(f.people.map { f.join($0) })
+        try f.block(try f.shareTxs(f.people))
+        try f.waitOut(.sharing)
+        let d = try f.job().dimension
+        // Round 1's updates, each with its sender's shares for round 2.
+        let updates = f.people.map { ($0, f.update(d)) }
+        let shared = try f.sharedRecords()
+        var next = [Address: RoundSecrets]()
+        var txs = [Transaction]()
+        for (p, update) in updates {
+            let submit = try RoundClient.submit(job: try f.job(), me: try f.member(p), update: update, secrets: f.secrets[p.address]!, shared: shared)
+            let (share, kept) = try f.shareMessage(p, round: 2)
+            next[p.address] = kept
+            txs.append(f.harness.tx(p, [RawMessage(submit), RawMessage(share)], gasLimit: 1_000_000))
+        }
+        let exec = try f.block(txs)
+        #expect(exec.receipts.count == 4 && exec.receipts.allSatisfy(\.success), "\(exec.receipts.map(\.error))")
+        #expect(try f.job().phase == .unmasking)
+        #expect(try f.training.shareRecord(job: 1, round: 2, of: f.people[0].address, state: f.state) != nil)
+        // Too early, twice, a stranger.
+        try f.refuse(f.people[0], try f.shareMessage(f.people[0], round: 3).0, code: 6)
+        try f.refuse(f.people[0], try f.shareMessage(f.people[0], round: 2).0, code: 7)
+        try f.refuse(f.creator, try f.shareMessage(f.people[1], round: 2).0, code: 4)
+
+        try f.block(try f.unmaskTxs(f.people))
+        var job = try f.job()
+        #expect(job.round == 2 && job.phase == .submitting, "round 2 takes updates at once")
+        #expect(try f.training.aggregate(job: 1, round: 1, state: f.state) == TrainingFixture.plainSum(updates.map(\.1)))
+        f.secrets = next
+        let second = f.people.map { ($0, f.update(d)) }
+        try f.block(try f.submitTxs(second))
+        #expect(try f.job().phase == .unmasking)
+        try f.block(try f.unmaskTxs(f.people))
+        #expect(try f.training.aggregate(job: 1, round: 2, state: f.state) == TrainingFixture.plainSum(second.map(\.1)))
+        job = try f.job()
+        #expect(job.round == 3 && job.phase == .sharing, "nobody shared round 3 early")
+        #expect(f.harness.violations == [])
+
+        let g = try TrainingFixture()
+        try g.createJob(rounds: 3)
+        try g.block(g.people.map { g.join($0) })
+        try g.block(try g.shareTxs(g.people))
+        try g.waitOut(.sharing)
+        // Three send round 2's shares early, but only two updates come: the job fails in round 1.
+        try g.block(try g.people.prefix(3).map { g.tx($0, try g.shareMessage($0, round: 2).0) })
+        try g.block(try g.submitTxs(g.people.prefix(2).map { ($0, g.update(d)) }))
+        try g.waitOut(.submitting)
+        #expect(try g.job().status == .failed)
+        for p in g.people { #expect(try g.training.shareRecord(job: 1, round: 2, of: p.address, state: g.state) == nil) }
+        #expect(g.harness.violations == [])
+    }
+
+    /// When only some participants shared early, the next round waits in its sharing phase for the others.
+    @Test func aRoundWaitsForThoseThatDidNotShareEarly() throws {
+        let f = try TrainingFixture()
+        try f.createJob(rounds: 2)
+        try f.block(f.people.map { f.join($0) })
+        try f.block(try f.shareTxs(f.people))
+        try f.waitOut(.sharing)
+        try f.block(try f.people.prefix(3).map { f.tx($0, try f.shareMessage($0, round: 2).0) })
+        let d = try f.job().dimension
+        try f.block(try f.submitTxs(f.people.map { ($0, f.update(d)) }))
+        try f.block(try f.unmaskTxs(f.people))
+        let job = try f.job()
+        #expect(job.round == 2 && job.phase == .sharing)
+        #expect(try f.training.job(1, state: f.state)?.running?.shared.count == 3)
+        #expect(f.harness.violations == [])
+    }
+
     @Test func tooFewJoinersEndTheJobAtItsJoinDeadline() throws {
         let f = try TrainingFixture()
         let before = try f.balance(f.creator.address)
