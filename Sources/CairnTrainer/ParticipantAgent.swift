@@ -49,10 +49,21 @@ public final class ParticipantAgent: Sendable {
     /// Rounds this participant shared in so far.
     public var roundsShared: Int { shares.value }
 
-    func send(_ message: some LedgerMessage) async throws {
-        // A round waits on each participant's message, so its inclusion is looked for often.
-        _ = try await client.send([message], key: key, poll: .milliseconds(25))
-        sent.add(message.canonicalBytes.count)
+    /// The height of the last block a step read the job at: a step with nothing to do waits for the one after it.
+    let seen = Counter()
+
+    func send(_ messages: [any LedgerMessage]) async throws {
+        // The node answers the receipt request once the block that includes it is committed.
+        _ = try await client.send(messages, key: key, poll: .milliseconds(25))
+        for m in messages { sent.add(m.canonicalBytes.count) }
+    }
+
+    func send(_ message: some LedgerMessage) async throws { try await send([message]) }
+
+    /// Waits for the block after the last one a step read (the node holds the request until it is committed), at
+    /// most `limit`.
+    public func waitForNextBlock(limit: Duration) async throws {
+        _ = try await client.waitForBlock(UInt64(seen.value) + 1, limit: limit)
     }
 
     /// How a run ended.
@@ -71,22 +82,24 @@ public final class ParticipantAgent: Sendable {
         public var rounds: Int
     }
 
-    /// Steps until the job is over (or `timeout` passes), pausing `poll` between steps that had nothing to do.
-    /// Errors of one step (a node that is down, a transaction that lost a race) are logged and the step is tried again.
+    /// Steps until the job is over (or `timeout` passes). After a step that had nothing to do it waits for the next
+    /// block, at most `poll`. Errors of one step (a node that is down, a transaction that lost a race) are logged and
+    /// the step is tried again at the next block (after `poll` when the node does not answer).
     public func run(poll: Duration = .milliseconds(500), timeout: Duration = .seconds(3_600)) async throws -> Summary {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             do {
                 switch try await step() {
                 case let .over(status): return Summary(status: status, bytesSent: bytesSent, rounds: roundsShared)
-                case .waiting: try await Task.sleep(for: poll)
+                case .waiting: try await waitForNextBlock(limit: poll)
                 default: continue
                 }
             } catch let e as TrainerError {
                 throw e
             } catch {
+                // Mostly a message that came after its phase ended: the next block shows where the round stands.
                 log("step failed, trying again: \(error)")
-                try await Task.sleep(for: poll)
+                do { try await waitForNextBlock(limit: poll) } catch { try await Task.sleep(for: poll) }
             }
         }
         throw TrainerError("job \(job) was not over after \(timeout)")
@@ -94,6 +107,8 @@ public final class ParticipantAgent: Sendable {
 
     /// Does what the chain's state of the job asks of this participant now, if anything.
     public func step() async throws -> Step {
+        // The height first: the job read after it is at least as new, so waiting for the block after it misses nothing.
+        seen.set(Int(try await client.status().height))
         let detail = try await client.get("/v1/train/jobs/\(job)", as: JobDetail.self)
         let view = detail.job
         let mine = detail.participants.first { $0.address == me.bech32 }
@@ -136,10 +151,25 @@ public final class ParticipantAgent: Sendable {
         case "submitting":
             guard mineShared != nil, mineShared?.submitted == false else { return .waiting }
             guard let secrets = contents.rounds[running.round] else { throw TrainerError("the secrets of round \(running.round) are not in the vault") }
-            let update = try await localUpdate(record)
-            let message = try RoundClient.submit(job: record, me: meRecord, update: update, secrets: secrets, shared: shared)
-            try await send(message)
-            log("round \(running.round): submitted a masked update of \(update.count) words")
+            let clock = ContinuousClock()
+            var update = [UInt32]()
+            let trained = try await clock.measure { update = try await localUpdate(record) }
+            var messages: [any LedgerMessage] = [try RoundClient.submit(job: record, me: meRecord, update: update, secrets: secrets, shared: shared)]
+            // The next round's shares go with the update, so that round can take updates as soon as this one is over.
+            let next = running.round + 1
+            if next <= record.rounds {
+                var rng = SystemRandomNumberGenerator()
+                let fresh = contents.rounds[next] ?? RoundSecrets(round: next, maskSecret: Self.random(32, &rng), selfSeed: Self.random(32, &rng))
+                let (message, kept) = try RoundClient.share(job: record, me: meRecord, members: members, encryptionSecret: contents.encryptionSecret,
+                                                            secrets: fresh, randomness: &rng)
+                contents.rounds[next] = kept
+                try vault.store(contents)
+                messages.append(message)
+            }
+            try await send(messages)
+            if messages.count > 1 { shares.add(1) }
+            log("round \(running.round): trained in \(Self.milliseconds(trained)) ms, submitted a masked update of \(update.count) words"
+                + (messages.count > 1 ? " with round \(next)'s shares" : ""))
             return .submitted(round: running.round)
         case "unmasking":
             guard mineShared?.submitted == true, !running.shared.contains(where: { $0.revealedBy.contains(me.bech32) }) else { return .waiting }
@@ -159,7 +189,7 @@ public final class ParticipantAgent: Sendable {
     func localUpdate(_ job: TrainingJob) async throws -> [UInt32] {
         let start = try await currentHead(job)
         let examples = try data.examples(labels: job.labels, features: features)
-        var rng = SystemRandomNumberGenerator()
+        var rng = KeystreamGenerator()
         let (trained, _) = LocalTraining.train(start, on: examples, config: DPSGDConfig(job.settings), rng: &rng)
         let delta = zip(trained.parameters, start.parameters).map { $0 - $1 }
         return SecureAggregation.quantize(delta, bits: Int(job.settings.fixedPointBits))
@@ -184,6 +214,8 @@ public final class ParticipantAgent: Sendable {
         }.sorted { $0.to.bytes.lexicographicallyPrecedes($1.to.bytes) }
         return ShareRecord(maskKey: key, seedCommitment: commitment, boxes: boxes)
     }
+
+    static func milliseconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) }
 
     static func random(_ n: Int, _ rng: inout some RandomNumberGenerator) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) } }
 }
@@ -249,11 +281,12 @@ extension TrainingJob {
     }
 }
 
-/// A count several tasks may add to.
+/// A number several tasks may read and change.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var total = 0
     func add(_ n: Int) { lock.withLock { total += n } }
+    func set(_ n: Int) { lock.withLock { total = n } }
     var value: Int { lock.withLock { total } }
 }
 

@@ -1,4 +1,4 @@
-import CairnTrainer
+@testable import CairnTrainer
 import Testing
 
 /// DP-SGD training: clipping, noise, convergence without privacy, and reproducibility.
@@ -81,6 +81,48 @@ struct LocalTrainingTests {
         let config = DPSGDConfig(clipNorm: 1, noiseMultiplier: 1, learningRate: 1, epochs: 5, batchSize: 100)
         let trained = LocalTraining.train(.zero(shape), on: train, config: config, rng: &rng).head
         #expect(trained.accuracy(train) >= 0.9)
+    }
+
+    /// The linear head's path computes each example's norm from ‖e‖ and ‖x‖ and never writes its gradient out; it
+    /// must take the same steps as writing every gradient, clipping it and summing (the path every other head takes),
+    /// with and without clipping that bites and with noise, for inputs not a multiple of its sixteen lanes too.
+    @Test("a linear head's fast path takes the same steps as per-example gradients",
+          arguments: [(384, 3, Float(0.05), Float(0)), (384, 2, .infinity, 0), (37, 5, 1, 1.1)])
+    func linearFastPathMatchesPerExampleGradients(inputs: Int, labels: Int, clip: Float, noise: Float) {
+        let shape = HeadShape(inputs: inputs, hidden: 0, labels: labels)
+        var dataRNG = TrainerTestRNG(seed: 8)
+        let examples = TrainerFixtures.large(count: 90, shape: shape, rng: &dataRNG)
+        var start = Head.zero(shape)
+        for i in start.parameters.indices { start.parameters[i] = Float(i % 7) * 0.01 - 0.03 }
+        let config = DPSGDConfig(clipNorm: clip, noiseMultiplier: noise, learningRate: 0.3, epochs: 2, batchSize: 16)
+        var rngA = TrainerTestRNG(seed: 5)
+        var rngB = TrainerTestRNG(seed: 5)
+        let fast = LocalTraining.trainLinear(start, on: examples, config: config, rng: &rngA)
+        let slow = LocalTraining.trainPerExample(start, on: examples, config: config, rng: &rngB)
+        #expect(fast.steps == slow.steps && fast.steps == 12)
+        let moved = TrainerFixtures.distance(slow.head.parameters, start.parameters)
+        #expect(moved > 0.01)
+        #expect(TrainerFixtures.distance(fast.head.parameters, slow.head.parameters) <= 1e-4 * max(1, moved))
+        #expect(rngA.next() == rngB.next(), "both drew the same randomness")
+    }
+
+    /// The agent's generator: two instances never give the same stream, and its words are uniform bit by bit across
+    /// many 4 KiB blocks of keystream.
+    @Test("the keystream generator is uniform and fresh per instance")
+    func keystreamGeneratorIsUniformAndFresh() {
+        var a = KeystreamGenerator()
+        var b = KeystreamGenerator()
+        let first = (0..<2_000).map { _ in a.next() }
+        #expect(first != (0..<2_000).map { _ in b.next() })
+        #expect(Set(first).count == first.count)
+        var ones = [Int](repeating: 0, count: 64)
+        let draws = 40_000  // 78 refills
+        for _ in 0..<draws {
+            let w = a.next()
+            for bit in 0..<64 where w >> UInt64(bit) & 1 == 1 { ones[bit] += 1 }
+        }
+        // Each bit is set in half the draws, within 5 standard deviations (100 for 40,000 fair coins).
+        #expect(ones.allSatisfy { abs($0 - draws / 2) < 500 }, "\(ones)")
     }
 
     @Test("the same seed gives bit-identical heads")

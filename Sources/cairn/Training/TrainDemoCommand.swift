@@ -95,21 +95,24 @@ struct TrainDemoCommand: AsyncParsableCommand {
             try ParticipantAgent(node: URL(string: devnet.nodeURL)!, key: try keys.privateKey("dev\(i + 1)"), job: jobID, home: work + "/p\(i)",
                                  data: split.parts[i], features: split.partFeatures[i]) { say("participant \(i) (\(split.names[i])): \($0)") }
         }
-        let trainingStart = ContinuousClock.now
         let summaries = try await withThrowingTaskGroup(of: (Int, ParticipantAgent.Summary).self) { group in
             for (i, agent) in agents.enumerated() {
                 group.addTask {
                     if i == 0, dropoutRound > 0 { return (i, try await Self.runDroppingOut(agent, round: dropoutRound, node: node, job: jobID)) }
-                    return (i, try await agent.run(poll: .milliseconds(25), timeout: .seconds(1_800)))
+                    return (i, try await agent.run(poll: .seconds(1), timeout: .seconds(1_800)))
                 }
             }
             var out = [Int: ParticipantAgent.Summary]()
             for try await (i, s) in group { out[i] = s }
             return out
         }
-        let trainingTime = ContinuousClock.now - trainingStart
         let detail = try await node.get("/v1/train/jobs/\(jobID)", as: JobDetail.self)
-        guard detail.job.status == "finished" else { throw CLIError("job \(jobID) ended \(detail.job.status): \(detail.job.failure ?? "")") }
+        guard detail.job.status == "finished", let firstRound = detail.rounds.first, let lastRound = detail.rounds.last else {
+            throw CLIError("job \(jobID) ended \(detail.job.status): \(detail.job.failure ?? "")")
+        }
+        // The chain's clock, as Flower's server clock is read: from the block that started round 1 (everybody joined)
+        // to the block that aggregated the last round.
+        let trainingMilliseconds = try await node.block(lastRound.endHeight).header.time - node.block(firstRound.startHeight).header.time
         let (record, trained) = try await node.trainedHead(job: jobID)
         let federated = Head.of(trained)
         let test = try split.test.examples(labels: labels, features: split.testFeatures)
@@ -137,7 +140,7 @@ struct TrainDemoCommand: AsyncParsableCommand {
             accuracyFederated: accuracyFederated, accuracyCentralized: accuracyCentral, epsilon: achieved, delta: epsilon == nil ? nil : 1e-5,
             noiseMultiplier: Double(settings.noiseMultiplierMilli) / 1_000, rounds: Int(rounds), participants: participants, modelID: detail.job.modelID,
             jobID: jobID, testSetRevealed: revealed.testRevealed, records: split.parts.map(\.records.count), domains: split.names, testRecords: test.count,
-            secondsPerRound: trainingTime.seconds / Double(rounds), secondsTotal: (ContinuousClock.now - started).seconds,
+            secondsPerRound: Double(trainingMilliseconds) / 1_000 / Double(rounds), secondsTotal: (ContinuousClock.now - started).seconds,
             bytesPerParticipantPerRound: Int((bytesPerRound.reduce(0, +) / Double(max(1, bytesPerRound.count))).rounded()),
             plainFedAvgBytes: 4 * dimension, droppedOut: detail.rounds.flatMap(\.dropped).count,
             aggregates: detail.rounds.map(\.aggregateHash))
@@ -169,7 +172,7 @@ struct TrainDemoCommand: AsyncParsableCommand {
             }
             switch step {
             case let .over(status): return ParticipantAgent.Summary(status: status, bytesSent: agent.bytesSent, rounds: agent.roundsShared)
-            case .waiting: try await Task.sleep(for: .milliseconds(25))
+            case .waiting: try await agent.waitForNextBlock(limit: .milliseconds(25))
             default: continue
             }
         }
