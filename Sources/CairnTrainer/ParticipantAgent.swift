@@ -138,7 +138,7 @@ public final class ParticipantAgent: Sendable {
             guard mineShared == nil else { return .waiting }
             var rng = SystemRandomNumberGenerator()
             let secrets = contents.rounds[running.round]
-                ?? RoundSecrets(round: running.round, maskSecret: Self.random(32, &rng), selfSeed: Self.random(32, &rng))
+                ?? Self.fresh(round: running.round, &rng)
             let (message, kept) = try RoundClient.share(job: record, me: meRecord, members: members, encryptionSecret: contents.encryptionSecret,
                                                         secrets: secrets, randomness: &rng)
             // The secrets and this participant's own shares go to disk before the boxes leave.
@@ -159,7 +159,7 @@ public final class ParticipantAgent: Sendable {
             let next = running.round + 1
             if next <= record.rounds {
                 var rng = SystemRandomNumberGenerator()
-                let fresh = contents.rounds[next] ?? RoundSecrets(round: next, maskSecret: Self.random(32, &rng), selfSeed: Self.random(32, &rng))
+                let fresh = contents.rounds[next] ?? Self.fresh(round: next, &rng)
                 let (message, kept) = try RoundClient.share(job: record, me: meRecord, members: members, encryptionSecret: contents.encryptionSecret,
                                                             secrets: fresh, randomness: &rng)
                 contents.rounds[next] = kept
@@ -216,6 +216,11 @@ public final class ParticipantAgent: Sendable {
     }
 
     static func milliseconds(_ d: Duration) -> String { String(format: "%.1f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) }
+
+    /// New secrets for `round`, with the seed of their splits.
+    static func fresh(round: UInt32, _ rng: inout some RandomNumberGenerator) -> RoundSecrets {
+        RoundSecrets(round: round, maskSecret: random(32, &rng), selfSeed: random(32, &rng), splitSeed: random(32, &rng))
+    }
 
     static func random(_ n: Int, _ rng: inout some RandomNumberGenerator) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) } }
 }

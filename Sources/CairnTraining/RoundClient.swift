@@ -8,13 +8,40 @@ public struct RoundSecrets: Sendable, Equatable, Codable {
     public var selfSeed: [UInt8]
     public var ownSelfShare: [UInt8]
     public var ownKeyShare: [UInt8]
+    /// With it, the Shamir polynomials come from this seed rather than the caller's randomness, so splitting the same
+    /// secrets again (a participant that stored them, sent its boxes and was killed before it saw them included)
+    /// gives every participant the same shares as the first time. Absent in vaults written before it existed.
+    public var splitSeed: [UInt8]?
 
-    public init(round: UInt32, maskSecret: [UInt8], selfSeed: [UInt8], ownSelfShare: [UInt8] = [], ownKeyShare: [UInt8] = []) {
+    public init(round: UInt32, maskSecret: [UInt8], selfSeed: [UInt8], ownSelfShare: [UInt8] = [], ownKeyShare: [UInt8] = [],
+                splitSeed: [UInt8]? = nil) {
         self.round = round
         self.maskSecret = maskSecret
         self.selfSeed = selfSeed
         self.ownSelfShare = ownSelfShare
         self.ownKeyShare = ownKeyShare
+        self.splitSeed = splitSeed
+    }
+}
+
+/// The polynomial coefficients of a round's splits drawn from its `splitSeed`: SHA-256 of a tag, the seed and a block
+/// counter, four words a block.
+struct SplitCoefficients: RandomNumberGenerator {
+    let seed: [UInt8]
+    var counter: UInt64 = 0
+    var words: [UInt64] = []
+
+    init(seed: [UInt8]) { self.seed = seed }
+
+    mutating func next() -> UInt64 {
+        if words.isEmpty {
+            var input = Array("cairn/train/split".utf8) + seed
+            withUnsafeBytes(of: counter.bigEndian) { input.append(contentsOf: $0) }
+            counter += 1
+            let digest = Hash.sha256(input).bytes
+            words = (0..<4).map { i in digest[(i * 8)..<(i * 8 + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        }
+        return words.removeLast()
     }
 }
 
@@ -35,8 +62,15 @@ public enum RoundClient {
         guard let maskKey = SecureAggregation.publicKey(ofSecret: secrets.maskSecret) else { throw Failure("the mask secret is not 32 bytes") }
         let xs = members.map(\.shareX)
         let t = Int(job.threshold)
-        let selfShares = Shamir.split(secrets.selfSeed, threshold: t, xs: xs, coefficients: &randomness)
-        let keyShares = Shamir.split(secrets.maskSecret, threshold: t, xs: xs, coefficients: &randomness)
+        let selfShares: [[UInt8]], keyShares: [[UInt8]]
+        if let seed = secrets.splitSeed {
+            var coefficients = SplitCoefficients(seed: seed)
+            selfShares = Shamir.split(secrets.selfSeed, threshold: t, xs: xs, coefficients: &coefficients)
+            keyShares = Shamir.split(secrets.maskSecret, threshold: t, xs: xs, coefficients: &coefficients)
+        } else {
+            selfShares = Shamir.split(secrets.selfSeed, threshold: t, xs: xs, coefficients: &randomness)
+            keyShares = Shamir.split(secrets.maskSecret, threshold: t, xs: xs, coefficients: &randomness)
+        }
         // The round is the secrets' own: the running one, or the next one shared early.
         let scope = SecureAggregation.Scope(job: job.id, round: secrets.round)
         var kept = secrets

@@ -201,6 +201,33 @@ import Testing
         #expect(g.harness.violations == [])
     }
 
+    /// Secrets split twice with their split seed give every participant the same shares (a participant that resends
+    /// after a restart cannot leave its own share out of step with the others'); without the seed each split is new.
+    @Test func secretsWithASplitSeedSplitTheSameWayEveryTime() throws {
+        let f = try TrainingFixture()
+        try f.createJob(rounds: 1)
+        try f.block(f.people.map { f.join($0) })
+        let job = try f.job()
+        let members = try f.training.participants(job: 1, state: f.state)
+        let (me, peer) = (try f.member(f.people[0]), try f.member(f.people[1]))
+        func split(_ secrets: RoundSecrets, seed: UInt64) throws -> (kept: RoundSecrets, toPeer: ShareBox.Contents?) {
+            var rng = SplitMix64(seed: seed)
+            let (message, kept) = try RoundClient.share(job: job, me: me, members: members, encryptionSecret: f.encryption[me.address]!,
+                                                        secrets: secrets, randomness: &rng)
+            let box = try #require(message.boxes.first { $0.to == peer.address })
+            return (kept, ShareBox.open(box.box, secret: f.encryption[peer.address]!, peerKey: me.encryptionKey, from: me.address,
+                                        to: peer.address, scope: .init(job: 1, round: job.round)))
+        }
+        let seeded = RoundSecrets(round: 1, maskSecret: randomBytes(32, &f.rng), selfSeed: randomBytes(32, &f.rng), splitSeed: randomBytes(32, &f.rng))
+        let (a, b) = (try split(seeded, seed: 1), try split(seeded, seed: 2))
+        #expect(a.toPeer != nil && a.toPeer == b.toPeer)
+        #expect(a.kept == b.kept && !a.kept.ownSelfShare.isEmpty)
+        var unseeded = seeded
+        unseeded.splitSeed = nil
+        let (c, d) = (try split(unseeded, seed: 1), try split(unseeded, seed: 2))
+        #expect(c.toPeer != nil && c.toPeer != d.toPeer && c.kept.ownSelfShare != d.kept.ownSelfShare)
+    }
+
     /// When only some participants shared early, the next round waits in its sharing phase for the others.
     @Test func aRoundWaitsForThoseThatDidNotShareEarly() throws {
         let f = try TrainingFixture()
