@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Measures the reference implementations and CairnInference on this machine, in one run, and prints ratios.
+# Measures the reference implementations and CairnInference on this machine, in one run, and prints ratios: SmolLM2
+# against llama.cpp through its Python binding and against llama.cpp's own `llama-bench` (pp400 and tg128, built
+# from the same sdist into $BENCH_LLAMA_DIR, default .bench-llama), MiniLM against sentence-transformers.
 #
 #   scripts/bench-reference.sh [CAIRN_BINARY]
 #
@@ -44,6 +46,16 @@ export HF_HUB_OFFLINE=1 CAIRN_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
 echo "== llama.cpp (llama-cpp-python 0.3.36, $THREADS threads) =="
 LLAMA=$("$PY" "$ROOT/scripts/reference/bench_llama_cpp.py" "$GGUF" --threads "$THREADS")
 echo "$LLAMA"
+LLAMA_DIR=${BENCH_LLAMA_DIR:-$ROOT/.bench-llama}
+source "$ROOT/scripts/lib/llama-build.sh"
+build_llama_tools "$LLAMA_DIR" llama-bench
+echo "== llama.cpp's llama-bench (-p 400 -n 128, $THREADS threads, 5 repetitions) =="
+NATIVE=$("$LLAMA_DIR/llama.cpp/build/bin/llama-bench" -m "$GGUF" -p 400 -n 128 -t "$THREADS" -o json 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    test = ("pp%d" % r["n_prompt"]) if r["n_gen"] == 0 else ("tg%d" % r["n_gen"])
+    print("llama-bench %s %.1f tok/s (sd %.1f)" % (test, r["avg_ts"], r["stddev_ts"]))')
+echo "$NATIVE"
 echo "== sentence-transformers ($THREADS threads) =="
 ST=$("$PY" "$ROOT/scripts/reference/bench_sentence_transformers.py" "$MINILM" --threads "$THREADS" 2>/dev/null)
 echo "$ST"
@@ -57,6 +69,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 
 ref_prefill=$(echo "$LLAMA" | first_number "prefill")
 ref_decode=$(echo "$LLAMA" | first_number "decode")
+native_prefill=$(echo "$NATIVE" | first_number "pp400")
+native_decode=$(echo "$NATIVE" | first_number "tg128")
 ref_b1=$(echo "$ST" | first_number "batch1")
 ref_b32=$(echo "$ST" | first_number "batch32")
 our_prefill=$(echo "$OURS" | first_number "prefill:")
@@ -68,5 +82,7 @@ echo "== ratios (ours / reference, same machine, same run) =="
 printf "%-28s %10s %10s %8s\n" "figure" "cairn" "reference" "ratio"
 printf "%-28s %10s %10s %8s\n" "SmolLM2 prefill tok/s" "$our_prefill" "$ref_prefill" "$(ratio "$our_prefill" "$ref_prefill")"
 printf "%-28s %10s %10s %8s\n" "SmolLM2 decode tok/s" "$our_decode" "$ref_decode" "$(ratio "$our_decode" "$ref_decode")"
+printf "%-28s %10s %10s %8s\n" "prefill vs llama-bench pp400" "$our_prefill" "$native_prefill" "$(ratio "$our_prefill" "$native_prefill")"
+printf "%-28s %10s %10s %8s\n" "decode vs llama-bench tg128" "$our_decode" "$native_decode" "$(ratio "$our_decode" "$native_decode")"
 printf "%-28s %10s %10s %8s\n" "MiniLM batch 1 sentences/s" "$our_b1" "$ref_b1" "$(ratio "$our_b1" "$ref_b1")"
 printf "%-28s %10s %10s %8s\n" "MiniLM batch 32 sentences/s" "$our_b32" "$ref_b32" "$(ratio "$our_b32" "$ref_b32")"
