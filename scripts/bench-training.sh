@@ -3,8 +3,8 @@
 # VADER domain, secure aggregation on the ledger), then Flower's FedAvg (scripts/reference/flower_baseline.py, a
 # server and four client processes over gRPC on 127.0.0.1) training the same linear head on the same MiniLM
 # embeddings with the same rounds, learning rate, local epochs and batch size; then the demo again at each ε in
-# EPSILONS (DP-SGD, δ = 1e-5) and once with a participant dropping out of a round. Prints each JSON object and a
-# comparison.
+# EPSILONS (DP-SGD, δ = 1e-5) and once with a participant dropping out of a round; then Cairn and Flower again on the
+# BBC News articles (five topics). Prints each JSON object and a comparison.
 #
 #   scripts/bench-training.sh [CAIRN_BINARY]
 #
@@ -43,3 +43,14 @@ done
 
 "$CAIRN" train demo "${common[@]}" --dropout-round 2 > "$out/dropout.json"
 python3 scripts/reference/training_summary.py dropout "$out/dropout.json"
+
+# The BBC News articles (five topics; each owner holds mostly one or two, scripts/reference/bbc_dataset.py), against
+# Flower on the same embeddings.
+echo "== BBC News =="
+bbc="${CAIRN_DATA:-$ROOT/.data}/bbc/bbc.jsonl"
+"$CAIRN" train demo "${common[@]}" --data "$bbc" --export-embeddings "$out/bbc-embeddings.jsonl" > "$out/bbc.json"
+"$FLOWER_PYTHON" scripts/reference/flower_baseline.py --embeddings "$out/bbc-embeddings.jsonl" --rounds "$ROUNDS" --local-epochs 1 \
+  --lr 0.5 --batch-size 32 --seed 1 > "$out/bbc-flower.json"
+echo "cairn:  $(cat "$out/bbc.json")"
+echo "flower: $(cat "$out/bbc-flower.json")"
+python3 scripts/reference/training_summary.py compare "$out/bbc.json" "$out/bbc-flower.json"
