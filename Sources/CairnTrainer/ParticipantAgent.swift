@@ -168,7 +168,7 @@ public final class ParticipantAgent: Sendable {
             }
             try await send(messages)
             if messages.count > 1 { shares.add(1) }
-            log("round \(running.round): trained in \(Self.milliseconds(trained)) ms, submitted a masked update of \(update.count) words"
+            log("round \(running.round): read the head and trained in \(Self.milliseconds(trained)) ms, submitted a masked update of \(update.count) words"
                 + (messages.count > 1 ? " with round \(next)'s shares" : ""))
             return .submitted(round: running.round)
         case "unmasking":
