@@ -61,8 +61,8 @@ public actor GatewayAuditor: JobAuditor {
     var kept: [Stream: [UInt64: KeptJob]] = [:]
     /// Providers with a pooled challenge raised (or being raised) by this auditor.
     var pooledAgainst: Set<Address> = []
-    /// The chain's pooled window size and lookback (read from the node when first needed).
-    var pooledShape: (jobs: UInt64, lookback: UInt64)?
+    /// The chain's pooled window size and lookback, and its largest transaction (read from the node when first needed).
+    var pooledShape: (jobs: UInt64, lookback: UInt64, maxTxBytes: Int)?
 
     public func suspects() -> Set<Address> { Set(suspicions.keys) }
 
@@ -157,17 +157,15 @@ public actor GatewayAuditor: JobAuditor {
     func challengePooled(_ provider: Address) async {
         if pooledShape == nil {
             struct Shape: Decodable { let pooledJobs: UInt64; let pooledLookback: UInt64 }
-            guard let shape = try? await node.get("/v1/params/verification", as: Shape.self) else { return }
-            pooledShape = (shape.pooledJobs, shape.pooledLookback)
+            struct Limits: Decodable { let maxTxBytes: Int }
+            guard let shape = try? await node.get("/v1/params/verification", as: Shape.self),
+                  let limits = try? await node.get("/v1/params/ledger", as: Limits.self) else { return }
+            pooledShape = (shape.pooledJobs, shape.pooledLookback, limits.maxTxBytes)
         }
-        guard let shape = pooledShape else { return }
-        // A stream holding every job from max(1, newest - lookback + 1) to the newest, with at least a window's worth.
-        let candidates = kept.filter { $0.key.provider == provider }.compactMap { stream, jobs -> (Stream, UInt64)? in
-            guard let newest = jobs.keys.max(), newest >= shape.jobs else { return nil }
-            let first = newest >= shape.lookback ? newest - shape.lookback + 1 : 1
-            return (first...newest).allSatisfy { jobs[$0] != nil } ? (stream, newest) : nil
-        }
-        guard let (stream, newest) = candidates.max(by: { $0.1 < $1.1 }), let named = kept[stream]?[newest] else { return }
+        guard let shape = pooledShape,
+              let (stream, newest) = Self.windowStream(kept, provider: provider, jobs: shape.jobs, lookback: shape.lookback,
+                                                       maxJobBytes: shape.maxTxBytes - Self.evidenceOverhead),
+              let named = kept[stream]?[newest] else { return }
         let jobs = kept[stream] ?? [:]
         pooledAgainst.insert(provider)
         do {
@@ -187,6 +185,26 @@ public actor GatewayAuditor: JobAuditor {
                 report("pooled challenge against provider \(provider): evidence not given: \(error)")
             }
         }
+    }
+
+    /// Room a job's evidence message needs beside its request and output: the signed receipt, the message's framing and
+    /// the transaction's envelope (well under this).
+    static let evidenceOverhead = 2_048
+
+    /// The stream of `provider` to raise a pooled challenge on, and its newest job: one whose kept jobs cover every job
+    /// from max(1, newest − lookback + 1) to the newest, at least a window's worth, each small enough (request and
+    /// output within `maxJobBytes`) to be given in an evidence transaction; the newest such. Nil while none qualifies
+    /// (a job too large to give would make any window holding it lapse and cost the bond: its stream waits until it
+    /// has left the lookback).
+    static func windowStream(_ kept: [Stream: [UInt64: KeptJob]], provider: Address, jobs window: UInt64, lookback: UInt64,
+                             maxJobBytes: Int) -> (Stream, UInt64)? {
+        let candidates = kept.filter { $0.key.provider == provider }.compactMap { stream, jobs -> (Stream, UInt64)? in
+            guard let newest = jobs.keys.max(), newest >= window else { return nil }
+            let first = newest >= lookback ? newest - lookback + 1 : 1
+            let whole = (first...newest).allSatisfy { n in jobs[n].map { $0.request.count + $0.output.count <= maxJobBytes } ?? false }
+            return whole ? (stream, newest) : nil
+        }
+        return candidates.max { $0.1 < $1.1 }
     }
 
     /// Waits (up to a minute) for the window of this auditor's gathering challenge against `provider`, then gives its jobs
