@@ -66,54 +66,61 @@ public enum LocalTraining {
         return trainPerExample(start, on: examples, config: config, rng: &rng)
     }
 
-    /// DP-SGD by writing each example's whole gradient, clipping it and adding it to the batch's sum: any head.
-    static func trainPerExample(
-        _ start: Head, on examples: [Example], config: DPSGDConfig,
-        rng: inout some RandomNumberGenerator
+    /// The loop both paths share: each epoch shuffles the examples with `rng` and cuts batches; per batch
+    /// `accumulate(head, batch, sum)` writes the clipped sum of the batch's gradients at `head` into the zeroed `sum`,
+    /// then Gaussian noise is added from `rng` and one SGD step taken.
+    static func descend(
+        _ start: Head, examples count: Int, config: DPSGDConfig, rng: inout some RandomNumberGenerator,
+        accumulate: (Head, ArraySlice<Int>, UnsafeMutableBufferPointer<Float>) -> Void
     ) -> (head: Head, steps: Int) {
         var head = start
-        guard !examples.isEmpty, config.epochs > 0 else { return (head, 0) }
-
-        let count = head.shape.parameterCount
-        var workspace = HeadWorkspace(head.shape)
-        var perExample = [Float](repeating: 0, count: count)
-        var batchSum = [Float](repeating: 0, count: count)
+        guard count > 0, config.epochs > 0 else { return (head, 0) }
+        let parameters = head.shape.parameterCount
+        var batchSum = [Float](repeating: 0, count: parameters)
         var sampler = GaussianSampler()
-        var order = Array(examples.indices)
-        let clip = config.clipNorm
+        var order = Array(0..<count)
         let noiseStandardDeviation = Double(config.noiseMultiplier) * Double(config.clipNorm)
         let stepScale = config.learningRate / Float(config.batchSize)
         var steps = 0
-
         for _ in 0..<config.epochs {
             shuffle(&order, using: &rng)
             var batchStart = 0
             while batchStart < order.count {
                 let batchEnd = min(batchStart + config.batchSize, order.count)
-                for i in 0..<count { batchSum[i] = 0 }
-
-                for index in order[batchStart..<batchEnd] {
-                    perExample.withUnsafeMutableBufferPointer { gradient in
-                        head.writeGradient(of: examples[index], workspace: &workspace, into: gradient)
-                        let scale = clipScale(gradient, clipNorm: clip)
-                        batchSum.withUnsafeMutableBufferPointer { sum in
-                            for i in 0..<count { sum[i] += scale * gradient[i] }
-                        }
-                    }
+                batchSum.withUnsafeMutableBufferPointer { sum in
+                    for i in 0..<parameters { sum[i] = 0 }
+                    accumulate(head, order[batchStart..<batchEnd], sum)
                 }
-
                 if config.noiseMultiplier > 0 {
-                    for i in 0..<count {
+                    for i in 0..<parameters {
                         batchSum[i] += Float(noiseStandardDeviation * sampler.next(using: &rng))
                     }
                 }
-                for i in 0..<count { head.parameters[i] -= stepScale * batchSum[i] }
-
+                for i in 0..<parameters { head.parameters[i] -= stepScale * batchSum[i] }
                 steps += 1
                 batchStart = batchEnd
             }
         }
         return (head, steps)
+    }
+
+    /// DP-SGD by writing each example's whole gradient, clipping it and adding it to the batch's sum: any head.
+    static func trainPerExample(
+        _ start: Head, on examples: [Example], config: DPSGDConfig,
+        rng: inout some RandomNumberGenerator
+    ) -> (head: Head, steps: Int) {
+        let count = start.shape.parameterCount
+        var workspace = HeadWorkspace(start.shape)
+        var perExample = [Float](repeating: 0, count: count)
+        return descend(start, examples: examples.count, config: config, rng: &rng) { head, batch, sum in
+            for index in batch {
+                perExample.withUnsafeMutableBufferPointer { gradient in
+                    head.writeGradient(of: examples[index], workspace: &workspace, into: gradient)
+                    let scale = clipScale(gradient, clipNorm: config.clipNorm)
+                    for i in 0..<count { sum[i] += scale * gradient[i] }
+                }
+            }
+        }
     }
 
     /// DP-SGD for a linear head `W x + b`, the same steps as `trainPerExample` (same shuffles, clipping, noise and
@@ -124,79 +131,52 @@ public enum LocalTraining {
         _ start: Head, on examples: [Example], config: DPSGDConfig,
         rng: inout some RandomNumberGenerator
     ) -> (head: Head, steps: Int) {
-        var head = start
-        guard !examples.isEmpty, config.epochs > 0 else { return (head, 0) }
-        let shape = head.shape
+        let shape = start.shape
         let (labels, inputs) = (shape.labels, shape.inputs)
         let biasOffset = shape.firstBiasOffset
-        let count = shape.parameterCount
         // ‖x‖² + 1 per example, the square of the norm of the layer's input with its constant for the bias.
         let inputNorms = examples.map { e in
             precondition(e.features.count == inputs, "expected \(inputs) features, got \(e.features.count)")
             return e.features.withUnsafeBufferPointer { Double(dot($0.baseAddress!, $0.baseAddress!, inputs)) } + 1
         }
-        var batchSum = [Float](repeating: 0, count: count)
         var logits = [Float](repeating: 0, count: labels)
-        var sampler = GaussianSampler()
-        var order = Array(examples.indices)
         let clip = Double(config.clipNorm)
-        let noiseStandardDeviation = Double(config.noiseMultiplier) * Double(config.clipNorm)
-        let stepScale = config.learningRate / Float(config.batchSize)
-        var steps = 0
-
-        for _ in 0..<config.epochs {
-            shuffle(&order, using: &rng)
-            var batchStart = 0
-            while batchStart < order.count {
-                let batchEnd = min(batchStart + config.batchSize, order.count)
-                head.parameters.withUnsafeBufferPointer { p in
-                    batchSum.withUnsafeMutableBufferPointer { sum in
-                        logits.withUnsafeMutableBufferPointer { z in
-                            for i in 0..<count { sum[i] = 0 }
-                            for index in order[batchStart..<batchEnd] {
-                                let e = examples[index]
-                                precondition(e.label >= 0 && e.label < labels, "label \(e.label) out of range")
-                                e.features.withUnsafeBufferPointer { xb in
-                                    let x = xb.baseAddress!
-                                    for r in 0..<labels { z[r] = dot(p.baseAddress! + r * inputs, x, inputs) + p[biasOffset + r] }
-                                    // softmax − onehot(label), in place.
-                                    var top = z[0]
-                                    for r in 1..<labels where z[r] > top { top = z[r] }
-                                    var total: Float = 0
-                                    for r in 0..<labels {
-                                        z[r] = exp(z[r] - top)
-                                        total += z[r]
-                                    }
-                                    var squared = 0.0
-                                    for r in 0..<labels {
-                                        z[r] /= total
-                                        if r == e.label { z[r] -= 1 }
-                                        squared += Double(z[r]) * Double(z[r])
-                                    }
-                                    let norm = (squared * inputNorms[index]).squareRoot()
-                                    // A non-finite gradient counts for nothing, as in `clipScale`.
-                                    let scale: Float = !norm.isFinite ? 0 : norm > clip ? Float(clip / norm) : 1
-                                    for r in 0..<labels {
-                                        let d = scale * z[r]
-                                        axpy(d, x, sum.baseAddress! + r * inputs, inputs)
-                                        sum[biasOffset + r] += d
-                                    }
-                                }
+        return descend(start, examples: examples.count, config: config, rng: &rng) { head, batch, sum in
+            head.parameters.withUnsafeBufferPointer { p in
+                logits.withUnsafeMutableBufferPointer { z in
+                    for index in batch {
+                        let e = examples[index]
+                        precondition(e.label >= 0 && e.label < labels, "label \(e.label) out of range")
+                        e.features.withUnsafeBufferPointer { xb in
+                            let x = xb.baseAddress!
+                            for r in 0..<labels { z[r] = dot(p.baseAddress! + r * inputs, x, inputs) + p[biasOffset + r] }
+                            // softmax − onehot(label), in place.
+                            var top = z[0]
+                            for r in 1..<labels where z[r] > top { top = z[r] }
+                            var total: Float = 0
+                            for r in 0..<labels {
+                                z[r] = exp(z[r] - top)
+                                total += z[r]
+                            }
+                            var squared = 0.0
+                            for r in 0..<labels {
+                                z[r] /= total
+                                if r == e.label { z[r] -= 1 }
+                                squared += Double(z[r]) * Double(z[r])
+                            }
+                            let norm = (squared * inputNorms[index]).squareRoot()
+                            // A non-finite gradient counts for nothing, as in `clipScale`.
+                            let scale: Float = !norm.isFinite ? 0 : norm > clip ? Float(clip / norm) : 1
+                            for r in 0..<labels {
+                                let d = scale * z[r]
+                                axpy(d, x, sum.baseAddress! + r * inputs, inputs)
+                                sum[biasOffset + r] += d
                             }
                         }
                     }
                 }
-                if config.noiseMultiplier > 0 {
-                    for i in 0..<count {
-                        batchSum[i] += Float(noiseStandardDeviation * sampler.next(using: &rng))
-                    }
-                }
-                for i in 0..<count { head.parameters[i] -= stepScale * batchSum[i] }
-                steps += 1
-                batchStart = batchEnd
             }
         }
-        return (head, steps)
     }
 
     /// `Σ a[i]·b[i]` over `n` floats, sixteen lanes at a time.
