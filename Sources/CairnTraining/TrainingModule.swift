@@ -101,31 +101,34 @@ public struct TrainingModule: LedgerModule {
     func running(_ id: UInt64, round: UInt32, phase: RoundPhase, signer: Address, store: TrainingStore,
                  context: ExecutionContext) throws(LedgerError) -> (TrainingJob, Participant) {
         let job = try store.read.existingJob(id)
-        guard job.status == .training else { throw TrainingError.wrongPhase("job \(id) is \(job.status.name), not training") }
-        guard round == job.round else { throw TrainingError.wrongRound(id, got: round, expected: job.round) }
-        guard job.phase == phase, context.height <= job.phaseDeadline else {
-            throw TrainingError.wrongPhase("job \(id) round \(round) is in its \(job.phase.name) phase (until height \(job.phaseDeadline)); this takes the \(phase.name) phase")
-        }
+        try checkRunning(job, round: round, phase: phase, context: context)
         guard let p = try store.read.member(id, signer) else { throw TrainingError.notParticipant(id, signer.bech32) }
         return (job, p)
+    }
+
+    /// Refuses a message for `round` in `phase` unless `job` is running that round in that phase now.
+    func checkRunning(_ job: TrainingJob, round: UInt32, phase: RoundPhase, context: ExecutionContext) throws(LedgerError) {
+        guard job.status == .training else { throw TrainingError.wrongPhase("job \(job.id) is \(job.status.name), not training") }
+        guard round == job.round else { throw TrainingError.wrongRound(job.id, got: round, expected: job.round) }
+        guard job.phase == phase, context.height <= job.phaseDeadline else {
+            throw TrainingError.wrongPhase("job \(job.id) round \(round) is in its \(job.phase.name) phase (until height \(job.phaseDeadline)); this takes the \(phase.name) phase")
+        }
     }
 
     /// Shares for the running round in its sharing phase, or for the next round at any time during the running one:
     /// a participant that sends its next round's shares with its update lets that round start taking updates at once.
     func share(_ m: MsgShare, signer: Address, context: ExecutionContext) throws(LedgerError) {
         let store = TrainingStore(state: context.state)
-        let job: TrainingJob
-        if let early = try store.read.job(m.jobID), early.status == .training, m.round == early.round + 1, m.round <= early.rounds {
-            guard try store.read.member(early.id, signer) != nil else { throw TrainingError.notParticipant(early.id, signer.bech32) }
-            job = early
-        } else {
-            job = try running(m.jobID, round: m.round, phase: .sharing, signer: signer, store: store, context: context).0
-        }
+        let job = try store.read.existingJob(m.jobID)
+        let early = job.status == .training && m.round == job.round + 1 && m.round <= job.rounds
+        if !early { try checkRunning(job, round: m.round, phase: .sharing, context: context) }
+        let members = Set(try store.read.members(job.id).map(\.address))
+        guard members.contains(signer) else { throw TrainingError.notParticipant(job.id, signer.bech32) }
         let round = m.round
         guard try store.read.share(job.id, round, signer) == nil else {
             throw TrainingError.duplicate("\(signer.bech32) already shared in round \(round) of job \(job.id)")
         }
-        let others = Set(try store.read.members(job.id).map(\.address)).subtracting([signer])
+        let others = members.subtracting([signer])
         guard Set(m.boxes.map(\.to)) == others else {
             throw TrainingError.invalidShares("one sealed box is owed to each of the job's \(others.count) other participants, and to nobody else")
         }
