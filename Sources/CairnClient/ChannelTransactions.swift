@@ -4,25 +4,24 @@ import CairnLedger
 
 /// The market transactions of a channel's client, signed with its key: open, top up, close.
 ///
-/// Sends are serialized, one after the other in the order asked (each reads the account's nonce, and an actor alone
-/// would let two interleave at their suspension points), so concurrent callers may share one.
+/// Sends go through the key's `TransactionSender`, one after the other in the order asked, so concurrent callers may
+/// share one, and other transactions of the same key sent through that sender do not take their nonces.
 public final class ChannelTransactions: Sendable {
-    public let node: NodeClient
-    let key: PrivateKey
-    let lock = AsyncLock()
+    public let sender: TransactionSender
+    public var node: NodeClient { sender.node }
+    var key: PrivateKey { sender.key }
 
-    public init(node: NodeClient, key: PrivateKey) {
-        self.node = node
-        self.key = key
-    }
+    public init(sender: TransactionSender) { self.sender = sender }
+
+    public convenience init(node: NodeClient, key: PrivateKey) { self.init(sender: TransactionSender(node: node, key: key)) }
 
     /// The client's address.
-    public var client: Address { key.publicKey.address }
+    public var client: Address { sender.address }
 
     /// Opens a channel to `provider` escrowing `deposit`, with the client's key as the voucher key; returns its id.
     public func open(to provider: Address, deposit: Amount) async throws(ClientError) -> UInt64 {
         let message = MsgOpenChannel(provider: provider, deposit: deposit, voucherKey: key.publicKey)
-        let receipt = try await lock.run { () async throws(ClientError) in try await node.send([message], key: key) }
+        let receipt = try await sender.send([message])
         guard let id = receipt.events.lazy.compactMap(MarketEvents.ChannelOpened.init).first?.id else {
             throw ClientError("the open-channel transaction \(receipt.txHash) has no \(MarketEvents.ChannelOpened.type) event")
         }
@@ -31,12 +30,12 @@ public final class ChannelTransactions: Sendable {
 
     /// Adds `amount` to channel `id`'s deposit.
     public func topUp(_ id: UInt64, amount: Amount) async throws(ClientError) {
-        _ = try await lock.run { () async throws(ClientError) in try await node.send([MsgTopUpChannel(channelID: id, amount: amount)], key: key) }
+        _ = try await sender.send([MsgTopUpChannel(channelID: id, amount: amount)])
     }
 
     /// Starts closing channel `id`: after the settle delay the deposit not claimed returns to the client.
     public func close(_ id: UInt64) async throws(ClientError) {
-        _ = try await lock.run { () async throws(ClientError) in try await node.send([MsgCloseChannel(channelID: id)], key: key) }
+        _ = try await sender.send([MsgCloseChannel(channelID: id)])
     }
 
     /// The channels the chain holds for this client.

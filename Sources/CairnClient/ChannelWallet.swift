@@ -11,6 +11,8 @@ public import CairnMarket
 public actor ChannelWallet {
     public let node: NodeClient
     let transactions: ChannelTransactions
+    /// The sender of the client key's transactions: other transactions signed with the key go through it too.
+    public nonisolated var sender: TransactionSender { transactions.sender }
     public let chainID: String
     /// The client's address (the key that pays for channels and signs their vouchers).
     public let client: Address

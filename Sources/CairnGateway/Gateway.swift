@@ -1,5 +1,5 @@
 public import CairnPrimitives
-import CairnClient
+public import CairnClient
 public import Logging
 public import ServiceLifecycle
 import AsyncHTTPClient
@@ -64,12 +64,18 @@ public struct Gateway: Service {
 
     let config: GatewayConfig
     let key: PrivateKey
+    let sender: TransactionSender?
     let logger: Logger
     let onReady: @Sendable (Ready) async -> Void
 
-    public init(config: GatewayConfig, key: PrivateKey, logger: Logger, onReady: @escaping @Sendable (Ready) async -> Void = { _ in }) {
+    /// - Parameter sender: the sender of `key`'s transactions, where other parts of the process (the auditor) sign with
+    ///   `key` too; by default the gateway makes its own.
+    public init(config: GatewayConfig, key: PrivateKey, sender: TransactionSender? = nil, logger: Logger,
+                onReady: @escaping @Sendable (Ready) async -> Void = { _ in }) {
+        precondition(sender.map { $0.address == key.publicKey.address } ?? true, "the sender signs with the gateway's key")
         self.config = config
         self.key = key
+        self.sender = sender
         self.logger = logger
         self.onReady = onReady
     }
@@ -79,7 +85,7 @@ public struct Gateway: Service {
         let node = try NodeClient(url: config.nodeURL)
         let status = try await waitForNode(node)
         let metrics = GatewayMetrics()
-        let desk = try ChannelDesk(chain: ChannelTransactions(node: node, key: key), store: WalletStore(path: config.walletPath), key: key,
+        let desk = try ChannelDesk(chain: ChannelTransactions(sender: sender ?? TransactionSender(node: node, key: key)), store: WalletStore(path: config.walletPath), key: key,
                                    chainID: status.chainID, policy: config.channels, metrics: metrics)
         try await desk.recover()
         let usage = try UsageStore(path: config.usagePath)

@@ -44,7 +44,9 @@ public actor GatewayAuditor: JobAuditor {
 
     let rate: Double
     let node: NodeClient
-    let key: PrivateKey
+    /// The gateway key's sender: challenges and evidence are signed with the key that pays for the gateway's channels,
+    /// and go after the channel transactions asked before them.
+    let sender: TransactionSender
     let bond: Amount
     let judge: JobJudge
     let backlog: Int
@@ -66,12 +68,12 @@ public actor GatewayAuditor: JobAuditor {
 
     public func suspects() -> Set<Address> { Set(suspicions.keys) }
 
-    public init(rate: Double, node: NodeClient, key: PrivateKey, bond: Amount, modelsDirectory: String?, backlog: Int = 16,
+    public init(rate: Double, sender: TransactionSender, bond: Amount, modelsDirectory: String?, backlog: Int = 16,
                 report: @escaping @Sendable (String) -> Void) {
         precondition((0...1).contains(rate), "an audit rate is a probability")
         self.rate = rate
-        self.node = node
-        self.key = key
+        self.node = sender.node
+        self.sender = sender
         self.bond = bond
         judge = JobJudge(modelsDirectory: modelsDirectory)
         self.backlog = backlog
@@ -131,8 +133,7 @@ public actor GatewayAuditor: JobAuditor {
         }
         counts.failed += 1
         do {
-            try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: output, bond: bond),
-                                         node: node, key: key)
+            try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(request), output: output, bond: bond), via: sender)
             counts.challenged += 1
             report("audit failed and challenged: provider \(receipt.provider): \(reason)")
         } catch {
@@ -169,7 +170,7 @@ public actor GatewayAuditor: JobAuditor {
         let jobs = kept[stream] ?? [:]
         pooledAgainst.insert(provider)
         do {
-            try await VerifierError.send(MsgPooledChallenge(receipt: named.receipt, bond: bond), node: node, key: key)
+            try await VerifierError.send(MsgPooledChallenge(receipt: named.receipt, bond: bond), via: sender)
             counts.pooledChallenges += 1
             report("pooled challenge raised against provider \(provider) (channel \(stream.channel), jobs up to \(newest))")
         } catch {
@@ -177,10 +178,10 @@ public actor GatewayAuditor: JobAuditor {
             report("pooled challenge against provider \(provider) did not go through: \(error)")
             return
         }
-        let node = node, key = key, report = report, me = key.publicKey.address.bech32
+        let sender = sender, report = report
         Task {
             do {
-                try await Self.giveWindow(provider: provider, jobs: jobs, node: node, key: key, challenger: me, report: report)
+                try await Self.giveWindow(provider: provider, jobs: jobs, sender: sender, report: report)
             } catch {
                 report("pooled challenge against provider \(provider): evidence not given: \(error)")
             }
@@ -209,8 +210,9 @@ public actor GatewayAuditor: JobAuditor {
 
     /// Waits (up to a minute) for the window of this auditor's gathering challenge against `provider`, then gives its jobs
     /// in messages of at most about 40 KB of evidence.
-    static func giveWindow(provider: Address, jobs: [UInt64: KeptJob], node: NodeClient, key: PrivateKey, challenger: String,
+    static func giveWindow(provider: Address, jobs: [UInt64: KeptJob], sender: TransactionSender,
                            report: @Sendable (String) -> Void) async throws {
+        let node = sender.node, challenger = sender.address.bech32
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let gathering = try await node.get("/v1/verification/challenges?status=gathering", as: VerifierAgent.ChallengeList.self).challenges
@@ -221,14 +223,14 @@ public actor GatewayAuditor: JobAuditor {
                 for n in pooled.first...pooled.last {
                     guard let job = jobs[n] else { throw VerifierError("job \(n) of the window is not kept") }
                     if bytes + job.request.count + job.output.count > 40_000, !batch.isEmpty {
-                        try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), node: node, key: key)
+                        try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), via: sender)
                         batch = []
                         bytes = 0
                     }
                     batch.append(PooledJob(receipt: job.receipt, request: job.request, output: job.output))
                     bytes += job.request.count + job.output.count + 600
                 }
-                try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), node: node, key: key)
+                try await VerifierError.send(MsgPooledEvidence(challengeID: c.id, jobs: batch), via: sender)
                 report("pooled challenge \(c.id) against provider \(provider): gave jobs \(pooled.first) to \(pooled.last)")
                 return
             }

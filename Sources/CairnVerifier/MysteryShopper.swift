@@ -76,7 +76,7 @@ public actor MysteryShopper {
         }
         let (verdict, reason) = judge.judge(request: Array(body), output: Array(text.utf8), receipt: receipt)
         guard verdict == .cheated else { return "provider \(provider.address): passed (\(reason))" }
-        try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(body), output: Array(text.utf8), bond: bond), node: node, key: key)
+        try await VerifierError.send(MsgChallenge(receipt: signed, request: Array(body), output: Array(text.utf8), bond: bond), via: wallet.sender)
         return "provider \(provider.address): failed and challenged (\(reason))"
     }
 

@@ -34,6 +34,7 @@ public actor VerifierAgent {
 
     let node: NodeClient
     let key: PrivateKey
+    let sender: TransactionSender
     let votesPath: String
     var votes: [UInt64: String]
     let judge: JobJudge
@@ -43,6 +44,7 @@ public actor VerifierAgent {
     public init(node: NodeClient, key: PrivateKey, modelsDirectory: String?, votesPath: String) throws {
         self.node = node
         self.key = key
+        sender = TransactionSender(node: node, key: key)
         judge = JobJudge(modelsDirectory: modelsDirectory)
         self.votesPath = votesPath
         if FileManager.default.fileExists(atPath: votesPath) {
@@ -123,7 +125,7 @@ public actor VerifierAgent {
     /// Loads `models` now, so that the first challenge's clock does not run while a model loads.
     public func preload(_ models: [String]) throws { try judge.preload(models) }
 
-    func send(_ message: some LedgerMessage) async throws { try await VerifierError.send(message, node: node, key: key) }
+    func send(_ message: some LedgerMessage) async throws { try await VerifierError.send(message, via: sender) }
 
     func saveVotes() throws {
         let stored = Dictionary(uniqueKeysWithValues: votes.map { (String($0.key), $0.value) })
@@ -142,13 +144,13 @@ public struct VerifierError: Error, CustomStringConvertible, Sendable {
 }
 
 extension VerifierError {
-    /// Signs `message` with `key`, submits it and waits for its receipt; a failed receipt is an error.
-    static func send(_ message: some LedgerMessage, node: NodeClient, key: PrivateKey) async throws {
-        let status = try await node.status()
-        let account = try await node.account(key.publicKey.address)
-        let tx = TxBuilder(chainID: status.chainID).build(messages: [message], key: key, nonce: account.nonce, baseFee: status.baseFee, memo: "")
-        let receipt = try await node.waitForReceipt(try await node.submit(tx))
-        if let e = receipt.error { throw VerifierError("\(type(of: message).typeName) failed: \(e.module)/\(e.code): \(e.message)") }
+    /// Sends `message` through `sender` (after the key's earlier sends) and waits for its receipt; a failed receipt is an error.
+    static func send(_ message: some LedgerMessage, via sender: TransactionSender) async throws {
+        do {
+            _ = try await sender.send([message])
+        } catch {
+            throw VerifierError("\(type(of: message).typeName) failed: \(error)")
+        }
     }
 }
 

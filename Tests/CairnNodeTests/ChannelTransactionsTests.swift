@@ -35,4 +35,31 @@ import CairnTestSupport
             #expect(views.allSatisfy { $0.deposit == 1_500_000 && $0.state == "open" })
         }
     }
+
+    /// A gateway's channel transactions and its auditor's challenges are signed with one key: sent through one sender,
+    /// neither takes the other's nonce (sent apart, one of two asked together is refused as a pending nonce).
+    @Test func channelTransactionsAndOtherSendsOfTheKeyShareItsNonces() async throws {
+        try await InProcessNode.with { node in
+            let client = try node.client()
+            let funded = InProcessNode.funded
+            let modelID = try await ProviderProbeTests.registerModel(client, owner: funded)
+            try await ProviderProbeTests.registerProvider(client, funded, endpoint: "http://127.0.0.1:9", modelID: modelID,
+                                                          bond: MarketParams.default.minProviderStake)
+            let payer = DevAccount("channel-transactions-shared")
+            _ = try await client.send([MsgSend(to: payer.address, coins: [Coin(denom: Denom.native, amount: 100_000_000)])], key: funded.key)
+            let sender = TransactionSender(node: client, key: payer.key)
+            let transactions = ChannelTransactions(sender: sender)
+            let provider = funded.address, sink = DevAccount("channel-transactions-sink").address
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<4 {
+                    group.addTask { _ = try await transactions.open(to: provider, deposit: 1_000_000) }
+                    group.addTask { _ = try await sender.send([MsgSend(to: sink, coins: [Coin(denom: Denom.native, amount: Amount(UInt128(1_000 + i)))])]) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await transactions.channels().count == 4)
+            #expect(try await client.account(sink).balances == [Coin(denom: Denom.native, amount: 4_006)])
+            #expect(try await client.account(payer.address).nonce == 8)
+        }
+    }
 }

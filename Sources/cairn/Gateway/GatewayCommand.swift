@@ -43,14 +43,16 @@ struct GatewayCommand: AsyncParsableCommand {
                 let logger = cairnLogger("cairn.gateway")
                 var audited = try gatewayConfig()
                 guard (0...1).contains(auditRate) else { throw CLIError("--audit-rate must be between 0 and 1") }
+                // One sender for the key: the channels' transactions and the audits' challenges take its nonces in turn.
+                let sender = TransactionSender(node: try NodeClient(url: global.node), key: signer)
                 if auditRate > 0 {
-                    audited.auditor = GatewayAuditor(rate: auditRate, node: try NodeClient(url: global.node), key: signer,
-                                                     bond: try nativeAmount(auditBond), modelsDirectory: modelsDir) { line in
+                    audited.auditor = GatewayAuditor(rate: auditRate, sender: sender, bond: try nativeAmount(auditBond),
+                                                     modelsDirectory: modelsDir) { line in
                         logger.notice("\(line)")
                     }
                 }
                 let config = audited
-                let gateway = Gateway(config: config, key: signer, logger: logger) { ready in
+                let gateway = Gateway(config: config, key: signer, sender: sender, logger: logger) { ready in
                     print("gateway \(ready.address) serving the OpenAI API on http://\(config.listenHost):\(ready.port)/v1 "
                           + "(\(ready.providers) providers)")
                     fflush(nil)
