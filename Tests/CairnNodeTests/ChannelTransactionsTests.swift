@@ -37,7 +37,8 @@ import CairnTestSupport
     }
 
     /// A gateway's channel transactions and its auditor's challenges are signed with one key: sent through one sender,
-    /// neither takes the other's nonce (sent apart, one of two asked together is refused as a pending nonce).
+    /// neither takes the other's nonce (sent apart, one of two asked together is refused as a pending nonce), and
+    /// transactions asked for together go into the same blocks.
     @Test func channelTransactionsAndOtherSendsOfTheKeyShareItsNonces() async throws {
         try await InProcessNode.with { node in
             let client = try node.client()
@@ -50,13 +51,20 @@ import CairnTestSupport
             let sender = TransactionSender(node: client, key: payer.key)
             let transactions = ChannelTransactions(sender: sender)
             let provider = funded.address, sink = DevAccount("channel-transactions-sink").address
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let heights = try await withThrowingTaskGroup(of: UInt64?.self) { group in
                 for i in 0..<4 {
-                    group.addTask { _ = try await transactions.open(to: provider, deposit: 1_000_000) }
-                    group.addTask { _ = try await sender.send([MsgSend(to: sink, coins: [Coin(denom: Denom.native, amount: Amount(UInt128(1_000 + i)))])]) }
+                    group.addTask {
+                        _ = try await transactions.open(to: provider, deposit: 1_000_000)
+                        return nil
+                    }
+                    group.addTask {
+                        try await sender.send([MsgSend(to: sink, coins: [Coin(denom: Denom.native, amount: Amount(UInt128(1_000 + i)))])]).height
+                    }
                 }
-                try await group.waitForAll()
+                return try await group.reduce(into: [UInt64]()) { if let h = $1 { $0.append(h) } }
             }
+            // Submitted one after the other without waiting for blocks, the eight share blocks.
+            #expect(Set(heights).count < 4, "the sends' blocks: \(heights)")
             #expect(try await transactions.channels().count == 4)
             #expect(try await client.account(sink).balances == [Coin(denom: Denom.native, amount: 4_006)])
             #expect(try await client.account(payer.address).nonce == 8)
