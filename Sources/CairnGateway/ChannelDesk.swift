@@ -151,6 +151,11 @@ public actor ChannelDesk {
         }
     }
 
+    /// `provider` says it runs `capacity` requests at once: requests waiting for one of its channels may open more.
+    public func learned(capacity: Int, of provider: Address) {
+        if payer.learned(capacity: capacity, of: provider) { wakeWaiters() }
+    }
+
     func topUp(_ held: Payer.Lease, amount: Amount) async throws(LeaseError) -> Lease {
         do { try await chain.topUp(held.channelID, amount: amount) } catch {
             payer.topUpFailed(held, amount: amount, now: clock.now)

@@ -210,8 +210,10 @@ public struct GatewayServer: Sendable {
                 next = await desk.next(after: end, lease: lease, needed: needed, paymentRetries: paymentRetries, deadline: leaseDeadline)
             }
             if case .relay = next, let response {
-                if let capacity = response.headers.first(name: CairnHeader.capacity).flatMap(Int.init) {
-                    selector.learned(capacity: capacity, of: candidate.address)
+                if let capacity = response.headers.first(name: CairnHeader.capacity).flatMap(Int.init),
+                   selector.learned(capacity: capacity, of: candidate.address) {
+                    let desk = desk, provider = candidate.address
+                    Task { await desk.learned(capacity: capacity, of: provider) }
                 }
                 let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
                               deadline: deadline, body: body)

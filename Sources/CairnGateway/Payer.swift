@@ -20,7 +20,8 @@ public struct Payer: Sendable {
         public var spendLimit: Amount
         /// A new channel's deposit, and the amount of a top-up.
         public var deposit: Amount
-        /// Channels per provider, so that concurrent requests to one provider do not wait for each other.
+        /// Channels per provider, so that concurrent requests to one provider do not wait for each other; a provider
+        /// that announces it runs more requests at once gets as many (up to ``Payer/maxChannelsPerProvider``).
         public var channelsPerProvider: Int
         /// Idle time after which a channel's last voucher is handed over alone.
         public var settleAfter: Duration
@@ -123,6 +124,11 @@ public struct Payer: Sendable {
     var opening: [Address: Int] = [:]
     /// Deposits being added (opens and top-ups under way), counted against the limit.
     var pending: UInt128 = 0
+    /// The requests each provider says it runs at once (`X-Cairn-Capacity`).
+    public private(set) var capacities: [Address: Int] = [:]
+
+    /// The most channels to one provider, whatever it announces.
+    public static let maxChannelsPerProvider = 64
 
     /// The channels of the wallet file, as the gateway starts (their providers may lack the last vouchers: they are
     /// handed over at the first idle pass).
@@ -156,8 +162,21 @@ public struct Payer: Sendable {
 
     // MARK: Leasing
 
+    /// `provider` says it runs `capacity` requests at once; true when that lets it have more channels than before.
+    public mutating func learned(capacity: Int, of provider: Address) -> Bool {
+        let before = channelLimit(provider)
+        capacities[provider] = max(1, capacity)
+        return channelLimit(provider) > before
+    }
+
+    /// How many channels `provider` may have: the policy's number, or the requests it says it runs at once when that
+    /// is more (so concurrent requests reach its batch instead of queueing here), at most `maxChannelsPerProvider`.
+    public func channelLimit(_ provider: Address) -> Int {
+        min(Self.maxChannelsPerProvider, max(policy.channelsPerProvider, capacities[provider] ?? 0))
+    }
+
     /// A channel to `provider` for a request that may cost up to `needed`: the free one with the most deposit left,
-    /// topped up when short, else a new one while the provider has fewer than `channelsPerProvider`.
+    /// topped up when short, else a new one while the provider has fewer than its `channelLimit`.
     public mutating func lease(_ provider: Address, needed: Amount, now: UInt64) -> LeaseStep {
         let mine = channels.values.filter { $0.wallet.provider == provider && $0.usable }
         let free = mine.filter { !$0.busy }.sorted { ($0.wallet.available, $1.wallet.id) > ($1.wallet.available, $0.wallet.id) }
@@ -173,7 +192,7 @@ public struct Payer: Sendable {
             return .topUp(lease(id), amount: amount)
         }
         let opened = opening[provider, default: 0]
-        guard mine.count + opened < policy.channelsPerProvider else { return .wait }
+        guard mine.count + opened < channelLimit(provider) else { return .wait }
         let amount = max(policy.deposit, needed)
         if let why = reserve(amount) {
             // A channel of the provider's, or one being opened, will come free: wait for it rather than refuse.

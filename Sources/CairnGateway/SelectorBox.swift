@@ -29,7 +29,14 @@ public final class SelectorBox: Sendable {
         selector.withLock { $0.failed(a, now: now) }
     }
     func abandoned(_ a: Address) { selector.withLock { $0.abandoned(a) } }
-    func learned(capacity: Int, of a: Address) { selector.withLock { $0.learned(capacity: capacity, of: a) } }
+    /// Records what `a` announced; true when it differs from what was known.
+    func learned(capacity: Int, of a: Address) -> Bool {
+        selector.withLock { s in
+            let before = s.stats[a]?.capacity
+            s.learned(capacity: capacity, of: a)
+            return s.stats[a]?.capacity != before
+        }
+    }
 
     /// What the selector knows, with the time it was read.
     public var snapshot: (stats: [Address: ProviderSelector.Stats], now: UInt64) {

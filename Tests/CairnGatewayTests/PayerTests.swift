@@ -65,6 +65,31 @@ struct PaymentFixture {
         #expect(p.channels[1]?.busy == true && p.channels[2]?.busy == true)
     }
 
+    /// A provider that says it runs more requests at once than the policy's channels gets a channel for each (so
+    /// concurrent requests reach its batch), never fewer than the policy's, and never more than 64.
+    @Test func aProvidersAnnouncedCapacityRaisesItsChannels() throws {
+        var p = payer(policy: Payer.Policy(spendLimit: 1_000_000, deposit: 1_000, channelsPerProvider: 2))
+        func fill() -> Int {
+            var n = 0
+            while case let .open(provider, amount) = p.lease(alice, needed: 300, now: 0) {
+                n += 1
+                _ = p.opened(F.wallet(UInt64(100 + p.channels.count), provider: F.alice, deposit: amount), amount: amount, now: 0)
+                #expect(provider == alice)
+            }
+            return n
+        }
+        #expect(fill() == 2)
+        let smaller = p.learned(capacity: 1, of: alice)
+        #expect(!smaller, "a smaller capacity leaves the policy's channels")
+        #expect(p.lease(alice, needed: 300, now: 0) == .wait)
+        let raised = p.learned(capacity: 5, of: alice)
+        #expect(raised)
+        #expect(fill() == 3, "five channels in all")
+        #expect(p.channelLimit(F.bob.publicKey.address) == 2, "another provider keeps the policy's number")
+        _ = p.learned(capacity: 4096, of: alice)
+        #expect(p.channelLimit(alice) == Payer.maxChannelsPerProvider)
+    }
+
     @Test func aRequestLargerThanTheDepositOpensAChannelBigEnough() {
         var p = payer()
         #expect(p.lease(alice, needed: 2_500, now: 0) == .open(provider: alice, amount: 2_500))

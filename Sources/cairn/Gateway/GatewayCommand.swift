@@ -24,7 +24,7 @@ struct GatewayCommand: AsyncParsableCommand {
         @Option(help: "A file of API keys, one NAME:SECRET per line.") var keysFile: String?
         @Option(help: "The most escrowed at once in open channels, e.g. 100cairn.") var spendLimit = "100cairn"
         @Option(help: "Deposit of a new channel and of a top-up, e.g. 5cairn.") var channelDeposit = "5cairn"
-        @Option(help: "Channels per provider (concurrent requests to one provider).") var channelsPerProvider = 4
+        @Option(help: "Channels per provider (concurrent requests to one provider); more, up to 64, to a provider that says it runs more requests at once (X-Cairn-Capacity).") var channelsPerProvider = 4
         @Option(help: "Seconds to connect to a provider.") var connectTimeout: Double = 2
         @Option(help: "Seconds to a provider's first byte, and between two reads of a stream.") var firstTokenTimeout: Double = 60
         @Option(help: "Seconds for a whole request.") var totalTimeout: Double = 300
