@@ -206,5 +206,6 @@ struct SmolLM2BatchTests {
         let together = try await BatchDecodeTests.together(container, requests)
         #expect(together.map(\.ids) == alone)
         #expect(container.status.stepSequences > container.status.steps, "the requests shared decode steps")
+        #expect(container.status.promptSequences > container.status.promptPasses, "prompts were evaluated together")
     }
 }

@@ -6,8 +6,9 @@ public struct BatchLimits: Sendable, Equatable {
     public var maxSequences: Int
     /// The bytes the running sequences' KV caches and activations may take together.
     public var memoryBudget: Int
-    /// The most prompt tokens evaluated between two decode steps while sequences are decoding, so that a new
-    /// request's prompt never stalls the running streams for long (alone, a prompt is evaluated in one pass).
+    /// The most prompt tokens evaluated between two decode steps while sequences are decoding, so that new requests'
+    /// prompts never stall the running streams for long (alone, the oldest prompt is evaluated whole). The tokens of
+    /// a step may come from several prompts, evaluated together.
     public var prefillChunk: Int
 
     public init(maxSequences: Int = 32, memoryBudget: Int = 2 << 30, prefillChunk: Int = 128) {
@@ -30,6 +31,9 @@ public struct BatchStatus: Sendable, Equatable {
     /// Decode steps run since the model was loaded, and the sequences they carried (their ratio is the mean batch).
     public var steps: Int
     public var stepSequences: Int
+    /// Prompt passes run, and the prompts they carried (their ratio is the mean number evaluated together).
+    public var promptPasses: Int
+    public var promptSequences: Int
 }
 
 /// Continuous batching over one model: requests join between decode steps, their prompts are evaluated in chunks
@@ -93,6 +97,8 @@ final class BatchScheduler: @unchecked Sendable {
     private var generatedTokens = 0
     private var steps = 0
     private var stepSequences = 0
+    private var promptPasses = 0
+    private var promptSequences = 0
     // Owned by the loop thread:
     private var active: [Running] = []
 
@@ -164,7 +170,7 @@ final class BatchScheduler: @unchecked Sendable {
     var status: BatchStatus {
         condition.withLock {
             BatchStatus(running: running, waiting: waiting.count, memoryInUse: memoryInUse, generatedTokens: generatedTokens,
-                        steps: steps, stepSequences: stepSequences)
+                        steps: steps, stepSequences: stepSequences, promptPasses: promptPasses, promptSequences: promptSequences)
         }
     }
 
@@ -216,11 +222,12 @@ final class BatchScheduler: @unchecked Sendable {
         active.append(Running(job: job, sequence: sequence))
     }
 
-    /// One decode step for every sequence with a token to run, then one chunk of the oldest prompt still being
-    /// evaluated. The figures are counted before any consumer learns its sequence ended.
+    /// One decode step for every sequence with a token to run, then up to `prefillChunk` tokens of the prompts still
+    /// being evaluated, oldest first, in one pass. The figures are counted before any consumer learns its sequence ended.
     private func step() {
         var ended: [Running] = []
         var generated = 0
+        var prompts = 0
         let decoding = active.filter { $0.next != nil }
         if !decoding.isEmpty {
             do {
@@ -235,14 +242,26 @@ final class BatchScheduler: @unchecked Sendable {
                 for r in decoding { fail(r, error) }
             }
         }
-        if let r = active.first(where: { $0.next == nil && $0.evaluated < $0.sequence.prompt.count && !$0.job.cancelled }) {
-            let prompt = r.sequence.prompt
-            let chunk = decoding.isEmpty ? prompt.count - r.evaluated : min(limits.prefillChunk, prompt.count - r.evaluated)
+        // Prompt tokens up to the budget, oldest prompts first, evaluated together in one pass (their rows share every
+        // weight product); alone, the oldest prompt is evaluated whole.
+        let prefilling = active.filter { $0.next == nil && $0.evaluated < $0.sequence.prompt.count && !$0.job.cancelled }
+        if let oldest = prefilling.first {
+            var budget = decoding.isEmpty ? max(limits.prefillChunk, oldest.sequence.prompt.count - oldest.evaluated) : limits.prefillChunk
+            var pieces: [(running: Running, count: Int)] = []
+            for r in prefilling where budget > 0 {
+                let count = min(budget, r.sequence.prompt.count - r.evaluated)
+                pieces.append((r, count))
+                budget -= count
+            }
+            prompts = pieces.count
             do {
-                try model.prefill(tokens: Array(prompt[r.evaluated..<r.evaluated + chunk]), startPosition: r.evaluated, hiddenRows: nil,
-                                  into: r.sequence.state)
-                r.evaluated += chunk
-                if r.evaluated == prompt.count {
+                try model.prefill(sequences: pieces.map { piece in
+                    let (r, count) = piece
+                    return (Array(r.sequence.prompt[r.evaluated..<r.evaluated + count]), r.evaluated, r.sequence.state)
+                }, finalLogits: true, hiddenRows: nil)
+                for (r, count) in pieces {
+                    r.evaluated += count
+                    guard r.evaluated == r.sequence.prompt.count else { continue }
                     r.sequence.prefillDone()
                     let before = r.sequence.generated
                     r.next = r.sequence.advance()
@@ -250,7 +269,7 @@ final class BatchScheduler: @unchecked Sendable {
                     if r.next == nil { ended.append(r) }
                 }
             } catch {
-                fail(r, error)
+                for (r, _) in pieces { fail(r, error) }
             }
         }
         // Consumers that left: their sequences end now.
@@ -263,6 +282,10 @@ final class BatchScheduler: @unchecked Sendable {
             if !decoding.isEmpty {
                 steps += 1
                 stepSequences += decoding.count
+            }
+            if prompts > 0 {
+                promptPasses += 1
+                promptSequences += prompts
             }
         }
         for r in ended where active.contains(where: { $0 === r }) {

@@ -160,6 +160,8 @@ public struct EngineBackend: InferenceBackend {
         family("cairn_provider_generated_tokens_total", "counter", "Tokens generated since the model was loaded.") { s, _ in s.generatedTokens }
         family("cairn_provider_decode_steps_total", "counter", "Batched decode steps run.") { s, _ in s.steps }
         family("cairn_provider_decode_step_sequences_total", "counter", "Sequences carried by the decode steps.") { s, _ in s.stepSequences }
+        family("cairn_provider_prompt_passes_total", "counter", "Prompt evaluation passes run.") { s, _ in s.promptPasses }
+        family("cairn_provider_prompt_pass_sequences_total", "counter", "Prompts carried by the prompt passes.") { s, _ in s.promptSequences }
         return lines.joined(separator: "\n") + "\n"
     }
 
