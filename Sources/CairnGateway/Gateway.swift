@@ -146,7 +146,10 @@ struct Upkeep: Service {
                 do { try await directory.refresh() } catch {
                     logger.warning("cannot read the providers from the node", metadata: ["error": "\(error)"])
                 }
-                if let auditor { directory.setSuspects(await auditor.suspects()) }
+                if let auditor {
+                    await auditor.review()
+                    directory.setSuspects(await auditor.suspects())
+                }
             }
             await desk.upkeep { directory.endpoint(of: $0) }
         }

@@ -12,6 +12,8 @@ public protocol JobAuditor: Sendable {
     func consider(request: Data, receipt: SignedReceipt, answer: @escaping @Sendable () -> [UInt8]?) async
     /// Providers whose checked jobs, pooled, say they cheat in ways one job cannot show; the gateway ranks them low.
     func suspects() async -> Set<Address>
+    /// Looks at what became of the challenges the audits raised (called at each refresh of the providers).
+    func review() async
 }
 
 /// The answer's text, as the provider hashed it into the receipt: the one choice's message content (chat) or text

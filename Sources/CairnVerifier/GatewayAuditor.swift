@@ -3,6 +3,7 @@ public import CairnClient
 public import CairnMarket
 public import CairnGateway
 import CairnVerification
+import CairnLedger
 import CairnInference
 public import Foundation
 
@@ -26,6 +27,30 @@ public actor GatewayAuditor: JobAuditor {
         public var skipped = 0
         public var suspected = 0
         public var pooledChallenges = 0
+        /// Pooled challenges decided: the provider slashed, found honest, or not decided (lapsed for want of evidence,
+        /// or void).
+        public var pooledUpheld = 0
+        public var pooledRejected = 0
+        public var pooledUndecided = 0
+    }
+
+    /// What follows a decided pooled challenge.
+    enum PooledOutcome: Equatable {
+        /// Upheld (the provider was slashed) or rejected (found honest): the evidence against it starts afresh, and a
+        /// new pooled challenge may follow once it shows a cheat again.
+        case decided(upheld: Bool)
+        /// Lapsed or void: the evidence stands, and the challenge is raised again once a window's jobs are kept.
+        case undecided
+
+        /// The outcome of a challenge in `status`, or nil while it is undecided.
+        init?(status: String) {
+            switch status {
+            case "upheld": self = .decided(upheld: true)
+            case "rejected": self = .decided(upheld: false)
+            case "lapsed", "void": self = .undecided
+            default: return nil
+            }
+        }
     }
 
     /// A job kept for pooled challenges.
@@ -61,8 +86,10 @@ public actor GatewayAuditor: JobAuditor {
     public private(set) var suspicions: [Address: String] = [:]
     /// The recent jobs of every channel and model, for the windows of pooled challenges.
     var kept: [Stream: [UInt64: KeptJob]] = [:]
-    /// Providers with a pooled challenge raised (or being raised) by this auditor.
+    /// Providers with a pooled challenge raised (or being raised) by this auditor and not yet decided.
     var pooledAgainst: Set<Address> = []
+    /// The ids of those challenges once raised.
+    var openPooled: [Address: UInt64] = [:]
     /// The chain's pooled window size and lookback, and its largest transaction (read from the node when first needed).
     var pooledShape: (jobs: UInt64, lookback: UInt64, maxTxBytes: Int)?
 
@@ -120,11 +147,7 @@ public actor GatewayAuditor: JobAuditor {
         // The same request answered the same way (a client repeating a seeded request) is one piece of evidence, not several.
         if verdict == .honest, let check, pooled[receipt.provider, default: []].insert([receipt.requestHash, receipt.outputHash]).inserted {
             evidence[receipt.provider, default: PooledEvidence()].add(check)
-            if suspicions[receipt.provider] == nil, let why = evidence[receipt.provider]?.failure() {
-                suspicions[receipt.provider] = why
-                counts.suspected += 1
-                report("audits suspect provider \(receipt.provider): \(why)")
-            }
+            if suspicions[receipt.provider] == nil, let why = evidence[receipt.provider]?.failure() { suspect(receipt.provider, because: why) }
         }
         if suspicions[receipt.provider] != nil, !pooledAgainst.contains(receipt.provider) { await challengePooled(receipt.provider) }
         guard verdict == .cheated else {
@@ -170,7 +193,10 @@ public actor GatewayAuditor: JobAuditor {
         let jobs = kept[stream] ?? [:]
         pooledAgainst.insert(provider)
         do {
-            try await VerifierError.send(MsgPooledChallenge(receipt: named.receipt, bond: bond), via: sender)
+            let receipt = try await VerifierError.send(MsgPooledChallenge(receipt: named.receipt, bond: bond), via: sender)
+            if let id = receipt.events.first(where: { $0.type == "verification.challenge" })?["challenge_id"].flatMap(UInt64.init) {
+                raised(provider, challenge: id)
+            }
             counts.pooledChallenges += 1
             report("pooled challenge raised against provider \(provider) (channel \(stream.channel), jobs up to \(newest))")
         } catch {
@@ -185,6 +211,48 @@ public actor GatewayAuditor: JobAuditor {
             } catch {
                 report("pooled challenge against provider \(provider): evidence not given: \(error)")
             }
+        }
+    }
+
+    /// The pooled evidence shows `provider` cheats: it becomes a suspect.
+    func suspect(_ provider: Address, because why: String) {
+        suspicions[provider] = why
+        counts.suspected += 1
+        report("audits suspect provider \(provider): \(why)")
+    }
+
+    /// A pooled challenge against `provider` is on the chain as `id`.
+    func raised(_ provider: Address, challenge id: UInt64) {
+        pooledAgainst.insert(provider)
+        openPooled[provider] = id
+    }
+
+    /// Reads the pooled challenges this auditor raised and acts on each decided one (``settle(_:outcome:id:)``).
+    public func review() async {
+        struct Status: Decodable { let status: String }
+        for (provider, id) in openPooled {
+            guard let c = try? await node.get("/v1/verification/challenges/\(id)", as: Status.self),
+                  let outcome = PooledOutcome(status: c.status) else { continue }
+            settle(provider, outcome: outcome, id: id)
+        }
+    }
+
+    /// After a decided challenge a provider is judged afresh: slashed, it may come back and cheat again; found honest,
+    /// the evidence that made it a suspect was wrong. An undecided one is raised again while the evidence stands.
+    func settle(_ provider: Address, outcome: PooledOutcome, id: UInt64) {
+        openPooled[provider] = nil
+        pooledAgainst.remove(provider)
+        switch outcome {
+        case .decided(let upheld):
+            if upheld { counts.pooledUpheld += 1 } else { counts.pooledRejected += 1 }
+            evidence[provider] = nil
+            pooled[provider] = nil
+            suspicions[provider] = nil
+            report("pooled challenge \(id) against provider \(provider) \(upheld ? "upheld: it was slashed" : "rejected: found honest"); "
+                   + "its evidence starts afresh")
+        case .undecided:
+            counts.pooledUndecided += 1
+            report("pooled challenge \(id) against provider \(provider) not decided; raised again once a window of its jobs is kept")
         }
     }
 

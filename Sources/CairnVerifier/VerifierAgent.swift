@@ -145,9 +145,10 @@ public struct VerifierError: Error, CustomStringConvertible, Sendable {
 
 extension VerifierError {
     /// Sends `message` through `sender` (after the key's earlier sends) and waits for its receipt; a failed receipt is an error.
-    static func send(_ message: some LedgerMessage, via sender: TransactionSender) async throws {
+    @discardableResult
+    static func send(_ message: some LedgerMessage, via sender: TransactionSender) async throws -> Receipt {
         do {
-            _ = try await sender.send([message])
+            return try await sender.send([message])
         } catch {
             throw VerifierError("\(type(of: message).typeName) failed: \(error)")
         }

@@ -1,6 +1,7 @@
 import Testing
 import CairnPrimitives
 import CairnMarket
+import CairnClient
 @testable import CairnVerifier
 import CairnTestSupport
 
@@ -49,5 +50,37 @@ import CairnTestSupport
         // Alone, that stream waits until the large job has left its lookback of 80.
         #expect(Self.pick([Self.stream(2, 1...104, large: [25])]) == nil)
         #expect(Self.pick([Self.stream(2, 1...105, large: [25])])! == (2, 105))
+    }
+
+    /// What follows a pooled challenge once decided: upheld or rejected, the provider's evidence starts afresh (a
+    /// slashed provider may come back and cheat again; a rejected one was suspected wrongly); lapsed or void, the
+    /// suspicion stands and the challenge may be raised again. Undecided challenges change nothing.
+    @Test func aDecidedPooledChallengeLetsItsProviderBeJudgedAfresh() async throws {
+        #expect(GatewayAuditor.PooledOutcome(status: "upheld") == .decided(upheld: true))
+        #expect(GatewayAuditor.PooledOutcome(status: "rejected") == .decided(upheld: false))
+        #expect(GatewayAuditor.PooledOutcome(status: "lapsed") == .undecided)
+        #expect(GatewayAuditor.PooledOutcome(status: "void") == .undecided)
+        for open in ["gathering", "drawing", "committing", "revealing"] { #expect(GatewayAuditor.PooledOutcome(status: open) == nil) }
+
+        let sender = TransactionSender(node: try NodeClient(url: "http://127.0.0.1:9"), key: DevAccount("window-gateway").key)
+        let auditor = GatewayAuditor(rate: 0, sender: sender, bond: 1, modelsDirectory: nil) { _ in }
+        let p = Self.provider
+        await auditor.suspect(p, because: "pooled log-probability 6 deviations low")
+        await auditor.raised(p, challenge: 7)
+        var against = await auditor.pooledAgainst, open = await auditor.openPooled
+        #expect(against == [p] && open == [p: 7])
+        await auditor.settle(p, outcome: .undecided, id: 7)
+        #expect(await auditor.suspects() == [p], "a lapsed challenge leaves the suspicion")
+        against = await auditor.pooledAgainst
+        open = await auditor.openPooled
+        #expect(against.isEmpty && open.isEmpty, "and lets the challenge be raised again")
+        await auditor.raised(p, challenge: 9)
+        await auditor.settle(p, outcome: .decided(upheld: false), id: 9)
+        #expect(await auditor.suspects().isEmpty)
+        against = await auditor.pooledAgainst
+        open = await auditor.openPooled
+        #expect(against.isEmpty && open.isEmpty)
+        let counts = await auditor.counts
+        #expect(counts.suspected == 1 && counts.pooledUndecided == 1 && counts.pooledRejected == 1 && counts.pooledUpheld == 0)
     }
 }
