@@ -108,7 +108,9 @@ import CairnTestSupport
             endpoint.answer(.error)
             await endpoint.stop()
             let stoppedAt = UInt64(Date().timeIntervalSince1970 * 1000)
-            let refused = try await Self.eventually("a probe of the stopped endpoint") {
+            // Within 30 s, as for the slow answer: a probe sent before the stop may still be waiting out its timeout, whose
+            // timer fires late on two loaded cores.
+            let refused = try await Self.eventually("a probe of the stopped endpoint", within: .seconds(30)) {
                 try store.read { try $0.lastProbe(up) }.flatMap { $0.time > stoppedAt ? $0 : nil }
             }
             #expect(!refused.ok && refused.status == 0)
