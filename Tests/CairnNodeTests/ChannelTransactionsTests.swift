@@ -10,15 +10,22 @@ import CairnTestSupport
 /// Channel transactions from one key, asked for at once (as a gateway does for concurrent requests), are sent one after
 /// the other: each reads the account's nonce, so two in flight together would sign the same one.
 @Suite struct ChannelTransactionsTests {
+    /// Registers the funded account as a provider of a new model and funds a client account named `name` to pay it.
+    static func payerOfARegisteredProvider(_ client: NodeClient, name: String) async throws -> DevAccount {
+        let funded = InProcessNode.funded
+        let modelID = try await ProviderProbeTests.registerModel(client, owner: funded)
+        try await ProviderProbeTests.registerProvider(client, funded, endpoint: "http://127.0.0.1:9", modelID: modelID,
+                                                      bond: MarketParams.default.minProviderStake)
+        let payer = DevAccount(name)
+        _ = try await client.send([MsgSend(to: payer.address, coins: [Coin(denom: Denom.native, amount: 100_000_000)])], key: funded.key)
+        return payer
+    }
+
     @Test func concurrentOpensAndTopUpsFromOneKeyAreAllIncluded() async throws {
         try await InProcessNode.with { node in
             let client = try node.client()
             let funded = InProcessNode.funded
-            let modelID = try await ProviderProbeTests.registerModel(client, owner: funded)
-            try await ProviderProbeTests.registerProvider(client, funded, endpoint: "http://127.0.0.1:9", modelID: modelID,
-                                                          bond: MarketParams.default.minProviderStake)
-            let payer = DevAccount("channel-transactions-payer")
-            _ = try await client.send([MsgSend(to: payer.address, coins: [Coin(denom: Denom.native, amount: 100_000_000)])], key: funded.key)
+            let payer = try await Self.payerOfARegisteredProvider(client, name: "channel-transactions-payer")
             let transactions = ChannelTransactions(node: client, key: payer.key)
             let provider = funded.address
             let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
@@ -43,11 +50,7 @@ import CairnTestSupport
         try await InProcessNode.with { node in
             let client = try node.client()
             let funded = InProcessNode.funded
-            let modelID = try await ProviderProbeTests.registerModel(client, owner: funded)
-            try await ProviderProbeTests.registerProvider(client, funded, endpoint: "http://127.0.0.1:9", modelID: modelID,
-                                                          bond: MarketParams.default.minProviderStake)
-            let payer = DevAccount("channel-transactions-shared")
-            _ = try await client.send([MsgSend(to: payer.address, coins: [Coin(denom: Denom.native, amount: 100_000_000)])], key: funded.key)
+            let payer = try await Self.payerOfARegisteredProvider(client, name: "channel-transactions-shared")
             let sender = TransactionSender(node: client, key: payer.key)
             let transactions = ChannelTransactions(sender: sender)
             let provider = funded.address, sink = DevAccount("channel-transactions-sink").address
