@@ -168,6 +168,73 @@ import Testing
         #expect(one.status.stepSequences == one.status.steps, "never two at once")
     }
 
+    /// Serves the requests one after the other through `container`; returns each one's token ids and summary.
+    static func inTurn(_ container: ModelContainer, _ requests: [(prompt: String, parameters: SamplingParameters)])
+        async throws -> [(ids: [Int32], summary: GenerationSummary?)] {
+        var out: [(ids: [Int32], summary: GenerationSummary?)] = []
+        for r in requests {
+            var ids: [Int32] = []
+            var summary: GenerationSummary?
+            for try await event in container.generate(prompt: r.prompt, parameters: r.parameters) {
+                if case .token(let id, _) = event { ids.append(id) }
+                if case .finished(let s) = event { summary = s }
+            }
+            out.append((ids, summary))
+        }
+        return out
+    }
+
+    static let sharedBeginnings: [(prompt: String, parameters: SamplingParameters)] = [
+        ("HELLOWORLD", .greedy(maxTokens: 6)),
+        ("HELLOWORLD", .greedy(maxTokens: 6)),
+        ("HELLOWORLDAGAIN", SamplingParameters(temperature: 0.8, topP: 0.9, seed: 5, maxTokens: 8)),
+        ("HELP", .greedy(maxTokens: 5)),
+    ]
+
+    @Test func aPromptThatBeginsLikeAKeptOneEvaluatesOnlyTheRestAndGetsTheSameTokens() async throws {
+        let path = try TinyLlama.write()
+        let expected = try Self.alone(path, Self.sharedBeginnings)
+        let container = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer())
+        let got = try await Self.inTurn(container, Self.sharedBeginnings)
+        #expect(got.map(\.ids) == expected)
+        // The same prompt again: all of it (its logits too); a longer one: all of the kept one; "HELP": "HEL".
+        #expect(got.map { $0.summary?.cachedPromptTokenCount } == [0, 10, 10, 3])
+        #expect(got.map { $0.summary?.promptTokenCount } == [10, 10, 15, 4])
+        let status = container.status
+        #expect(status.promptCacheHits == 3 && status.reusedPromptTokens == 23)
+        // "HELLOWORLDAGAIN" replaced the "HELLOWORLD" it extends; "HELP" is kept beside it.
+        #expect(status.cachedPrompts == 2)
+        #expect(status.running == 0 && status.memoryInUse == 0 && status.cachedMemory > 0)
+
+        // Concurrent requests find the prompts kept before them too, and still get their tokens alone.
+        let mixed = Self.mixedRequests + Self.sharedBeginnings
+        let together = try await Self.together(container, mixed)
+        #expect(together.map(\.ids) == (try Self.alone(path, mixed)))
+        #expect(container.status.promptCacheHits > 3)
+    }
+
+    @Test func keptPromptsCanBeTurnedOffAndGiveWayToWaitingRequests() async throws {
+        let path = try TinyLlama.write()
+        let off = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer(),
+                                 limits: BatchLimits(cachedPrompts: 0))
+        let got = try await Self.inTurn(off, Self.sharedBeginnings)
+        #expect(got.map(\.ids) == (try Self.alone(path, Self.sharedBeginnings)))
+        #expect(got.allSatisfy { $0.summary?.cachedPromptTokenCount == 0 })
+        #expect(off.status.cachedPrompts == 0 && off.status.cachedMemory == 0 && off.status.promptCacheHits == 0)
+
+        // Room for one sequence of 10 positions: the first one's kept prompt holds it all, and the next request (which
+        // shares nothing with it) takes the room back instead of waiting for ever.
+        let perRequest = off.memory(positions: 10)
+        let one = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer(),
+                                 limits: BatchLimits(memoryBudget: perRequest))
+        let first = try await Self.inTurn(one, [("HELLO", .greedy(maxTokens: 5))])
+        #expect(first.first?.ids.count == 5)
+        #expect(one.status.cachedPrompts == 1 && one.status.cachedMemory == perRequest)
+        let second = try await Self.inTurn(one, [("ABCDE", .greedy(maxTokens: 5))])
+        #expect(second.first?.ids.count == 5)
+        #expect(one.status.cachedPrompts == 1 && one.status.cachedMemory == perRequest && one.status.promptCacheHits == 0)
+    }
+
     @Test func aConsumerThatLeavesEndsItsSequenceAndFreesItsMemory() async throws {
         let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write(shape: .wide)))
         let container = ModelContainer(model: model, tokenizer: CharacterTokenizer())
@@ -207,5 +274,36 @@ struct SmolLM2BatchTests {
         #expect(together.map(\.ids) == alone)
         #expect(container.status.stepSequences > container.status.steps, "the requests shared decode steps")
         #expect(container.status.promptSequences > container.status.promptPasses, "prompts were evaluated together")
+    }
+
+    @Test func aRepeatedPromptGetsItsTokensAgainAndAConversationStartsAfterItsLastTurn() async throws {
+        let path = try ModelLocator().path(for: "smollm2")
+        let container = try await onOwnThread { try LanguageModelLoader.load(path: path, contextLength: 256) }
+        let uncached = try await onOwnThread {
+            let file = try GGUFFile(path: path)
+            return ModelContainer(model: try LlamaModel(file: file, contextLength: 256), tokenizer: try LanguageModelLoader.tokenizer(for: file),
+                                  limits: BatchLimits(cachedPrompts: 0))
+        }
+        let question = "The capital of France is"
+        let sampled = SamplingParameters(temperature: 0.7, topP: 0.9, seed: 3, maxTokens: 16)
+        let first = try await BatchDecodeTests.inTurn(container, [(question, .greedy(maxTokens: 16)), (question, sampled)])
+        let again = try await BatchDecodeTests.inTurn(container, [(question, .greedy(maxTokens: 16)), (question, sampled)])
+        let alone = try await BatchDecodeTests.inTurn(uncached, [(question, .greedy(maxTokens: 16)), (question, sampled)])
+        // The same prompt again evaluates nothing and gets, bit for bit, what it got the first time and what it gets
+        // where nothing is kept.
+        #expect(first.map(\.ids) == alone.map(\.ids))
+        #expect(again.map(\.ids) == first.map(\.ids))
+        #expect(first[0].summary?.cachedPromptTokenCount == 0)
+        #expect((first.dropFirst() + again).allSatisfy { $0.summary.map { $0.cachedPromptTokenCount == $0.promptTokenCount } == true })
+        #expect(alone.allSatisfy { $0.summary?.cachedPromptTokenCount == 0 })
+
+        // The next turn begins with this one: only the rest is evaluated. Its numbers are those of a prompt evaluated in
+        // two pieces, as under load, so only its first token is compared.
+        let next = question + " Paris. The capital of Italy is"
+        let turn = try await BatchDecodeTests.inTurn(container, [(next, .greedy(maxTokens: 4))])
+        let turnAlone = try await BatchDecodeTests.inTurn(uncached, [(next, .greedy(maxTokens: 4))])
+        #expect(turn[0].ids.first == turnAlone[0].ids.first)
+        #expect(turn[0].summary.map { $0.cachedPromptTokenCount >= 5 && $0.cachedPromptTokenCount < $0.promptTokenCount } == true)
+
     }
 }

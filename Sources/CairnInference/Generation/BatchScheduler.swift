@@ -10,11 +10,16 @@ public struct BatchLimits: Sendable, Equatable {
     /// prompts never stall the running streams for long (alone, the oldest prompt is evaluated whole). The tokens of
     /// a step may come from several prompts, evaluated together.
     public var prefillChunk: Int
+    /// Finished sequences whose evaluated prompts are kept so that a later prompt beginning with the same tokens (the
+    /// same system prompt, the conversation so far) starts after them (0 keeps none). Kept prompts give their memory
+    /// back, least recently used first, before a request would wait for room.
+    public var cachedPrompts: Int
 
-    public init(maxSequences: Int = 32, memoryBudget: Int = 2 << 30, prefillChunk: Int = 128) {
+    public init(maxSequences: Int = 32, memoryBudget: Int = 2 << 30, prefillChunk: Int = 128, cachedPrompts: Int = 32) {
         self.maxSequences = max(1, maxSequences)
         self.memoryBudget = memoryBudget
         self.prefillChunk = max(1, prefillChunk)
+        self.cachedPrompts = max(0, cachedPrompts)
     }
 }
 
@@ -34,15 +39,27 @@ public struct BatchStatus: Sendable, Equatable {
     /// Prompt passes run, and the prompts they carried (their ratio is the mean number evaluated together).
     public var promptPasses: Int
     public var promptSequences: Int
+    /// Prompts kept for reuse and the bytes they hold (within the budget, besides ``memoryInUse``).
+    public var cachedPrompts: Int = 0
+    public var cachedMemory: Int = 0
+    /// Prompt tokens taken from kept prompts instead of being evaluated, and the requests that took any.
+    public var reusedPromptTokens: Int = 0
+    public var promptCacheHits: Int = 0
 }
 
 /// Continuous batching over one model: requests join between decode steps, their prompts are evaluated in chunks
 /// between the running sequences' steps, every step decodes one token for every running sequence, and a sequence
-/// that ends or whose consumer leaves is dropped at once with its memory.
+/// that ends or whose consumer leaves is dropped at once.
 ///
-/// Each sequence gets its own KV cache sized to its prompt and `maxTokens`. When the budget or the sequence limit
-/// is reached, requests wait in arrival order; one that could never fit is refused. One thread runs the loop;
-/// ``exclusive(_:)`` gives other users of the model (benchmarks, verification) the model between two steps.
+/// Each sequence gets its own KV cache sized to its prompt and `maxTokens`. The caches of finished sequences are kept
+/// (up to ``BatchLimits/cachedPrompts``) with the prompt tokens they hold, never generated ones: a new prompt that
+/// begins with some of those tokens copies their keys and values and evaluates only the rest. The same prompt again
+/// evaluates nothing and gets, bit for bit, what it got before; a prompt that goes on from a kept one gets the numbers of
+/// a prompt evaluated in two pieces, as under load, which can differ from one evaluated whole in the last bits.
+///
+/// When the budget or the sequence limit is reached (kept prompts give their memory back first), requests wait in
+/// arrival order; one that could never fit is refused. One thread runs the loop; ``exclusive(_:)`` gives other users
+/// of the model (benchmarks, verification) the model between two steps.
 final class BatchScheduler: @unchecked Sendable {
     /// A request waiting or running.
     final class Job: @unchecked Sendable {
@@ -71,8 +88,12 @@ final class BatchScheduler: @unchecked Sendable {
     private final class Running {
         let job: Job
         let sequence: GenerationSequence
-        /// Prompt tokens evaluated so far.
+        /// Prompt tokens evaluated so far (those taken from a kept prompt included).
         var evaluated = 0
+        /// The logits after the whole prompt, as the prompt pass left them (kept with the prompt).
+        var promptLogits: [Float]?
+        /// The whole prompt and its logits came from a kept prompt: the first token is sampled at the next step.
+        var primed = false
         /// The token to decode next (nil while the prompt is being evaluated).
         var next: Int32?
 
@@ -99,8 +120,30 @@ final class BatchScheduler: @unchecked Sendable {
     private var stepSequences = 0
     private var promptPasses = 0
     private var promptSequences = 0
+    private var keptCount = 0
+    private var cachedMemory = 0
+    private var reusedPromptTokens = 0
+    private var promptCacheHits = 0
     // Owned by the loop thread:
     private var active: [Running] = []
+    /// Kept prompts, least recently used first (their memory is `cachedMemory`, changed under `condition`).
+    private var kept: [KeptPrompt] = []
+
+    /// A finished sequence's cache, holding the keys and values of `tokens` (positions `0..<tokens.count`), and the
+    /// logits after them when they were its whole prompt.
+    private final class KeptPrompt {
+        let tokens: [Int32]
+        let state: LlamaRunState
+        let logits: [Float]?
+        let memory: Int
+
+        init(tokens: [Int32], state: LlamaRunState, logits: [Float]?, memory: Int) {
+            self.tokens = tokens
+            self.state = state
+            self.logits = logits
+            self.memory = memory
+        }
+    }
 
     init(generator: TextGenerator, limits: BatchLimits) {
         self.generator = generator
@@ -170,7 +213,9 @@ final class BatchScheduler: @unchecked Sendable {
     var status: BatchStatus {
         condition.withLock {
             BatchStatus(running: running, waiting: waiting.count, memoryInUse: memoryInUse, generatedTokens: generatedTokens,
-                        steps: steps, stepSequences: stepSequences, promptPasses: promptPasses, promptSequences: promptSequences)
+                        steps: steps, stepSequences: stepSequences, promptPasses: promptPasses, promptSequences: promptSequences,
+                        cachedPrompts: keptCount, cachedMemory: cachedMemory, reusedPromptTokens: reusedPromptTokens,
+                        promptCacheHits: promptCacheHits)
         }
     }
 
@@ -197,7 +242,14 @@ final class BatchScheduler: @unchecked Sendable {
             // Requests that left while waiting go at once; then arrivals join in order while they fit.
             for job in waiting where job.cancelled { job.continuation.finish() }
             waiting.removeAll { $0.cancelled }
-            while let head = waiting.first, running < limits.maxSequences, memoryInUse + head.memory <= limits.memoryBudget {
+            while let head = waiting.first, running < limits.maxSequences {
+                if memoryInUse + cachedMemory + head.memory > limits.memoryBudget {
+                    // Kept prompts give way before a request waits.
+                    guard !kept.isEmpty else { break }
+                    cachedMemory -= kept.removeFirst().memory
+                    keptCount = kept.count
+                    continue
+                }
                 waiting.removeFirst()
                 running += 1
                 memoryInUse += head.memory
@@ -213,13 +265,46 @@ final class BatchScheduler: @unchecked Sendable {
 
     private func admit(_ job: Job) {
         let state = LlamaRunState(config: model.config, contextLength: job.positions, prefillChunk: 1, cache: model.state.cache.precision)
+        // The kept prompt sharing the longest beginning with this one gives its keys and values for it. The same prompt
+        // again takes its logits too and evaluates nothing (so it gets what it got the first time, bit for bit);
+        // otherwise at least the last prompt token is evaluated, for the logits of the first step.
+        var reused = 0
+        var source: Int?
+        for (i, k) in kept.enumerated() {
+            if k.logits != nil && k.tokens == job.prompt {
+                (reused, source) = (job.prompt.count, i)
+                break
+            }
+            let limit = min(k.tokens.count, job.prompt.count - 1)
+            var n = 0
+            while n < limit && k.tokens[n] == job.prompt[n] { n += 1 }
+            if n > reused { (reused, source) = (n, i) }
+        }
+        if let source {
+            let k = kept.remove(at: source)
+            state.cache.copyPositions(from: k.state.cache, count: reused)
+            if reused == job.prompt.count, let logits = k.logits {
+                state.logits.update(from: logits, count: logits.count)
+            }
+            kept.append(k)  // now the most recently used
+        }
         let continuation = job.continuation
         let sequence = GenerationSequence(
             prompt: job.prompt, parameters: job.parameters, state: state, vocabularySize: model.config.vocabularySize,
             tokenizer: generator.tokenizer, endTokens: generator.endTokens, trie: try? generator.trie(for: job.parameters),
             isCancelled: { job.cancelled },
             emit: { continuation.yield($0) })
-        active.append(Running(job: job, sequence: sequence))
+        let r = Running(job: job, sequence: sequence)
+        r.evaluated = reused
+        r.primed = reused == job.prompt.count
+        sequence.cachedPromptTokens = reused
+        active.append(r)
+        if reused > 0 {
+            condition.withLock {
+                reusedPromptTokens += reused
+                promptCacheHits += 1
+            }
+        }
     }
 
     /// One decode step for every sequence with a token to run, then up to `prefillChunk` tokens of the prompts still
@@ -228,6 +313,16 @@ final class BatchScheduler: @unchecked Sendable {
         var ended: [Running] = []
         var generated = 0
         var prompts = 0
+        // Prompts taken whole from kept ones sample their first token now, and decode with the others.
+        for r in active where r.primed {
+            r.primed = false
+            r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
+            r.sequence.prefillDone()
+            let before = r.sequence.generated
+            r.next = r.sequence.advance()
+            generated += r.sequence.generated - before
+            if r.next == nil { ended.append(r) }
+        }
         let decoding = active.filter { $0.next != nil }
         if !decoding.isEmpty {
             do {
@@ -262,6 +357,10 @@ final class BatchScheduler: @unchecked Sendable {
                 for (r, count) in pieces {
                     r.evaluated += count
                     guard r.evaluated == r.sequence.prompt.count else { continue }
+                    if limits.cachedPrompts > 0 {
+                        // Before sampling, which may change the logits (the repetition penalty).
+                        r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
+                    }
                     r.sequence.prefillDone()
                     let before = r.sequence.generated
                     r.next = r.sequence.advance()
@@ -289,7 +388,7 @@ final class BatchScheduler: @unchecked Sendable {
             }
         }
         for r in ended where active.contains(where: { $0 === r }) {
-            release(r)
+            release(r, keepPrompt: true)
             r.sequence.finish()
             r.job.continuation.finish()
         }
@@ -301,11 +400,30 @@ final class BatchScheduler: @unchecked Sendable {
         r.job.continuation.finish(throwing: error)
     }
 
-    private func release(_ r: Running) {
+    /// Drops `r` from the running set; with `keepPrompt`, its evaluated prompt is kept for later prompts that begin
+    /// the same way (replacing kept prompts it extends; the least recently used go beyond ``BatchLimits/cachedPrompts``).
+    private func release(_ r: Running, keepPrompt: Bool = false) {
         active.removeAll { $0 === r }
+        let tokens = Array(r.sequence.prompt[0..<r.evaluated])
+        let whole = r.evaluated == r.sequence.prompt.count
+        // A prompt cut short is not kept where the same tokens are kept whole (with their logits).
+        let keep = keepPrompt && limits.cachedPrompts > 0 && r.evaluated > 0 && (whole || !kept.contains { $0.tokens == tokens })
+        var dropped = 0
+        if keep {
+            kept.removeAll { k in
+                let covered = k.tokens.count <= tokens.count && tokens.starts(with: k.tokens)
+                if covered { dropped += k.memory }
+                return covered
+            }
+            kept.append(KeptPrompt(tokens: tokens, state: r.sequence.state, logits: whole ? r.promptLogits : nil, memory: r.job.memory))
+            while kept.count > limits.cachedPrompts { dropped += kept.removeFirst().memory }
+        }
         condition.withLock {
             running -= 1
             memoryInUse -= r.job.memory
+            if keep { cachedMemory += r.job.memory }
+            cachedMemory -= dropped
+            keptCount = kept.count
         }
     }
 }

@@ -40,6 +40,9 @@ public struct GenerationSummary: Sendable, Equatable {
     public var decodeSeconds: Double
     /// The whole generated text (stop sequence excluded).
     public var text: String
+    /// Prompt tokens whose keys and values came from an earlier request's prompt instead of being evaluated again
+    /// (OpenAI's `cached_tokens`); counted in ``promptTokenCount`` too.
+    public var cachedPromptTokenCount: Int = 0
 
     /// Creates a summary.
     public init(

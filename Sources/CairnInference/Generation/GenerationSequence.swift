@@ -16,6 +16,8 @@ final class GenerationSequence {
     private var stops: StopSequenceMatcher
     private var history: [Int32]
     private(set) var generated = 0
+    /// Prompt tokens taken from a kept prompt (set by the scheduler before the prompt is evaluated).
+    var cachedPromptTokens = 0
     private(set) var reason = FinishReason.length
     private let started: Double
     private var prefillSeconds: Double = 0
@@ -143,9 +145,10 @@ final class GenerationSequence {
             if stopped { reason = .stopSequence }
             if !tail.isEmpty { emit(.text(tail)) }
         }
-        let summary = GenerationSummary(
+        var summary = GenerationSummary(
             promptTokenCount: prompt.count, completionTokenCount: generated, finishReason: reason,
             prefillSeconds: prefillSeconds, decodeSeconds: TextGenerator.now() - started - prefillSeconds, text: stops.emitted)
+        summary.cachedPromptTokenCount = cachedPromptTokens
         emit(.finished(summary))
         return summary
     }

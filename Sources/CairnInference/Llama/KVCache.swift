@@ -113,6 +113,22 @@ final class KVCache {
         }
     }
 
+    /// Copies the keys and values of positions `0..<count` from `source`, a cache of the same shape and precision
+    /// (its number of positions may differ).
+    func copyPositions(from source: KVCache, count: Int) {
+        precondition(source.precision == precision && source.layers == layers && source.heads == heads
+                     && source.headDimension == headDimension, "caches of different shapes")
+        precondition(count >= 0 && count <= positions && count <= source.positions, "positions outside the cache")
+        let bytes = count * headDimension * elementBytes
+        for layer in 0..<layers {
+            for head in 0..<heads {
+                let to = offset(layer: layer, head: head), from = source.offset(layer: layer, head: head)
+                (keys + to).copyMemory(from: source.keys + from, byteCount: bytes)
+                (values + to).copyMemory(from: source.values + from, byteCount: bytes)
+            }
+        }
+    }
+
     /// Writes head `head`'s keys and values of positions `0..<count` in `layer` as Float rows of `headDimension`
     /// into `keysOut` and `valuesOut`.
     func load(layer: Int, head: Int, count: Int, keys keysOut: UnsafeMutablePointer<Float>, values valuesOut: UnsafeMutablePointer<Float>) {
