@@ -5,17 +5,32 @@ public struct OpenAIUsage: Sendable, Equatable, Codable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
+    /// `prompt_tokens_details`, when the server knows them.
+    public var promptTokensDetails: PromptTokensDetails?
 
-    public init(promptTokens: Int, completionTokens: Int) {
+    /// `prompt_tokens_details`: the prompt tokens whose evaluation an earlier request's prompt spared (`cached_tokens`).
+    public struct PromptTokensDetails: Sendable, Equatable, Codable {
+        public var cachedTokens: Int
+
+        public init(cachedTokens: Int) { self.cachedTokens = cachedTokens }
+
+        enum CodingKeys: String, CodingKey {
+            case cachedTokens = "cached_tokens"
+        }
+    }
+
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         totalTokens = promptTokens + completionTokens
+        promptTokensDetails = cachedTokens.map(PromptTokensDetails.init)
     }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
     }
 }
 

@@ -74,6 +74,13 @@ struct EngineBackendTests {
             #expect(metrics.status == 200)
             #expect(metrics.body.contains("cairn_provider_batch_running{model=\"smollm2\"} 0"), "\(metrics.body)")
             #expect(metrics.body.contains("cairn_provider_batch_max_sequences{model=\"smollm2\"} 32"))
+            // The repeated prompts of the requests above started after the ones kept before them.
+            func value(_ name: String) -> Int? {
+                metrics.body.split(separator: "\n").first { $0.hasPrefix(name + "{model=\"smollm2\"} ") }.flatMap { Int($0.split(separator: " ").last!) }
+            }
+            #expect((value("cairn_provider_prompt_cache_hits_total") ?? 0) > 0, "\(metrics.body)")
+            #expect((value("cairn_provider_prompt_tokens_cached_total") ?? 0) > 0)
+            #expect((value("cairn_provider_kept_prompts") ?? 0) > 0 && (value("cairn_provider_kept_prompt_memory_bytes") ?? 0) > 0)
             let generated = metrics.body.split(separator: "\n").first { $0.hasPrefix("cairn_provider_generated_tokens_total{model=\"smollm2\"}") }
             let total = (first.receipt.completionTokens + second.receipt.completionTokens
                 + (logprobs + choices).reduce(0) { $0 + $1.receipt.completionTokens })
@@ -184,6 +191,10 @@ struct EngineBackendTests {
         let one = try await h.request("/v1/chat/completions", body: ask + "}", voucher: voucher())
         receipts.append(try #require(one.receipt))
         #expect((((one.json?["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any])?["content"] as? String == texts[0])
+        // The same prompt again is taken whole from the one kept after the first request, and the usage says so.
+        let oneUsage = try #require(one.json?["usage"] as? [String: Any])
+        #expect((oneUsage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int == oneUsage["prompt_tokens"] as? Int)
+        #expect((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] is Int)
 
         let streamed = try await h.request("/v1/chat/completions", body: ask + #","n":2,"stream":true}"#, voucher: voucher())
         #expect(streamed.status == 200)

@@ -182,6 +182,31 @@ def choice_requests(client, ledger):
     log(f"n=3: {texts} ({chat.usage.prompt_tokens}+{chat.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
 
 
+def cached_prompt_requests(client, ledger):
+    """The same prompt again at the same provider: taken whole from the prompt it kept (usage.prompt_tokens_details.
+    cached_tokens is every prompt token) and answered with the same greedy text."""
+    t = time.monotonic()
+    messages = [{"role": "system", "content": "You are a careful assistant who answers in one short sentence."},
+                {"role": "user", "content": "Name a colour of the sky."}]
+    answers = {}
+    for _ in range(8):
+        raw = client.chat.completions.with_raw_response.create(model="smollm2", messages=messages, max_tokens=8, temperature=0)
+        chat = raw.parse()
+        provider = provider_of(raw)
+        check_cost_header(raw, ledger.add(provider, "smollm2", chat.usage.prompt_tokens, chat.usage.completion_tokens))
+        details = chat.usage.prompt_tokens_details
+        assert details is not None and details.cached_tokens is not None, f"no prompt_tokens_details: {chat.usage}"
+        if provider in answers:
+            first = answers[provider]
+            assert details.cached_tokens == chat.usage.prompt_tokens, f"the same prompt again: {chat.usage}"
+            assert chat.choices[0].message.content == first, f"{chat.choices[0].message.content!r} after {first!r}"
+            log(f"the same prompt again at {provider[:12]}…: {details.cached_tokens} of {chat.usage.prompt_tokens} prompt tokens "
+                f"cached, the same answer ({time.monotonic() - t:.1f}s)")
+            return
+        answers[provider] = chat.choices[0].message.content
+    raise AssertionError(f"no provider served the prompt twice in 8 requests: {sorted(answers)}")
+
+
 def structured_requests(client, ledger):
     """`response_format`: a Pydantic model through the client's `parse` (json_schema, strict), and json_object; the
     output is decoded under the schema's grammar, so it parses and validates."""
@@ -542,6 +567,7 @@ def main():
         requests(client, ledger)
         logprob_requests(client, ledger)
         choice_requests(client, ledger)
+        cached_prompt_requests(client, ledger)
         structured_requests(client, ledger)
         tool_requests(client, ledger)
         check_usage_report(d, ledger)

@@ -128,7 +128,8 @@ public struct EngineBackend: InferenceBackend {
                         case .finished(let summary):
                             continuation.yield(.finished(GenerationUsage(
                                 promptTokens: summary.promptTokenCount, completionTokens: summary.completionTokenCount,
-                                finishReason: Self.finishReason(summary.finishReason), tokenIDs: ids)))
+                                finishReason: Self.finishReason(summary.finishReason), tokenIDs: ids,
+                                cachedPromptTokens: summary.cachedPromptTokenCount)))
                         }
                     }
                     continuation.finish()
@@ -141,7 +142,7 @@ public struct EngineBackend: InferenceBackend {
     }
 
     /// Each language model's batch: running and waiting requests, the memory they hold and its budget, tokens generated,
-    /// decode steps and the sequences they carried (their ratio is the mean batch size).
+    /// decode steps and the sequences they carried (their ratio is the mean batch size), and the kept prompts.
     public func metrics() -> String {
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String, _ value: (BatchStatus, BatchLimits) -> Int) {
@@ -162,6 +163,12 @@ public struct EngineBackend: InferenceBackend {
         family("cairn_provider_decode_step_sequences_total", "counter", "Sequences carried by the decode steps.") { s, _ in s.stepSequences }
         family("cairn_provider_prompt_passes_total", "counter", "Prompt evaluation passes run.") { s, _ in s.promptPasses }
         family("cairn_provider_prompt_pass_sequences_total", "counter", "Prompts carried by the prompt passes.") { s, _ in s.promptSequences }
+        family("cairn_provider_kept_prompts", "gauge", "Evaluated prompts kept for later prompts that begin the same way.") { s, _ in s.cachedPrompts }
+        family("cairn_provider_kept_prompt_memory_bytes", "gauge", "Memory held by the kept prompts (within the budget).") { s, _ in s.cachedMemory }
+        family("cairn_provider_prompt_cache_hits_total", "counter", "Requests that started after a kept prompt.") { s, _ in s.promptCacheHits }
+        family("cairn_provider_prompt_tokens_cached_total", "counter", "Prompt tokens taken from kept prompts instead of evaluated.") { s, _ in
+            s.reusedPromptTokens
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

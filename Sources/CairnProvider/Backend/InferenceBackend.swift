@@ -121,12 +121,16 @@ public struct GenerationUsage: Sendable, Equatable {
     public var finishReason: String
     /// The completion's token ids, when the backend knows them (this engine does; an external server does not say).
     public var tokenIDs: [Int32]?
+    /// Prompt tokens taken from an earlier request's kept prompt rather than evaluated (counted in ``promptTokens``
+    /// too), when the backend says.
+    public var cachedPromptTokens: Int?
 
-    public init(promptTokens: Int, completionTokens: Int, finishReason: String, tokenIDs: [Int32]? = nil) {
+    public init(promptTokens: Int, completionTokens: Int, finishReason: String, tokenIDs: [Int32]? = nil, cachedPromptTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.finishReason = finishReason
         self.tokenIDs = tokenIDs
+        self.cachedPromptTokens = cachedPromptTokens
     }
 }
 

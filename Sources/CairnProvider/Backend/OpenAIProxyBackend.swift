@@ -149,7 +149,7 @@ public struct OpenAIProxyBackend: InferenceBackend {
             throw ProviderError(.backend, "the backend did not report token usage (it must honour stream_options.include_usage)")
         }
         emit(.finished(GenerationUsage(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens ?? 0,
-                                       finishReason: finishReason ?? "stop")))
+                                       finishReason: finishReason ?? "stop", cachedPromptTokens: usage.promptTokensDetails?.cachedTokens)))
     }
 
     public func embed(_ prepared: PreparedEmbedding) async throws -> EmbeddingResult {

@@ -48,10 +48,21 @@ struct UpstreamGeneration: Encodable {
 struct UpstreamUsage: Decodable {
     var promptTokens: Int
     var completionTokens: Int?
+    /// `prompt_tokens_details.cached_tokens`, where the server reports it.
+    var promptTokensDetails: Details?
+
+    struct Details: Decodable {
+        var cachedTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case cachedTokens = "cached_tokens"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
     }
 }
 

@@ -203,7 +203,7 @@ extension ProviderServer {
         }
         // The prompt is billed once, every choice's completion tokens.
         let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
-                                    finishReason: finished[0].finishReason)
+                                    finishReason: finished[0].finishReason, cachedPromptTokens: finished[0].cachedPromptTokens)
         let facts = Self.completionFacts(finished, texts: texts, tools: tools)
         let receipt = try await deliver(ticket, model: generation.model, prompt: usage.promptTokens, completion: usage.completionTokens,
                                         embedding: 0, requestHash: requestHash, outputHash: Self.outputHash(texts),
@@ -246,7 +246,9 @@ extension ProviderServer {
             let kind: CompletionBody.Kind = chat ? (chunk ? .chatChunk : .chat) : (chunk ? .textChunk : .text)
             return CompletionBody(kind: kind, id: id, created: created, model: model, text: text, role: role, finishReason: finishReason,
                                   hasChoice: hasChoice,
-                                  usage: usage.map { OpenAIUsage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) })
+                                  usage: usage.map {
+                                      OpenAIUsage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, cachedTokens: $0.cachedPromptTokens)
+                                  })
         }
     }
 
@@ -320,7 +322,7 @@ extension ProviderServer {
                 let finished = usages.compactMap { $0 }
                 guard finished.count == n else { throw OpenAIError.backend("the backend ended without reporting its token usage") }
                 let usage = GenerationUsage(promptTokens: finished[0].promptTokens, completionTokens: finished.reduce(0) { $0 + $1.completionTokens },
-                                            finishReason: finished[0].finishReason)
+                                            finishReason: finished[0].finishReason, cachedPromptTokens: finished[0].cachedPromptTokens)
                 if includeUsage { try await send(reply.body(text: nil, usage: usage, chunk: true, hasChoice: false)) }
                 let facts = Self.completionFacts(finished, texts: texts, tools: tools)
                 let receipt = try await deliver(ticket, model: prepared.request.model, prompt: usage.promptTokens,
