@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # llama.cpp's llama-server against Cairn, concurrent chat streams, one after the other in one run, same client and
-# prompts (scripts/reference/bench_servers.py): 256-token greedy completions, prompts of about 30 to 400 tokens.
+# prompts (scripts/reference/bench_servers.py): 256-token greedy completions, prompts of about 30 to 400 tokens. Each
+# stream count runs twice: with prompts neither server has seen, then with the same prompts again (both keep
+# evaluated prompts).
 #
 #   scripts/bench-servers.sh [CAIRN_BINARY]
 #
@@ -58,4 +60,4 @@ done
 [ "$cairn" -ge 1 ] || { tail -20 "$WORK/devnet.log"; die "the devnet's gateway did not list a provider"; }
 echo "llama-server $("$SERVER" --version 2>&1 | head -1), $SLOTS slots, $THREADS threads; cairn $CAIRN through the devnet's gateway, one provider"
 "$ROOT/.venv-openai/bin/python" "$ROOT/scripts/reference/bench_servers.py" --llama-url "http://127.0.0.1:$LLAMA_PORT/v1" \
-  --cairn-url "http://127.0.0.1:$GATEWAY/v1" --streams "$STREAMS"
+  --cairn-url "http://127.0.0.1:$GATEWAY/v1" --streams "$STREAMS" --again
