@@ -1,10 +1,10 @@
 /// Loads a GGUF language model together with the tokenizer described by its metadata.
 public enum LanguageModelLoader {
     /// Loads the model at `path` into a ``ModelContainer`` with its tokenizer.
-    public static func load(path: String, contextLength: Int? = nil) throws -> ModelContainer {
+    public static func load(path: String, contextLength: Int? = nil, limits: BatchLimits = BatchLimits()) throws -> ModelContainer {
         let file = try GGUFFile(path: path)
         let model = try LlamaModel(file: file, contextLength: contextLength)
-        return ModelContainer(model: model, tokenizer: try tokenizer(for: file))
+        return ModelContainer(model: model, tokenizer: try tokenizer(for: file), limits: limits)
     }
 
     /// The byte-level BPE tokenizer built from `file`'s `tokenizer.ggml.*` metadata, or nil if it has no vocabulary.

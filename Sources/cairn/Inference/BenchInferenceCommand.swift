@@ -187,11 +187,12 @@ extension BenchInferenceCommand {
 
 extension BenchInferenceCommand {
     /// Aggregate decode tokens/s and time to first token with `counts` concurrent streams through ``ModelContainer``'s
-    /// batching; stream i's prompt is the first 20 + (37·i mod 181) tokens of the benchmark prompt.
+    /// batching; stream i's prompt is the first 20 + (37·i mod 181) tokens of the benchmark prompt. Those prompts begin
+    /// alike, so the container keeps no prompts: every stream's prompt is evaluated whole, every run.
     func benchStreams(path: String, counts: [Int], prompt: [Int32]) async throws {
-        let container = try LanguageModelLoader.load(path: path, contextLength: 1024)
+        let container = try LanguageModelLoader.load(path: path, contextLength: 1024, limits: BatchLimits(cachedPrompts: 0))
         var single: Double?
-        print("concurrent streams (greedy, \(decodeTokens) tokens each, prompts of 20 to 200 tokens; best of \(max(1, runs))):")
+        print("concurrent streams (greedy, \(decodeTokens) tokens each, prompts of 20 to 200 tokens, none kept; best of \(max(1, runs))):")
         for count in counts {
             var best: (rate: Double, ttft: [Double])?
             for _ in 0..<max(1, runs) {
