@@ -215,6 +215,8 @@ public struct GatewayServer: Sendable {
                     let desk = desk, provider = candidate.address
                     Task { await desk.learned(capacity: capacity, of: provider) }
                 }
+                // The provider took the prompt (and keeps it): the next request that begins the same way is steered to it.
+                if let key = summary.promptKey { selector.served(promptKey: key, by: candidate.address) }
                 let job = Job(server: self, candidate: candidate, lease: lease, summary: summary, key: key, arrived: arrived, sent: sent,
                               deadline: deadline, body: body)
                 if summary.stream { return try await job.stream(response) }

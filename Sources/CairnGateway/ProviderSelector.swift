@@ -72,6 +72,11 @@ public struct ProviderSelector: Sendable {
         public var failuresToEject: Int = 3
         public var ejectMilliseconds: UInt64 = 5_000
         public var maxEjectMilliseconds: UInt64 = 300_000
+        /// A request whose prompt begins as one a provider served before is likelier to find that prompt kept there (its
+        /// first token comes sooner): that provider's score is multiplied by this.
+        public var promptAffinity: Double = 0.7
+        /// The prompt beginnings remembered (the oldest are forgotten first).
+        public var rememberedPrompts: Int = 10_000
 
         public init() {}
     }
@@ -96,6 +101,10 @@ public struct ProviderSelector: Sendable {
     public let policy: Policy
     public private(set) var stats: [Address: Stats] = [:]
     var turn = 0
+    /// The provider that last served each prompt beginning (``RequestSummary/promptKey``), and the keys oldest first.
+    public private(set) var servedPrompts: [UInt64: Address] = [:]
+    private var promptOrder: [UInt64] = []
+    private var promptOrderStart = 0
 
     public init(policy: Policy = Policy()) {
         self.policy = policy
@@ -105,9 +114,10 @@ public struct ProviderSelector: Sendable {
     /// comes first, to be probed.
     /// - Parameters:
     ///   - promptTokens, completionTokens, embeddingTokens: the request's expected size, which prices it.
+    ///   - promptKey: what the prompt begins with; the provider that last served it scores ``Policy/promptAffinity`` times.
     ///   - now: milliseconds since 1970.
     public mutating func rank(_ candidates: [ProviderCandidate], promptTokens: UInt32, completionTokens: UInt32,
-                              embeddingTokens: UInt32 = 0, now: UInt64) -> [ProviderCandidate] {
+                              embeddingTokens: UInt32 = 0, promptKey: UInt64? = nil, now: UInt64) -> [ProviderCandidate] {
         var probes: [ProviderCandidate] = []
         var healthy: [ProviderCandidate] = []
         let caught = candidates.filter { $0.reputation.challengesUpheld > 0 }
@@ -135,13 +145,14 @@ public struct ProviderSelector: Sendable {
             stats[c.address]?.firstTokenSeconds != nil || timed.isEmpty ? latency(of: c.address, completionTokens: completionTokens) : timed.min()!
         }
         let cheapest = costs.min() ?? 1, fastest = latencies.min() ?? 1
+        let served = promptKey.flatMap { servedPrompts[$0] }
         var scored: [(score: Double, index: Int)] = []
         for (i, c) in healthy.enumerated() {
             let s = stats[c.address] ?? Stats()
             let stakeFactor = 1 + 0.1 * log2(1 + Double(c.stake.value / 1_000_000))
             let score = (costs[i] / cheapest) * (latencies[i] / fastest) * (1 + Double(s.inFlight) / Double(max(1, s.capacity)))
                 / max(s.successRate, 0.05) / max(c.reputation.trust, 0.05) / stakeFactor
-            scored.append((score, i))
+            scored.append((c.address == served ? score * policy.promptAffinity : score, i))
         }
         // Rotating the order before a stable sort makes equal scores take turns.
         let n = scored.count
@@ -195,6 +206,19 @@ public struct ProviderSelector: Sendable {
             s.probing = false
         }
         stats[address] = s
+    }
+
+    /// `address` served a request whose prompt begins as `promptKey` says.
+    public mutating func served(promptKey: UInt64, by address: Address) {
+        if servedPrompts.updateValue(address, forKey: promptKey) == nil { promptOrder.append(promptKey) }
+        while servedPrompts.count > max(1, policy.rememberedPrompts) {
+            servedPrompts[promptOrder[promptOrderStart]] = nil
+            promptOrderStart += 1
+        }
+        if promptOrderStart > 4_096 && promptOrderStart * 2 > promptOrder.count {
+            promptOrder.removeFirst(promptOrderStart)
+            promptOrderStart = 0
+        }
     }
 
     /// `address` says it runs `capacity` requests at once.

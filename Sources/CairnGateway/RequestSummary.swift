@@ -1,3 +1,4 @@
+import CairnPrimitives
 import CairnWire
 import Foundation
 
@@ -17,6 +18,10 @@ struct RequestSummary: Sendable {
     var promptTokens: UInt32
     var completionTokens: UInt32
     var embeddingTokens: UInt32
+    /// What the prompt begins with, as a key: the request's `prompt_cache_key` when it names one, else the messages up to
+    /// and including the first user message (a conversation keeps it from turn to turn), or the first 1,024 bytes of a
+    /// completion's prompt; with the model. Nil for embeddings.
+    var promptKey: UInt64?
 
     /// Room for a chat template around the messages.
     static let templateTokens = 128
@@ -48,5 +53,27 @@ struct RequestSummary: Sendable {
             completionTokens = UInt32(clamping: max(0, maxTokens ?? Self.defaultCompletionTokens).multipliedReportingOverflow(by: choices).partialValue)
             embeddingTokens = 0
         }
+        promptKey = Self.promptKey(object, kind: kind, model: name)
+    }
+
+    static func promptKey(_ object: [String: Any], kind: Kind, model: String) -> UInt64? {
+        var material: Data
+        if let key = object["prompt_cache_key"] as? String, !key.isEmpty {
+            material = Data("key\u{0}".utf8) + Data(key.utf8)
+        } else if kind == .chat, let messages = object["messages"] as? [Any] {
+            var beginning: [Any] = []
+            for m in messages {
+                beginning.append(m)
+                if (m as? [String: Any])?["role"] as? String == "user" { break }
+            }
+            guard let encoded = try? JSONSerialization.data(withJSONObject: beginning, options: [.sortedKeys]) else { return nil }
+            material = Data("chat\u{0}".utf8) + encoded
+        } else if kind == .completion, let prompt = object["prompt"] as? String {
+            material = Data("text\u{0}".utf8) + Data(prompt.utf8.prefix(1_024))
+        } else {
+            return nil
+        }
+        material += Data("\u{0}".utf8) + Data(model.utf8)
+        return Hash.sha256(Array(material)).bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 }

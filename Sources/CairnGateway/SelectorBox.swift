@@ -16,7 +16,7 @@ public final class SelectorBox: Sendable {
         let now = now
         return selector.withLock {
             $0.rank(candidates, promptTokens: summary.promptTokens, completionTokens: summary.completionTokens,
-                    embeddingTokens: summary.embeddingTokens, now: now)
+                    embeddingTokens: summary.embeddingTokens, promptKey: summary.promptKey, now: now)
         }
     }
 
@@ -24,6 +24,7 @@ public final class SelectorBox: Sendable {
     func succeeded(_ a: Address, firstTokenSeconds: Double, tokensPerSecond: Double?) {
         selector.withLock { $0.succeeded(a, firstTokenSeconds: firstTokenSeconds, tokensPerSecond: tokensPerSecond) }
     }
+    func served(promptKey: UInt64, by a: Address) { selector.withLock { $0.served(promptKey: promptKey, by: a) } }
     func failed(_ a: Address) {
         let now = now
         selector.withLock { $0.failed(a, now: now) }

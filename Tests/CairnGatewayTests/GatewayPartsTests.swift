@@ -60,6 +60,32 @@ import CairnTestSupport
         #expect(unbounded.completionTokens == UInt32(RequestSummary.defaultCompletionTokens))
     }
 
+    @Test func aConversationKeepsItsPromptKeyFromTurnToTurn() throws {
+        func key(_ json: String, _ kind: RequestSummary.Kind = .chat) throws -> UInt64? { try RequestSummary(Data(json.utf8), kind: kind).promptKey }
+        let system = #"{"role":"system","content":"Be brief."}"#, first = #"{"role":"user","content":"Name a colour."}"#
+        let turn1 = try key(#"{"model":"smollm2","messages":[\#(system),\#(first)]}"#)
+        let turn2 = try key(#"{"model":"smollm2","messages":[\#(system),\#(first),{"role":"assistant","content":"Blue."},{"role":"user","content":"Another."}],"max_tokens":5}"#)
+        #expect(turn1 != nil && turn1 == turn2)
+        // Another first question, another system prompt or another model: another key.
+        let others = [
+            try key(#"{"model":"smollm2","messages":[\#(system),{"role":"user","content":"Name a city."}]}"#),
+            try key(#"{"model":"smollm2","messages":[{"role":"system","content":"Be long."},\#(first)]}"#),
+            try key(#"{"model":"other","messages":[\#(system),\#(first)]}"#),
+        ]
+        #expect(others.allSatisfy { $0 != nil && $0 != turn1 })
+        // prompt_cache_key names the key whatever the messages.
+        let named = try key(#"{"model":"smollm2","prompt_cache_key":"user-42","messages":[\#(first)]}"#)
+        let namedAgain = try key(#"{"model":"smollm2","prompt_cache_key":"user-42","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(named != nil && named == namedAgain && named != turn1)
+        // A completion's prompt by its first 1,024 bytes; embeddings have none.
+        let long = String(repeating: "a", count: 1_024)
+        let b = try key(#"{"model":"m","prompt":"\#(long)b"}"#, .completion), c = try key(#"{"model":"m","prompt":"\#(long)c"}"#, .completion)
+        #expect(b != nil && b == c)
+        let ab = try key(#"{"model":"m","prompt":"ab"}"#, .completion), ac = try key(#"{"model":"m","prompt":"ac"}"#, .completion)
+        #expect(ab != ac)
+        #expect(try key(#"{"model":"minilm","input":["a"]}"#, .embedding) == nil)
+    }
+
     @Test(arguments: ["", "[]", "{", #"{"messages":[]}"#, #"{"model":""}"#, #"{"model":7}"#])
     func aBodyWithoutAModelIsABadRequest(_ text: String) {
         #expect(throws: (any Error).self) { try RequestSummary(Data(text.utf8), kind: .chat) }

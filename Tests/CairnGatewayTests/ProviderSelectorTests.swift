@@ -17,6 +17,30 @@ import CairnGateway
         s.rank(c, promptTokens: 100, completionTokens: 50, now: now).first?.address
     }
 
+    @Test func aPromptGoesBackToTheProviderThatServedItUnlessThatOneIsBusier() {
+        var s = ProviderSelector()
+        for c in [Self.a, Self.b] { s.learned(capacity: 4, of: c.address) }
+        func pick(_ key: UInt64?) -> Address? { s.rank([Self.a, Self.b], promptTokens: 100, completionTokens: 50, promptKey: key, now: 0).first?.address }
+        // Equal providers take turns for requests without a remembered beginning.
+        #expect(Set((0..<4).compactMap { _ in pick(nil) }) == [Self.a.address, Self.b.address])
+        #expect(Set((0..<4).compactMap { _ in pick(7) }) == [Self.a.address, Self.b.address])
+        s.served(promptKey: 7, by: Self.b.address)
+        for _ in 0..<4 { #expect(pick(7) == Self.b.address) }
+        #expect(Set((0..<4).compactMap { _ in pick(8) }) == [Self.a.address, Self.b.address])
+        // One of its four places taken (a score 1.25 times higher) does not outweigh the remembered prompt (0.7 times the
+        // score); two (1.5 times) do.
+        s.started(Self.b.address)
+        #expect(pick(7) == Self.b.address)
+        s.started(Self.b.address)
+        #expect(pick(7) == Self.a.address)
+        // The oldest beginnings are forgotten first.
+        var policy = ProviderSelector.Policy()
+        policy.rememberedPrompts = 2
+        var small = ProviderSelector(policy: policy)
+        for key in UInt64(1)...3 { small.served(promptKey: key, by: Self.a.address) }
+        #expect(small.servedPrompts.keys.sorted() == [2, 3])
+    }
+
     @Test func failedChecksRankAProviderLowerAndAnUpheldChallengeLeavesItOut() {
         var s = ProviderSelector()
         var doubted = Self.candidate("doubted")
