@@ -313,15 +313,22 @@ final class BatchScheduler: @unchecked Sendable {
         var ended: [Running] = []
         var generated = 0
         var prompts = 0
-        // Prompts taken whole from kept ones sample their first token now, and decode with the others.
-        for r in active where r.primed {
-            r.primed = false
-            r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
+        /// A sequence whose prompt is evaluated (its logits in its state) samples its first token.
+        func begin(_ r: Running) {
+            if limits.cachedPrompts > 0 {
+                // Kept with the prompt, taken before sampling, which may change the logits (the repetition penalty).
+                r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
+            }
             r.sequence.prefillDone()
             let before = r.sequence.generated
             r.next = r.sequence.advance()
             generated += r.sequence.generated - before
             if r.next == nil { ended.append(r) }
+        }
+        // Prompts taken whole from kept ones sample their first token now, and decode with the others.
+        for r in active where r.primed {
+            r.primed = false
+            begin(r)
         }
         let decoding = active.filter { $0.next != nil }
         if !decoding.isEmpty {
@@ -356,16 +363,7 @@ final class BatchScheduler: @unchecked Sendable {
                 }, finalLogits: true, hiddenRows: nil)
                 for (r, count) in pieces {
                     r.evaluated += count
-                    guard r.evaluated == r.sequence.prompt.count else { continue }
-                    if limits.cachedPrompts > 0 {
-                        // Before sampling, which may change the logits (the repetition penalty).
-                        r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
-                    }
-                    r.sequence.prefillDone()
-                    let before = r.sequence.generated
-                    r.next = r.sequence.advance()
-                    generated += r.sequence.generated - before
-                    if r.next == nil { ended.append(r) }
+                    if r.evaluated == r.sequence.prompt.count { begin(r) }
                 }
             } catch {
                 for (r, _) in pieces { fail(r, error) }
