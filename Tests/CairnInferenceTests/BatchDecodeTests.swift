@@ -235,6 +235,112 @@ import Testing
         #expect(one.status.cachedPrompts == 1 && one.status.cachedMemory == perRequest && one.status.promptCacheHits == 0)
     }
 
+    /// Reads each stream to its end: the token ids and the summary.
+    static func drain(_ streams: [AsyncThrowingStream<GenerationEvent, any Error>]) async throws -> [(ids: [Int32], summary: GenerationSummary?)] {
+        var out: [(ids: [Int32], summary: GenerationSummary?)] = []
+        for stream in streams {
+            var ids: [Int32] = []
+            var summary: GenerationSummary?
+            for try await event in stream {
+                if case .token(let id, _) = event { ids.append(id) }
+                if case .finished(let s) = event { summary = s }
+            }
+            out.append((ids, summary))
+        }
+        return out
+    }
+
+    static let choices: [SamplingParameters] = [
+        .greedy(maxTokens: 6),
+        SamplingParameters(temperature: 0.8, topP: 0.9, seed: 5, maxTokens: 8),
+        SamplingParameters(temperature: 1.2, topK: 8, seed: 6, maxTokens: 12),
+        SamplingParameters(temperature: 1, seed: 7, maxTokens: 9, stopSequences: ["Z"]),
+    ]
+
+    @Test func theChoicesOfARequestEvaluateTheirPromptOnceAndGetWhatEachGetsAlone() async throws {
+        let path = try TinyLlama.write()
+        let prompt = "QRSTUVWXYZ"
+        let tokens = try CharacterTokenizer().encode(prompt)
+        let expected = try Self.alone(path, Self.choices.map { (prompt, $0) })
+        let container = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer())
+        let got = try await Self.drain(container.generate(promptTokens: tokens, choices: Self.choices))
+        #expect(got.map(\.ids) == expected)
+        // One prompt pass carried one prompt; the other three choices took it from the first.
+        var status = container.status
+        #expect(status.promptPasses == 1 && status.promptSequences == 1)
+        #expect(status.sharedPrompts == 3 && status.sharedPromptTokens == 30)
+        // Evaluated for this request, not taken from a cache.
+        #expect(got.allSatisfy { $0.summary?.cachedPromptTokenCount == 0 && $0.summary?.promptTokenCount == 10 })
+        #expect(status.promptCacheHits == 0 && status.running == 0 && status.memoryInUse == 0)
+
+        // The same request again: every choice starts from the kept prompt, and nothing is evaluated.
+        let again = try await Self.drain(container.generate(promptTokens: tokens, choices: Self.choices))
+        #expect(again.map(\.ids) == expected)
+        status = container.status
+        #expect(status.promptPasses == 1)
+        #expect(again.allSatisfy { $0.summary?.cachedPromptTokenCount == 10 })
+
+        // Sharing turned off: each choice evaluates the prompt, with the same results.
+        let off = ModelContainer(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer(),
+                                 limits: BatchLimits(cachedPrompts: 0))
+        let separate = try await Self.drain(off.generate(promptTokens: tokens, choices: Self.choices))
+        #expect(separate.map(\.ids) == expected)
+        #expect(off.status.promptSequences == 4 && off.status.sharedPrompts == 0)
+    }
+
+    @Test func whenTheChoiceEvaluatingAPromptLeavesTheNextOneTakesItOver() async throws {
+        // One token of prompt per step beside a decoding sequence, so the first choice's 400-token prompt takes 400 steps.
+        let path = try TinyLlama.write(shape: .wide)
+        let prompt = (0..<400).map { Int32(($0 * 7 + 1) % 64) }  // sharing nothing with the decoding one
+        let alone = TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer())
+        var expected: [Int32] = []
+        _ = try alone.generate(promptTokens: prompt, parameters: .greedy(maxTokens: 8)) { if case .token(let id, _) = $0 { expected.append(id) } }
+        // The consumer must leave while the prompt is half evaluated; a loaded machine can let the whole prompt pass
+        // between two looks, and then the scenario is run again.
+        for _ in 0..<5 {
+            let scheduler = BatchScheduler(generator: TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer()),
+                                           limits: BatchLimits(prefillChunk: 1))
+            defer { scheduler.stop() }
+            let decoding = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
+            scheduler.submit(promptTokens: [0], choices: [(.greedy(maxTokens: 600), decoding.continuation)])
+            let pairs = (0..<3).map { _ in AsyncThrowingStream<GenerationEvent, any Error>.makeStream() }
+            scheduler.submit(promptTokens: prompt, choices: pairs.map { (parameters: .greedy(maxTokens: 8), continuation: $0.continuation) })
+            // Between two steps, once the first choice has evaluated part of its prompt (and nobody has taken it yet),
+            // its consumer leaves.
+            var left = false, missed = false
+            let deadline = Date().addingTimeInterval(60)
+            while !left && !missed {
+                scheduler.exclusive {
+                    let status = scheduler.status
+                    if status.sharedPrompts > 0 {
+                        missed = true
+                    } else if status.promptPasses >= 4 {
+                        pairs[0].continuation.finish()
+                        left = true
+                    }
+                }
+                guard Date() < deadline else { throw InferenceError(.invalidRequest, "the prompt was not being evaluated") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            if missed {
+                for c in [decoding.continuation] + pairs.map(\.continuation) { c.finish() }
+                continue
+            }
+            let got = try await Self.drain(pairs.dropFirst().map(\.stream))
+            // The second choice took what the first had evaluated and evaluated the rest; the third took it all from the
+            // second. Both get what the prompt evaluated whole gives (the keys and values taken over were the right ones).
+            #expect(got.map(\.ids) == [expected, expected])
+            let status = scheduler.status
+            #expect(status.sharedPrompts == 2)
+            #expect(status.sharedPromptTokens > 400 + 2 && status.sharedPromptTokens < 800)
+            #expect(got.allSatisfy { $0.summary?.cachedPromptTokenCount == 0 })
+            _ = try await Self.drain([decoding.stream])
+            #expect(scheduler.status.running == 0 && scheduler.status.memoryInUse == 0)
+            return
+        }
+        Issue.record("in five runs the first choice's prompt was never seen half evaluated")
+    }
+
     @Test func aConsumerThatLeavesEndsItsSequenceAndFreesItsMemory() async throws {
         let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write(shape: .wide)))
         let container = ModelContainer(model: model, tokenizer: CharacterTokenizer())
@@ -274,6 +380,25 @@ struct SmolLM2BatchTests {
         #expect(together.map(\.ids) == alone)
         #expect(container.status.stepSequences > container.status.steps, "the requests shared decode steps")
         #expect(container.status.promptSequences > container.status.promptPasses, "prompts were evaluated together")
+    }
+
+    @Test func theChoicesOfARequestShareTheirPromptAndGetWhatEachGetsAlone() async throws {
+        let path = try ModelLocator().path(for: "smollm2")
+        let container = try await onOwnThread { try LanguageModelLoader.load(path: path, contextLength: 256) }
+        let separate = try await onOwnThread {
+            try LanguageModelLoader.load(path: path, contextLength: 256, limits: BatchLimits(cachedPrompts: 0))
+        }
+        let prompt = "Write one sentence about the sea:"
+        let tokens = try #require(container.tokenizer).encode(prompt)
+        let choices = (0..<3).map { SamplingParameters(temperature: 0.8, topP: 0.95, seed: 11 + UInt64($0), maxTokens: 16) }
+            + [.greedy(maxTokens: 16)]
+        let got = try await BatchDecodeTests.drain(container.generate(promptTokens: tokens, choices: choices))
+        // Each choice alone, one after the other, where nothing is kept: each evaluates the prompt by itself.
+        let alone = try await BatchDecodeTests.inTurn(separate, choices.map { (prompt, $0) })
+        #expect(got.map(\.ids) == alone.map(\.ids))
+        #expect(Set(got.map(\.ids)).count > 1, "the seeds gave different samples")
+        #expect(container.status.promptSequences == 1 && container.status.sharedPrompts == 3)
+        #expect(separate.status.promptSequences == 4 && separate.status.sharedPrompts == 0)
     }
 
     @Test func aRepeatedPromptGetsItsTokensAgainAndAConversationStartsAfterItsLastTurn() async throws {

@@ -168,9 +168,23 @@ def logprob_requests(client, ledger):
         f"({time.monotonic() - t:.1f}s)")
 
 
-def choice_requests(client, ledger):
-    """`n` = 3: three sampled choices decoded together, each with its index, billed as one request (the prompt once)."""
+def shared_prompts(devnet):
+    """The providers' count of choices that took their prompt from their request's first choice."""
+    total = 0
+    for i in range(devnet.providers):
+        status, body = get(f"http://127.0.0.1:{devnet.provider_port + i}/metrics")
+        assert status == 200, f"provider {i} /metrics: {status}"
+        for line in body.decode().splitlines():
+            if line.startswith("cairn_provider_shared_prompts_total{"):
+                total += int(line.rsplit(" ", 1)[1])
+    return total
+
+
+def choice_requests(client, ledger, devnet):
+    """`n` = 3: three sampled choices decoded together, each with its index, billed as one request (the prompt once),
+    and the prompt evaluated once for the three (the provider counts two choices that took it from the first)."""
     t = time.monotonic()
+    shared_before = shared_prompts(devnet)
     raw = client.chat.completions.with_raw_response.create(
         model="smollm2", messages=[{"role": "user", "content": "Write a word."}], max_tokens=5, temperature=1.0, seed=4, n=3)
     chat = raw.parse()
@@ -179,7 +193,10 @@ def choice_requests(client, ledger):
     texts = [c.message.content for c in chat.choices]
     assert len(set(texts)) > 1, f"three sampled choices are all {texts[0]!r}"
     assert chat.usage.completion_tokens > 5, f"{chat.usage.completion_tokens} completion tokens for three choices of up to 5"
-    log(f"n=3: {texts} ({chat.usage.prompt_tokens}+{chat.usage.completion_tokens} tokens, {time.monotonic() - t:.1f}s)")
+    shared = shared_prompts(devnet) - shared_before
+    assert shared == 2, f"{shared} choices took their prompt from the first (expected 2)"
+    log(f"n=3: {texts} ({chat.usage.prompt_tokens}+{chat.usage.completion_tokens} tokens, prompt evaluated once, "
+        f"{time.monotonic() - t:.1f}s)")
 
 
 def cached_prompt_requests(client, ledger):
@@ -566,7 +583,7 @@ def main():
 
         requests(client, ledger)
         logprob_requests(client, ledger)
-        choice_requests(client, ledger)
+        choice_requests(client, ledger, d)
         cached_prompt_requests(client, ledger)
         structured_requests(client, ledger)
         tool_requests(client, ledger)

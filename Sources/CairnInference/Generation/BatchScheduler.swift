@@ -11,8 +11,10 @@ public struct BatchLimits: Sendable, Equatable {
     /// a step may come from several prompts, evaluated together.
     public var prefillChunk: Int
     /// Finished sequences whose evaluated prompts are kept so that a later prompt beginning with the same tokens (the
-    /// same system prompt, the conversation so far) starts after them (0 keeps none). Kept prompts give their memory
-    /// back, least recently used first, before a request would wait for room.
+    /// same system prompt, the conversation so far) starts after them. Kept prompts give their memory back, least
+    /// recently used first, before a request would wait for room. Running sequences' prompts are shared the same way
+    /// (the choices of one request, the same prompt from two clients at once). 0 keeps and shares none: every prompt is
+    /// evaluated in full.
     public var cachedPrompts: Int
 
     public init(maxSequences: Int = 32, memoryBudget: Int = 2 << 30, prefillChunk: Int = 128, cachedPrompts: Int = 32) {
@@ -45,6 +47,10 @@ public struct BatchStatus: Sendable, Equatable {
     /// Prompt tokens taken from kept prompts instead of being evaluated, and the requests that took any.
     public var reusedPromptTokens: Int = 0
     public var promptCacheHits: Int = 0
+    /// Sequences that took their whole prompt from a running sequence with the same prompt (evaluated once for all of
+    /// them, as for the choices of one request), and the prompt tokens they did not evaluate.
+    public var sharedPrompts: Int = 0
+    public var sharedPromptTokens: Int = 0
 }
 
 /// Continuous batching over one model: requests join between decode steps, their prompts are evaluated in chunks
@@ -57,6 +63,10 @@ public struct BatchStatus: Sendable, Equatable {
 /// evaluates nothing and gets, bit for bit, what it got before; a prompt that goes on from a kept one gets the numbers of
 /// a prompt evaluated in two pieces, as under load, which can differ from one evaluated whole in the last bits.
 ///
+/// A running sequence's evaluated prompt serves the same way: a prompt equal to one still being evaluated follows it
+/// (nothing is evaluated for it; when the first one's prompt is done, its keys, values and logits are copied), so the
+/// `n` choices of a request, submitted together with ``submit(promptTokens:choices:)``, evaluate their prompt once.
+///
 /// When the budget or the sequence limit is reached (kept prompts give their memory back first), requests wait in
 /// arrival order; one that could never fit is refused. One thread runs the loop; ``exclusive(_:)`` gives other users
 /// of the model (benchmarks, verification) the model between two steps.
@@ -67,16 +77,19 @@ final class BatchScheduler: @unchecked Sendable {
         let parameters: SamplingParameters
         let positions: Int
         let memory: Int
+        /// The request the job is a choice of (the jobs submitted together share it).
+        let request: Int
         let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
         private let lock = NSLock()
         private var gone = false
 
-        init(prompt: [Int32], parameters: SamplingParameters, positions: Int, memory: Int,
+        init(prompt: [Int32], parameters: SamplingParameters, positions: Int, memory: Int, request: Int,
              continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
             self.prompt = prompt
             self.parameters = parameters
             self.positions = positions
             self.memory = memory
+            self.request = request
             self.continuation = continuation
         }
 
@@ -96,6 +109,10 @@ final class BatchScheduler: @unchecked Sendable {
         var primed = false
         /// The token to decode next (nil while the prompt is being evaluated).
         var next: Int32?
+        /// The running sequence with the same prompt whose evaluation this one waits for (it evaluates nothing itself),
+        /// and the sequences waiting so for this one's.
+        var leader: Running?
+        var followers: [Running] = []
 
         init(job: Job, sequence: GenerationSequence) {
             self.job = job
@@ -124,6 +141,9 @@ final class BatchScheduler: @unchecked Sendable {
     private var cachedMemory = 0
     private var reusedPromptTokens = 0
     private var promptCacheHits = 0
+    private var sharedPrompts = 0
+    private var sharedPromptTokens = 0
+    private var requests = 0
     // Owned by the loop thread:
     private var active: [Running] = []
     /// Kept prompts, least recently used first (their memory is `cachedMemory`, changed under `condition`).
@@ -162,36 +182,53 @@ final class BatchScheduler: @unchecked Sendable {
     /// Queues a generation; its events and end go to `continuation`.
     func submit(promptTokens: [Int32], parameters: SamplingParameters,
                 continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
-        let prompt: [Int32]
-        do {
-            prompt = try generator.checkedPrompt(promptTokens, parameters: parameters)
-            if parameters.grammar != nil && generator.tokenizer == nil {
-                throw InferenceError(.invalidRequest, "constrained output needs the model's tokenizer")
+        submit(promptTokens: promptTokens, choices: [(parameters, continuation)])
+    }
+
+    /// Queues generations of one prompt together (the choices of one request): they are admitted in order, the first
+    /// evaluates the prompt and the others follow it. A choice whose parameters are refused ends with its error alone.
+    func submit(promptTokens: [Int32],
+                choices: [(parameters: SamplingParameters, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation)]) {
+        var jobs: [Job] = []
+        let request = condition.withLock {
+            requests += 1
+            return requests
+        }
+        for (parameters, continuation) in choices {
+            let prompt: [Int32]
+            do {
+                prompt = try generator.checkedPrompt(promptTokens, parameters: parameters)
+                if parameters.grammar != nil && generator.tokenizer == nil {
+                    throw InferenceError(.invalidRequest, "constrained output needs the model's tokenizer")
+                }
+            } catch {
+                continuation.finish(throwing: error)
+                continue
             }
-        } catch {
-            continuation.finish(throwing: error)
-            return
+            if parameters.maxTokens == 0 {
+                continuation.yield(.finished(GenerationSummary(promptTokenCount: prompt.count, completionTokenCount: 0, finishReason: .length)))
+                continuation.finish()
+                continue
+            }
+            let positions = min(model.contextLength, prompt.count + parameters.maxTokens)
+            let memory = memory(positions: positions)
+            guard memory <= limits.memoryBudget else {
+                continuation.finish(throwing: InferenceError(
+                    .invalidRequest, "a sequence of \(positions) positions needs \(memory >> 20) MiB, more than this model's budget of "
+                        + "\(limits.memoryBudget >> 20) MiB for running sequences"))
+                continue
+            }
+            let job = Job(prompt: prompt, parameters: parameters, positions: positions, memory: memory, request: request,
+                          continuation: continuation)
+            continuation.onTermination = { [weak self] _ in
+                job.cancel()
+                self?.wake()
+            }
+            jobs.append(job)
         }
-        if parameters.maxTokens == 0 {
-            continuation.yield(.finished(GenerationSummary(promptTokenCount: prompt.count, completionTokenCount: 0, finishReason: .length)))
-            continuation.finish()
-            return
-        }
-        let positions = min(model.contextLength, prompt.count + parameters.maxTokens)
-        let memory = memory(positions: positions)
-        guard memory <= limits.memoryBudget else {
-            continuation.finish(throwing: InferenceError(
-                .invalidRequest, "a sequence of \(positions) positions needs \(memory >> 20) MiB, more than this model's budget of "
-                    + "\(limits.memoryBudget >> 20) MiB for running sequences"))
-            return
-        }
-        let job = Job(prompt: prompt, parameters: parameters, positions: positions, memory: memory, continuation: continuation)
-        continuation.onTermination = { [weak self] _ in
-            job.cancel()
-            self?.wake()
-        }
+        guard !jobs.isEmpty else { return }
         condition.withLock {
-            waiting.append(job)
+            waiting += jobs
             if !started {
                 started = true
                 let thread = Thread { [weak self] in self?.loop() }
@@ -215,7 +252,7 @@ final class BatchScheduler: @unchecked Sendable {
             BatchStatus(running: running, waiting: waiting.count, memoryInUse: memoryInUse, generatedTokens: generatedTokens,
                         steps: steps, stepSequences: stepSequences, promptPasses: promptPasses, promptSequences: promptSequences,
                         cachedPrompts: keptCount, cachedMemory: cachedMemory, reusedPromptTokens: reusedPromptTokens,
-                        promptCacheHits: promptCacheHits)
+                        promptCacheHits: promptCacheHits, sharedPrompts: sharedPrompts, sharedPromptTokens: sharedPromptTokens)
         }
     }
 
@@ -265,29 +302,6 @@ final class BatchScheduler: @unchecked Sendable {
 
     private func admit(_ job: Job) {
         let state = LlamaRunState(config: model.config, contextLength: job.positions, prefillChunk: 1, cache: model.state.cache.precision)
-        // The kept prompt sharing the longest beginning with this one gives its keys and values for it. The same prompt
-        // again takes its logits too and evaluates nothing (so it gets what it got the first time, bit for bit);
-        // otherwise at least the last prompt token is evaluated, for the logits of the first step.
-        var reused = 0
-        var source: Int?
-        for (i, k) in kept.enumerated() {
-            if k.logits != nil && k.tokens == job.prompt {
-                (reused, source) = (job.prompt.count, i)
-                break
-            }
-            let limit = min(k.tokens.count, job.prompt.count - 1)
-            var n = 0
-            while n < limit && k.tokens[n] == job.prompt[n] { n += 1 }
-            if n > reused { (reused, source) = (n, i) }
-        }
-        if let source {
-            let k = kept.remove(at: source)
-            state.cache.copyPositions(from: k.state.cache, count: reused)
-            if reused == job.prompt.count, let logits = k.logits {
-                state.logits.update(from: logits, count: logits.count)
-            }
-            kept.append(k)  // now the most recently used
-        }
         let continuation = job.continuation
         let sequence = GenerationSequence(
             prompt: job.prompt, parameters: job.parameters, state: state, vocabularySize: model.config.vocabularySize,
@@ -295,13 +309,97 @@ final class BatchScheduler: @unchecked Sendable {
             isCancelled: { job.cancelled },
             emit: { continuation.yield($0) })
         let r = Running(job: job, sequence: sequence)
-        r.evaluated = reused
-        r.primed = reused == job.prompt.count
-        sequence.cachedPromptTokens = reused
-        active.append(r)
-        if reused > 0 {
+        defer { active.append(r) }
+        guard limits.cachedPrompts > 0 else { return }
+        // The same prompt kept whole gives its keys, values and logits, and nothing is evaluated (so the output is what
+        // the first one got, bit for bit).
+        if let i = kept.firstIndex(where: { $0.logits != nil && $0.tokens == job.prompt }), let logits = kept[i].logits {
+            let k = kept.remove(at: i)
+            kept.append(k)  // now the most recently used
+            state.cache.copyPositions(from: k.state.cache, count: job.prompt.count)
+            state.logits.update(from: logits, count: logits.count)
+            (r.evaluated, r.primed, r.promptLogits) = (job.prompt.count, true, logits)
+            sequence.cachedPromptTokens = job.prompt.count
+            condition.withLock {
+                reusedPromptTokens += job.prompt.count
+                promptCacheHits += 1
+            }
+            return
+        }
+        // The same prompt running: evaluated, it is copied now; still being evaluated, this one waits for it.
+        if let same = active.first(where: { $0.sequence.prompt == job.prompt && !$0.job.cancelled }) {
+            let lead = same.leader ?? same
+            if lead.evaluated == job.prompt.count, let logits = lead.promptLogits {
+                take(r, from: lead, logits: logits)
+                r.primed = true
+                return
+            }
+            if lead.evaluated < job.prompt.count {
+                r.leader = lead
+                lead.followers.append(r)
+                return
+            }
+        }
+        // Otherwise the kept or running prompt sharing the longest beginning with this one gives its keys and values for
+        // it, and the rest is evaluated (at least the last token, for the logits of the first step).
+        var reused = 0
+        var source: Int?
+        for (i, k) in kept.enumerated() {
+            let limit = min(k.tokens.count, job.prompt.count - 1)
+            var n = 0
+            while n < limit && k.tokens[n] == job.prompt[n] { n += 1 }
+            if n > reused { (reused, source) = (n, i) }
+        }
+        var runningSource: Running?
+        for other in active where other.leader == nil && !other.job.cancelled {
+            let limit = min(other.evaluated, job.prompt.count - 1)
+            var n = 0
+            while n < limit && other.sequence.prompt[n] == job.prompt[n] { n += 1 }
+            if n > reused { (reused, runningSource) = (n, other) }
+        }
+        if let runningSource {
+            state.cache.copyPositions(from: runningSource.sequence.state.cache, count: reused)
+            r.evaluated = reused
+            credit(r, from: runningSource, tokens: reused)
+        } else if let source {
+            let k = kept.remove(at: source)
+            kept.append(k)
+            state.cache.copyPositions(from: k.state.cache, count: reused)
+            r.evaluated = reused
+            sequence.cachedPromptTokens = reused
             condition.withLock {
                 reusedPromptTokens += reused
+                promptCacheHits += 1
+            }
+        }
+    }
+
+    /// Gives `r` the whole evaluated prompt of `lead` (the same tokens): its keys and values, and its logits after them
+    /// (`logits`, taken before sampling could change them).
+    private func take(_ r: Running, from lead: Running, logits: UnsafePointer<Float>) {
+        r.sequence.state.cache.copyPositions(from: lead.sequence.state.cache, count: lead.evaluated)
+        r.sequence.state.logits.update(from: logits, count: model.config.vocabularySize)
+        r.evaluated = lead.evaluated
+        r.promptLogits = Array(UnsafeBufferPointer(start: logits, count: model.config.vocabularySize))
+        credit(r, from: lead, tokens: lead.evaluated)
+    }
+
+    private func take(_ r: Running, from lead: Running, logits: [Float]) {
+        logits.withUnsafeBufferPointer { take(r, from: lead, logits: $0.baseAddress!) }
+    }
+
+    /// Counts `tokens` prompt tokens that `r` took from the running sequence `source` instead of evaluating them. Taken
+    /// from another choice of the same request, they are the request's own evaluation (shared; its cached tokens are the
+    /// source's); taken from another request, they were cached for this one.
+    private func credit(_ r: Running, from source: Running, tokens: Int) {
+        let sameRequest = r.job.request == source.job.request
+        r.sequence.cachedPromptTokens = sameRequest ? min(tokens, source.sequence.cachedPromptTokens) : tokens
+        condition.withLock {
+            if sameRequest {
+                sharedPrompts += 1
+                sharedPromptTokens += tokens
+            } else {
+                reusedPromptTokens += tokens
                 promptCacheHits += 1
             }
         }
@@ -313,17 +411,25 @@ final class BatchScheduler: @unchecked Sendable {
         var ended: [Running] = []
         var generated = 0
         var prompts = 0
-        /// A sequence whose prompt is evaluated (its logits in its state) samples its first token.
+        /// A sequence whose prompt is evaluated (its logits in its state) samples its first token; the sequences that
+        /// waited for the same prompt take it first and then sample theirs.
         func begin(_ r: Running) {
-            if limits.cachedPrompts > 0 {
+            if limits.cachedPrompts > 0 && r.promptLogits == nil {
                 // Kept with the prompt, taken before sampling, which may change the logits (the repetition penalty).
                 r.promptLogits = Array(UnsafeBufferPointer(start: r.sequence.state.logits, count: model.config.vocabularySize))
+            }
+            let followers = r.followers
+            r.followers = []
+            for f in followers {
+                f.leader = nil
+                if !f.job.cancelled { take(f, from: r, logits: r.sequence.state.logits) }
             }
             r.sequence.prefillDone()
             let before = r.sequence.generated
             r.next = r.sequence.advance()
             generated += r.sequence.generated - before
             if r.next == nil { ended.append(r) }
+            for f in followers where !f.job.cancelled { begin(f) }
         }
         // Prompts taken whole from kept ones sample their first token now, and decode with the others.
         for r in active where r.primed {
@@ -346,7 +452,7 @@ final class BatchScheduler: @unchecked Sendable {
         }
         // Prompt tokens up to the budget, oldest prompts first, evaluated together in one pass (their rows share every
         // weight product); alone, the oldest prompt is evaluated whole.
-        let prefilling = active.filter { $0.next == nil && $0.evaluated < $0.sequence.prompt.count && !$0.job.cancelled }
+        let prefilling = active.filter { $0.next == nil && $0.leader == nil && $0.evaluated < $0.sequence.prompt.count && !$0.job.cancelled }
         if let oldest = prefilling.first {
             var budget = decoding.isEmpty ? max(limits.prefillChunk, oldest.sequence.prompt.count - oldest.evaluated) : limits.prefillChunk
             var pieces: [(running: Running, count: Int)] = []
@@ -394,6 +500,13 @@ final class BatchScheduler: @unchecked Sendable {
 
     private func fail(_ r: Running, _ error: any Error) {
         guard active.contains(where: { $0 === r }) else { return }
+        // The sequences waiting for its prompt would meet the same error.
+        let followers = r.followers
+        r.followers = []
+        for f in followers {
+            f.leader = nil
+            fail(f, error)
+        }
         release(r)
         r.job.continuation.finish(throwing: error)
     }
@@ -402,6 +515,22 @@ final class BatchScheduler: @unchecked Sendable {
     /// the same way (replacing kept prompts it extends; the least recently used go beyond ``BatchLimits/cachedPrompts``).
     private func release(_ r: Running, keepPrompt: Bool = false) {
         active.removeAll { $0 === r }
+        r.leader?.followers.removeAll { $0 === r }
+        r.leader = nil
+        // Sequences waiting for its prompt: the first still wanted takes what was evaluated of it and goes on with it,
+        // the others wait for that one.
+        let followers = r.followers.filter { !$0.job.cancelled }
+        for f in r.followers { f.leader = nil }
+        r.followers = []
+        if let heir = followers.first {
+            if r.evaluated > 0 {
+                heir.sequence.state.cache.copyPositions(from: r.sequence.state.cache, count: r.evaluated)
+                heir.evaluated = r.evaluated
+                credit(heir, from: r, tokens: r.evaluated)
+            }
+            heir.followers = Array(followers.dropFirst())
+            for f in heir.followers { f.leader = heir }
+        }
         let tokens = Array(r.sequence.prompt[0..<r.evaluated])
         let whole = r.evaluated == r.sequence.prompt.count
         // A prompt cut short is not kept where the same tokens are kept whole (with their logits).

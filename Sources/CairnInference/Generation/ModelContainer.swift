@@ -49,6 +49,14 @@ public actor ModelContainer {
         }
     }
 
+    /// Streams `choices.count` continuations of `promptTokens`, one per sampling parameters (the choices of one
+    /// request): the prompt is evaluated once for all of them, and each decodes on its own.
+    public nonisolated func generate(promptTokens: [Int32], choices: [SamplingParameters]) -> [AsyncThrowingStream<GenerationEvent, any Error>] {
+        let pairs = choices.map { ($0, AsyncThrowingStream<GenerationEvent, any Error>.makeStream()) }
+        scheduler.submit(promptTokens: promptTokens, choices: pairs.map { (parameters: $0.0, continuation: $0.1.continuation) })
+        return pairs.map(\.1.stream)
+    }
+
     /// Generates to the end and returns the summary (with the full text), without streaming, with the model to itself.
     public func complete(promptTokens: [Int32], parameters: SamplingParameters) throws -> GenerationSummary {
         try scheduler.exclusive { try generator.generate(promptTokens: promptTokens, parameters: parameters) { _ in } }

@@ -100,16 +100,32 @@ public struct EngineBackend: InferenceBackend {
     }
 
     public func generate(_ prepared: PreparedGeneration) -> AsyncThrowingStream<GenerationOutput, any Error> {
-        let request = prepared.request
+        generate(choices: [prepared])[0]
+    }
+
+    /// The choices go to the model's batch together, so their prompt is evaluated once.
+    public func generate(choices: [PreparedGeneration]) -> [AsyncThrowingStream<GenerationOutput, any Error>] {
+        guard let first = choices.first else { return [] }
+        let request = first.request
         guard let entry = entries[request.model.name], case .language(let container, _, _) = entry.engine else {
-            return AsyncThrowingStream { $0.finish(throwing: ProviderError(.invalidRequest, "model \(request.model.name) does not generate text")) }
+            return choices.map { _ in
+                AsyncThrowingStream { $0.finish(throwing: ProviderError(.invalidRequest, "model \(request.model.name) does not generate text")) }
+            }
         }
-        let parameters = SamplingParameters(
-            temperature: Float(request.temperature ?? 1), topP: Float(request.topP ?? 1), seed: request.seed ?? 0,
-            maxTokens: prepared.maxTokens, stopSequences: request.stop, logprobs: request.logprobs, grammar: request.grammar)
-        let events = container.generate(promptTokens: prepared.tokens ?? [], parameters: parameters)
-        let tokenizer = container.tokenizer
-        return AsyncThrowingStream { continuation in
+        let parameters = choices.map { choice in
+            let request = choice.request
+            return SamplingParameters(
+                temperature: Float(request.temperature ?? 1), topP: Float(request.topP ?? 1), seed: request.seed ?? 0,
+                maxTokens: choice.maxTokens, stopSequences: request.stop, logprobs: request.logprobs, grammar: request.grammar)
+        }
+        let streams = container.generate(promptTokens: first.tokens ?? [], choices: parameters)
+        return streams.map { Self.outputs($0, tokenizer: container.tokenizer) }
+    }
+
+    /// The engine's events as the provider's outputs: text, log-probabilities and the metered usage.
+    static func outputs(_ events: AsyncThrowingStream<GenerationEvent, any Error>, tokenizer: (any TextTokenizer)?)
+        -> AsyncThrowingStream<GenerationOutput, any Error> {
+        AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     var ids: [Int32] = []
@@ -165,9 +181,17 @@ public struct EngineBackend: InferenceBackend {
         family("cairn_provider_prompt_pass_sequences_total", "counter", "Prompts carried by the prompt passes.") { s, _ in s.promptSequences }
         family("cairn_provider_kept_prompts", "gauge", "Evaluated prompts kept for later prompts that begin the same way.") { s, _ in s.cachedPrompts }
         family("cairn_provider_kept_prompt_memory_bytes", "gauge", "Memory held by the kept prompts (within the budget).") { s, _ in s.cachedMemory }
-        family("cairn_provider_prompt_cache_hits_total", "counter", "Requests that started after a kept prompt.") { s, _ in s.promptCacheHits }
-        family("cairn_provider_prompt_tokens_cached_total", "counter", "Prompt tokens taken from kept prompts instead of evaluated.") { s, _ in
+        family("cairn_provider_prompt_cache_hits_total", "counter", "Requests that started after a prompt kept or running before them.") { s, _ in
+            s.promptCacheHits
+        }
+        family("cairn_provider_prompt_tokens_cached_total", "counter", "Prompt tokens taken from kept or running prompts instead of evaluated.") { s, _ in
             s.reusedPromptTokens
+        }
+        family("cairn_provider_shared_prompts_total", "counter", "Choices (n > 1) that took their prompt from the request's first choice.") { s, _ in
+            s.sharedPrompts
+        }
+        family("cairn_provider_prompt_tokens_shared_total", "counter", "Prompt tokens of choices taken from the request's first choice.") { s, _ in
+            s.sharedPromptTokens
         }
         return lines.joined(separator: "\n") + "\n"
     }

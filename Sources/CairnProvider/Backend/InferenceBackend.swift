@@ -185,6 +185,9 @@ public protocol InferenceBackend: Sendable {
     func prepare(_ request: GenerationRequest) async throws -> PreparedGeneration
     /// Runs a prepared generation, streaming text and finishing with the metered usage.
     func generate(_ prepared: PreparedGeneration) -> AsyncThrowingStream<GenerationOutput, any Error>
+    /// Runs the choices of one request (the same prompt, each with its own seed), one stream each; a backend that can
+    /// evaluates their prompt once.
+    func generate(choices: [PreparedGeneration]) -> [AsyncThrowingStream<GenerationOutput, any Error>]
     /// Checks an embedding request and measures its inputs.
     func prepare(_ request: EmbeddingRequest) async throws -> PreparedEmbedding
     /// Embeds the inputs of a prepared request.
@@ -196,6 +199,7 @@ public protocol InferenceBackend: Sendable {
 }
 
 extension InferenceBackend {
+    public func generate(choices: [PreparedGeneration]) -> [AsyncThrowingStream<GenerationOutput, any Error>] { choices.map(generate) }
     public func metrics() -> String { "" }
     public func capacity(of model: ServedModel) -> Int { 1 }
 }

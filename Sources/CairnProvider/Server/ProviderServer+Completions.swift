@@ -126,8 +126,9 @@ extension ProviderServer {
     static let maxChoices = 16
 
     /// The outputs of the request's `n` generations (choice i sampled with seed + i), as they come, with their choice.
-    /// The engine batches them: they decode together. A request without a seed gets a random one, as OpenAI samples:
-    /// the same question asked twice is two independent samples (which the verifiers' pooled statistics also assume).
+    /// The engine batches them: their prompt is evaluated once and they decode together. A request without a seed gets
+    /// a random one, as OpenAI samples: the same question asked twice is two independent samples (which the verifiers'
+    /// pooled statistics also assume).
     func generations(_ prepared: PreparedGeneration) -> AsyncThrowingStream<(choice: Int, output: GenerationOutput), any Error> {
         let backend = backend
         return AsyncThrowingStream { continuation in
@@ -135,11 +136,14 @@ extension ProviderServer {
                 do {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         let seed = prepared.request.seed ?? UInt64.random(in: 0...UInt64.max)
-                        for i in 0..<prepared.request.n {
+                        let choices = (0..<prepared.request.n).map { i in
                             var choice = prepared
                             choice.request.seed = seed &+ UInt64(i)
+                            return choice
+                        }
+                        for (i, outputs) in backend.generate(choices: choices).enumerated() {
                             group.addTask {
-                                for try await output in backend.generate(choice) { continuation.yield((i, output)) }
+                                for try await output in outputs { continuation.yield((i, output)) }
                             }
                         }
                         try await group.waitForAll()
