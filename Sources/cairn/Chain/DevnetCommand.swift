@@ -65,20 +65,21 @@ struct DevnetCommand: AsyncParsableCommand {
     /// A stand-in for a bridged dollar token (6 decimals), 1,000,000 of it in each dev account, so the exchange has a pair to trade.
     static let usdc = "uusdc"
 
-    /// Closing channels settle after 80 blocks (80 seconds at the default block time), the verification module's longest
-    /// challenge (a pooled one, 80 blocks) included.
+    /// Closing channels settle once the verification module's longest challenge (a pooled one, 120 blocks: two minutes at
+    /// the default block time) has had its time.
     static var marketParams: MarketParams {
         var p = MarketParams.default
-        p.settleDelayBlocks = 80
+        p.settleDelayBlocks = verificationParams.challengeWindowBlocks
         return p
     }
 
-    /// A pooled challenge's committee has 60 blocks to commit: each member re-runs the check on the window's 20 jobs, and
-    /// the devnet's verifiers share a small machine with everything else (three debug-built agents on two cores took 33 s);
-    /// its challenger has 10 blocks to give the window (by hand with the CLI, if it likes).
+    /// A pooled challenge's committee has 100 blocks to commit: each member re-runs the check on the window's 20 jobs, and
+    /// the devnet's verifiers share a small machine with everything else (three debug-built agents on two cores took 17 s
+    /// alone and 40 to over 60 s beside the whole test suite); revealing starts as soon as all have committed. Its
+    /// challenger has 10 blocks to give the window (by hand with the CLI, if it likes).
     static var verificationParams: VerificationParams {
         var p = VerificationParams.default
-        p.pooledCommitBlocks = 60
+        p.pooledCommitBlocks = 100
         p.evidenceBlocks = 10
         return p
     }
