@@ -341,6 +341,41 @@ import Testing
         Issue.record("in five runs the first choice's prompt was never seen half evaluated")
     }
 
+    @Test func waitingRequestsAreAdmittedInArrivalOrderSoALargeOneIsNotPassedBySmallerOnes() async throws {
+        let path = try TinyLlama.write(shape: .wide)
+        let sizing = BatchScheduler(generator: TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer()),
+                                    limits: BatchLimits())
+        // Room for the long request and the small one beside it, not for the long request and the large one.
+        let (long, large, small) = (sizing.memory(positions: 601), sizing.memory(positions: 102), sizing.memory(positions: 9))
+        #expect(small < large)
+        let scheduler = BatchScheduler(generator: TextGenerator(model: try LlamaModel(file: GGUFFile(path: path)), tokenizer: CharacterTokenizer()),
+                                       limits: BatchLimits(memoryBudget: long + large - 1, cachedPrompts: 0))
+        defer { scheduler.stop() }
+        let streams = (0..<3).map { _ in AsyncThrowingStream<GenerationEvent, any Error>.makeStream() }
+        scheduler.submit(promptTokens: [0], choices: [(.greedy(maxTokens: 600), streams[0].continuation)])
+        let deadline = Date().addingTimeInterval(30)
+        while scheduler.status.steps < 2 {
+            guard Date() < deadline else { throw InferenceError(.invalidRequest, "the long request did not start") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        // The large request arrives first, then the small one, which would fit now: it waits behind the large one.
+        scheduler.submit(promptTokens: [1, 2], choices: [(.greedy(maxTokens: 100), streams[1].continuation)])
+        scheduler.submit(promptTokens: [3], choices: [(.greedy(maxTokens: 8), streams[2].continuation)])
+        let seen = scheduler.status.steps
+        while scheduler.status.steps < seen + 3 {
+            guard Date() < deadline else { throw InferenceError(.invalidRequest, "the long request stopped") }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        var status = scheduler.status
+        #expect(status.running == 1 && status.waiting == 2 && status.memoryInUse == long, "\(status)")
+        // The long request's consumer leaves: both waiting requests fit now, and run in arrival order.
+        streams[0].continuation.finish()
+        let got = try await Self.drain([streams[1].stream, streams[2].stream])
+        #expect(got.map(\.ids.count) == [100, 8])
+        status = scheduler.status
+        #expect(status.running == 0 && status.waiting == 0 && status.memoryInUse == 0)
+    }
+
     @Test func aConsumerThatLeavesEndsItsSequenceAndFreesItsMemory() async throws {
         let model = try LlamaModel(file: GGUFFile(path: try TinyLlama.write(shape: .wide)))
         let container = ModelContainer(model: model, tokenizer: CharacterTokenizer())
