@@ -67,4 +67,26 @@ import Testing
         let data = try JSONEncoder().encode(e)
         #expect(try JSONDecoder().decode(PooledEvidence.self, from: data) == e)
     }
+
+    @Test func providersCheatingOnAShareOfTheirJobsTakeTheCheatOrTheHonestVerdictJobByJob() {
+        func verdict(_ passed: Bool) -> InferenceCheck.Verdict {
+            InferenceCheck.Verdict(verdict: passed ? "pass" : "fail", tokens: 8, mismatches: passed ? 0 : 8, reason: "", zScore: nil,
+                                   logProbability: 0, expectedLogProbability: 0, endProbability: 0, relevance: nil)
+        }
+        var tally = VerificationBenchmark.Tally()
+        for _ in 0..<40 {
+            tally.record("cheat", verdict(false))
+            tally.record("honest", verdict(true))
+        }
+        let rates = tally.diluted("cheat", honest: "honest", shares: [0, 0.25, 1])
+        #expect(rates.map(\.kind) == ["cheat, on 0% of jobs", "cheat, on 25% of jobs", "cheat, on 100% of jobs"])
+        #expect(rates.map(\.providers) == [2, 2, 2])
+        #expect(rates[0].flagged == 0 && rates[0].meanJobsToFlag == nil)
+        #expect(rates[2].flagged == 2 && rates[2].meanJobsToFlag == 1)
+        // A quarter of the jobs cheated: each provider is flagged at its first cheated job, on average after more than one.
+        #expect(rates[1].flagged == 2 && (rates[1].meanJobsToFlag ?? 0) > 1)
+        // Lists of different lengths are not jobs of the same providers.
+        tally.record("honest", verdict(true))
+        #expect(tally.diluted("cheat", honest: "honest", shares: [0.5]).isEmpty)
+    }
 }

@@ -9,7 +9,8 @@ import Foundation
 /// before (another prompt) replayed; an answer sampled 0.3 away from the claimed temperature; greedy output claimed as
 /// sampled; the honest answer billed 25% and 3 tokens more; answers of the model with two middle layers removed, and of
 /// its weights rounded to 3 and to 2 bits (``DegradedModel``). A provider is a run of consecutive jobs of one kind:
-/// 5 for the temperature and replay cheats, 20 for the degraded models and the honest.
+/// 5 for the temperature and replay cheats, 20 for the degraded models and the honest. A provider that cheats on a share
+/// of its jobs only takes, job by job (a seeded draw), the degraded model's answer or the honest answer to the same job.
 public struct VerificationBenchmark {
     /// How many jobs of one kind the check flagged.
     public struct Rate: Sendable, Codable, Equatable {
@@ -58,6 +59,8 @@ public struct VerificationBenchmark {
         public var cheats: [Rate]
         /// Honest and cheating providers judged on their jobs pooled.
         public var pooled: [PooledRate]
+        /// Providers serving a degraded model for a share of their jobs only (the kind names the share), pooled.
+        public var diluted: [PooledRate] = []
         /// The relevance of sampled chat answers, honest and replayed.
         public var relevance: [Spread]
         /// The embeddings check (``embeddings(directory:inputs:)``), when measured: flag rates per input and cosines.
@@ -92,22 +95,36 @@ public struct VerificationBenchmark {
 
         /// Consecutive runs of `size(kind)` jobs as providers.
         func pooled(size: (String) -> Int) -> [PooledRate] {
-            order.map { kind in
-                let all = verdicts[kind]!, n = size(kind)
-                var flagged = 0, jobsToFlag = 0
-                for p in 0..<all.count / n {
-                    var evidence = PooledEvidence()
-                    for (j, v) in all[p * n..<(p + 1) * n].enumerated() {
-                        evidence.add(v)
-                        if !v.passed || evidence.failure() != nil {
-                            flagged += 1
-                            jobsToFlag += j + 1
-                            break
-                        }
+            order.map { kind in Self.providers(kind, verdicts[kind]!, size: size(kind)) }
+        }
+
+        /// Providers of `size` consecutive jobs each, flagged by one job's verdict or by their pooled evidence.
+        static func providers(_ kind: String, _ all: [InferenceCheck.Verdict], size n: Int) -> PooledRate {
+            var flagged = 0, jobsToFlag = 0
+            for p in 0..<all.count / n {
+                var evidence = PooledEvidence()
+                for (j, v) in all[p * n..<(p + 1) * n].enumerated() {
+                    evidence.add(v)
+                    if !v.passed || evidence.failure() != nil {
+                        flagged += 1
+                        jobsToFlag += j + 1
+                        break
                     }
                 }
-                return PooledRate(kind: kind, providers: all.count / n, jobsEach: n, flagged: flagged,
-                                  meanJobsToFlag: flagged > 0 ? Double(jobsToFlag) / Double(flagged) : nil)
+            }
+            return PooledRate(kind: kind, providers: all.count / n, jobsEach: n, flagged: flagged,
+                              meanJobsToFlag: flagged > 0 ? Double(jobsToFlag) / Double(flagged) : nil)
+        }
+
+        /// Providers of 20 jobs that serve `cheat` on a share of their jobs and honestly otherwise: job `i` takes the
+        /// cheat's verdict when a seeded draw falls under the share, else the verdict of the honest answer to job `i`
+        /// (both lists hold the same jobs in the same order).
+        func diluted(_ cheat: String, honest: String, shares: [Double]) -> [PooledRate] {
+            guard let cheated = verdicts[cheat], let fair = verdicts[honest], cheated.count == fair.count else { return [] }
+            return shares.map { share in
+                var rng = Xoshiro256(seed: 2_026_1207)
+                let mixed = zip(cheated, fair).map { c, h in Double(rng.next() % 1_000_000) / 1_000_000 < share ? c : h }
+                return Self.providers("\(cheat), on \(Int((share * 100).rounded()))% of jobs", mixed, size: 20)
             }
         }
 
@@ -293,6 +310,12 @@ public struct VerificationBenchmark {
                             cheats: rates.filter { !$0.kind.hasPrefix("honest") }, pooled: tally.pooled(size: poolSize),
                             relevance: tally.relevance, serveSeconds: serveTime / Double(jobs), checkSeconds: checkTime / Double(jobs))
         report.plainCheckSeconds = plainTime / Double(jobs)
+        // The subtle cheats (one job rarely shows them) served on a share of the jobs only.
+        for label in ["0.7", "1.0"] {
+            for (name, _) in cheaters.prefix(2) {
+                report.diluted += tally.diluted("\(name), T=\(label)", honest: "honest, T=\(label), all threads", shares: [0.25, 0.5])
+            }
+        }
         return report
     }
 }

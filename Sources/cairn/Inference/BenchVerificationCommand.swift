@@ -68,6 +68,13 @@ struct BenchVerificationCommand: AsyncParsableCommand {
             let mean = r.meanJobsToFlag.map { String(format: ", after %.1f jobs on average", $0) } ?? ""
             print("  \(r.kind): \(r.flagged) of \(r.providers) within \(r.jobsEach) jobs\(mean)")
         }
+        if !report.diluted.isEmpty {
+            print("providers cheating on a share of their jobs only, flagged within 20 jobs:")
+            for r in report.diluted {
+                let mean = r.meanJobsToFlag.map { String(format: ", after %.1f jobs on average", $0) } ?? ""
+                print("  \(r.kind): \(r.flagged) of \(r.providers)\(mean)")
+            }
+        }
         print("relevance of sampled chat answers (nats; minimum, 1st percentile, median, maximum):")
         for r in report.relevance {
             print("  \(r.kind): " + String(format: "%.1f, %.1f, %.1f, %.1f", r.minimum, r.percentile1, r.median, r.maximum))
