@@ -44,11 +44,12 @@ public struct BatchStatus: Sendable, Equatable {
     /// Prompts kept for reuse and the bytes they hold (within the budget, besides ``memoryInUse``).
     public var cachedPrompts: Int = 0
     public var cachedMemory: Int = 0
-    /// Prompt tokens taken from kept prompts instead of being evaluated, and the requests that took any.
+    /// Prompt tokens taken from kept prompts or from other requests' running prompts instead of being evaluated, and the
+    /// requests that took any.
     public var reusedPromptTokens: Int = 0
     public var promptCacheHits: Int = 0
-    /// Sequences that took their whole prompt from a running sequence with the same prompt (evaluated once for all of
-    /// them, as for the choices of one request), and the prompt tokens they did not evaluate.
+    /// Choices of a request (`n` > 1) that took their prompt from another choice of it instead of evaluating it (the
+    /// prompt evaluated once for all of them), and the prompt tokens they did not evaluate.
     public var sharedPrompts: Int = 0
     public var sharedPromptTokens: Int = 0
 }
