@@ -23,6 +23,8 @@ struct BenchInferenceCommand: AsyncParsableCommand {
     var matVec = false
     @Option(help: "Concurrent streams to measure through the batching scheduler, comma-separated (such as 1,4,8,16,32); each stream decodes --decode-tokens tokens after a prompt of 20 to 200 tokens.")
     var streams: String?
+    @Option(help: "Also time one request of this many choices (n; sampled, --decode-tokens each) on the benchmark prompt: its prompt evaluated once for all choices, and once per choice.")
+    var choices: Int?
     @Flag(help: "Also time decoding under a grammar (response_format json_object, and a schema) against free text, and the grammar's token mask alone.")
     var constrained = false
 
@@ -63,6 +65,10 @@ struct BenchInferenceCommand: AsyncParsableCommand {
                     throw ValidationError("--streams takes counts from 1 to 256 separated by commas, such as 1,4,8,16")
                 }
                 try await benchStreams(path: path, counts: counts, prompt: prompt)
+            }
+            if let choices {
+                guard (2...16).contains(choices) else { throw ValidationError("--choices takes 2 to 16") }
+                try await benchChoices(path: path, count: choices, prompt: prompt)
             }
             if constrained { try await benchConstrained(path: path) }
             if skipEmbeddings {
@@ -226,6 +232,41 @@ extension BenchInferenceCommand {
         }
         let extra = container.memory(positions: 200 + decodeTokens)
         print("  memory per extra running sequence of \(200 + decodeTokens) positions: \(fixed(Double(extra) / 1_048_576, 1)) MiB")
+    }
+
+    /// One request of `count` seeded choices on `prompt`, each run on a fresh container (so nothing is kept between
+    /// runs): with the prompt evaluated once and shared, and with every choice evaluating it (no prompts kept or shared).
+    func benchChoices(path: String, count: Int, prompt: [Int32]) async throws {
+        print("one request of \(count) choices (sampled at 0.8, \(decodeTokens) tokens each, the \(prompt.count)-token prompt; best of \(max(1, runs))):")
+        for shared in [true, false] {
+            var best: (rate: Double, last: Double)?
+            for _ in 0..<max(1, runs) {
+                let container = try LanguageModelLoader.load(path: path, contextLength: 1024, limits: BatchLimits(cachedPrompts: shared ? 32 : 0))
+                let parameters = (0..<count).map { SamplingParameters(temperature: 0.8, seed: UInt64($0 + 1), maxTokens: decodeTokens) }
+                let start = now()
+                let streams = container.generate(promptTokens: prompt, choices: parameters)
+                let results = try await withThrowingTaskGroup(of: (tokens: Int, first: Double).self) { group in
+                    for stream in streams {
+                        group.addTask {
+                            var first: Double?
+                            var generated = 0
+                            for try await event in stream {
+                                if case .token = event, first == nil { first = now() }
+                                if case .finished(let summary) = event { generated = summary.completionTokenCount }
+                            }
+                            return (generated, (first ?? now()) - start)
+                        }
+                    }
+                    return try await group.reduce(into: [(tokens: Int, first: Double)]()) { $0.append($1) }
+                }
+                let rate = Double(results.reduce(0) { $0 + $1.tokens }) / (now() - start)
+                let last = results.map(\.first).max() ?? 0
+                if best == nil || rate > best!.rate { best = (rate, last) }
+            }
+            guard let best else { continue }
+            print("  prompt evaluated \(shared ? "once" : "by every choice"): \(fixed(best.rate, 1)) tokens/s, every choice's first token within "
+                + "\(fixed(best.last * 1000, 0)) ms")
+        }
     }
 
     /// Decode rate of one greedy stream through the container, free and under grammars, and the time to compute the
