@@ -346,16 +346,12 @@ final class BatchScheduler: @unchecked Sendable {
         var reused = 0
         var source: Int?
         for (i, k) in kept.enumerated() {
-            let limit = min(k.tokens.count, job.prompt.count - 1)
-            var n = 0
-            while n < limit && k.tokens[n] == job.prompt[n] { n += 1 }
+            let n = Self.sharedBeginning(k.tokens, job.prompt, limit: job.prompt.count - 1)
             if n > reused { (reused, source) = (n, i) }
         }
         var runningSource: Running?
         for other in active where other.leader == nil && !other.job.cancelled {
-            let limit = min(other.evaluated, job.prompt.count - 1)
-            var n = 0
-            while n < limit && other.sequence.prompt[n] == job.prompt[n] { n += 1 }
+            let n = Self.sharedBeginning(other.sequence.prompt[..<other.evaluated], job.prompt, limit: job.prompt.count - 1)
             if n > reused { (reused, runningSource) = (n, other) }
         }
         if let runningSource {
@@ -373,6 +369,16 @@ final class BatchScheduler: @unchecked Sendable {
                 promptCacheHits += 1
             }
         }
+    }
+
+    /// How many tokens `a` and `b` begin with alike, at most `limit`.
+    static func sharedBeginning(_ a: some Collection<Int32>, _ b: [Int32], limit: Int) -> Int {
+        var n = 0
+        for (x, y) in zip(a, b) {
+            guard n < limit, x == y else { break }
+            n += 1
+        }
+        return n
     }
 
     /// Gives `r` the whole evaluated prompt of `lead` (the same tokens): its keys and values, and its logits after them

@@ -203,25 +203,13 @@ extension BenchInferenceCommand {
             var best: (rate: Double, ttft: [Double])?
             for _ in 0..<max(1, runs) {
                 let start = now()
-                let results = try await withThrowingTaskGroup(of: (tokens: Int, ttft: Double).self) { group in
-                    for i in 0..<count {
-                        let tokens = Array(prompt.prefix(20 + (37 * i) % 181))
-                        let parameters = SamplingParameters(maxTokens: decodeTokens)
-                        group.addTask {
-                            var first: Double?
-                            var generated = 0
-                            for try await event in container.generate(promptTokens: tokens, parameters: parameters) {
-                                if case .token = event, first == nil { first = now() }
-                                if case .finished(let summary) = event { generated = summary.completionTokenCount }
-                            }
-                            return (generated, (first ?? now()) - start)
-                        }
-                    }
-                    return try await group.reduce(into: [(tokens: Int, ttft: Double)]()) { $0.append($1) }
+                let streams = (0..<count).map { i in
+                    container.generate(promptTokens: Array(prompt.prefix(20 + (37 * i) % 181)), parameters: SamplingParameters(maxTokens: decodeTokens))
                 }
+                let results = try await Self.read(streams, since: start)
                 let elapsed = now() - start
                 let rate = Double(results.reduce(0) { $0 + $1.tokens }) / elapsed
-                if best == nil || rate > best!.rate { best = (rate, results.map(\.ttft).sorted()) }
+                if best == nil || rate > best!.rate { best = (rate, results.map(\.first).sorted()) }
             }
             guard let best else { continue }
             func percentile(_ p: Double) -> Double { best.ttft[min(best.ttft.count - 1, Int((Double(best.ttft.count) * p).rounded(.up)) - 1)] }
@@ -232,6 +220,24 @@ extension BenchInferenceCommand {
         }
         let extra = container.memory(positions: 200 + decodeTokens)
         print("  memory per extra running sequence of \(200 + decodeTokens) positions: \(fixed(Double(extra) / 1_048_576, 1)) MiB")
+    }
+
+    /// Reads the streams concurrently to their ends: each one's tokens generated and seconds from `start` to its first token.
+    static func read(_ streams: [AsyncThrowingStream<GenerationEvent, any Error>], since start: Double) async throws -> [(tokens: Int, first: Double)] {
+        try await withThrowingTaskGroup(of: (tokens: Int, first: Double).self) { group in
+            for stream in streams {
+                group.addTask {
+                    var first: Double?
+                    var generated = 0
+                    for try await event in stream {
+                        if case .token = event, first == nil { first = now() }
+                        if case .finished(let summary) = event { generated = summary.completionTokenCount }
+                    }
+                    return (generated, (first ?? now()) - start)
+                }
+            }
+            return try await group.reduce(into: [(tokens: Int, first: Double)]()) { $0.append($1) }
+        }
     }
 
     /// One request of `count` seeded choices on `prompt`, each run on a fresh container (so nothing is kept between
@@ -245,20 +251,7 @@ extension BenchInferenceCommand {
                 let parameters = (0..<count).map { SamplingParameters(temperature: 0.8, seed: UInt64($0 + 1), maxTokens: decodeTokens) }
                 let start = now()
                 let streams = container.generate(promptTokens: prompt, choices: parameters)
-                let results = try await withThrowingTaskGroup(of: (tokens: Int, first: Double).self) { group in
-                    for stream in streams {
-                        group.addTask {
-                            var first: Double?
-                            var generated = 0
-                            for try await event in stream {
-                                if case .token = event, first == nil { first = now() }
-                                if case .finished(let summary) = event { generated = summary.completionTokenCount }
-                            }
-                            return (generated, (first ?? now()) - start)
-                        }
-                    }
-                    return try await group.reduce(into: [(tokens: Int, first: Double)]()) { $0.append($1) }
-                }
+                let results = try await Self.read(streams, since: start)
                 let rate = Double(results.reduce(0) { $0 + $1.tokens }) / (now() - start)
                 let last = results.map(\.first).max() ?? 0
                 if best == nil || rate > best!.rate { best = (rate, last) }
