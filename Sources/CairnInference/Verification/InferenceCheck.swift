@@ -233,6 +233,8 @@ public final class InferenceVerifier {
         chatTemplate = try model.weights.file.chatTemplate.map { try ChatTemplate(jinja: $0) } ?? .smolLM2
         emptyQuestion = try tokenizer.encode(chatTemplate.render([.user("")], addGenerationPrompt: true))
         self.check = check
+        // Every relevance pass starts with the empty question: evaluated once, its pass scores only the answer's tokens.
+        try scorer.keep(prefix: Array(emptyQuestion.dropLast()))
     }
 
     /// Loads the model at `path` with its tokenizer.

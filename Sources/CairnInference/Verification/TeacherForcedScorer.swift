@@ -31,10 +31,13 @@ public final class TeacherForcedScorer {
     public let model: LlamaModel
     /// The output projection decoded to float once (`vocabulary × dimension`).
     private let projection: UnsafeMutablePointer<Float>
-    /// Rows scored per sgemm.
-    private let chunk = 64
+    /// The most rows scored per sgemm. Each sgemm packs its whole slice of the projection before it multiplies, so a
+    /// pass's rows go in as few sgemms as this allows, split evenly (66 rows: one of 66, not one of 64 and one of 2).
+    private let maximumChunk = 128
     /// Caches for the second and later sequences of a batch (the first uses the model's own).
     private var caches: [LlamaRunState] = []
+    /// Prompt beginnings evaluated once and kept (``keep(prefix:)``), each in a cache of its own length.
+    private var kept: [(tokens: [Int32], state: LlamaRunState)] = []
 
     public init(model: LlamaModel) {
         self.model = model
@@ -44,6 +47,20 @@ public final class TeacherForcedScorer {
     }
 
     deinit { projection.deallocate() }
+
+    /// Evaluates `prefix` once and keeps its keys and values: a pair whose prompt begins with it (and goes on past it)
+    /// copies them and evaluates only the rest. For a context every check repeats, such as the empty question the
+    /// relevance compares with. A prefix evaluated alone can round differently from the same tokens inside a longer
+    /// pass (OpenBLAS), by about as much as pairs scored together differ from pairs scored alone.
+    public func keep(prefix: [Int32]) throws {
+        guard !prefix.isEmpty, !kept.contains(where: { $0.tokens == prefix }) else { return }
+        guard prefix.count < model.contextLength else {
+            throw InferenceError(.invalidRequest, "a kept prefix of \(prefix.count) tokens leaves no room in the context of \(model.contextLength)")
+        }
+        let state = LlamaRunState(config: model.config, contextLength: prefix.count, prefillChunk: 1, cache: model.state.cache.precision)
+        try model.prefill(sequences: [(prefix, 0, state)], finalLogits: false, hiddenRows: nil)
+        kept.append((prefix, state))
+    }
 
     /// The scores of `output`'s tokens after `prompt`, plus the end-of-sequence probability after the last one (under
     /// the sampling distribution; at temperature 0, under the untempered one).
@@ -79,7 +96,13 @@ public final class TeacherForcedScorer {
         let hidden = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
         defer { hidden.deallocate() }
         let sequences = pairs.enumerated().map { j, pair in
-            (tokens: pair.prompt + pair.output, startPosition: 0, target: j == 0 ? model.state : caches[j - 1])
+            let tokens = pair.prompt + pair.output, target = j == 0 ? model.state : caches[j - 1]
+            // The longest kept beginning of the prompt that leaves its last token to evaluate (its row scores the first
+            // output token).
+            let reuse = kept.filter { $0.tokens.count < pair.prompt.count && pair.prompt.starts(with: $0.tokens) }.max { $0.tokens.count < $1.tokens.count }
+            guard let reuse else { return (tokens: tokens, startPosition: 0, target: target) }
+            target.cache.copyPositions(from: reuse.state.cache, count: reuse.tokens.count)
+            return (tokens: Array(tokens[reuse.tokens.count...]), startPosition: reuse.tokens.count, target: target)
         }
         try model.prefill(sequences: sequences, finalLogits: false) { j, start, count, source in
             for i in 0..<count where start + i >= firsts[j] {
@@ -98,6 +121,8 @@ public final class TeacherForcedScorer {
         var ends = [Double](repeating: 0, count: pairs.count)
         let pool = model.pool, workers = pool.threadCount
         let scratches = (0..<workers).map { _ in ScratchBox(vocabulary: vocabulary) }
+        let sgemms = (rows + maximumChunk - 1) / maximumChunk
+        let chunk = (rows + sgemms - 1) / sgemms
         let normed = UnsafeMutablePointer<Float>.allocate(capacity: chunk * d)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * vocabulary)
         defer {
