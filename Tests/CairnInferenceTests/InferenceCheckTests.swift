@@ -95,6 +95,37 @@ import Foundation
         }
     }
 
+    /// The verifier keeps the empty question every relevance pass starts with: a pair after it copies its keys and values,
+    /// evaluates only the rest, and gets the scores a scorer that keeps nothing gives (a prompt no longer than the kept
+    /// beginning, or another prompt, is evaluated whole).
+    @Test func aKeptPrefixGivesTheScoresOfTheWholePrompt() async throws {
+        try await onOwnThread {
+            let file = try RealModels.file.get()
+            guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else { throw InferenceError(.invalidRequest, "no tokenizer") }
+            let v = try InferenceVerifier(model: try LlamaModel(file: file), tokenizer: tokenizer)
+            let plain = TeacherForcedScorer(model: try LlamaModel(file: file))
+            let g = TextGenerator(model: try LlamaModel(file: file), tokenizer: tokenizer)
+            let prompt = try v.promptTokens(Self.prompts[0], chat: true)
+            let answer = try Self.generate(g, prompt, temperature: 0.7, seed: 5)
+            let prefix = v.emptyQuestion.count - 1
+            for (context, reused) in [(v.emptyQuestion, prefix), (prompt, 0), (Array(v.emptyQuestion.dropLast()), 0)] {
+                let before = v.scorer.reusedPrefixTokens
+                let kept = try v.scorer.score(prompt: context, output: answer, temperature: 0.7, endTokens: v.endTokens)
+                #expect(v.scorer.reusedPrefixTokens - before == reused)
+                let whole = try plain.score(prompt: context, output: answer, temperature: 0.7, endTokens: v.endTokens)
+                #expect(kept.positions.map(\.top) == whole.positions.map(\.top))
+                // A prompt evaluated in two pieces rounds differently from one pass, as a conversation's next turn does
+                // (0.002 apart at most here).
+                let apart = zip(kept.positions, whole.positions).map { max(abs($0.logProbability - $1.logProbability), abs($0.entropy - $1.entropy)) }
+                print("kept prefix of \(reused) tokens: log-probabilities and entropies at most \(apart.max() ?? 0) apart")
+                #expect(apart.allSatisfy { $0 < 0.01 })
+                if reused == 0 { #expect(apart.allSatisfy { $0 == 0 }) }
+                #expect(abs(kept.endProbabilityAfter - whole.endProbabilityAfter) < 1e-3)
+            }
+            #expect(plain.reusedPrefixTokens == 0)
+        }
+    }
+
     @Test func honestOutputsPassAndCheatsFail() async throws {
         let cases = try await onOwnThread { try Self.cases() }
         #expect(cases.count == 23)

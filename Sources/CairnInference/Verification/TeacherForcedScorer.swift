@@ -38,6 +38,8 @@ public final class TeacherForcedScorer {
     private var caches: [LlamaRunState] = []
     /// Prompt beginnings evaluated once and kept (``keep(prefix:)``), each in a cache of its own length.
     private var kept: [(tokens: [Int32], state: LlamaRunState)] = []
+    /// Prompt tokens taken from kept prefixes rather than evaluated, over every pass so far.
+    public private(set) var reusedPrefixTokens = 0
 
     public init(model: LlamaModel) {
         self.model = model
@@ -102,6 +104,7 @@ public final class TeacherForcedScorer {
             let reuse = kept.filter { $0.tokens.count < pair.prompt.count && pair.prompt.starts(with: $0.tokens) }.max { $0.tokens.count < $1.tokens.count }
             guard let reuse else { return (tokens: tokens, startPosition: 0, target: target) }
             target.cache.copyPositions(from: reuse.state.cache, count: reuse.tokens.count)
+            reusedPrefixTokens += reuse.tokens.count
             return (tokens: Array(tokens[reuse.tokens.count...]), startPosition: reuse.tokens.count, target: target)
         }
         try model.prefill(sequences: sequences, finalLogits: false) { j, start, count, source in
