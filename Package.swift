@@ -33,8 +33,14 @@ let vnniTargets: [Target] = [
                           "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"]),
         ]
     ),
+    // Float32 products over weights kept in panels (the verifier's passes), with AVX-512F and FMA; called only on
+    // processors that have them.
+    .target(
+        name: "CFloatPanels",
+        cSettings: [.unsafeFlags(["-O3", "-mavx512f", "-mfma"])]
+    ),
 ]
-let vnniDependencies: [Target.Dependency] = ["CairnVNNI", "CairnVNNI512"]
+let vnniDependencies: [Target.Dependency] = ["CairnVNNI", "CairnVNNI512", "CFloatPanels"]
 #else
 let vnniTargets: [Target] = []
 let vnniDependencies: [Target.Dependency] = []

@@ -27,6 +27,37 @@ import Testing
         return (WeightMatrix(base: storage, type: type, rows: rows, columns: columns), bytes, decoded)
     }
 
+    /// Products over float32 panels against double-precision sums, for token counts around the kernel's block of six,
+    /// written and accumulated, over a range of panels only (the rows outside it untouched).
+    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F"), arguments: [1, 5, 6, 7, 13])
+    func floatPanelsMatchDoubleSums(tokens: Int) {
+        let rows = 96, columns = 576
+        let weights = Self.randomFloats(rows * columns, seed: 41), x = Self.randomFloats(tokens * columns, seed: 42)
+        var panels = [Float](repeating: .nan, count: FloatPanels.count(rows: rows, columns: columns))
+        panels.withUnsafeMutableBufferPointer { FloatPanels.pack(weights, rows: rows, columns: columns, into: $0.baseAddress!) }
+        #expect(!panels.contains { $0.isNaN })
+        let start = Self.randomFloats(tokens * rows, seed: 43)
+        for accumulate in [false, true] {
+            var output = start
+            output.withUnsafeMutableBufferPointer { out in
+                FloatPanels.multiply(x: x, tokens: tokens, columns: columns, weights: panels, panels: 1..<3, output: out.baseAddress!,
+                                     ldc: rows, accumulate: accumulate)
+            }
+            for t in 0..<tokens {
+                for r in 0..<rows {
+                    let got = output[t * rows + r]
+                    guard r >= 32 else {
+                        #expect(got == start[t * rows + r], "row \(r) is outside the panels asked for")
+                        continue
+                    }
+                    var sum = accumulate ? Double(start[t * rows + r]) : 0
+                    for k in 0..<columns { sum += Double(x[t * columns + k]) * Double(weights[r * columns + k]) }
+                    #expect(abs(Double(got) - sum) <= 1e-4 * max(1, abs(sum)), "token \(t) row \(r): \(got) against \(sum)")
+                }
+            }
+        }
+    }
+
     @Test func quantizationRoundTripsWithinOneStep() {
         let values = Self.randomFloats(256, seed: 1)
         for type in GGMLType.allCases {

@@ -55,16 +55,29 @@ struct SmolLM2Reference: Decodable, Sendable {
 
     @Test(arguments: kernels)
     func topNextTokenAndLastLogitsMatch(kernels: MatVecKernels) async throws {
-        try await onOwnThread {
-            let model = try Self.model(kernels)
-            for c in try Self.fixture.get().cases {
-                try model.prefill(tokens: c.promptIDs)
-                #expect(Self.argmax(model.logits) == c.lastTopLogits[0].id, "\(c.name): top-1 next token")
-                for entry in c.lastTopLogits {
-                    let ours = model.logits[Int(entry.id)]
-                    #expect(abs(ours - entry.logit) <= Self.logitTolerance, "\(c.name): logit of \(entry.id) \(ours) vs \(entry.logit)")
-                }
+        try await onOwnThread { try Self.expectReferenceLogits(try Self.model(kernels)) }
+    }
+
+    /// Each fixture prompt evaluated by `model`: the reference's top next token, and its top logits within the tolerance.
+    static func expectReferenceLogits(_ model: LlamaModel) throws {
+        for c in try fixture.get().cases {
+            try model.prefill(tokens: c.promptIDs)
+            #expect(argmax(model.logits) == c.lastTopLogits[0].id, "\(c.name): top-1 next token")
+            for entry in c.lastTopLogits {
+                let ours = model.logits[Int(entry.id)]
+                #expect(abs(ours - entry.logit) <= logitTolerance, "\(c.name): logit of \(entry.id) \(ours) vs \(entry.logit)")
             }
+        }
+    }
+
+    /// A model that keeps its weights in float32 panels (a verifier's) evaluates prompts through ``FloatPanels``: the
+    /// same top token and last logits within the same tolerance of the reference.
+    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F"))
+    func weightPanelsKeepTheReferenceLogits() async throws {
+        try await onOwnThread {
+            let model = try LlamaModel(file: RealModels.file.get(), keepWeightPanels: true)
+            #expect(model.weights.layers.allSatisfy { $0.matrices.allSatisfy { $0.panels != nil } })
+            try Self.expectReferenceLogits(model)
         }
     }
 

@@ -10,12 +10,23 @@ public enum MatMul {
     /// - Parameters:
     ///   - x: `tokens × matrix.columns` floats, row-major.
     ///   - output: `tokens × matrix.rows` floats, row-major (overwritten, or accumulated into when `accumulate`).
-    ///   - tile: scratch of at least `matrix.rows × matrix.columns` floats.
+    ///   - tile: scratch of at least `matrix.rows × matrix.columns` floats (unused when the matrix keeps panels).
     public static func multiply(
         _ matrix: WeightMatrix, x: UnsafePointer<Float>, tokens: Int, output: UnsafeMutablePointer<Float>,
         tile: UnsafeMutablePointer<Float>, accumulate: Bool = false, pool: ComputePool
     ) {
         guard tokens > 0 else { return }
+        if let panels = matrix.panels {
+            // Kept panels: no decoding, no packing; the panels are shared out over the pool.
+            let count = matrix.rows / FloatPanels.rows
+            let chunks = min(count, 2 * pool.threadCount)
+            pool.run(chunks: chunks) { chunk in
+                FloatPanels.multiply(x: x, tokens: tokens, columns: matrix.columns, weights: panels,
+                                     panels: count * chunk / chunks..<count * (chunk + 1) / chunks, output: output, ldc: matrix.rows,
+                                     accumulate: accumulate)
+            }
+            return
+        }
         // Each chunk decodes a slice of weight rows and multiplies it with single-threaded sgemm, so decoding
         // and matmul share the pool's load balancing and OpenBLAS's own threads stay out of the way.
         // Every sgemm call packs all of `x` again, so chunks are large: about two per thread.

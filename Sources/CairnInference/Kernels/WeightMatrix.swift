@@ -35,6 +35,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let columns: Int
     /// The number of bytes per row.
     public let rowBytes: Int
+    /// Every value decoded to float32 once and kept in ``FloatPanels`` (when the model keeps them,
+    /// ``withPanels(in:)``): batched products read these instead of decoding; the decode kernels never do.
+    public private(set) var panels: UnsafePointer<Float>?
 
     /// Wraps `rows × columns` values of `type` at `base`.
     public init(base: UnsafeRawPointer, type: GGMLType, rows: Int, columns: Int, layout: Layout = .blocks) {
@@ -202,6 +205,23 @@ public struct WeightMatrix: @unchecked Sendable {
     ///
     /// Only Q4_1 and Q8_0 matrices in the block layout with at most ``planarMaximumColumns`` columns can be
     /// rearranged; others are returned unchanged.
+    /// This matrix with its values also decoded to float32 into panels in `storage` (what ``dequantize(rows:into:)``
+    /// gives); itself where panels do not apply (no AVX-512F, or rows not a whole number of panels).
+    public func withPanels(in storage: PlanarStorage) -> WeightMatrix {
+        guard FloatPanels.available, rows % FloatPanels.rows == 0 else { return self }
+        let count = FloatPanels.count(rows: rows, columns: columns)
+        let destination = storage.allocate(byteCount: count * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: count)
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: FloatPanels.rows * columns)
+        defer { tile.deallocate() }
+        for first in stride(from: 0, to: rows, by: FloatPanels.rows) {
+            dequantize(rows: first..<first + FloatPanels.rows, into: tile)
+            FloatPanels.pack(tile, rows: FloatPanels.rows, columns: columns, into: destination + first * columns)
+        }
+        var copy = self
+        copy.panels = UnsafePointer(destination)
+        return copy
+    }
+
     public func planar(into storage: PlanarStorage) -> WeightMatrix {
         guard layout == .blocks, type == .q4_1 || type == .q8_0, columns <= Self.planarMaximumColumns else { return self }
         let destination = storage.allocate(byteCount: byteCount)

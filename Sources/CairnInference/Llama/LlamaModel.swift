@@ -21,12 +21,16 @@ public final class LlamaModel {
     ///     float32 inputs. The logits always come from float32 inputs.
     ///   - cache: how the KV cache stores keys and values; float16 (the default, as llama.cpp's) halves what
     ///     decode attention reads per cached position.
+    ///   - keepWeightPanels: keep the blocks' matrices decoded to float32 panels (``FloatPanels``; four bytes a
+    ///     weight), so that batched passes (prefill, and a verifier's re-scoring) neither decode nor pack them: a short
+    ///     pass runs about as fast per token as a long one. Their sums round differently from OpenBLAS's in the last
+    ///     bits. Ignored where the processor lacks AVX-512F; decode never reads the panels.
     public init(
         file: GGUFFile, contextLength: Int? = nil, prefillChunk: Int = 512, pool: ComputePool = .shared,
-        kernels: MatVecKernels = .preferred, cache: KVCachePrecision = .float16
+        kernels: MatVecKernels = .preferred, cache: KVCachePrecision = .float16, keepWeightPanels: Bool = false
     ) throws {
         config = try LlamaConfig(file: file)
-        weights = try LlamaWeights(file: file, config: config, kernels: kernels)
+        weights = try LlamaWeights(file: file, config: config, kernels: kernels, panels: keepWeightPanels)
         let context = contextLength ?? min(config.trainedContextLength, 2048)
         guard context > 0 else { throw InferenceError(.invalidRequest, "context length must be positive") }
         self.contextLength = context

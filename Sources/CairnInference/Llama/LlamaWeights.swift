@@ -46,13 +46,17 @@ public struct LlamaWeights: Sendable {
     public let file: GGUFFile
     /// The rearranged matrices, when there are any.
     public let planarStorage: PlanarStorage?
+    /// The blocks' matrices decoded to float32 panels, when they are kept (`keepWeightPanels` of ``LlamaModel``).
+    public let panelStorage: PlanarStorage?
 
     /// Binds the standard llama tensor names of `file`, checking every shape against `config`.
     ///
     /// With `kernels` `.integer`, every Q4_1 and Q8_0 matrix of the transformer blocks is copied into the planar
     /// layout and the file's pages it came from are released, so resident memory stays about the size of the
-    /// model; the token embedding and classifier stay in the file.
-    public init(file: GGUFFile, config c: LlamaConfig, kernels: MatVecKernels = .preferred) throws {
+    /// model; the token embedding and classifier stay in the file. With `panels` (where ``FloatPanels`` is available),
+    /// the blocks' matrices are also decoded to float32 panels once and kept, four bytes a weight (425 MB for
+    /// SmolLM2-135M), for batched products that neither decode nor pack.
+    public init(file: GGUFFile, config c: LlamaConfig, kernels: MatVecKernels = .preferred, panels: Bool = false) throws {
         self.file = file
         func matrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
             let t = try file.requireTensor(name)
@@ -92,24 +96,31 @@ public struct LlamaWeights: Sendable {
                 up: try matrix(p + "ffn_up.weight", rows: c.hiddenDimension, columns: c.dimension),
                 down: try matrix(p + "ffn_down.weight", rows: c.dimension, columns: c.hiddenDimension))
         }
-        guard kernels == .integer else {
-            tokenEmbedding = embedding
-            output = classifier
-            layers = blocks
-            planarStorage = nil
-            return
+        var storage: PlanarStorage?
+        var layers = blocks
+        if kernels == .integer {
+            // The classifier keeps float32 inputs: quantizing the final hidden state moves the logits by up to 0.14
+            // on the reference prompts, while the float Q8_0 kernel streams it about as fast.
+            let planarStorage = PlanarStorage(capacity: PlanarStorage.byteCount(of: blocks.flatMap(\.matrices)))
+            func planar(_ m: WeightMatrix) -> WeightMatrix {
+                let rearranged = m.planar(into: planarStorage)
+                if rearranged.layout == .planar { file.release(m.base, byteCount: m.byteCount) }
+                return rearranged
+            }
+            layers = blocks.map { $0.mapMatrices(planar) }
+            storage = planarStorage
         }
-        // The classifier keeps float32 inputs: quantizing the final hidden state moves the logits by up to 0.14
-        // on the reference prompts, while the float Q8_0 kernel streams it about as fast.
-        let storage = PlanarStorage(capacity: PlanarStorage.byteCount(of: blocks.flatMap(\.matrices)))
-        func planar(_ m: WeightMatrix) -> WeightMatrix {
-            let rearranged = m.planar(into: storage)
-            if rearranged.layout == .planar { file.release(m.base, byteCount: m.byteCount) }
-            return rearranged
+        if panels, FloatPanels.available {
+            let bytes = layers.flatMap(\.matrices).reduce(0) { $0 + FloatPanels.count(rows: $1.rows, columns: $1.columns) * MemoryLayout<Float>.stride + 64 }
+            let kept = PlanarStorage(capacity: bytes)
+            layers = layers.map { $0.mapMatrices { $0.withPanels(in: kept) } }
+            panelStorage = kept
+        } else {
+            panelStorage = nil
         }
         tokenEmbedding = embedding
         output = classifier
-        layers = blocks.map { $0.mapMatrices(planar) }
+        self.layers = layers
         planarStorage = storage
     }
 }

@@ -29,8 +29,10 @@ public struct PositionScore: Sendable, Equatable {
 /// (prompt, output) pairs scored together share that pass: each weight matrix is decoded and multiplied once for all.
 public final class TeacherForcedScorer {
     public let model: LlamaModel
-    /// The output projection decoded to float once (`vocabulary × dimension`).
+    /// The output projection decoded to float once (`vocabulary × dimension`): in ``FloatPanels`` when the model keeps
+    /// its weights in panels, else row-major for OpenBLAS.
     private let projection: UnsafeMutablePointer<Float>
+    private let projectionInPanels: Bool
     /// The most rows scored per sgemm. Each sgemm packs its whole slice of the projection before it multiplies, so a
     /// pass's rows go in as few sgemms as this allows, split evenly (66 rows: one of 66, not one of 64 and one of 2).
     private let maximumChunk = 128
@@ -45,7 +47,17 @@ public final class TeacherForcedScorer {
         self.model = model
         let c = model.config
         projection = .allocate(capacity: c.vocabularySize * c.dimension)
-        model.weights.output.dequantize(rows: 0..<c.vocabularySize, into: projection)
+        projectionInPanels = model.weights.panelStorage != nil && c.vocabularySize % FloatPanels.rows == 0
+        if projectionInPanels {
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: FloatPanels.rows * c.dimension)
+            defer { tile.deallocate() }
+            for first in stride(from: 0, to: c.vocabularySize, by: FloatPanels.rows) {
+                model.weights.output.dequantize(rows: first..<first + FloatPanels.rows, into: tile)
+                FloatPanels.pack(tile, rows: FloatPanels.rows, columns: c.dimension, into: projection + first * c.dimension)
+            }
+        } else {
+            model.weights.output.dequantize(rows: 0..<c.vocabularySize, into: projection)
+        }
     }
 
     deinit { projection.deallocate() }
@@ -143,7 +155,14 @@ public final class TeacherForcedScorer {
                     VectorOps.rmsNorm(hidden + (r0 + i) * d, weight: w.baseAddress!, epsilon: c.rmsEpsilon, count: d, into: normed + i * d)
                 }
             }
+            let inPanels = projectionInPanels, projection = projection
             pool.run(chunks: slices) { slice in
+                if inPanels {
+                    let count = vocabulary / FloatPanels.rows
+                    FloatPanels.multiply(x: normed, tokens: n, columns: d, weights: projection, panels: count * slice / slices..<count * (slice + 1) / slices,
+                                         output: logits, ldc: vocabulary, accumulate: false)
+                    return
+                }
                 let lo = slice * sliceRows, hi = min(vocabulary, lo + sliceRows)
                 guard lo < hi else { return }
                 MatMul.sgemm(a: normed, b: projection + lo * d, c: logits + lo, m: n, n: hi - lo, k: d, transposeB: true, ldc: vocabulary)

@@ -228,7 +228,7 @@ public struct VerificationBenchmark {
         guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else { throw InferenceError(.invalidRequest, "the model has no tokenizer") }
         let served = try LlamaModel(file: file)
         let oneThread = try LlamaModel(file: file, pool: ComputePool(threads: 1))
-        let verifier = try InferenceVerifier(model: try LlamaModel(file: file), tokenizer: tokenizer)
+        let verifier = try InferenceVerifier(model: try LlamaModel(file: file, keepWeightPanels: true), tokenizer: tokenizer)
         let serve = TextGenerator(model: served, tokenizer: tokenizer), other = TextGenerator(model: oneThread, tokenizer: tokenizer)
         let layers = try file.requireInt(try DegradedModel.blockCountKey(file))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-degraded-\(UInt64.random(in: 0...UInt64.max))")
