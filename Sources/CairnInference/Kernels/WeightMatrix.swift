@@ -201,10 +201,6 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// This matrix in the planar layout, its bytes appended to `storage` (a planar matrix is returned as is).
-    ///
-    /// Only Q4_1 and Q8_0 matrices in the block layout with at most ``planarMaximumColumns`` columns can be
-    /// rearranged; others are returned unchanged.
     /// This matrix with its values also decoded to float32 into panels in `storage` (what ``dequantize(rows:into:)``
     /// gives); itself where panels do not apply (no AVX-512F, or rows not a whole number of panels).
     public func withPanels(in storage: PlanarStorage) -> WeightMatrix {
@@ -222,6 +218,10 @@ public struct WeightMatrix: @unchecked Sendable {
         return copy
     }
 
+    /// This matrix in the planar layout, its bytes appended to `storage` (a planar matrix is returned as is).
+    ///
+    /// Only Q4_1 and Q8_0 matrices in the block layout with at most ``planarMaximumColumns`` columns can be
+    /// rearranged; others are returned unchanged.
     public func planar(into storage: PlanarStorage) -> WeightMatrix {
         guard layout == .blocks, type == .q4_1 || type == .q8_0, columns <= Self.planarMaximumColumns else { return self }
         let destination = storage.allocate(byteCount: byteCount)

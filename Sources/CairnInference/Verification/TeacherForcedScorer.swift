@@ -31,8 +31,10 @@ public final class TeacherForcedScorer {
     public let model: LlamaModel
     /// The output projection decoded to float once (`vocabulary × dimension`): in ``FloatPanels`` when the model keeps
     /// its weights in panels, else row-major for OpenBLAS.
-    private let projection: UnsafeMutablePointer<Float>
-    private let projectionInPanels: Bool
+    private let projection: UnsafePointer<Float>
+    /// The projection's panels, when it is kept in panels (else its rows are allocated here).
+    private let projectionStorage: PlanarStorage?
+    private var projectionInPanels: Bool { projectionStorage != nil }
     /// The most rows scored per sgemm. Each sgemm packs its whole slice of the projection before it multiplies, so a
     /// pass's rows go in as few sgemms as this allows, split evenly (66 rows: one of 66, not one of 64 and one of 2).
     private let maximumChunk = 128
@@ -46,21 +48,20 @@ public final class TeacherForcedScorer {
     public init(model: LlamaModel) {
         self.model = model
         let c = model.config
-        projection = .allocate(capacity: c.vocabularySize * c.dimension)
-        projectionInPanels = model.weights.panelStorage != nil && c.vocabularySize % FloatPanels.rows == 0
-        if projectionInPanels {
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: FloatPanels.rows * c.dimension)
-            defer { tile.deallocate() }
-            for first in stride(from: 0, to: c.vocabularySize, by: FloatPanels.rows) {
-                model.weights.output.dequantize(rows: first..<first + FloatPanels.rows, into: tile)
-                FloatPanels.pack(tile, rows: FloatPanels.rows, columns: c.dimension, into: projection + first * c.dimension)
-            }
+        let count = c.vocabularySize * c.dimension
+        let storage = model.weights.panelStorage == nil ? nil : PlanarStorage(capacity: count * MemoryLayout<Float>.stride)
+        if let storage, let panels = model.weights.output.withPanels(in: storage).panels {
+            projection = panels
+            projectionStorage = storage
         } else {
-            model.weights.output.dequantize(rows: 0..<c.vocabularySize, into: projection)
+            let rows = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            model.weights.output.dequantize(rows: 0..<c.vocabularySize, into: rows)
+            projection = UnsafePointer(rows)
+            projectionStorage = nil
         }
     }
 
-    deinit { projection.deallocate() }
+    deinit { if projectionStorage == nil { projection.deallocate() } }
 
     /// Evaluates `prefix` once and keeps its keys and values: a pair whose prompt begins with it (and goes on past it)
     /// copies them and evaluates only the rest. For a context every check repeats, such as the empty question the
