@@ -14,7 +14,7 @@ let kernels: [SwiftSetting] = strict + [
 ]
 
 // Integer dot-product kernels for x86-64 processors with AVX-VNNI, and the same source built for AVX-512 VNNI
-// (its 256-bit form, for processors such as AMD's Zen 4 that have AVX-512 VNNI but not AVX-VNNI). Each module is
+// (its 256-bit form, for processors such as AMD's Zen 4 that have AVX-512 VNNI but not AVX-VNNI) and for AVX2. Each module is
 // compiled for its features (the rest of the engine is not), and CairnInference calls one only after checking the
 // processor.
 #if arch(x86_64)
@@ -33,14 +33,22 @@ let vnniTargets: [Target] = [
                           "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"]),
         ]
     ),
-    // Float32 products over weights kept in panels (the verifier's passes), with AVX-512F and FMA; called only on
-    // processors that have them.
+    // The same source again for processors with AVX2 but neither VNNI (AMD's Zen 2 and Zen 3, Intel before Ice Lake).
+    .target(
+        name: "CairnAVX2",
+        swiftSettings: kernels + [
+            .define("CAIRN_AVX2_DOT"),
+            .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]),
+        ]
+    ),
+    // Float32 products over weights kept in panels (the verifier's passes): kernels for AVX-512F and for AVX2, each
+    // compiled for its instructions by a function attribute and called only on processors that have them.
     .target(
         name: "CFloatPanels",
-        cSettings: [.unsafeFlags(["-O3", "-mavx512f", "-mfma"])]
+        cSettings: [.unsafeFlags(["-O3"])]
     ),
 ]
-let vnniDependencies: [Target.Dependency] = ["CairnVNNI", "CairnVNNI512", "CFloatPanels"]
+let vnniDependencies: [Target.Dependency] = ["CairnVNNI", "CairnVNNI512", "CairnAVX2", "CFloatPanels"]
 #else
 let vnniTargets: [Target] = []
 let vnniDependencies: [Target.Dependency] = []

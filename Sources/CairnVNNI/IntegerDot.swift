@@ -3,7 +3,9 @@ import _Builtin_intrinsics.intel
 /// Integer dot products of quantized weight rows with an int8-quantized activation vector, on AVX-VNNI.
 ///
 /// This module is compiled with AVX2, FMA, F16C and AVX-VNNI enabled (see Package.swift), so its functions run
-/// only on processors that have them; callers check the processor first (`CairnInference.MatVecKernels`).
+/// only on processors that have them; callers check the processor first (`CairnInference.MatVecKernels`). The same
+/// source is built twice more: for AVX-512 VNNI (`CAIRN_AVX512_VNNI`) and for plain AVX2 (`CAIRN_AVX2_DOT`, which
+/// computes what `vpdpbusd` would with `vpmaddubsw` and `vpmaddwd`, as ggml does on such processors).
 ///
 /// **Activations** are quantized per block of 32 values, `x ≈ scale_b · q_j` with `q_j` in -127...127, and
 /// `quantSum_b = scale_b · Σ_j q_j`. The bytes of each pair of blocks (2p, 2p+1) are stored interleaved by
@@ -37,9 +39,42 @@ public enum IntegerDot {
         // The EVEX encoding (AVX-512 VNNI with VL). The unmasked intrinsic is a C macro Swift cannot import; the
         // masked one with every lane selected compiles to the same instruction.
         _mm256_mask_dpbusd_epi32(acc, 0xFF, weights, activations)
+        #elseif CAIRN_AVX2_DOT
+        // AVX2 has no vpdpbusd. vpmaddubsw adds pairs of products into saturating 16-bit lanes, which an unsigned
+        // byte up to 255 times a signed one could overflow, so the weights go in as their low seven bits and their
+        // top bit (each pair then stays within ±32,512 for activations in -127...127); vpmaddwd with ones adds
+        // the pairs into 32-bit lanes. The sum is exactly vpdpbusd's.
+        let low = weights & SIMD4<Int64>(repeating: 0x7F7F_7F7F_7F7F_7F7F)
+        let high = weights & SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
+        let ones = SIMD4<Int64>(repeating: 0x0001_0001_0001_0001)
+        return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(low, activations), ones),
+                                                      _mm256_madd_epi16(_mm256_maddubs_epi16(high, activations), ones)))
         #else
         _mm256_dpbusd_avx_epi32(acc, weights, activations)  // the VEX encoding (AVX-VNNI)
         #endif
+    }
+
+    /// `dpbusd(dpbusd(0, wa, xa), wb, xb)`: the integer products of a pair of blocks. With `q4` the weights are at
+    /// most 15, which lets the AVX2 build add both blocks' 16-bit pair sums (each at most 15 · 127 · 2) before
+    /// widening them once.
+    @inline(__always)
+    static func pairDot(_ wa: SIMD4<Int64>, _ xa: SIMD4<Int64>, _ wb: SIMD4<Int64>, _ xb: SIMD4<Int64>, q4: Bool) -> SIMD4<Int64> {
+        #if CAIRN_AVX2_DOT
+        if q4 {
+            return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(wa, xa), _mm256_maddubs_epi16(wb, xb)),
+                                     SIMD4<Int64>(repeating: 0x0001_0001_0001_0001))
+        }
+        #endif
+        return dpbusd(dpbusd(SIMD4<Int64>(), wa, xa), wb, xb)
+    }
+
+    /// `dpbusd(0, w, x)`: the integer products of one block (weights at most 15 with `q4`).
+    @inline(__always)
+    static func blockDot(_ w: SIMD4<Int64>, _ x: SIMD4<Int64>, q4: Bool) -> SIMD4<Int64> {
+        #if CAIRN_AVX2_DOT
+        if q4 { return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), SIMD4<Int64>(repeating: 0x0001_0001_0001_0001)) }
+        #endif
+        return dpbusd(SIMD4<Int64>(), w, x)
     }
 
     @inline(__always)
@@ -185,7 +220,7 @@ public enum IntegerDot {
             wa = row.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self) ^ flip
             wb = row.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self) ^ flip
         }
-        return _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa, xa), wb, xb))
+        return _mm256_cvtepi32_ps(pairDot(wa, xa, wb, xb, q4: q4))
     }
 
     /// The integer products of one row's odd last block `b` (stored as is) with its activations `x`.
@@ -198,7 +233,7 @@ public enum IntegerDot {
         } else {
             w = row.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self) ^ SIMD4<Int64>(repeating: Int64(bitPattern: 0x8080_8080_8080_8080))
         }
-        return _mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), w, x))
+        return _mm256_cvtepi32_ps(blockDot(w, x, q4: q4))
     }
 
     @inline(__always)
@@ -391,8 +426,8 @@ public enum IntegerDot {
                                   _ wa1: SIMD4<Int64>, _ wb1: SIMD4<Int64>) -> (SIMD8<Float>, SIMD8<Float>) {
                         let xa = x.loadUnaligned(fromByteOffset: offset, as: SIMD4<Int64>.self)
                         let xb = x.loadUnaligned(fromByteOffset: offset + 32, as: SIMD4<Int64>.self)
-                        return (_mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa0, xa), wb0, xb)),
-                                _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), wa1, xa), wb1, xb)))
+                        return (_mm256_cvtepi32_ps(pairDot(wa0, xa, wb0, xb, q4: q4)),
+                                _mm256_cvtepi32_ps(pairDot(wa1, xa, wb1, xb, q4: q4)))
                     }
                     for p in 0..<pairs {
                         let wa0 = u0.weights[2 * p], wb0 = u0.weights[2 * p + 1]
@@ -413,7 +448,7 @@ public enum IntegerDot {
                         let d0 = u0.dPairs[pairs], d1 = u1.dPairs[pairs]
                         @inline(__always)
                         func last(_ x: UnsafeRawPointer, _ w: SIMD4<Int64>) -> SIMD8<Float> {
-                            _mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), w, x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)))
+                            _mm256_cvtepi32_ps(blockDot(w, x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self), q4: q4))
                         }
                         a00 = a00.addingProduct(last(x0, w0), d0 * s0[pairs]); a10 = a10.addingProduct(last(x0, w1), d1 * s0[pairs])
                         a01 = a01.addingProduct(last(x1, w0), d0 * s1[pairs]); a11 = a11.addingProduct(last(x1, w1), d1 * s1[pairs])
@@ -440,16 +475,16 @@ public enum IntegerDot {
                     for p in 0..<pairs {
                         let xa = x.loadUnaligned(fromByteOffset: 64 * p, as: SIMD4<Int64>.self)
                         let xb = x.loadUnaligned(fromByteOffset: 64 * p + 32, as: SIMD4<Int64>.self)
-                        let p0 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u0.weights[2 * p], xa), u0.weights[2 * p + 1], xb))
-                        let p1 = _mm256_cvtepi32_ps(dpbusd(dpbusd(SIMD4<Int64>(), u1.weights[2 * p], xa), u1.weights[2 * p + 1], xb))
+                        let p0 = _mm256_cvtepi32_ps(pairDot(u0.weights[2 * p], xa, u0.weights[2 * p + 1], xb, q4: q4))
+                        let p1 = _mm256_cvtepi32_ps(pairDot(u1.weights[2 * p], xa, u1.weights[2 * p + 1], xb, q4: q4))
                         acc0 = acc0.addingProduct(p0, u0.dPairs[p] * xp[p])
                         acc1 = acc1.addingProduct(p1, u1.dPairs[p] * xp[p])
                     }
                     if blocks % 2 == 1 {
                         let b = blocks - 1
                         let xv = x.loadUnaligned(fromByteOffset: 32 * b, as: SIMD4<Int64>.self)
-                        acc0 = acc0.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u0.weights[2 * pairs], xv)), u0.dPairs[pairs] * xp[pairs])
-                        acc1 = acc1.addingProduct(_mm256_cvtepi32_ps(dpbusd(SIMD4<Int64>(), u1.weights[2 * pairs], xv)), u1.dPairs[pairs] * xp[pairs])
+                        acc0 = acc0.addingProduct(_mm256_cvtepi32_ps(blockDot(u0.weights[2 * pairs], xv, q4: q4)), u0.dPairs[pairs] * xp[pairs])
+                        acc1 = acc1.addingProduct(_mm256_cvtepi32_ps(blockDot(u1.weights[2 * pairs], xv, q4: q4)), u1.dPairs[pairs] * xp[pairs])
                     }
                     outputs[j][r] = hsum(acc0) + k0
                     outputs[j][r1] = hsum(acc1) + k1

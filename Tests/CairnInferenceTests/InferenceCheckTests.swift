@@ -72,12 +72,16 @@ import Foundation
         return out
     }
 
-    /// Pairs scored in one pass get the scores each gets alone (the relevance pass rides along with the check).
+    /// Pairs scored in one pass get the scores each gets alone (the relevance pass rides along with the check). The
+    /// verifier's model keeps its weights in panels, as `InferenceVerifier(path:)` loads it, where each product's sums
+    /// do not depend on the other rows of the pass; OpenBLAS's (where there are no panels) may, in the last bits
+    /// (up to 0.003 nats after 30 layers on a Zen 3), hence the wider bound there.
     @Test func pairsScoredTogetherMatchEachAlone() async throws {
         try await onOwnThread {
             let file = try RealModels.file.get()
             guard let tokenizer = try LanguageModelLoader.tokenizer(for: file) else { throw InferenceError(.invalidRequest, "no tokenizer") }
-            let v = try InferenceVerifier(model: try LlamaModel(file: file), tokenizer: tokenizer)
+            let v = try InferenceVerifier(model: try LlamaModel(file: file, keepWeightPanels: true), tokenizer: tokenizer)
+            let bound = FloatPanels.available ? 1e-3 : 1e-2
             let g = TextGenerator(model: try LlamaModel(file: file), tokenizer: tokenizer)
             let first = try v.promptTokens(Self.prompts[0], chat: true), second = try v.promptTokens(Self.prompts[1], chat: true)
             let a = try Self.generate(g, first, temperature: 0.7, seed: 3), b = try Self.generate(g, second, temperature: 0.7, seed: 4, tokens: 20)
@@ -88,9 +92,10 @@ import Foundation
                 #expect(together[k].positions.map(\.emitted) == alone.positions.map(\.emitted))
                 #expect(together[k].positions.map(\.top) == alone.positions.map(\.top))
                 for (x, y) in zip(together[k].positions, alone.positions) {
-                    #expect(abs(x.logProbability - y.logProbability) < 1e-3 && abs(x.entropy - y.entropy) < 1e-3, "pair \(k)")
+                    #expect(abs(x.logProbability - y.logProbability) < bound && abs(x.entropy - y.entropy) < bound,
+                            "pair \(k): \(x.logProbability) against \(y.logProbability), entropy \(x.entropy) against \(y.entropy)")
                 }
-                #expect(abs(together[k].endProbabilityAfter - alone.endProbabilityAfter) < 1e-4)
+                #expect(abs(together[k].endProbabilityAfter - alone.endProbabilityAfter) < bound / 10)
             }
         }
     }

@@ -29,7 +29,7 @@ import Testing
 
     /// Products over float32 panels against double-precision sums, for token counts around the kernel's block of six,
     /// written and accumulated, over a range of panels only (the rows outside it untouched).
-    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F"), arguments: [1, 5, 6, 7, 13])
+    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F or AVX2"), arguments: [1, 5, 6, 7, 13])
     func floatPanelsMatchDoubleSums(tokens: Int) {
         let rows = 96, columns = 576
         let weights = Self.randomFloats(rows * columns, seed: 41), x = Self.randomFloats(tokens * columns, seed: 42)
@@ -55,6 +55,31 @@ import Testing
                     #expect(abs(Double(got) - sum) <= 1e-4 * max(1, abs(sum)), "token \(t) row \(r): \(got) against \(sum)")
                 }
             }
+        }
+    }
+
+    /// The AVX2 kernels against the AVX-512 ones, where the processor runs both: the same chains of fused
+    /// multiply-adds, so the same bits.
+    @Test(.enabled(if: FloatPanels.instructions == .avx512 && MatVecKernels.processorFlags().contains("avx2"), "needs AVX-512F and AVX2"),
+          arguments: [1, 6, 7, 13])
+    func floatPanelKernelsForAVX2AndAVX512GiveTheSameBits(tokens: Int) {
+        let rows = 64, columns = 160
+        let weights = Self.randomFloats(rows * columns, seed: 44), x = Self.randomFloats(tokens * columns, seed: 45)
+        var panels = [Float](repeating: 0, count: FloatPanels.count(rows: rows, columns: columns))
+        panels.withUnsafeMutableBufferPointer { FloatPanels.pack(weights, rows: rows, columns: columns, into: $0.baseAddress!) }
+        let start = Self.randomFloats(tokens * rows, seed: 46)
+        for accumulate in [false, true] {
+            var wide = start, narrow = start
+            wide.withUnsafeMutableBufferPointer {
+                FloatPanels.multiply(x: x, tokens: tokens, columns: columns, weights: panels, panels: 0..<2, output: $0.baseAddress!,
+                                     ldc: rows, accumulate: accumulate, using: .avx512)
+            }
+            narrow.withUnsafeMutableBufferPointer {
+                FloatPanels.multiply(x: x, tokens: tokens, columns: columns, weights: panels, panels: 0..<2, output: $0.baseAddress!,
+                                     ldc: rows, accumulate: accumulate, using: .avx2)
+            }
+            #expect(wide.map(\.bitPattern) == narrow.map(\.bitPattern))
+            #expect(wide != start)
         }
     }
 
@@ -103,7 +128,7 @@ import Testing
         #expect(serial == parallel)
     }
 
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"), arguments: [96, 128])
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX2, FMA and F16C"), arguments: [96, 128])
     func inputQuantizationIsWithinHalfAStepPerBlock(columns: Int) {
         var x = Self.randomFloats(columns, seed: 11, scale: 3)
         for i in 32..<64 { x[i] = 0 }  // an all-zero block quantizes to zeros with scale 0
@@ -145,7 +170,7 @@ import Testing
 
     /// The integer kernels are exact in integers: against a double-precision dot of the decoded weights with the
     /// *quantized* input they agree to float rounding, and against the Float input to the input's quantization.
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX2, FMA and F16C"), arguments: [GGMLType.q4_1, .q8_0], [160, 192, 352, 576])
     func integerMatVecMatchesQuantizedInputReference(type: GGMLType, columns: Int) {
         let rows = 131
         let (m, _, decoded) = Self.matrix(type, rows: rows, columns: columns, seed: 12)

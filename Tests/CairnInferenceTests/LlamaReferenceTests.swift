@@ -72,7 +72,7 @@ struct SmolLM2Reference: Decodable, Sendable {
 
     /// A model that keeps its weights in float32 panels (a verifier's) evaluates prompts through ``FloatPanels``: the
     /// same top token and last logits within the same tolerance of the reference.
-    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F"))
+    @Test(.enabled(if: FloatPanels.available, "needs AVX-512F or AVX2"))
     func weightPanelsKeepTheReferenceLogits() async throws {
         try await onOwnThread {
             let model = try LlamaModel(file: RealModels.file.get(), keepWeightPanels: true)
@@ -83,7 +83,7 @@ struct SmolLM2Reference: Decodable, Sendable {
 
     /// Integer and floating-point decode of the same tokens, step by step: the integer kernels' logits stay
     /// within 1.5 of the float32 ones over the float pass's top 10 (observed at most 0.89 on the fixture's prompts).
-    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX-VNNI or AVX-512 VNNI"))
+    @Test(.enabled(if: MatVecKernels.integerAvailable, "needs AVX2, FMA and F16C"))
     func integerDecodeStaysCloseToFloatDecode() async throws {
         try await onOwnThread {
             let float = try Self.model(.floatingPoint), integer = try Self.model(.integer)

@@ -17,4 +17,8 @@ void cairn_panels_pack(const float *source, long rows, long columns, float *dest
 void cairn_panels_multiply(const float *x, long tokens, long columns, const float *panels, long firstPanel, long endPanel,
                            float *output, long ldc, int accumulate);
 
+/// `cairn_panels_multiply` with AVX2 and FMA: the same sums in the same order, so the same results.
+void cairn_panels_multiply_avx2(const float *x, long tokens, long columns, const float *panels, long firstPanel,
+                                long endPanel, float *output, long ldc, int accumulate);
+
 #endif

@@ -10,13 +10,20 @@ public enum FloatPanels {
     /// Rows per panel.
     public static let rows = 32
 
-    /// Whether this processor and build have the kernels (AVX-512F and FMA on x86-64).
-    public static let available: Bool = {
+    /// Whether this processor and build have the kernels (AVX-512F and FMA, or AVX2 and FMA, on x86-64).
+    public static var available: Bool { instructions != nil }
+
+    /// Which kernels run here: AVX-512F ones where the processor has it, else AVX2 ones (the same results).
+    public enum Instructions: Sendable { case avx512, avx2 }
+
+    public static let instructions: Instructions? = {
         #if canImport(CFloatPanels)
         let flags = MatVecKernels.processorFlags()
-        return flags.contains("avx512f") && flags.contains("fma")
+        guard flags.contains("fma") else { return nil }
+        if flags.contains("avx512f") { return .avx512 }
+        return flags.contains("avx2") ? .avx2 : nil
         #else
-        return false
+        return nil
         #endif
     }()
 
@@ -25,7 +32,7 @@ public enum FloatPanels {
 
     /// Writes `rows × columns` row-major floats into panels at `destination`. Only where ``available``.
     public static func pack(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into destination: UnsafeMutablePointer<Float>) {
-        precondition(available && rows % Self.rows == 0, "panels need AVX-512F and whole panels of rows")
+        precondition(available && rows % Self.rows == 0, "panels need AVX-512F or AVX2 and whole panels of rows")
         #if canImport(CFloatPanels)
         cairn_panels_pack(source, rows, columns, destination)
         #endif
@@ -36,12 +43,16 @@ public enum FloatPanels {
     @inline(__always)
     public static func multiply(
         x: UnsafePointer<Float>, tokens: Int, columns: Int, weights: UnsafePointer<Float>, panels: Range<Int>,
-        output: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        output: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, using kernels: Instructions? = nil
     ) {
         #if canImport(CFloatPanels)
-        cairn_panels_multiply(x, tokens, columns, weights, panels.lowerBound, panels.upperBound, output, ldc, accumulate ? 1 : 0)
+        if (kernels ?? instructions) == .avx512 {
+            cairn_panels_multiply(x, tokens, columns, weights, panels.lowerBound, panels.upperBound, output, ldc, accumulate ? 1 : 0)
+        } else {
+            cairn_panels_multiply_avx2(x, tokens, columns, weights, panels.lowerBound, panels.upperBound, output, ldc, accumulate ? 1 : 0)
+        }
         #else
-        preconditionFailure("panels need AVX-512F")
+        preconditionFailure("panels need AVX-512F or AVX2")
         #endif
     }
 }

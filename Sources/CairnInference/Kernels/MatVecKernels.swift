@@ -6,6 +6,7 @@ import Darwin
 #if canImport(CairnVNNI)
 import CairnVNNI
 import CairnVNNI512
+import CairnAVX2
 #endif
 
 /// Which dot-product kernels the matrix-vector products of decode use; a model picks them when it loads (the
@@ -14,11 +15,12 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
     /// Weights are widened to Float in registers and multiplied by the Float input.
     case floatingPoint
     /// The input is quantized to int8 per block of 32 and multiplied by the quantized weights with integer
-    /// instructions (`vpdpbusd` of AVX-VNNI or of AVX-512 VNNI), as llama.cpp does; Q4_1 and Q8_0 matrices only,
+    /// instructions (`vpdpbusd` of AVX-VNNI or of AVX-512 VNNI, or AVX2's `vpmaddubsw` where neither is), as
+    /// llama.cpp does; Q4_1 and Q8_0 matrices only,
     /// other encodings use the floating-point kernels.
     case integer
 
-    /// The fastest kernels this processor runs: integer where AVX-VNNI is available, unless the environment
+    /// The fastest kernels this processor runs: integer where AVX2 is available, unless the environment
     /// sets `CAIRN_KERNELS=float`.
     public static let preferred: MatVecKernels = {
         if let text = getenv("CAIRN_KERNELS"), String(cString: text) == "float" { return .floatingPoint }
@@ -37,16 +39,19 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
         case avx
         /// The 256-bit form of AVX-512 VNNI (EVEX-encoded), as on Intel's Ice Lake and AMD's Zen 4.
         case avx512
+        /// AVX2 without VNNI (`vpmaddubsw` and `vpmaddwd` in place of `vpdpbusd`), as on AMD's Zen 2 and Zen 3.
+        case avx2
     }
 
-    /// The integer kernels' instructions on this processor, or nil when it has neither (or the build has no kernels).
+    /// The integer kernels' instructions on this processor, or nil when it lacks AVX2, FMA or F16C (or the build has
+    /// no kernels).
     static let integerInstructions: IntegerInstructions? = {
         #if canImport(CairnVNNI)
         let flags = processorFlags()
         guard ["avx2", "fma", "f16c"].allSatisfy(flags.contains) else { return nil }
         if flags.contains("avx_vnni") { return .avx }
         if ["avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(flags.contains) { return .avx512 }
-        return nil
+        return .avx2
         #else
         return nil
         #endif
@@ -55,7 +60,12 @@ public enum MatVecKernels: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .floatingPoint: "floating-point"
-        case .integer: MatVecKernels.integerInstructions == .avx512 ? "integer (AVX-512 VNNI)" : "integer (AVX-VNNI)"
+        case .integer:
+            switch MatVecKernels.integerInstructions {
+            case .avx512: "integer (AVX-512 VNNI)"
+            case .avx2: "integer (AVX2)"
+            default: "integer (AVX-VNNI)"
+            }
         }
     }
 
@@ -129,6 +139,7 @@ public final class MatVecInput {
         switch MatVecKernels.integerInstructions {
         case .avx512: CairnVNNI512.IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
         case .avx: CairnVNNI.IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
+        case .avx2: CairnAVX2.IntegerDot.quantize(x, count: count, quants: quants, scales: scales, quantSums: quantSums)
         case nil: preconditionFailure("the integer kernels do not run on this processor")
         }
         #else

@@ -6,6 +6,7 @@ import Darwin
 #if canImport(CairnVNNI)
 import CairnVNNI
 import CairnVNNI512
+import CairnAVX2
 #endif
 
 /// A read-only `rows × columns` weight matrix stored row-major in one of the ``GGMLType`` encodings.
@@ -75,11 +76,16 @@ public struct WeightMatrix: @unchecked Sendable {
         let blocks = columns / 32
         if layout == .planar {
             #if canImport(CairnVNNI)
-            if MatVecKernels.integerInstructions == .avx512 {
+            switch MatVecKernels.integerInstructions {
+            case .avx512:
                 CairnVNNI512.IntegerDot.multiply(
                     type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
                     quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
-            } else {
+            case .avx2:
+                CairnAVX2.IntegerDot.multiply(
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
+                    quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
+            default:
                 CairnVNNI.IntegerDot.multiply(
                     type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks,
                     quants: input.quants, scales: input.scales, quantSums: input.quantSums, output: output)
@@ -118,11 +124,16 @@ public struct WeightMatrix: @unchecked Sendable {
         let count = batch.count
         if layout == .planar {
             #if canImport(CairnVNNI)
-            if MatVecKernels.integerInstructions == .avx512 {
+            switch MatVecKernels.integerInstructions {
+            case .avx512:
                 CairnVNNI512.IntegerDot.multiplyBatch(
                     type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
                     quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
-            } else {
+            case .avx2:
+                CairnAVX2.IntegerDot.multiplyBatch(
+                    type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
+                    quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
+            default:
                 CairnVNNI.IntegerDot.multiplyBatch(
                     type == .q4_1 ? .q4_1 : .q8_0, base: base, rowBytes: rowBytes, rows: range, blocks: blocks, count: count,
                     quants: batch.quants, scales: batch.scales, quantSums: batch.quantSums, outputs: outputs)
@@ -202,7 +213,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// This matrix with its values also decoded to float32 into panels in `storage` (what ``dequantize(rows:into:)``
-    /// gives); itself where panels do not apply (no AVX-512F, or rows not a whole number of panels).
+    /// gives); itself where panels do not apply (neither AVX-512F nor AVX2, or rows not a whole number of panels).
     public func withPanels(in storage: PlanarStorage) -> WeightMatrix {
         guard FloatPanels.available, rows % FloatPanels.rows == 0 else { return self }
         let count = FloatPanels.count(rows: rows, columns: columns)

@@ -17,14 +17,14 @@ public final class LlamaModel {
     ///   - contextLength: KV cache positions; defaults to the trained length capped at 2048 to bound memory.
     ///   - prefillChunk: the most prompt tokens processed per batched pass.
     ///   - kernels: the matrix-vector kernels of the transformer blocks in decode; `.integer` (the default where
-    ///     the processor has AVX-VNNI) quantizes their inputs to int8 as llama.cpp does, `.floatingPoint` keeps
+    ///     the processor has AVX2) quantizes their inputs to int8 as llama.cpp does, `.floatingPoint` keeps
     ///     float32 inputs. The logits always come from float32 inputs.
     ///   - cache: how the KV cache stores keys and values; float16 (the default, as llama.cpp's) halves what
     ///     decode attention reads per cached position.
     ///   - keepWeightPanels: keep the blocks' matrices decoded to float32 panels (``FloatPanels``; four bytes a
     ///     weight), so that batched passes (prefill, and a verifier's re-scoring) neither decode nor pack them: a short
     ///     pass runs about as fast per token as a long one. Their sums round differently from OpenBLAS's in the last
-    ///     bits. Ignored where the processor lacks AVX-512F; decode never reads the panels.
+    ///     bits. Ignored where the processor lacks AVX-512F and AVX2; decode never reads the panels.
     public init(
         file: GGUFFile, contextLength: Int? = nil, prefillChunk: Int = 512, pool: ComputePool = .shared,
         kernels: MatVecKernels = .preferred, cache: KVCachePrecision = .float16, keepWeightPanels: Bool = false

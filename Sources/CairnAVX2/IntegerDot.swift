@@ -1,0 +1,1 @@
+../CairnVNNI/IntegerDot.swift
