@@ -21,12 +21,14 @@ let kernels: [SwiftSetting] = strict + [
 let vnniTargets: [Target] = [
     .target(
         name: "CairnVNNI",
+        dependencies: ["CPrefetch"],
         swiftSettings: kernels + [
             .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-Xcc", "-mavxvnni"]),
         ]
     ),
     .target(
         name: "CairnVNNI512",
+        dependencies: ["CPrefetch"],
         swiftSettings: kernels + [
             .define("CAIRN_AVX512_VNNI"),
             .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c", "-Xcc", "-mavx512f", "-Xcc", "-mavx512bw",
@@ -36,11 +38,14 @@ let vnniTargets: [Target] = [
     // The same source again for processors with AVX2 but neither VNNI (AMD's Zen 2 and Zen 3, Intel before Ice Lake).
     .target(
         name: "CairnAVX2",
+        dependencies: ["CPrefetch"],
         swiftSettings: kernels + [
             .define("CAIRN_AVX2_DOT"),
             .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]),
         ]
     ),
+    // A prefetch hint the kernels can call (Swift has none).
+    .target(name: "CPrefetch", cSettings: [.unsafeFlags(["-O3"])]),
     // Float32 products over weights kept in panels (the verifier's passes): kernels for AVX-512F and for AVX2, each
     // compiled for its instructions by a function attribute and called only on processors that have them.
     .target(
