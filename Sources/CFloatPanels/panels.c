@@ -83,7 +83,7 @@ AVX2 static inline void finish8(float *out, __m256 a, int accumulate) {
     _mm256_storeu_ps(out, a);
 }
 
-/// Six tokens against rows `half * 16 ..< half * 16 + 16` of one panel.
+/// Six tokens against 16 rows of a panel (`panel` points at the first of them; a column is still 32 rows apart).
 AVX2 static void six8(const float *x, long columns, const float *panel, float *out, long ldc, int accumulate) {
     __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps();
     __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
